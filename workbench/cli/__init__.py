@@ -1,0 +1,23 @@
+"""Command-line interface: `workbench <command>` (one module per command group)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from workbench.cli.app import app
+
+__all__ = ["app", "main"]
+
+
+def _register_commands() -> None:
+    # Every module in this package registers its commands on `app` when imported.
+    for info in pkgutil.iter_modules(__path__):
+        if info.name != "app" and not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
+def main() -> None:
+    """Entry point of the `workbench` console script."""
+    _register_commands()
+    app()

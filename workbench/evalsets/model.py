@@ -1,0 +1,44 @@
+"""The eval set format (DESIGN.md): passages with stable ids, questions with gold answers
+and gold passage ids. `answerable=False` means the right behaviour is to refuse."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Passage(BaseModel):
+    """One corpus passage (`corpus.jsonl` line)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(min_length=1)
+    title: str = ""
+    text: str = Field(min_length=1)
+
+
+class Question(BaseModel):
+    """One question (`questions.jsonl` line)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: str = Field(min_length=1)
+    question: str = Field(min_length=1)
+    answers: list[str] = Field(default_factory=list, description="Gold answer and aliases.")
+    gold_doc_ids: list[str] = Field(default_factory=list, description="Gold passage ids.")
+    answerable: bool = True
+    lang: str = "en"
+    meta: dict[str, object] | None = None
+
+
+class EvalSet(BaseModel):
+    """A corpus and its questions, with a digest of both (recorded in the run manifest)."""
+
+    name: str
+    passages: list[Passage]
+    questions: list[Question]
+    digest: str = Field(description="sha256 over the canonical corpus and questions.")
+    source: str = Field(default="", description="Where it was loaded from.")
+
+    def passage_ids(self) -> set[str]:
+        """All passage ids."""
+        return {p.id for p in self.passages}

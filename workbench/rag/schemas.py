@@ -1,0 +1,177 @@
+"""The RAG service's HTTP contract (request and response bodies, SSE events).
+
+Compatible with the seed backend users already run: `POST /ask {"q", "space_id", "top_k",
+"doc_types", "mode"}` -> `{"answer", "sources": [{"doc_id", "chunk_index", "doc_type"}],
+"context_tokens", "model"}`; we return a superset (scores, text, timings, usage, engine).
+
+`POST /ask/stream` sends server-sent events, in order:
+  `event: sources` data: `SourcesEvent`  (retrieval is done)
+  `event: token`   data: `TokenEvent`    (one per streamed piece of the answer)
+  `event: done`    data: `AskResponse`   (the whole answer, timings and usage)
+or, when the engine fails after the stream began, `event: error` data: `ErrorBody`.
+Before the stream begins, an engine failure is HTTP 502 (504 for a timeout) with `ErrorBody`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_QUESTION_CHARS = 4000
+MAX_TOP_K = 50
+
+RetrievalMode = Literal["hybrid", "dense", "bm25"]
+
+
+class AskRequest(BaseModel):
+    """A question for the RAG assistant (the seed backend's fields)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    q: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question.")
+    space_id: str = Field(
+        default="default", min_length=1, max_length=128, description="Which indexed corpus."
+    )
+    top_k: int | None = Field(
+        default=None, ge=1, le=MAX_TOP_K, description="Chunks to retrieve (recipe default)."
+    )
+    doc_types: list[str] | None = Field(default=None, description="Only these doc types.")
+    mode: RetrievalMode | None = Field(default=None, description="Retrieval mode override.")
+    max_tokens: int | None = Field(default=None, ge=1, le=8192, description="Answer length cap.")
+
+
+class Source(BaseModel):
+    """One retrieved chunk the answer was built from."""
+
+    doc_id: str = Field(description="Passage id the chunk came from (gold ids are passage ids).")
+    chunk_id: str = Field(description="`<doc_id>#<chunk_index>`.")
+    chunk_index: int
+    score: float = Field(description="Fused (or single-retriever) score; higher is better.")
+    text: str
+    title: str = ""
+    doc_type: str | None = None
+
+
+class Timings(BaseModel):
+    """Where the time went, in milliseconds, from the service's monotonic clock."""
+
+    embed_ms: float = 0.0
+    retrieve_ms: float = 0.0
+    prompt_ms: float = 0.0
+    ttft_ms: float | None = Field(default=None, description="Engine request start -> 1st token.")
+    generation_ms: float = Field(default=0.0, description="Engine request start -> last token.")
+    total_ms: float = 0.0
+
+
+class Usage(BaseModel):
+    """Token counts as the engine reports them (else counted by the service)."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class AskResponse(BaseModel):
+    """The answer with its sources, timings and usage."""
+
+    answer: str
+    sources: list[Source]
+    timings: Timings
+    usage: Usage
+    context_tokens: int = Field(description="Tokens of retrieved context put in the prompt.")
+    model: str
+    engine: str
+    stack: str = ""
+    finish_reason: str | None = None
+
+
+class SourcesEvent(BaseModel):
+    """First SSE event: what was retrieved, and how long retrieval took."""
+
+    sources: list[Source]
+    timings: Timings
+
+
+class TokenEvent(BaseModel):
+    """One streamed piece of the answer."""
+
+    text: str
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong."""
+
+    type: Literal["engine_error", "engine_timeout", "not_found", "bad_request", "internal"]
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """JSON body of every non-422 error response and of the SSE `error` event."""
+
+    error: ErrorDetail
+
+
+class Passage(BaseModel):
+    """A passage to index."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=512)
+    text: str = Field(min_length=1)
+    title: str = ""
+    doc_type: str | None = None
+
+
+class IndexRequest(BaseModel):
+    """Index a corpus into a space (reused when corpus and settings are unchanged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    space_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
+    passages: list[Passage] = Field(min_length=1)
+
+
+class IndexResponse(BaseModel):
+    """What indexing did."""
+
+    space_id: str
+    passages: int
+    chunks: int
+    reused: bool
+    digest: str = Field(description="Digest of corpus + chunking/embedding settings.")
+    seconds: float
+
+
+class SearchHit(BaseModel):
+    """One search result in the seed shape (`key`, `score`, `payload`)."""
+
+    key: str
+    score: float
+    payload: dict[str, object]
+
+
+class SearchResponse(BaseModel):
+    """Fused results plus the dense-only and BM25-only lists."""
+
+    results: list[SearchHit]
+    dense: list[SearchHit]
+    bm25: list[SearchHit]
+    timings: Timings
+
+
+class ComponentHealth(BaseModel):
+    """One component's state."""
+
+    status: Literal["ok", "degraded", "down"]
+    detail: str = ""
+
+
+class HealthResponse(BaseModel):
+    """`GET /health`."""
+
+    status: Literal["ok", "degraded"]
+    stack: str
+    engine: str
+    model: str
+    components: dict[str, ComponentHealth]
+    spaces: dict[str, int] = Field(default_factory=dict, description="space_id -> chunks.")

