@@ -21,3 +21,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print a readable error (no traceback) and return the exit to raise."""
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     return typer.Exit(code)
+
+
+@app.callback()
+def _root() -> None:
+    """RAG A/B workbench: start two RAG stacks, ask both the same questions, compare."""
