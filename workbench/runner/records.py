@@ -7,6 +7,7 @@ re-scored without asking the models again.
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -88,4 +89,4 @@ class ResponseRecord(BaseModel):
     def itl_s(self) -> list[float]:
         """Inter-token latencies: gaps between consecutive content chunks."""
         ts = self.timing.token_times
-        return [b - a for a, b in zip(ts, ts[1:], strict=False)]
+        return [b - a for a, b in itertools.pairwise(ts)]

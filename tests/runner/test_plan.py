@@ -1,0 +1,67 @@
+"""Schedules: who is asked when; question selection under --limit; derived metrics."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbench.evalsets.model import EvalSet, Question
+from workbench.runner.records import RequestTiming, ResponseRecord
+from workbench.runner.run import plan, select_questions
+
+QS = [Question(id=f"q{i}", question=f"question {i}", answers=["x"]) for i in range(4)]
+ALL = {(q.id, s) for q in QS for s in ("A", "B")}
+
+
+def flat(phases: list[list[tuple[Question, str]]]) -> list[list[str]]:
+    return [[f"{q.id}{s}" for q, s in phase] for phase in phases]
+
+
+def test_interleaved_alternates_first_side_and_measures_one_stack_at_a_time() -> None:
+    assert flat(plan(QS, ALL, "interleaved", 1)) == [
+        ["q0A"], ["q0B"], ["q1B"], ["q1A"], ["q2A"], ["q2B"], ["q3B"], ["q3A"],
+    ]
+
+
+def test_interleaved_with_concurrency_batches_questions_per_side() -> None:
+    assert flat(plan(QS, ALL, "interleaved", 2)) == [
+        ["q0A", "q1A"], ["q0B", "q1B"], ["q2B", "q3B"], ["q2A", "q3A"],
+    ]
+
+
+def test_sequential_and_parallel() -> None:
+    assert flat(plan(QS, ALL, "sequential", 1)) == [
+        ["q0A", "q1A", "q2A", "q3A"], ["q0B", "q1B", "q2B", "q3B"],
+    ]
+    [phase] = plan(QS, ALL, "parallel", 4)
+    assert len(phase) == 8
+
+
+def test_plan_only_holds_pending_pairs() -> None:
+    todo = {("q1", "B"), ("q3", "A")}
+    assert flat(plan(QS, todo, "interleaved", 1)) == [["q1B"], ["q3A"]]
+    assert plan(QS, set(), "parallel", 1) == []
+
+
+def test_limit_keeps_unanswerable_questions() -> None:
+    qs = [Question(id=f"a{i}", question="?", answers=["x"]) for i in range(30)] + [
+        Question(id=f"u{i}", question="?", answerable=False) for i in range(10)
+    ]
+    es = EvalSet(name="t", passages=[], questions=qs, digest="d")
+    chosen = select_questions(es, 8)
+    assert len(chosen) == 8
+    assert sum(not q.answerable for q in chosen) == 2
+    assert select_questions(es, None) == qs
+
+
+def test_metrics_follow_vllm_definitions() -> None:
+    rec = ResponseRecord(
+        run_id="r", question_id="q", side="A", stack="s", status="ok",
+        timing=RequestTiming(request_start=10.0, first_token=10.5, last_token=11.5,
+                             request_end=11.6, token_times=[10.5, 11.0, 11.5],
+                             started_at_utc="x"),
+        completion_tokens=5,
+    )
+    assert rec.ttft_s == pytest.approx(0.5)
+    assert rec.e2e_s == pytest.approx(1.5)
+    assert rec.tpot_s == pytest.approx(0.25)
+    assert rec.itl_s == pytest.approx([0.5, 0.5])

@@ -1,0 +1,131 @@
+"""`workbench report`, `workbench runs list`, `workbench export`: read the store, never a stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from workbench.cli.app import app, fail
+from workbench.settings import get_settings
+
+runs_app = typer.Typer(help="Stored runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+
+def _store(db: Path | None, readonly: bool = True) -> Any:
+    from workbench.store import Store, StoreError
+
+    path = db or get_settings().db_path
+    if readonly and not path.exists():
+        raise fail(f"{path}: no results database yet (run `workbench run` or `make demo`)")
+    try:
+        return Store(path)
+    except StoreError as exc:
+        raise fail(str(exc)) from exc
+
+
+def report_path(run_id: str) -> Path:
+    """Where `workbench report` writes a run's Markdown report."""
+    return get_settings().state_dir / "reports" / f"{run_id}.md"
+
+
+def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool = True,
+                 markdown_out: Path | None = None) -> None:
+    """Score the stored run, print it, and write its Markdown report."""
+    from workbench.report.render import render_markdown, render_rich
+    from workbench.report.stored import scorecard_for_run
+
+    card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True)
+    if fmt == "json":
+        typer.echo(card.model_dump_json(indent=2))
+        return
+    out = markdown_out or report_path(run_id)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_markdown(card), encoding="utf-8")
+    console = Console()
+    console.print(render_rich(card))
+    console.print(f"\nrun {run_id} is stored in {store.path}; Markdown report: {out}")
+
+
+@app.command("report")
+def report_command(
+    run_id: str = typer.Argument("latest", help="Run id, unique prefix, or `latest`."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table | json | markdown"),
+    out: Path = typer.Option(None, "--out", "-o", help="Markdown file (default .state/reports)."),
+    semantic: bool = typer.Option(True, "--semantic/--no-semantic",
+                                  help="Semantic similarity (loads an embedding model)."),
+    db: Path = typer.Option(None, "--db"),
+) -> None:
+    """Print a run's scorecard (A, B, B-A with 95% CI, verdict) and write it as Markdown."""
+    store = _store(db)
+    try:
+        rid = store.resolve_run_id(run_id)
+    except KeyError as exc:
+        raise fail(str(exc).strip("'\"")) from exc
+    if fmt not in ("table", "json", "markdown"):
+        raise fail(f"--format: unknown {fmt!r}; known: table, json, markdown")
+    if fmt == "markdown":
+        from workbench.report.render import render_markdown
+        from workbench.report.stored import scorecard_for_run
+
+        typer.echo(render_markdown(scorecard_for_run(store, rid, semantic=semantic)))
+        return
+    print_report(store, rid, fmt=fmt, semantic=semantic, markdown_out=out)
+
+
+@runs_app.command("list")
+def runs_list(
+    fmt: str = typer.Option("table", "--format", "-f", help="table | json"),
+    limit: int = typer.Option(50, "--limit", "-n"),
+    db: Path = typer.Option(None, "--db"),
+) -> None:
+    """Stored runs, newest first: id, time, eval set, stacks, status."""
+    store = _store(db)
+    runs = store.list_runs(limit=limit)
+    if fmt == "json":
+        typer.echo(json.dumps(runs, indent=2))
+        return
+    table = Table(title=f"runs in {store.path}")
+    for col in ("id", "created (UTC)", "eval set", "A", "B", "status", "answers", "errors"):
+        table.add_column(col)
+    for r in runs:
+        table.add_row(r["id"], r["created_utc"][:19], r["evalset"], r["stack_a"], r["stack_b"],
+                      r["status"], f"{r['responses']}/{2 * r['questions']}", str(r["errors"]))
+    Console().print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str = typer.Argument("latest"), db: Path = typer.Option(None, "--db")
+) -> None:
+    """A run's manifest (JSON)."""
+    store = _store(db)
+    try:
+        run = store.get_run(store.resolve_run_id(run_id))
+    except KeyError as exc:
+        raise fail(str(exc).strip("'\"")) from exc
+    typer.echo(json.dumps(run, indent=2, ensure_ascii=False))
+
+
+@app.command("export")
+def export_command(
+    run_id: str = typer.Argument("latest"),
+    out: Path = typer.Option(..., "--out", "-o", help="File: .jsonl, .csv or .parquet"),
+    fmt: str = typer.Option(None, "--format", "-f", help="jsonl | csv | parquet (from suffix)"),
+    db: Path = typer.Option(None, "--db"),
+) -> None:
+    """Export a run's responses (one row per question, side and attempt)."""
+    from workbench.store.export import export_run
+
+    store = _store(db)
+    try:
+        rid = store.resolve_run_id(run_id)
+        n = export_run(store, rid, out, fmt)
+    except (KeyError, ValueError) as exc:
+        raise fail(str(exc).strip("'\"")) from exc
+    typer.echo(f"wrote {n} rows to {out}")

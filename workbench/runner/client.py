@@ -1,0 +1,281 @@
+"""Clients that ask one stack one question and time it on the client's monotonic clock.
+
+`RagServiceClient` speaks our RAG service's streaming endpoint (`POST /ask/stream`, SSE:
+`sources`, `token`*, `done` | `error`). `ExternalClient` drives an existing RAG backend of
+the seed shape (`POST /ask`, non-streaming, fields mapped by the recipe): an HTTP-200 answer
+that starts with an error marker is a failure, and random `_xxxxxxxx` doc id suffixes are
+stripped so retrieved ids match gold passage ids.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import httpx
+from httpx_sse import aconnect_sse
+
+from workbench.runner.records import RequestTiming, RetrievedSource, Status
+from workbench.stacks.recipe import Stack
+
+#: Errors worth retrying: the request never reached the server.
+CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+@dataclass
+class Answer:
+    """What a client got back for one question (before it becomes a ResponseRecord)."""
+
+    status: Status
+    timing: RequestTiming
+    answer: str = ""
+    error: str | None = None
+    http_status: int | None = None
+    sources: list[RetrievedSource] = field(default_factory=list)
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    server_timings: dict[str, float | None] = field(default_factory=dict)
+    model: str = ""
+    engine: str = ""
+
+
+class StackClient(Protocol):
+    """Asks one stack questions."""
+
+    stack: Stack
+
+    async def prepare(self, space_id: str, passages: list[dict[str, Any]]) -> str:
+        """Make the stack ready for this corpus (index it); returns a short description."""
+        ...
+
+    async def ask(self, question: str, space_id: str) -> Answer:
+        """Ask one question; never raises for a failed request (status says so)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _error_text(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:500]
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return str(body["error"].get("message", body["error"]))
+    if isinstance(body, dict) and "detail" in body:
+        return json.dumps(body["detail"], ensure_ascii=False)[:500]
+    return json.dumps(body, ensure_ascii=False)[:500]
+
+
+class RagServiceClient:
+    """Our RAG service, through its streaming endpoint."""
+
+    def __init__(self, stack: Stack, *, timeout_s: float = 120.0) -> None:
+        self.stack = stack
+        self.timeout_s = timeout_s
+        self._http = httpx.AsyncClient(
+            base_url=stack.rag_url,
+            timeout=httpx.Timeout(timeout_s, connect=5.0),
+            headers=_auth_headers(stack.api_key_env),
+        )
+
+    async def prepare(self, space_id: str, passages: list[dict[str, Any]]) -> str:
+        """Index the corpus (the service reuses an unchanged index)."""
+        resp = await self._http.post(
+            "/index", json={"space_id": space_id, "passages": passages}, timeout=1800
+        )
+        if resp.status_code != 200:
+            raise RuntimeError(
+                f"{self.stack.name}: indexing {space_id} failed with HTTP {resp.status_code}: "
+                f"{_error_text(resp)}"
+            )
+        body = resp.json()
+        verb = "reused" if body.get("reused") else "built"
+        return f"{body.get('chunks')} chunks {verb} in {body.get('seconds', 0):.1f}s"
+
+    async def ask(self, question: str, space_id: str) -> Answer:
+        """Stream one answer; TTFT is the first `token` event at the client."""
+        start_utc = _utc_now()
+        start = time.perf_counter()
+        tokens: list[float] = []
+        pieces: list[str] = []
+        sources_at: float | None = None
+        sources: list[RetrievedSource] = []
+        done: dict[str, Any] | None = None
+        error: str | None = None
+        status_code: int | None = None
+        status: Status = "ok"
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async with aconnect_sse(
+                    self._http, "POST", "/ask/stream", json={"q": question, "space_id": space_id}
+                ) as source:
+                    status_code = source.response.status_code
+                    if status_code != 200:
+                        await source.response.aread()
+                        error = f"HTTP {status_code}: {_error_text(source.response)}"
+                        status = "timeout" if status_code == 504 else "error"
+                    else:
+                        async for event in source.aiter_sse():
+                            now = time.perf_counter()
+                            data = json.loads(event.data) if event.data else {}
+                            if event.event == "token":
+                                text = str(data.get("text", ""))
+                                if text:
+                                    tokens.append(now)
+                                    pieces.append(text)
+                            elif event.event == "sources":
+                                sources_at = now
+                                sources = _sources(data.get("sources", []), None)
+                            elif event.event == "done":
+                                done = data
+                            elif event.event == "error":
+                                err = data.get("error", data)
+                                error = f"{err.get('type', 'error')}: {err.get('message', err)}"
+                                timed_out = err.get("type") == "engine_timeout"
+                                status = "timeout" if timed_out else "error"
+                        if done is None and error is None:
+                            status, error = "error", "stream ended without a `done` event"
+        except TimeoutError:
+            status, error = "timeout", f"no complete answer within {self.timeout_s:g}s"
+        except CONNECT_ERRORS:
+            raise
+        except httpx.HTTPError as exc:
+            status, error = "error", f"{type(exc).__name__}: {exc}"
+        end = time.perf_counter()
+        timing = RequestTiming(
+            request_start=start, first_token=tokens[0] if tokens else None,
+            last_token=tokens[-1] if tokens else None, request_end=end, token_times=tokens,
+            sources_at=sources_at, started_at_utc=start_utc,
+        )
+        ans = Answer(status=status, timing=timing, answer="".join(pieces), error=error,
+                     http_status=status_code, sources=sources)
+        if done is not None:
+            ans.answer = str(done.get("answer", ans.answer))
+            usage = done.get("usage") or {}
+            ans.prompt_tokens = usage.get("prompt_tokens")
+            ans.completion_tokens = usage.get("completion_tokens") or (len(tokens) or None)
+            ans.server_timings = dict(done.get("timings") or {})
+            ans.model = str(done.get("model", ""))
+            ans.engine = str(done.get("engine", ""))
+            if not sources:
+                ans.sources = _sources(done.get("sources", []), None)
+        return ans
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._http.aclose()
+
+
+def _auth_headers(env_name: str | None) -> dict[str, str]:
+    # The token is read from the environment at call time and never stored or logged.
+    token = os.environ.get(env_name) if env_name else None
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _sources(raw: list[Any], suffix: re.Pattern[str] | None, *,
+             id_field: str = "doc_id", chunk_field: str = "chunk_id") -> list[RetrievedSource]:
+    out: list[RetrievedSource] = []
+    for rank, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            continue
+        raw_id = str(item.get(id_field, ""))
+        doc_id = suffix.sub("", raw_id) if suffix else raw_id
+        score = item.get("score")
+        out.append(RetrievedSource(
+            doc_id=doc_id, raw_doc_id=raw_id, chunk_id=str(item.get(chunk_field, "")), rank=rank,
+            score=float(score) if isinstance(score, int | float) else None,
+            text=str(item.get("text", ""))[:4000],
+        ))
+    return out
+
+
+class ExternalClient:
+    """An existing RAG backend of the seed shape (non-streaming `POST /ask`)."""
+
+    def __init__(self, stack: Stack, *, timeout_s: float = 120.0) -> None:
+        if stack.external is None:
+            raise ValueError(f"stack {stack.name} has no `external` section")
+        self.stack = stack
+        self.api = stack.external
+        self.timeout_s = timeout_s
+        self._suffix = re.compile(self.api.doc_id_suffix)
+        self._http = httpx.AsyncClient(
+            base_url=self.api.url, timeout=httpx.Timeout(timeout_s, connect=5.0),
+            headers=_auth_headers(self.api.api_key_env),
+        )
+
+    async def prepare(self, space_id: str, passages: list[dict[str, Any]]) -> str:
+        """An external backend indexes its own documents; check it is reachable."""
+        resp = await self._http.get(self.api.health_path)
+        if resp.status_code >= 400:
+            raise RuntimeError(f"{self.stack.name}: health check HTTP {resp.status_code}")
+        return "external backend (its own index; not re-indexed)"
+
+    async def ask(self, question: str, space_id: str) -> Answer:
+        """Ask once; no streaming, so TTFT is unknown and E2E is the whole request."""
+        req_map, resp_map = self.api.request_map, self.api.response_map
+        body: dict[str, Any] = {req_map.get("question", "q"): question}
+        space = self.api.space_id or space_id
+        if "space_id" in req_map:
+            body[req_map["space_id"]] = space
+        if "top_k" in req_map:
+            body[req_map["top_k"]] = self.stack.retrieval.top_k
+        start_utc = _utc_now()
+        start = time.perf_counter()
+        status: Status = "ok"
+        error: str | None = None
+        data: dict[str, Any] = {}
+        code: int | None = None
+        try:
+            resp = await self._http.post(self.api.ask_path, json=body)
+            code = resp.status_code
+            if code != 200:
+                status, error = ("timeout" if code == 504 else "error"), (
+                    f"HTTP {code}: {_error_text(resp)}")
+            else:
+                parsed = resp.json()
+                data = parsed if isinstance(parsed, dict) else {}
+        except httpx.TimeoutException:
+            status, error = "timeout", f"no answer within {self.timeout_s:g}s"
+        except CONNECT_ERRORS:
+            raise
+        except (httpx.HTTPError, ValueError) as exc:
+            status, error = "error", f"{type(exc).__name__}: {exc}"
+        end = time.perf_counter()
+        answer = str(data.get(resp_map.get("answer", "answer"), "") or "")
+        marker = next((m for m in self.api.error_markers if answer.lstrip().startswith(m)), None)
+        if status == "ok" and marker is not None:
+            status, error = "error", f"HTTP 200 with an error answer: {answer[:300]}"
+        raw_sources = data.get(resp_map.get("sources", "sources")) or []
+        timing = RequestTiming(request_start=start, request_end=end, started_at_utc=start_utc)
+        return Answer(
+            status=status, timing=timing, answer=answer, error=error, http_status=code,
+            sources=_sources(raw_sources if isinstance(raw_sources, list) else [], self._suffix,
+                             id_field=resp_map.get("doc_id", "doc_id"),
+                             chunk_field=resp_map.get("chunk_id", "chunk_index")),
+            model=str(data.get(resp_map.get("model", "model"), "") or ""), engine="external",
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._http.aclose()
+
+
+def client_for(stack: Stack, *, timeout_s: float = 120.0) -> StackClient:
+    """The right client for a stack's kind."""
+    if stack.engine == "external":
+        return ExternalClient(stack, timeout_s=timeout_s)
+    return RagServiceClient(stack, timeout_s=timeout_s)

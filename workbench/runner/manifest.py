@@ -1,0 +1,145 @@
+"""The run manifest: everything needed to judge whether the comparison was fair.
+
+Records the eval set digest, both recipes, engine versions, model file digests, sampling
+and retrieval settings, the hardware and the workbench version. Secrets never enter it:
+recipes only name the environment variables that hold keys, and env values whose names
+look secret are redacted.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from workbench import __version__
+from workbench.evalsets.model import EvalSet
+from workbench.stacks.models import ModelFileError, file_digest, resolve_gguf
+from workbench.stacks.recipe import Stack
+
+_SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
+REDACTED = "***redacted***"
+
+
+def redact_env(env: dict[str, str]) -> dict[str, str]:
+    """Env with the values of secret-looking names replaced."""
+    return {k: (REDACTED if _SECRET_NAME.search(k) else v) for k, v in env.items()}
+
+
+def recipe_dump(stack: Stack) -> dict[str, Any]:
+    """A stack recipe as stored in the manifest and the store (secrets redacted)."""
+    data = stack.model_dump(mode="json")
+    data["env"] = redact_env(stack.env)
+    return data
+
+
+@lru_cache(maxsize=16)
+def _digest(path: str, mtime: float) -> str:
+    return file_digest(Path(path))
+
+
+def model_digest(stack: Stack) -> dict[str, str | None]:
+    """The model file and its sha256 (None when the file is not local)."""
+    if stack.model is None:
+        return {"file": None, "sha256": None}
+    base = stack.source_path.parent if stack.source_path else None
+    try:
+        path = resolve_gguf(stack.model.gguf, base)
+    except ModelFileError as exc:
+        return {"file": stack.model.gguf, "sha256": None, "note": str(exc)}
+    return {"file": path.name, "sha256": _digest(str(path), path.stat().st_mtime)}
+
+
+def engine_version(stack: Stack, timeout: float = 3.0) -> str | None:
+    """Ask the running engine for its version (llama.cpp /props, vLLM /version, Ollama)."""
+    base = stack.engine_base_url
+    if base is None:
+        return None
+    root = base.removesuffix("/v1")
+    probes = {
+        "vllm": ["/version"],
+        "llamacpp": ["/props"],
+        "ollama": ["/api/version"],
+        "tgi": ["/info"],
+    }.get(stack.engine, [])
+    for path in probes:
+        try:
+            body = httpx.get(root + path, timeout=timeout).json()
+        except (httpx.HTTPError, ValueError):
+            continue
+        for key in ("version", "build_info", "build_commit"):
+            if isinstance(body, dict) and body.get(key):
+                return f"{stack.engine} {body[key]}"
+    return None
+
+
+def hardware() -> dict[str, Any]:
+    """CPU model, cores, RAM, GPU (nvidia-smi when present), OS."""
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu: list[str] = []
+    try:
+        out = subprocess.run(
+            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False
+        )
+        if out.returncode == 0:
+            gpu = [g for g in out.stdout.splitlines() if g.strip()]
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "gpu": gpu,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+    }
+
+
+def build_manifest(
+    evalset: EvalSet,
+    stacks: dict[str, Stack],
+    *,
+    schedule: str,
+    concurrency: int,
+    timeout_s: float,
+    warmup: int,
+    limit: int | None,
+    judge: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The manifest recorded with a run."""
+    return {
+        "workbench_version": __version__,
+        "evalset": {"name": evalset.name, "digest": evalset.digest, "source": evalset.source,
+                    "passages": len(evalset.passages), "questions": len(evalset.questions)},
+        "schedule": schedule,
+        "schedule_note": (
+            "parallel: both stacks run at once and disturb each other's timings"
+            if schedule == "parallel" else
+            "one stack at a time" + (", alternating by question" if schedule == "interleaved"
+                                     else "")
+        ),
+        "concurrency": concurrency,
+        "timeout_s": timeout_s,
+        "warmup_requests": warmup,
+        "limit": limit,
+        "stacks": {side: recipe_dump(s) for side, s in stacks.items()},
+        "engine_versions": {side: engine_version(s) for side, s in stacks.items()},
+        "models": {side: model_digest(s) for side, s in stacks.items()},
+        "hardware": hardware(),
+        "judge": judge,
+    }

@@ -1,0 +1,224 @@
+"""The A/B runner: the same questions to both stacks, every result stored as it arrives.
+
+Schedules (DESIGN.md, "Measuring honestly"):
+- `interleaved` (default): one stack at a time, alternating question by question (A,B then
+  B,A), so drift of the machine hits both sides alike;
+- `sequential`: all of A, then all of B;
+- `parallel`: both stacks at once; the two disturb each other's timings, and the manifest
+  says so.
+`concurrency` is the number of requests in flight to the stack being measured.
+Warm-up requests are sent first and not stored. Only connection failures are retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from workbench.evalsets.model import EvalSet, Question
+from workbench.runner.client import CONNECT_ERRORS, Answer, StackClient
+from workbench.runner.records import RequestTiming, ResponseRecord, Side
+from workbench.store.db import Store
+
+Schedule = Literal["interleaved", "sequential", "parallel"]
+SCHEDULES: tuple[str, ...] = ("interleaved", "sequential", "parallel")
+SIDES: tuple[Side, Side] = ("A", "B")
+
+
+class RunError(RuntimeError):
+    """The run cannot start or go on (a stack unreachable, indexing failed, ...)."""
+
+
+@dataclass
+class RunOptions:
+    """How to send the questions."""
+
+    schedule: Schedule = "interleaved"
+    concurrency: int = 1
+    timeout_s: float = 120.0
+    warmup: int = 1
+    connect_retries: int = 3
+    retry_failed: bool = False
+
+
+@dataclass
+class RunProgress:
+    """Counts so far (what a progress bar or a UI shows)."""
+
+    total: int
+    done: int = 0
+    errors: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    per_side_done: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    per_side_total: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+
+
+ProgressCallback = Callable[[ResponseRecord, RunProgress], None]
+Pair = tuple[Question, Side]
+
+
+def plan(questions: Sequence[Question], todo: set[tuple[str, Side]], schedule: Schedule,
+         concurrency: int) -> list[list[Pair]]:
+    """Phases of (question, side) pairs; a phase's pairs may run concurrently.
+
+    Within a phase of `interleaved` and `sequential` schedules only one side appears, so
+    one stack is measured at a time.
+    """
+    pairs = [(q, s) for q in questions for s in SIDES if (q.id, s) in todo]
+    if schedule == "parallel":
+        return [pairs] if pairs else []
+    if schedule == "sequential":
+        return [p for p in ([x for x in pairs if x[1] == s] for s in SIDES) if p]
+    phases: list[list[Pair]] = []
+    for start in range(0, len(questions), concurrency):
+        batch = questions[start:start + concurrency]
+        first: Side = "A" if (start // concurrency) % 2 == 0 else "B"
+        for side in (first, "B" if first == "A" else "A"):
+            phase = [(q, side) for q in batch if (q.id, side) in todo]
+            if phase:
+                phases.append(phase)
+    return phases
+
+
+class ABRunner:
+    """Runs (or resumes) one stored run against two stack clients."""
+
+    def __init__(self, store: Store, run_id: str, clients: dict[Side, StackClient],
+                 space_id: str, options: RunOptions,
+                 on_result: ProgressCallback | None = None) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.clients = clients
+        self.space_id = space_id
+        self.options = options
+        self.on_result = on_result
+        self._write_lock = asyncio.Lock()
+
+    def pending(self, questions: Sequence[Question]) -> tuple[set[tuple[str, Side]], dict[
+            tuple[str, str], int]]:
+        """Pairs still to ask (never answered, or failed when retrying) and their attempt."""
+        answered = self.store.answered(self.run_id)
+        todo: set[tuple[str, Side]] = set()
+        attempts: dict[tuple[str, str], int] = {}
+        for q in questions:
+            for side in SIDES:
+                prev = answered.get((q.id, side))
+                if prev is None:
+                    todo.add((q.id, side))
+                    attempts[(q.id, side)] = 1
+                elif self.options.retry_failed and prev[1] != "ok":
+                    todo.add((q.id, side))
+                    attempts[(q.id, side)] = prev[0] + 1
+        return todo, attempts
+
+    async def warm_up(self, questions: Sequence[Question]) -> None:
+        """Unstored requests that load caches and kernels before anything is measured."""
+        if not questions:
+            return
+        for side in SIDES:
+            for i in range(self.options.warmup):
+                q = questions[i % len(questions)]
+                try:
+                    await self.clients[side].ask(q.question, self.space_id)
+                except CONNECT_ERRORS as exc:
+                    stack = self.clients[side].stack
+                    raise RunError(
+                        f"stack {side} ({stack.name}) is not reachable at {stack.rag_url}: "
+                        f"{exc}. Start it with `workbench up` (or `make up`)."
+                    ) from exc
+
+    async def _ask(self, q: Question, side: Side) -> Answer:
+        delay = 0.5
+        for attempt in range(self.options.connect_retries + 1):
+            try:
+                return await self.clients[side].ask(q.question, self.space_id)
+            except CONNECT_ERRORS as exc:
+                if attempt == self.options.connect_retries:
+                    return Answer(
+                        status="error", error=f"connection failed: {type(exc).__name__}: {exc}",
+                        timing=_no_timing(),
+                    )
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    async def _one(self, q: Question, side: Side, attempt: int, progress: RunProgress) -> None:
+        ans = await self._ask(q, side)
+        stack = self.clients[side].stack
+        rec = ResponseRecord(
+            run_id=self.run_id, question_id=q.id, side=side, stack=stack.name, attempt=attempt,
+            status=ans.status, error=ans.error, http_status=ans.http_status, answer=ans.answer,
+            sources=ans.sources, timing=ans.timing, prompt_tokens=ans.prompt_tokens,
+            completion_tokens=ans.completion_tokens, server_timings=ans.server_timings,
+            model=ans.model or (stack.model.name if stack.model else ""),
+            engine=ans.engine or stack.engine,
+        )
+        async with self._write_lock:
+            # Stored the moment it arrives: nothing answered is lost to a crash.
+            self.store.add_response(rec)
+            progress.done += 1
+            progress.per_side_done[side] += 1
+            if rec.status != "ok":
+                progress.errors[side] += 1
+            if self.on_result is not None:
+                self.on_result(rec, progress)
+
+    async def run(self, questions: Sequence[Question]) -> RunProgress:
+        """Ask every pending pair; marks the run completed (or cancelled on Ctrl-C)."""
+        todo, attempts = self.pending(questions)
+        progress = RunProgress(total=len(todo))
+        for _, side in todo:
+            progress.per_side_total[side] += 1
+        self.store.set_status(self.run_id, "running")
+        try:
+            if todo:
+                await self.warm_up(questions)
+            for phase in plan(questions, todo, self.options.schedule, self.options.concurrency):
+                await self._run_phase(phase, attempts, progress)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            self.store.set_status(self.run_id, "cancelled")
+            raise
+        except Exception:
+            self.store.set_status(self.run_id, "failed")
+            raise
+        self.store.set_status(self.run_id, "completed")
+        return progress
+
+    async def _run_phase(self, phase: list[Pair], attempts: dict[tuple[str, str], int],
+                         progress: RunProgress) -> None:
+        limits = {s: asyncio.Semaphore(self.options.concurrency) for s in SIDES}
+
+        async def guarded(q: Question, side: Side) -> None:
+            async with limits[side]:
+                await self._one(q, side, attempts[(q.id, side)], progress)
+
+        async with asyncio.TaskGroup() as tg:
+            for q, side in phase:
+                tg.create_task(guarded(q, side))
+
+
+def _no_timing() -> RequestTiming:
+    import time
+    from datetime import UTC, datetime
+
+    now = time.perf_counter()
+    return RequestTiming(request_start=now, request_end=now,
+                         started_at_utc=datetime.now(UTC).isoformat(timespec="milliseconds"))
+
+
+def select_questions(evalset: EvalSet, limit: int | None) -> list[Question]:
+    """The first `limit` questions, keeping unanswerable ones in proportion.
+
+    A plain head of the file could hold no unanswerable question at all; taking both kinds
+    in their file order keeps refusal scoring meaningful on short runs.
+    """
+    qs = evalset.questions
+    if limit is None or limit >= len(qs):
+        return list(qs)
+    unans = [q for q in qs if not q.answerable]
+    n_unans = round(limit * len(unans) / len(qs)) if unans else 0
+    if unans and limit >= 4:
+        n_unans = max(1, n_unans)
+    keep = {q.id for q in [q for q in qs if q.answerable][: limit - n_unans] + unans[:n_unans]}
+    return [q for q in qs if q.id in keep]

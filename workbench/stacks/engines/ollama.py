@@ -1,0 +1,126 @@
+"""Ollama: `ollama serve` on the engine port, then `ollama create` from the recipe's GGUF.
+
+Both sides of the default A/B serve the same GGUF weights: Ollama gets them through a
+Modelfile (`FROM <gguf>`) that also sets `num_ctx` (Ollama's default context silently
+truncates RAG prompts) and the ChatML template SmolLM2 was trained with. Where no
+`ollama` binary exists the adapter says so and names llama.cpp instead: it never runs
+another engine under Ollama's name.
+"""
+
+from __future__ import annotations
+
+from workbench.settings import Settings
+from workbench.stacks.engines.base import (
+    EngineAdapter,
+    EngineProcess,
+    EngineUnavailableError,
+    LaunchContext,
+    engine_root,
+    get_json,
+    taskset_prefix,
+    which,
+)
+from workbench.stacks.models import resolve_gguf
+from workbench.stacks.process import run_once
+from workbench.stacks.recipe import Stack
+
+#: Nearest installed alternative (same GGUF engine family), offered when Ollama is absent.
+ALTERNATIVE = "llamacpp-cpu"
+
+CHATML_TEMPLATE = """{{- range .Messages }}<|im_start|>{{ .Role }}
+{{ .Content }}<|im_end|>
+{{ end }}<|im_start|>assistant
+"""
+
+
+def modelfile(stack: Stack, gguf: str | None = None) -> str:
+    """The Modelfile `ollama create` gets for this recipe (`gguf`: path as Ollama sees it)."""
+    assert stack.model is not None
+    if gguf is None:
+        base = stack.source_path.parent if stack.source_path else None
+        gguf = str(resolve_gguf(stack.model.gguf, base))
+    gen = stack.generation
+    return "\n".join(
+        [
+            f"FROM {gguf}",
+            f'TEMPLATE """{CHATML_TEMPLATE}"""',
+            f"PARAMETER num_ctx {gen.context_window}",
+            f"PARAMETER temperature {gen.temperature}",
+            'PARAMETER stop "<|im_end|>"',
+            'PARAMETER stop "<|im_start|>"',
+            "",
+        ]
+    )
+
+
+def ollama_host(stack: Stack) -> str:
+    """`OLLAMA_HOST` value: where `ollama serve` binds and where the CLI finds it."""
+    return f"{stack.host}:{stack.ports.engine}"
+
+
+class OllamaAdapter(EngineAdapter):
+    """`ollama serve` with OLLAMA_HOST set to the stack's engine port."""
+
+    kind = "ollama"
+
+    def check_available(self, stack: Stack, settings: Settings) -> None:
+        """Raise, naming llama.cpp as the alternative, when `ollama` is not on PATH."""
+        if stack.launch == "native" and which("ollama") is None:
+            raise EngineUnavailableError(
+                f"stack {stack.name!r} needs Ollama, but `ollama` is not installed here "
+                "(not on PATH). Install it from https://ollama.com/download, or use the "
+                f"nearest alternative stack {ALTERNATIVE!r} (llama.cpp, the same GGUF engine "
+                "family)."
+            )
+
+    def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
+        """`ollama serve`; its env binds it to the engine port."""
+        binary = which("ollama")
+        if binary is None:
+            self.check_available(stack, ctx.settings)
+            raise AssertionError("unreachable")
+        env = {"OLLAMA_HOST": ollama_host(stack), **stack.env}
+        argv = [*taskset_prefix(stack), binary, "serve", *stack.engine_args]
+        return EngineProcess(argv=argv, env=env, health_timeout_s=60.0)
+
+    def health_path(self, stack: Stack) -> str:
+        """`GET /api/version` answers as soon as the server is up."""
+        return "/api/version"
+
+    def after_healthy(self, stack: Stack, ctx: LaunchContext) -> None:
+        """`ollama create NAME -f Modelfile` (idempotent: Ollama replaces the model)."""
+        assert stack.model is not None
+        binary = which("ollama")
+        if binary is None:
+            return  # compose: the container's own CLI would be needed; see compose README
+        path = ctx.run_dir / "Modelfile"
+        path.write_text(modelfile(stack), encoding="utf-8")
+        run_once(
+            [binary, "create", stack.model.name, "-f", str(path)],
+            {"OLLAMA_HOST": ollama_host(stack)},
+            ctx.log("ollama-create"),
+            timeout=600,
+        )
+
+    def ready(self, stack: Stack) -> bool:
+        """The model is listed by `GET /api/tags` (checked by status, after create)."""
+        return True
+
+    def model_listed(self, stack: Stack) -> bool:
+        """Whether `/api/tags` lists the recipe's model (as NAME or NAME:latest)."""
+        assert stack.model is not None
+        root = engine_root(stack)
+        tags = get_json(f"{root}/api/tags") if root else None
+        if not isinstance(tags, dict):
+            return False
+        names = {str(m.get("name", "")) for m in tags.get("models", []) if isinstance(m, dict)}
+        want = stack.model.name
+        return want in names or f"{want}:latest" in names
+
+    def version(self, stack: Stack) -> str | None:
+        """`GET /api/version`."""
+        root = engine_root(stack)
+        info = get_json(f"{root}/api/version") if root else None
+        if isinstance(info, dict) and info.get("version"):
+            return f"Ollama {info['version']}"
+        return None

@@ -1,0 +1,114 @@
+"""vLLM's OpenAI server on CPU, run with the python of its own venv (`make vllm`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from workbench.settings import Settings
+from workbench.stacks.conversion import (
+    converted_dir,
+    ensure_converted,
+    needs_conversion,
+    recipe_gguf,
+)
+from workbench.stacks.engines.base import (
+    EngineAdapter,
+    EngineProcess,
+    EngineUnavailableError,
+    LaunchContext,
+    engine_root,
+    get_json,
+    taskset_prefix,
+)
+from workbench.stacks.recipe import Stack
+
+TCMALLOC = Path("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4")
+
+
+def _preload(python: Path) -> str | None:
+    # tcmalloc + Intel OpenMP give ~15% on CPU (vLLM's CPU docs); both are optional.
+    libs = [TCMALLOC, python.parent.parent / "lib" / "libiomp5.so"]
+    found = [str(p) for p in libs if p.is_file()]
+    return ":".join(found) or None
+
+
+class VllmAdapter(EngineAdapter):
+    """`python -m vllm.entrypoints.openai.api_server` in bf16, eager (DESIGN.md: compiled
+    bf16 answers wrongly on this CPU)."""
+
+    kind = "vllm"
+
+    def check_available(self, stack: Stack, settings: Settings) -> None:
+        """Raise when the vLLM venv is missing."""
+        python = settings.vllm_python_path
+        if stack.variant == "cpu" and not python.is_file():
+            raise EngineUnavailableError(
+                f"the vLLM CPU venv python {python} does not exist (run `make vllm`)"
+            )
+
+    def prepare(self, stack: Stack, settings: Settings) -> None:
+        """Convert the GGUF to an HF folder once (cached by digest)."""
+        if needs_conversion(stack):
+            ensure_converted(recipe_gguf(stack), settings)
+
+    def model_path(self, stack: Stack, settings: Settings) -> str:
+        """What `--model` gets: the recipe's hf_id, else the cached GGUF conversion."""
+        assert stack.model is not None
+        if stack.model.hf_id:
+            return stack.model.hf_id
+        return str(converted_dir(recipe_gguf(stack), settings))
+
+    def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
+        """The api_server command and its environment."""
+        assert stack.model is not None and stack.ports.engine is not None
+        settings = ctx.settings
+        python = settings.vllm_python_path
+        cache = ctx.run_dir / "vllm-cache"
+        threads = stack.resources.cpuset or f"0-{stack.resources.threads - 1}"
+        env = {
+            "HF_HUB_OFFLINE": "1",
+            "VLLM_NO_USAGE_STATS": "1",
+            "VLLM_CPU_KVCACHE_SPACE": _gib(stack.resources.kv_cache_gib),
+            "VLLM_CPU_OMP_THREADS_BIND": threads,
+            # Keep every cache and socket inside the state folder, not /tmp or ~.
+            "VLLM_CACHE_ROOT": str(cache),
+            "TORCHINDUCTOR_CACHE_DIR": str(cache / "inductor"),
+            "VLLM_RPC_BASE_PATH": str(cache / "rpc"),
+        }
+        preload = _preload(python)
+        if preload:
+            env["LD_PRELOAD"] = preload
+        env.update(stack.env)  # the recipe's own env wins
+        (cache / "rpc").mkdir(parents=True, exist_ok=True)
+        argv = [
+            *taskset_prefix(stack),
+            str(python), "-m", "vllm.entrypoints.openai.api_server",
+            "--model", self.model_path(stack, settings),
+            "--dtype", "bfloat16",
+            "--enforce-eager",
+            "--max-model-len", str(stack.generation.context_window),
+            "--host", stack.host,
+            "--port", str(stack.ports.engine),
+            "--served-model-name", stack.model.name,
+            *stack.engine_args,
+        ]  # fmt: skip
+        return EngineProcess(argv=argv, env=env, health_timeout_s=300.0)
+
+    def ready(self, stack: Stack) -> bool:
+        """/health answers before the model is listed in rare cases: check /v1/models."""
+        root = engine_root(stack)
+        models = get_json(f"{root}/v1/models") if root else None
+        return isinstance(models, dict) and bool(models.get("data"))
+
+    def version(self, stack: Stack) -> str | None:
+        """`GET /version`."""
+        root = engine_root(stack)
+        info = get_json(f"{root}/version") if root else None
+        if isinstance(info, dict) and info.get("version"):
+            return f"vLLM {info['version']}"
+        return None
+
+
+def _gib(value: float) -> str:
+    # VLLM_CPU_KVCACHE_SPACE is an integer number of GiB.
+    return str(max(1, round(value)))

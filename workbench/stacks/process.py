@@ -1,0 +1,211 @@
+"""Process groups, ports and health polling: the engine-agnostic mechanics of launching.
+
+Every server is started in its own session (`start_new_session=True`) so that stopping it
+means signalling the whole process group: vLLM forks an engine core process and a wrapper
+may fork its server, and killing only the parent would leave the children holding the
+port. Nothing here runs through a shell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import httpx
+import psutil
+
+# Children started by this Python process, by pid: they must be reaped by us (waitpid),
+# or a stopped server lingers as a zombie that still looks alive to psutil.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+class LaunchError(RuntimeError):
+    """A stack could not be started or stopped; the message says what and why."""
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on (or holds) `host:port`."""
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def spawn(argv: Sequence[str], env: Mapping[str, str], log: Path, cwd: Path | None = None) -> int:
+    """Start `argv` in a new session with stdout+stderr appended to `log`; return its pid."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    full_env = {**os.environ, **env}
+    with log.open("ab") as out:
+        out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} start: {list(argv)}\n".encode())
+        out.flush()
+        try:
+            proc = subprocess.Popen(
+                list(argv),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=full_env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise LaunchError(f"cannot run {list(argv)}: {exc}") from exc
+    _children[proc.pid] = proc
+    return proc.pid
+
+
+def run_once(argv: Sequence[str], env: Mapping[str, str], log: Path, timeout: float) -> None:
+    """Run a short command to completion, logging it; raise with its output on failure."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} run: {list(argv)}\n".encode())
+        out.flush()
+        try:
+            done = subprocess.run(
+                list(argv),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, **env},
+                timeout=timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise LaunchError(f"command {list(argv)} failed: {exc}") from exc
+    if done.returncode != 0:
+        raise LaunchError(
+            f"command {list(argv)} exited with {done.returncode}; last log lines of {log}:\n"
+            + tail(log, 20)
+        )
+
+
+def _reap(pid: int) -> None:
+    proc = _children.get(pid)
+    if proc is not None and proc.poll() is not None:
+        del _children[pid]
+
+
+def alive(pid: int, create_time: float | None = None) -> bool:
+    """Whether `pid` runs (not a zombie) and, when given, was created at `create_time`.
+
+    The create time guards against pid reuse: a recorded pid may now be someone else's.
+    """
+    _reap(pid)
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return create_time is None or abs(proc.create_time() - create_time) < 1.0
+    except psutil.Error:
+        return False
+
+
+def create_time(pid: int) -> float | None:
+    """The process's start time (seconds since the epoch), or None when it is gone."""
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.Error:
+        return None
+
+
+def stop_group(pid: int, grace_s: float = 10.0, create_time: float | None = None) -> None:
+    """SIGTERM the process group led by `pid`, wait up to `grace_s`, then SIGKILL it."""
+    if not alive(pid, create_time):
+        _reap(pid)
+        return
+    members = _group_members(pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        if not any(alive(p) for p in members):
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    # A child that left the group (setsid) is still ours: kill it by pid.
+    for p in members:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(p, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(alive(p) for p in members):
+        time.sleep(0.05)
+
+
+def _group_members(pid: int) -> list[int]:
+    """The leader and every descendant (by tree, which also catches group leavers)."""
+    try:
+        leader = psutil.Process(pid)
+        return [pid, *(c.pid for c in leader.children(recursive=True))]
+    except psutil.Error:
+        return [pid]
+
+
+def tree_rss_mib(pid: int) -> float | None:
+    """Resident memory of a process and all its descendants, in MiB."""
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total / (1 << 20)
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    """The last `lines` lines of a log file ('' when it does not exist)."""
+    try:
+        with path.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 64 * 1024))
+            data = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
+
+
+def http_ok(url: str, timeout: float = 2.0) -> bool:
+    """Whether GET `url` answers 200."""
+    try:
+        return httpx.get(url, timeout=timeout).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_healthy(
+    url: str,
+    pid: int,
+    timeout_s: float,
+    what: str,
+    argv: Sequence[str],
+    log: Path,
+    ready: Callable[[], bool] | None = None,
+) -> None:
+    """Poll `url` until it answers 200 (and `ready()` holds); fail fast if `pid` dies."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if not alive(pid):
+            raise LaunchError(
+                f"{what} exited before it was healthy.\ncommand: {list(argv)}\n"
+                f"last lines of {log}:\n{tail(log)}"
+            )
+        if http_ok(url) and (ready is None or ready()):
+            return
+        if time.monotonic() > deadline:
+            raise LaunchError(
+                f"{what} not healthy at {url} within {timeout_s:.0f} s.\n"
+                f"command: {list(argv)}\nlast lines of {log}:\n{tail(log)}"
+            )
+        time.sleep(0.25)

@@ -1,0 +1,73 @@
+"""Export a run's responses, flattened one row per (question, side), to JSONL, CSV or Parquet."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from workbench.store.db import Store
+
+FORMATS = ("jsonl", "csv", "parquet")
+
+
+def response_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """Flat rows: question, gold, answer, status, timings (ms), tokens, retrieved ids."""
+    questions = {q.id: q for q in store.questions(run_id)}
+    rows: list[dict[str, Any]] = []
+    for rec in store.responses(run_id, latest_only=False):
+        q = questions.get(rec.question_id)
+        ttft = rec.ttft_s
+        tpot = rec.tpot_s
+        rows.append({
+            "run_id": run_id,
+            "question_id": rec.question_id,
+            "side": rec.side,
+            "stack": rec.stack,
+            "attempt": rec.attempt,
+            "status": rec.status,
+            "error": rec.error,
+            "question": q.question if q else None,
+            "gold_answers": json.dumps(q.answers if q else [], ensure_ascii=False),
+            "answerable": q.answerable if q else None,
+            "lang": q.lang if q else None,
+            "answer": rec.answer,
+            "ttft_ms": None if ttft is None else ttft * 1000,
+            "tpot_ms": None if tpot is None else tpot * 1000,
+            "e2e_ms": rec.e2e_s * 1000,
+            "completion_tokens": rec.completion_tokens,
+            "prompt_tokens": rec.prompt_tokens,
+            "retrieved_doc_ids": json.dumps([s.doc_id for s in rec.sources]),
+            "gold_doc_ids": json.dumps(q.gold_doc_ids if q else []),
+            "server_timings": json.dumps(rec.server_timings),
+            "started_at_utc": rec.timing.started_at_utc,
+        })
+    return rows
+
+
+def export_run(store: Store, run_id: str, path: Path, fmt: str | None = None) -> int:
+    """Write the rows to `path` in `fmt` (default: from the suffix); returns the row count."""
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"{path}: unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
+    rows = response_rows(store, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if fmt == "jsonl":
+        with tmp.open("w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    elif fmt == "csv":
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["run_id"])
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.Table.from_pylist(rows), tmp)
+    # Written whole, then renamed: an interrupted export never leaves half a file.
+    tmp.replace(path)
+    return len(rows)
