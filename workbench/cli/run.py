@@ -66,7 +66,7 @@ def asyncio_run_ab(store, *, evalset: str | None, stacks: str | None,  # type: i
                    limit: int | None, resume: str | None, retry_failed: bool,
                    options: RunOptions) -> str:
     """Create (or reopen) a run and execute it with a progress bar; returns the run id."""
-    from workbench.evalsets.loader import EvalSetError
+    from workbench.evalsets import EvalSetError
     from workbench.runner.session import create_run, execute, reopen_run
     from workbench.stacks.recipe import RecipeError
     from workbench.store import StoreError

@@ -25,15 +25,10 @@ from workbench.stacks.recipe import Stack, get_stack
 def resolve_stack(name: str, settings: Settings | None = None) -> Stack:
     """The recipe of a stack by name, placed on the ports it really runs on when it is up."""
     settings = settings or get_settings()
-    try:
-        from workbench.stacks.launcher import running_stack
-    except ImportError:  # the launcher is optional for driving external stacks
-        running_stack = None
-    if running_stack is not None:
-        found = running_stack(name, settings)
-        if found is not None:
-            return found
-    return get_stack(name, settings.stacks_dir)
+    from workbench.stacks.launcher import running_stack
+
+    found = running_stack(name, settings)
+    return found if found is not None else get_stack(name, settings.stacks_dir)
 
 
 def load_evalset_ref(ref: str, settings: Settings | None = None) -> EvalSet:
@@ -72,7 +67,7 @@ def create_run(store: Any, evalset_ref: str, stack_names: tuple[str, str], *,
         raise RunError(f"stacks A and B are the same endpoint ({stacks['A'].rag_url})")
     questions = select_questions(evalset, limit)
     manifest = build_manifest(
-        evalset, dict(stacks), schedule=options.schedule, concurrency=options.concurrency,
+        evalset, {str(k): v for k, v in stacks.items()}, schedule=options.schedule, concurrency=options.concurrency,
         timeout_s=options.timeout_s, warmup=options.warmup, limit=limit,
     )
     run_id = store.create_run(

@@ -158,14 +158,14 @@ class Store:
             if not rows:
                 raise KeyError(f"no runs in {self.path}")
             return str(rows[0]["id"])
-        rows = self.conn.execute(
+        ids = [str(r[0]) for r in self.conn.execute(
             "SELECT id FROM runs WHERE id LIKE ? ORDER BY id", (ref.upper() + "%",)
-        ).fetchall()
-        if len(rows) == 1:
-            return str(rows[0][0])
-        if not rows:
+        )]
+        if len(ids) == 1:
+            return ids[0]
+        if not ids:
             raise KeyError(f"no run {ref!r} in {self.path}")
-        raise KeyError(f"run id prefix {ref!r} is ambiguous ({len(rows)} runs)")
+        raise KeyError(f"run id prefix {ref!r} is ambiguous ({len(ids)} runs)")
 
     def list_runs(self, limit: int = 100) -> list[dict[str, Any]]:
         """Runs, newest first, with response counts."""

@@ -1,0 +1,94 @@
+"""`workbench demo` (`make demo`): start the default pair, run the A/B, report, stop."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import typer
+from rich.console import Console
+
+from workbench.cli.app import app, fail
+from workbench.runner.run import RunOptions
+from workbench.settings import get_settings
+
+
+def default_pair() -> tuple[str, str, list[str]]:
+    """The default A and B stack names, and notes saying why."""
+    gpu = _gpu_present()
+    variant = "gpu" if gpu else "cpu"
+    notes: list[str] = []
+    if shutil.which("ollama"):
+        a = f"ollama-{variant}"
+    else:
+        a = f"llamacpp-{variant}"
+        notes.append(
+            f"`ollama` is not installed here: side A is {a}, llama.cpp serving the same GGUF "
+            "(the engine family Ollama is built on). It is not Ollama, and the report says "
+            "llama.cpp."
+        )
+    if gpu:
+        notes.append("a GPU was detected: using the GPU variants")
+    return a, f"vllm-{variant}", notes
+
+
+def _gpu_present() -> bool:
+    import subprocess
+
+    if not shutil.which("nvidia-smi"):
+        return False
+    try:
+        return subprocess.run(["nvidia-smi", "-L"], capture_output=True, timeout=10,
+                              check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@app.command("demo")
+def demo_command(
+    evalset: str = typer.Option("demo-en", "--evalset", "-e", help="demo-en or demo-ru, ..."),
+    a: str = typer.Option(None, "--a", help="Stack A (default: ollama-cpu, else llamacpp-cpu)"),
+    b: str = typer.Option(None, "--b", help="Stack B (default: vllm-cpu)"),
+    limit: int = typer.Option(None, "--limit", "-n", min=1),
+    keep: bool = typer.Option(False, "--keep", help="Leave the stacks running afterwards."),
+    semantic: bool = typer.Option(True, "--semantic/--no-semantic"),
+    a_port: int = typer.Option(8000, "--a-port", help="Stack A's RAG API port."),
+    b_port: int = typer.Option(9000, "--b-port", help="Stack B's RAG API port."),
+) -> None:
+    """Start the default pair (A on :8000, B on :9000), run the eval set, report, stop."""
+    from workbench.cli.report import print_report
+    from workbench.cli.run import asyncio_run_ab
+    from workbench.stacks.launcher import down, up_pair
+    from workbench.stacks.recipe import RecipeError, get_stack
+    from workbench.store import Store
+
+    console = Console(stderr=True)
+    settings = get_settings()
+    da, db_, notes = default_pair()
+    names = (a or da, b or db_)
+    for note in notes:
+        if a is None or "GPU" in note:
+            console.print(f"[yellow]note:[/] {note}")
+    t0 = time.perf_counter()
+    started: list[str] = []
+    try:
+        try:
+            sa, sb = (get_stack(n, settings.stacks_dir) for n in names)
+        except RecipeError as exc:
+            raise fail(str(exc)) from exc
+        console.print(f"starting A={names[0]} on :{a_port} and B={names[1]} on :{b_port} ...")
+        try:
+            ra, rb = up_pair(sa, sb, settings, a_port=a_port, b_port=b_port)
+        except Exception as exc:  # launch errors carry the command and the log tail
+            raise fail(str(exc)) from exc
+        started = [n for n, r in zip(names, (ra, rb), strict=True) if not r.reused]
+        console.print(f"stacks healthy after {time.perf_counter() - t0:.0f}s")
+        store = Store(settings.db_path)
+        run_id = asyncio_run_ab(store, evalset=evalset, stacks=",".join(names), limit=limit,
+                                resume=None, retry_failed=False, options=RunOptions())
+        print_report(store, run_id, semantic=semantic)
+        console.print(f"demo wall time {time.perf_counter() - t0:.0f}s")
+    finally:
+        if not keep and started:
+            down(started, settings)
+            console.print(f"stopped {', '.join(started)} (keep them with --keep / KEEP=1)")
