@@ -14,6 +14,7 @@ import json
 import os
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -26,6 +27,15 @@ from workbench.stacks.recipe import Stack
 
 #: Errors worth retrying: the request never reached the server.
 CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
+
+
+@dataclass
+class StreamEvent:
+    """One server-sent event from the RAG service, stamped on arrival (perf_counter)."""
+
+    kind: str
+    data: dict[str, Any]
+    at: float
 
 
 @dataclass
@@ -105,8 +115,30 @@ class RagServiceClient:
         verb = "reused" if body.get("reused") else "built"
         return f"{body.get('chunks')} chunks {verb} in {body.get('seconds', 0):.1f}s"
 
+    async def stream(self, question: str, space_id: str,
+                     top_k: int | None = None) -> AsyncIterator[StreamEvent]:
+        """Yield the service's events as they arrive: `sources`, `token`*, `done` | `error`.
+
+        An HTTP error before the stream began is yielded as one `error` event (with the
+        status code); connection failures raise (the runner retries only those).
+        """
+        body: dict[str, Any] = {"q": question, "space_id": space_id}
+        if top_k is not None:
+            body["top_k"] = top_k
+        async with aconnect_sse(self._http, "POST", "/ask/stream", json=body) as source:
+            code = source.response.status_code
+            if code != 200:
+                await source.response.aread()
+                kind = "engine_timeout" if code == 504 else "http_error"
+                yield StreamEvent("error", {"error": {"type": kind, "message": _error_text(
+                    source.response)}, "http_status": code}, time.perf_counter())
+                return
+            async for event in source.aiter_sse():
+                now = time.perf_counter()
+                yield StreamEvent(event.event, json.loads(event.data) if event.data else {}, now)
+
     async def ask(self, question: str, space_id: str) -> Answer:
-        """Stream one answer; TTFT is the first `token` event at the client."""
+        """Stream one answer; TTFT is the first non-empty `token` event at the client."""
         start_utc = _utc_now()
         start = time.perf_counter()
         tokens: list[float] = []
@@ -115,44 +147,33 @@ class RagServiceClient:
         sources: list[RetrievedSource] = []
         done: dict[str, Any] | None = None
         error: str | None = None
-        status_code: int | None = None
+        status_code: int | None = 200
         status: Status = "ok"
         try:
             async with asyncio.timeout(self.timeout_s):
-                async with aconnect_sse(
-                    self._http, "POST", "/ask/stream", json={"q": question, "space_id": space_id}
-                ) as source:
-                    status_code = source.response.status_code
-                    if status_code != 200:
-                        await source.response.aread()
-                        error = f"HTTP {status_code}: {_error_text(source.response)}"
-                        status = "timeout" if status_code == 504 else "error"
-                    else:
-                        async for event in source.aiter_sse():
-                            now = time.perf_counter()
-                            data = json.loads(event.data) if event.data else {}
-                            if event.event == "token":
-                                text = str(data.get("text", ""))
-                                if text:
-                                    tokens.append(now)
-                                    pieces.append(text)
-                            elif event.event == "sources":
-                                sources_at = now
-                                sources = _sources(data.get("sources", []), None)
-                            elif event.event == "done":
-                                done = data
-                            elif event.event == "error":
-                                err = data.get("error", data)
-                                error = f"{err.get('type', 'error')}: {err.get('message', err)}"
-                                timed_out = err.get("type") == "engine_timeout"
-                                status = "timeout" if timed_out else "error"
-                        if done is None and error is None:
-                            status, error = "error", "stream ended without a `done` event"
+                async for ev in self.stream(question, space_id):
+                    if ev.kind == "token":
+                        text = str(ev.data.get("text", ""))
+                        if text:
+                            tokens.append(ev.at)
+                            pieces.append(text)
+                    elif ev.kind == "sources":
+                        sources_at = ev.at
+                        sources = _sources(ev.data.get("sources", []), None)
+                    elif ev.kind == "done":
+                        done = ev.data
+                    elif ev.kind == "error":
+                        err = ev.data.get("error", ev.data)
+                        status_code = ev.data.get("http_status", status_code)
+                        error = f"{err.get('type', 'error')}: {err.get('message', err)}"
+                        status = "timeout" if err.get("type") == "engine_timeout" else "error"
+            if done is None and error is None:
+                status, error = "error", "stream ended without a `done` event"
         except TimeoutError:
             status, error = "timeout", f"no complete answer within {self.timeout_s:g}s"
         except CONNECT_ERRORS:
             raise
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, ValueError) as exc:
             status, error = "error", f"{type(exc).__name__}: {exc}"
         end = time.perf_counter()
         timing = RequestTiming(
