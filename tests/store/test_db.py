@@ -10,6 +10,7 @@ import pytest
 from workbench.evalsets.model import Question
 from workbench.runner.records import RequestTiming, ResponseRecord, RetrievedSource
 from workbench.store import Store, StoreError
+from workbench.store.migrations import MIGRATIONS
 
 QUESTIONS = [
     Question(id="q1", question="Who?", answers=["Ann"], gold_doc_ids=["p1"]),
@@ -38,7 +39,9 @@ def new_run(store: Store) -> str:
 
 def test_schema_is_migrated_and_wal(tmp_path: Path) -> None:
     store = Store(tmp_path / "wb.db")
-    assert store.applied_migrations() == ["001_initial"]
+    names = [name for name, _ in MIGRATIONS]
+    assert names[0] == "001_initial" and names == sorted(names)  # append-only, numbered
+    assert store.applied_migrations() == names
     tables = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"runs", "run_stacks", "questions", "responses", "retrieved", "scores", "votes",
             "migrations"} <= tables
@@ -46,7 +49,8 @@ def test_schema_is_migrated_and_wal(tmp_path: Path) -> None:
     store.close()
     # Reopening does not re-apply anything.
     again = Store(tmp_path / "wb.db")
-    assert again.applied_migrations() == ["001_initial"]
+    assert again.applied_migrations() == names
+    assert again.conn.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == len(names)
 
 
 def test_response_round_trip_keeps_raw_timestamps(tmp_path: Path) -> None:

@@ -121,16 +121,15 @@ def read_csv(path: Path, log: ProblemLog) -> tuple[list[str], list[Located]]:
             if len(cells) != len(header):
                 log.add(path, line, None, f"{len(cells)} cells, the header has {len(header)}")
             else:
-                records.append(Located(str(path), line, decode_csv_row(dict(zip(header, cells, strict=True)), path, line, log)))
+                row = dict(zip(header, cells, strict=True))
+                records.append(Located(str(path), line, decode_csv_row(row, path, line, log)))
             line = reader.line_num + 1
     except csv.Error as e:
         log.add(path, reader.line_num, None, f"malformed CSV: {e}")
     return header, records
 
 
-def decode_csv_row(
-    cells: dict[str, str], path: Path | str, line: int, log: ProblemLog
-) -> Record:
+def decode_csv_row(cells: dict[str, str], path: Path | str, line: int, log: ProblemLog) -> Record:
     """A CSV row as a record: JSON cells decoded, `answerable` a boolean, empty cells absent."""
     record: Record = {}
     for key, cell in cells.items():
@@ -145,7 +144,8 @@ def decode_csv_row(
             flag = _CSV_BOOLS.get(cell.strip().lower())
             if flag is None:
                 log.add(path, line, key, f"expected true or false, got {cell!r}")
-            record[key] = flag
+            else:
+                record[key] = flag
         else:
             record[key] = cell
     return record

@@ -19,7 +19,7 @@ class Located:
     """A record and where it came from (file and 1-based line or record number)."""
 
     path: str
-    line: int
+    line: int | None
     record: Record
 
 
@@ -101,9 +101,16 @@ def _check_answerable(rec: Mapping[str, object], answerable: bool) -> list[tuple
 
 
 def check_records(
-    passages: Sequence[Located], questions: Sequence[Located], log: ProblemLog
+    passages: Sequence[Located],
+    questions: Sequence[Located],
+    log: ProblemLog,
+    check_refs: bool = True,
 ) -> None:
-    """Check every record, then ids across the set: unique ids, gold ids in the corpus."""
+    """Check every record, then ids across the set: unique ids, gold ids in the corpus.
+
+    `check_refs=False` skips the gold-id check, for when some corpus lines could not be
+    read: their ids are unknown, and "not a corpus passage id" would be a false alarm.
+    """
     for item in passages:
         for key, problem in check_passage(item.record):
             log.add(item.path, item.line, key, problem)
@@ -112,24 +119,25 @@ def check_records(
             log.add(item.path, item.line, key, problem)
     passage_ids = _unique_ids(passages, log)
     _unique_ids(questions, log)
-    for item in questions:
+    for item in questions if check_refs else ():
         _check_refs(item, passage_ids, log)
 
 
-def _unique_ids(items: Sequence[Located], log: ProblemLog) -> dict[str, int]:
-    first: dict[str, int] = {}
+def _unique_ids(items: Sequence[Located], log: ProblemLog) -> dict[str, int | None]:
+    first: dict[str, int | None] = {}
     for item in items:
         rid = item.record.get("id")
         if not isinstance(rid, str):
             continue
         if rid in first:
-            log.add(item.path, item.line, "id", f"duplicate id {rid!r} (first on line {first[rid]})")
+            seen = "" if first[rid] is None else f" (first at line {first[rid]})"
+            log.add(item.path, item.line, "id", f"duplicate id {rid!r}{seen}")
         else:
             first[rid] = item.line
     return first
 
 
-def _check_refs(item: Located, passage_ids: Mapping[str, int], log: ProblemLog) -> None:
+def _check_refs(item: Located, passage_ids: Mapping[str, int | None], log: ProblemLog) -> None:
     gold = item.record.get("gold_doc_ids")
     for doc_id in gold if isinstance(gold, list) else []:
         if isinstance(doc_id, str) and doc_id not in passage_ids:

@@ -24,7 +24,9 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        if self.field:
+            where = f"{where}: {self.field}"
+        return f"{where}: {self.message}"
 
 
 class EvalSetError(ValueError):

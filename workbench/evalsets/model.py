@@ -28,6 +28,11 @@ class Question(BaseModel):
     answerable: bool = True
     lang: str = "en"
     meta: dict[str, object] | None = None
+    source_doc_id: str | None = Field(
+        default=None,
+        description="Unanswerable questions: the on-topic passage the question was written "
+        "against (it does not hold the answer); None otherwise.",
+    )
 
 
 class EvalSet(BaseModel):
@@ -42,3 +47,8 @@ class EvalSet(BaseModel):
     def passage_ids(self) -> set[str]:
         """All passage ids."""
         return {p.id for p in self.passages}
+
+    @property
+    def unanswerable_count(self) -> int:
+        """How many questions the corpus does not answer (scored on refusal)."""
+        return sum(not q.answerable for q in self.questions)
