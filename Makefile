@@ -23,7 +23,7 @@ EVALSET ?= demo-en
 LIMIT ?=
 KEEP ?= 0
 
-.PHONY: help venv llamacpp vllm models engines up down status logs demo ab test test-fast lint bench ui tui loadtest chaos clean
+.PHONY: help venv llamacpp vllm models engines sysdeps up down status logs demo ab test test-fast lint bench ui tui loadtest chaos clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,15 @@ models: vllm ## convert the packaged SmolLM2 GGUF for vLLM (once, cached by dige
 
 engines: llamacpp vllm models ## everything the default pair needs
 
+# The web UI's browser tests drive Debian's chromium (Playwright's own browser download cannot
+# work offline); the TUI's terminal test runs under tmux.
+SYSDEPS := chromium tmux
+sysdeps: ## Debian packages the tests need (chromium, tmux), installed when missing
+	@missing=$$(for p in $(SYSDEPS); do command -v $$p >/dev/null || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing: $$missing (run: sudo apt-get install $$missing)"; exit 1; fi; fi
+
 up: engines ## start stack A (RAG API :8000) and stack B (:9000): make up A=llamacpp-cpu B=vllm-cpu
 	$(WB) up $(if $(A),--a $(A)) $(if $(B),--b $(B))
 
@@ -79,7 +88,7 @@ ab: up ## run the A/B on the running (or started) stacks: make ab A=.. B=.. EVAL
 demo: engines ## install, start the default pair, run demo-en through both, print the report
 	$(WB) demo --evalset $(EVALSET) $(if $(A),--a $(A)) $(if $(B),--b $(B)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter 1,$(KEEP)),--keep)
 
-test: engines ## the whole suite, engine tests included (what CI runs)
+test: engines sysdeps ## the whole suite, engine tests included (what CI runs)
 	$(BIN)/pytest -q
 
 test-fast: venv ## the suite without the slow engine tests
@@ -91,6 +100,12 @@ lint: venv ## ruff + mypy
 
 bench: engines ## benchmarks: print numbers (engines, RAG service, scoring)
 	$(BIN)/python -m workbench.bench
+
+ui: venv ## the Gradio web UI on http://127.0.0.1:7860
+	$(WB) web
+
+tui: venv ## the Textual terminal UI
+	$(WB) tui
 
 clean: down ## remove the venv and this folder's state (keeps the shared cache)
 	rm -rf $(VENV) .state
