@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import typer
@@ -11,37 +10,6 @@ from rich.console import Console
 from workbench.cli.app import app, fail
 from workbench.runner.run import RunOptions
 from workbench.settings import get_settings
-
-
-def default_pair() -> tuple[str, str, list[str]]:
-    """The default A and B stack names, and notes saying why."""
-    gpu = _gpu_present()
-    variant = "gpu" if gpu else "cpu"
-    notes: list[str] = []
-    if shutil.which("ollama"):
-        a = f"ollama-{variant}"
-    else:
-        a = f"llamacpp-{variant}"
-        notes.append(
-            f"`ollama` is not installed here: side A is {a}, llama.cpp serving the same GGUF "
-            "(the engine family Ollama is built on). It is not Ollama, and the report says "
-            "llama.cpp."
-        )
-    if gpu:
-        notes.append("a GPU was detected: using the GPU variants")
-    return a, f"vllm-{variant}", notes
-
-
-def _gpu_present() -> bool:
-    import subprocess
-
-    if not shutil.which("nvidia-smi"):
-        return False
-    try:
-        return subprocess.run(["nvidia-smi", "-L"], capture_output=True, timeout=10,
-                              check=False).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 @app.command("demo")
@@ -60,14 +28,15 @@ def demo_command(
     from workbench.cli.run import asyncio_run_ab
     from workbench.stacks.launcher import down, up_pair
     from workbench.stacks.recipe import RecipeError, get_stack
+    from workbench.stacks.sides import default_sides
     from workbench.store import Store
 
     console = Console(stderr=True)
     settings = get_settings()
-    da, db_, notes = default_pair()
-    names = (a or da, b or db_)
-    for note in notes:
-        if a is None or "GPU" in note:
+    defaults = default_sides()
+    names = (a or defaults.a, b or defaults.b)
+    if a is None or b is None:
+        for note in defaults.notes:
             console.print(f"[yellow]note:[/] {note}")
     t0 = time.perf_counter()
     started: list[str] = []

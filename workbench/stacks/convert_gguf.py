@@ -21,7 +21,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-EOS_TOKEN = "<|im_end|>"  # ChatML end of turn; the GGUF's own eos is <|endoftext|>
+EOS_TOKEN = "<|im_end|>"  # noqa: S105 - ChatML end of turn; the GGUF's own eos is <|endoftext|>
 
 
 def convert(src: Path, dest: Path) -> None:
@@ -39,7 +39,7 @@ def convert(src: Path, dest: Path) -> None:
     )
     tokenizer = AutoTokenizer.from_pretrained(str(src.parent), gguf_file=src.name)
     # The quantizer would make save_pretrained write a quantized config vLLM rejects.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
     eos_id = tokenizer.convert_tokens_to_ids(EOS_TOKEN)

@@ -32,6 +32,8 @@ class LaunchError(RuntimeError):
 def port_in_use(host: str, port: int) -> bool:
     """Whether something already listens on (or holds) `host:port`."""
     with socket.socket() as s:
+        # As servers do: connections in TIME_WAIT from a stopped server do not block a bind.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
@@ -208,4 +210,4 @@ def wait_healthy(
                 f"{what} not healthy at {url} within {timeout_s:.0f} s.\n"
                 f"command: {list(argv)}\nlast lines of {log}:\n{tail(log)}"
             )
-        time.sleep(0.25)
+        time.sleep(0.5)

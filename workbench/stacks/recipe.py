@@ -186,6 +186,12 @@ class Stack(_Strict):
     )
     retrieval: Retrieval = Retrieval()
     generation: Generation = Generation()
+    startup_timeout_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="Seconds to wait for the engine to become healthy (default: per engine, "
+        "60 for llama.cpp and Ollama, 600 for vLLM on CPU, which a busy machine slows a lot).",
+    )
     compose: Compose | None = None
     external: ExternalAPI | None = None
     source_path: Path | None = Field(default=None, exclude=True, description="Recipe file.")
@@ -291,7 +297,7 @@ def check_port_clashes(stacks: list[Stack]) -> None:
     seen: dict[int, str] = {}
     for stack in stacks:
         for field, port in (("ports.rag", stack.ports.rag), ("ports.engine", stack.ports.engine)):
-            if port is None or stack.launch == "none" and field == "ports.engine":
+            if port is None or (stack.launch == "none" and field == "ports.engine"):
                 continue
             where = f"{stack.source_path or stack.name}: field {field}"
             if port in seen:

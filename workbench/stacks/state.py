@@ -119,9 +119,14 @@ def load_recipe_json(name: str, settings: Settings) -> Stack | None:
     """The effective recipe a stack was started with."""
     path = run_dir(name, settings) / RECIPE_FILE
     try:
-        return Stack.model_validate_json(path.read_text(encoding="utf-8"))
+        stack = Stack.model_validate_json(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    # source_path is not serialized; recipe-relative paths (GGUF, compose file) need it.
+    state = load_state(name, settings)
+    if state is not None and state.recipe_source:
+        stack = stack.model_copy(update={"source_path": Path(state.recipe_source)})
+    return stack
 
 
 def save_sides(a: str | None, b: str | None, settings: Settings) -> None:

@@ -52,6 +52,7 @@ class EngineAdapter(ABC):
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise EngineUnavailableError when the engine cannot run here (default: it can)."""
+        return None
 
     @abstractmethod
     def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess | None:
@@ -59,6 +60,7 @@ class EngineAdapter(ABC):
 
     def prepare(self, stack: Stack, settings: Settings) -> None:
         """Slow one-off work before a start (model conversion); default: nothing."""
+        return None
 
     def health_path(self, stack: Stack) -> str | None:
         """Path on the engine port that answers 200 when the engine is up."""
@@ -76,6 +78,7 @@ class EngineAdapter(ABC):
 
     def after_healthy(self, stack: Stack, ctx: LaunchContext) -> None:
         """Run once the engine is healthy (e.g. create the model); default: nothing."""
+        return None
 
     def version(self, stack: Stack) -> str | None:
         """The running engine's version string, when it can tell."""
@@ -88,6 +91,10 @@ class EngineAdapter(ABC):
     def stop_commands(self, stack: Stack, ctx: LaunchContext) -> list[list[str]]:
         """One-shot commands that stop what `start_commands` started."""
         return []
+
+    def after_stop(self, stack: Stack, ctx: LaunchContext) -> None:
+        """Clean up after the engine stopped (temporary folders); default: nothing."""
+        return None
 
     def command_env(self, stack: Stack, ctx: LaunchContext) -> dict[str, str]:
         """Environment for the one-shot commands."""
@@ -108,7 +115,8 @@ def get_json(url: str, timeout: float = 2.0) -> object | None:
         resp = httpx.get(url, timeout=timeout)
         if resp.status_code != 200:
             return None
-        return resp.json()
+        data: object = resp.json()
+        return data
     except (httpx.HTTPError, ValueError):
         return None
 

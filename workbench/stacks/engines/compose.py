@@ -61,6 +61,7 @@ def compose_env(stack: Stack, run_dir: Path) -> dict[str, str]:
         "MODEL_FILE": gguf.name,
         "CONTEXT_WINDOW": str(stack.generation.context_window),
         "SLOTS": str(stack.resources.slots),
+        "CONTEXT_TOTAL": str(stack.generation.context_window * stack.resources.slots),
         "RUN_DIR": str(run_dir),
         **stack.env,
     }

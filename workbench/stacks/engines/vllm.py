@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import tempfile
 from pathlib import Path
 
 from workbench.settings import Settings
@@ -30,6 +33,21 @@ def _preload(python: Path) -> str | None:
     libs = [TCMALLOC, python.parent.parent / "lib" / "libiomp5.so"]
     found = [str(p) for p in libs if p.is_file()]
     return ":".join(found) or None
+
+
+# vLLM binds ZeroMQ unix sockets at <VLLM_RPC_BASE_PATH>/<uuid4>; a unix socket path is at
+# most 107 bytes, so the base may use 107 - 1 - 36 = 70 of them.
+_RPC_BASE_MAX = 70
+
+
+def rpc_dir(run_dir: Path) -> Path:
+    """VLLM_RPC_BASE_PATH: inside the run folder when short enough, else a short private
+    folder in the temp dir keyed by the run folder (removed again by `after_stop`)."""
+    inside = run_dir / "rpc"
+    if len(str(inside)) <= _RPC_BASE_MAX:
+        return inside
+    key = hashlib.sha256(str(run_dir).encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"wb-vllm-rpc-{key}"
 
 
 class VllmAdapter(EngineAdapter):
@@ -64,6 +82,7 @@ class VllmAdapter(EngineAdapter):
         settings = ctx.settings
         python = settings.vllm_python_path
         cache = ctx.run_dir / "vllm-cache"
+        rpc = rpc_dir(ctx.run_dir)
         threads = stack.resources.cpuset or f"0-{stack.resources.threads - 1}"
         env = {
             "HF_HUB_OFFLINE": "1",
@@ -73,13 +92,13 @@ class VllmAdapter(EngineAdapter):
             # Keep every cache and socket inside the state folder, not /tmp or ~.
             "VLLM_CACHE_ROOT": str(cache),
             "TORCHINDUCTOR_CACHE_DIR": str(cache / "inductor"),
-            "VLLM_RPC_BASE_PATH": str(cache / "rpc"),
+            "VLLM_RPC_BASE_PATH": str(rpc),
         }
         preload = _preload(python)
         if preload:
             env["LD_PRELOAD"] = preload
         env.update(stack.env)  # the recipe's own env wins
-        (cache / "rpc").mkdir(parents=True, exist_ok=True)
+        rpc.mkdir(mode=0o700, parents=True, exist_ok=True)
         argv = [
             *taskset_prefix(stack),
             str(python), "-m", "vllm.entrypoints.openai.api_server",
@@ -92,7 +111,13 @@ class VllmAdapter(EngineAdapter):
             "--served-model-name", stack.model.name,
             *stack.engine_args,
         ]  # fmt: skip
-        return EngineProcess(argv=argv, env=env, health_timeout_s=300.0)
+        return EngineProcess(argv=argv, env=env, health_timeout_s=600.0)
+
+    def after_stop(self, stack: Stack, ctx: LaunchContext) -> None:
+        """Remove the RPC socket folder when it had to live outside the run folder."""
+        rpc = rpc_dir(ctx.run_dir)
+        if not rpc.is_relative_to(ctx.run_dir):
+            shutil.rmtree(rpc, ignore_errors=True)
 
     def ready(self, stack: Stack) -> bool:
         """/health answers before the model is listed in rare cases: check /v1/models."""

@@ -1,0 +1,212 @@
+"""`workbench stacks list`, `up`, `down`, `status`, `logs`, `sides`: the stack launcher's CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from workbench.cli.app import app, fail
+from workbench.settings import get_settings
+
+stacks_app = typer.Typer(help="Stack recipes (stacks/*.yaml).", no_args_is_help=True)
+app.add_typer(stacks_app, name="stacks")
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    # Imported lazily so `workbench --help` does not load the launcher.
+    from workbench.stacks.conversion import ConversionError
+    from workbench.stacks.engines import EngineUnavailableError, UnknownEngineError
+    from workbench.stacks.models import ModelFileError
+    from workbench.stacks.process import LaunchError
+    from workbench.stacks.recipe import RecipeError
+
+    return (
+        RecipeError,
+        LaunchError,
+        EngineUnavailableError,
+        UnknownEngineError,
+        ConversionError,
+        ModelFileError,
+    )
+
+
+@stacks_app.command("list")
+def list_command() -> None:
+    """Show every stack recipe: engine, variant, launch mode, model, ports."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from workbench.stacks.recipe import load_stacks
+
+    settings = get_settings()
+    try:
+        stacks = load_stacks(settings.stacks_dir)
+    except _errors() as exc:
+        raise fail(str(exc)) from exc
+    table = Table(title=f"stacks in {settings.stacks_dir}")
+    for col in ("name", "engine", "variant", "launch", "model", "rag", "engine port", "ctx"):
+        # Fold rather than truncate: names are what the user types next.
+        table.add_column(col, overflow="fold")
+    for s in stacks.values():
+        table.add_row(
+            s.name,
+            s.engine,
+            s.variant,
+            s.launch,
+            s.model.name if s.model else "-",
+            str(s.ports.rag),
+            str(s.ports.engine or "-"),
+            str(s.generation.context_window),
+        )
+    Console().print(table)
+
+
+@app.command("up")
+def up_command(
+    a: str | None = typer.Option(None, "--a", help="Side A stack (default: see note)."),
+    b: str | None = typer.Option(None, "--b", help="Side B stack (default: vllm-cpu)."),
+    a_port: int = typer.Option(8000, "--a-port", help="Side A's RAG API port."),
+    b_port: int = typer.Option(9000, "--b-port", help="Side B's RAG API port."),
+    a_engine_port: int | None = typer.Option(None, help="Side A's engine port (rag + 1)."),
+    b_engine_port: int | None = typer.Option(None, help="Side B's engine port (rag + 1)."),
+    no_rag: bool = typer.Option(False, "--no-rag", help="Start the engines only."),
+) -> None:
+    """Start stack A (RAG API on --a-port) and stack B (--b-port) side by side."""
+    from workbench.stacks.launcher import up_pair
+    from workbench.stacks.recipe import get_stack
+    from workbench.stacks.sides import default_sides
+
+    settings = get_settings()
+    if a is None or b is None:
+        defaults = default_sides()
+        for note in defaults.notes:
+            typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
+        a, b = a or defaults.a, b or defaults.b
+    try:
+        stack_a = get_stack(a, settings.stacks_dir)
+        stack_b = get_stack(b, settings.stacks_dir)
+        typer.echo(f"starting A={a} (:{a_port}) and B={b} (:{b_port}) ...")
+        pair = up_pair(
+            stack_a,
+            stack_b,
+            settings,
+            a_port=a_port,
+            b_port=b_port,
+            a_engine_port=a_engine_port,
+            b_engine_port=b_engine_port,
+            with_rag=not no_rag,
+        )
+    except _errors() as exc:
+        raise fail(str(exc)) from exc
+    for side, running in zip("AB", pair, strict=True):
+        how = "already running" if running.reused else "started"
+        urls = f"RAG {running.rag_url}  engine {running.engine_url}"
+        typer.echo(f"{side}: {running.stack.name} {how}: {urls}")
+
+
+@app.command("down")
+def down_command(
+    names: list[str] = typer.Argument(None, help="Stacks to stop (all when none)."),
+) -> None:
+    """Stop stacks (whole process groups) and free their ports."""
+    from workbench.stacks.launcher import down
+
+    stopped = down(names or None, get_settings())
+    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing to stop")
+
+
+@app.command("status")
+def status_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Health, PIDs, ports, model, engine version and RSS of each started stack."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from workbench.stacks.status import status
+
+    rows = status(get_settings())
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in rows], indent=2))
+        return
+    if not rows:
+        typer.echo("no stacks started (workbench up)")
+        return
+    table = Table()
+    cols = ("side", "stack", "state", "engine", "rag", "pids", "ports", "model", "version", "RSS")
+    for col in cols:
+        table.add_column(col, overflow="fold")
+    colour = {"running": "green", "degraded": "yellow", "down": "red"}
+    for r in rows:
+        table.add_row(
+            r.side or "",
+            r.name,
+            f"[{colour[r.state]}]{r.state}[/]",
+            f"{r.engine} {r.engine_health}",
+            r.rag_health,
+            " ".join(f"{k}={v}" for k, v in r.pids.items()),
+            f"{r.rag_port}/{r.engine_port or '-'}",
+            r.model or "-",
+            r.engine_version or "-",
+            " ".join(f"{k}={v:.0f}M" for k, v in r.rss_mib.items()),
+        )
+    Console().print(table)
+
+
+def _log_files(name: str) -> list[Path]:
+    from workbench.stacks.state import run_dir
+
+    folder = run_dir(name, get_settings())
+    return sorted(folder.glob("*.log"))
+
+
+@app.command("logs")
+def logs_command(
+    name: str = typer.Argument(..., help="Stack name."),
+    lines: int = typer.Option(50, "-n", "--lines", help="Lines per log file."),
+    follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
+) -> None:
+    """Print the last lines of a stack's logs (one file per process)."""
+    from workbench.stacks.process import tail
+
+    files = _log_files(name)
+    if not files:
+        raise fail(f"no logs for stack {name!r} (was it started from this folder?)")
+    for path in files:
+        typer.echo(f"==> {path} <==")
+        typer.echo(tail(path, lines))
+    if not follow:
+        return
+    offsets = {p: p.stat().st_size for p in files}
+    try:
+        while True:
+            for path in _log_files(name):
+                size = path.stat().st_size
+                start = offsets.get(path, 0)
+                if size > start:
+                    with path.open("rb") as f:
+                        f.seek(start)
+                        chunk = f.read().decode("utf-8", errors="replace")
+                    for line in chunk.splitlines():
+                        typer.echo(f"[{path.stem}] {line}")
+                offsets[path] = size
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return
+
+
+@app.command("sides")
+def sides_command() -> None:
+    """Print the running side A and side B stack names as `A_NAME,B_NAME` (for `make ab`)."""
+    from workbench.stacks.launcher import running_stack
+    from workbench.stacks.state import load_sides
+
+    settings = get_settings()
+    a, b = load_sides(settings)
+    if a is None or b is None:
+        raise fail("no A/B pair recorded: run `workbench up` first", code=1)
+    for name in (a, b):
+        if running_stack(name, settings) is None:
+            raise fail(f"side stack {name!r} is not running: run `workbench up`", code=1)
+    typer.echo(f"{a},{b}")

@@ -1,0 +1,370 @@
+"""Start and stop stacks: the engine, then the stack's RAG service, each in its own
+process group, with logs and a state.json under `<state_dir>/stacks/<name>/`.
+
+The Python API the runner and the UIs use:
+
+    up(stack, settings) -> RunningStack          # idempotent; fails fast, with logs
+    up_pair(a, b, settings, a_port=8000, b_port=9000) -> (RunningStack, RunningStack)
+    down(names=None, settings) -> list[str]      # stop named stacks, or all
+    running_stack(name, settings) -> Stack | None  # effective recipe with real ports
+    status(settings) -> list[StackStatus]        # in workbench.stacks.status
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+
+from workbench.settings import Settings, get_settings
+from workbench.stacks.engines import LaunchContext, adapter_for
+from workbench.stacks.process import (
+    LaunchError,
+    alive,
+    create_time,
+    http_ok,
+    port_in_use,
+    run_once,
+    spawn,
+    stop_group,
+    wait_healthy,
+)
+from workbench.stacks.recipe import RecipeError, Stack, check_port_clashes
+from workbench.stacks.state import (
+    ProcessRecord,
+    StackState,
+    clear_state,
+    load_recipe_json,
+    load_sides,
+    load_state,
+    recorded_names,
+    run_dir,
+    save_recipe,
+    save_sides,
+    save_state,
+    stack_lock,
+)
+
+#: Seconds the RAG service may take to load its embedding model and answer /health.
+RAG_HEALTH_TIMEOUT_S = 180.0
+
+
+@dataclass(frozen=True)
+class RunningStack:
+    """A started (or already running) stack."""
+
+    stack: Stack
+    state: StackState
+    reused: bool = False
+
+    @property
+    def rag_url(self) -> str:
+        """Base URL of the stack's RAG API."""
+        return self.stack.rag_url
+
+    @property
+    def engine_url(self) -> str | None:
+        """OpenAI-compatible base URL of the engine (ends in /v1)."""
+        return self.stack.engine_base_url
+
+
+def check_cpuset(stack: Stack) -> None:
+    """Raise when resources.cpuset names CPUs this process may not use (or a reversed range)."""
+    spec = stack.resources.cpuset
+    if spec is None:
+        return
+    where = f"{stack.source_path or stack.name}: field resources.cpuset"
+    allowed = os.sched_getaffinity(0)
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        first, last = int(lo), int(hi or lo)
+        if first > last:
+            raise RecipeError(f"{where}: range {part!r} is reversed")
+        missing = sorted(set(range(first, last + 1)) - allowed)
+        if missing:
+            raise RecipeError(
+                f"{where}: CPU(s) {missing} are not available here (usable: {sorted(allowed)})"
+            )
+
+
+def _ports_needed(stack: Stack, with_rag: bool) -> list[tuple[str, int]]:
+    ports: list[tuple[str, int]] = []
+    if with_rag and stack.engine != "external":
+        ports.append(("ports.rag", stack.ports.rag))
+    if stack.launch != "none" and stack.ports.engine is not None:
+        ports.append(("ports.engine", stack.ports.engine))
+    if stack.launch == "compose":
+        from workbench.stacks.engines.compose import qdrant_port
+
+        ports.append(("qdrant (ports.rag + 2)", qdrant_port(stack)))
+    return ports
+
+
+def check_ports_free(stack: Stack, with_rag: bool = True) -> None:
+    """Raise, before anything starts, when a port the stack needs is already in use."""
+    for field, port in _ports_needed(stack, with_rag):
+        if port_in_use(stack.host, port):
+            raise LaunchError(
+                f"stack {stack.name!r}: port {port} ({field}) on {stack.host} is already in use; "
+                "stop whatever holds it or choose another port"
+            )
+
+
+def _is_healthy(stack: Stack, state: StackState) -> bool:
+    if not all(alive(p.pid, p.create_time) for p in state.processes):
+        return False
+    url = adapter_for(stack).health_url(stack)
+    if url is not None and not http_ok(url):
+        return False
+    if state.process("rag") is not None:
+        return http_ok(f"{stack.rag_url}/health")
+    if stack.engine == "external" and stack.external is not None:
+        return http_ok(stack.rag_url + stack.external.health_path)
+    return True
+
+
+def up(
+    stack: Stack,
+    settings: Settings | None = None,
+    *,
+    with_rag: bool = True,
+    health_timeout_s: float | None = None,
+) -> RunningStack:
+    """Start `stack` (engine, then its RAG service) and wait until both are healthy.
+
+    Idempotent: a stack already running healthy on the same ports is returned as is
+    (`reused=True`). A dead or half-started previous run is cleaned up first. Raises
+    LaunchError (command + last log lines) when a process dies or is not healthy in time,
+    after stopping whatever it started; EngineUnavailableError when the engine is missing.
+    """
+    settings = settings or get_settings()
+    check_cpuset(stack)
+    with stack_lock(stack.name, settings):
+        previous = load_state(stack.name, settings)
+        if previous is not None:
+            same_ports = (previous.rag_port, previous.engine_port) == (
+                stack.ports.rag,
+                stack.ports.engine,
+            )
+            recorded = load_recipe_json(stack.name, settings)
+            same_recipe = recorded is not None and recorded.model_dump() == stack.model_dump()
+            # A stack started with its RAG service also serves a caller that needs no RAG.
+            enough = previous.with_rag or not with_rag
+            if same_ports and same_recipe and enough and _is_healthy(stack, previous):
+                assert recorded is not None
+                return RunningStack(recorded, previous, reused=True)
+            # Alive on other ports: the caller must choose; otherwise (dead, unhealthy, an
+            # edited recipe, or started without its RAG service) restart it cleanly.
+            if not same_ports and any(alive(p.pid, p.create_time) for p in previous.processes):
+                raise LaunchError(
+                    f"stack {stack.name!r} already runs on rag port {previous.rag_port}; "
+                    f"`workbench down {stack.name}` first"
+                )
+            _stop(stack.name, settings)
+        return _start(stack, settings, with_rag, health_timeout_s)
+
+
+def _start(
+    stack: Stack, settings: Settings, with_rag: bool, health_timeout_s: float | None
+) -> RunningStack:
+    adapter = adapter_for(stack)
+    adapter.check_available(stack, settings)
+    check_ports_free(stack, with_rag)
+    adapter.prepare(stack, settings)
+    folder = run_dir(stack.name, settings)
+    ctx = LaunchContext(settings=settings, run_dir=folder)
+    recipe_path = save_recipe(stack, settings)
+    state = StackState(
+        name=stack.name,
+        engine=stack.engine,
+        launch=stack.launch,
+        model=stack.model.name if stack.model else None,
+        rag_port=stack.ports.rag,
+        engine_port=stack.ports.engine,
+        rag_url=stack.rag_url,
+        engine_url=stack.engine_base_url,
+        with_rag=with_rag,
+        recipe_source=str(stack.source_path) if stack.source_path else None,
+    )
+    try:
+        env = adapter.command_env(stack, ctx)
+        for argv in adapter.start_commands(stack, ctx):
+            state.commands.append(argv)
+            save_state(state, settings)  # recorded first, so `down` can undo a partial start
+            run_once(argv, env, ctx.log("engine"), timeout=900)
+        proc = adapter.engine_process(stack, ctx)
+        if proc is not None:
+            _spawn_recorded(state, "engine", proc.argv, proc.env, ctx, settings)
+        health = adapter.health_url(stack)
+        if health is not None:
+            timeout = (
+                health_timeout_s
+                or stack.startup_timeout_s
+                or (proc.health_timeout_s if proc else 600.0)
+            )
+            record = state.process("engine")
+            wait_healthy(
+                health,
+                record.pid if record else os.getpid(),
+                timeout,
+                f"engine of stack {stack.name!r}",
+                record.argv if record else state.commands[-1],
+                ctx.log("engine"),
+                ready=lambda: adapter.ready(stack),
+            )
+        adapter.after_healthy(stack, ctx)
+        if stack.engine == "external":
+            _check_external(stack)
+        elif with_rag:
+            _start_rag(stack, state, ctx, recipe_path, health_timeout_s)
+        save_state(state, settings)
+    except BaseException:
+        _stop(stack.name, settings)
+        raise
+    return RunningStack(stack, state)
+
+
+def _spawn_recorded(
+    state: StackState,
+    role: str,
+    argv: list[str],
+    env: dict[str, str],
+    ctx: LaunchContext,
+    settings: Settings,
+) -> ProcessRecord:
+    log = ctx.log(role)
+    pid = spawn(argv, env, log)
+    record = ProcessRecord(
+        role=role, pid=pid, create_time=create_time(pid) or time.time(), argv=argv, log=str(log)
+    )
+    state.processes.append(record)
+    save_state(state, settings)
+    return record
+
+
+def _start_rag(
+    stack: Stack,
+    state: StackState,
+    ctx: LaunchContext,
+    recipe_path: os.PathLike[str],
+    health_timeout_s: float | None,
+) -> None:
+    settings = ctx.settings
+    argv = [sys.executable, "-m", "workbench.rag", "--recipe", str(recipe_path)]
+    env = {
+        # The service must see the same folders as the launcher, whatever its cwd.
+        "WORKBENCH_STATE_DIR": str(settings.state_dir),
+        "WORKBENCH_CACHE_DIR": str(settings.cache_dir),
+        "HF_HUB_OFFLINE": "1",
+    }
+    if stack.launch == "compose":
+        from workbench.stacks.engines.compose import qdrant_port
+
+        env["QDRANT_URL"] = f"http://127.0.0.1:{qdrant_port(stack)}"
+    record = _spawn_recorded(state, "rag", argv, env, ctx, settings)
+    wait_healthy(
+        f"{stack.rag_url}/health",
+        record.pid,
+        health_timeout_s or RAG_HEALTH_TIMEOUT_S,
+        f"RAG service of stack {stack.name!r}",
+        argv,
+        ctx.log("rag"),
+    )
+
+
+def _check_external(stack: Stack) -> None:
+    assert stack.external is not None
+    url = stack.rag_url + stack.external.health_path
+    if not http_ok(url, timeout=5):
+        raise LaunchError(f"external backend of stack {stack.name!r} does not answer at {url}")
+
+
+def _stop(name: str, settings: Settings) -> bool:
+    """Stop everything a stack's state records (RAG first, then engine); forget it."""
+    state = load_state(name, settings)
+    if state is None:
+        return False
+    for record in reversed(state.processes):
+        stop_group(record.pid, create_time=record.create_time)
+    stack = load_recipe_json(name, settings)
+    if stack is not None:
+        adapter = adapter_for(stack)
+        ctx = LaunchContext(settings=settings, run_dir=run_dir(name, settings))
+        for argv in adapter.stop_commands(stack, ctx) if state.commands else []:
+            try:
+                run_once(argv, adapter.command_env(stack, ctx), ctx.log("engine"), timeout=300)
+            except LaunchError as exc:
+                print(f"warning: {exc}", file=sys.stderr)
+        adapter.after_stop(stack, ctx)
+    _wait_ports_free(state)
+    clear_state(name, settings)
+    return True
+
+
+def _wait_ports_free(state: StackState, timeout_s: float = 10.0) -> None:
+    ports = [p for p in (state.rag_port, state.engine_port) if p is not None]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and any(port_in_use("127.0.0.1", p) for p in ports):
+        time.sleep(0.1)
+
+
+def down(names: list[str] | None = None, settings: Settings | None = None) -> list[str]:
+    """Stop the named stacks (every recorded one when None); return the names stopped."""
+    settings = settings or get_settings()
+    targets = names if names else recorded_names(settings)
+    stopped = []
+    for name in targets:
+        if load_state(name, settings) is None:
+            continue  # never started here: do not create a folder just to lock it
+        with stack_lock(name, settings):
+            if _stop(name, settings):
+                stopped.append(name)
+    a, b = load_sides(settings)
+    if a in targets or b in targets:
+        save_sides(None if a in targets else a, None if b in targets else b, settings)
+    return stopped
+
+
+def running_stack(name: str, settings: Settings | None = None) -> Stack | None:
+    """The effective recipe (real ports) of a running stack; None when it is not running."""
+    settings = settings or get_settings()
+    state = load_state(name, settings)
+    if state is None:
+        return None
+    if not all(alive(p.pid, p.create_time) for p in state.processes):
+        return None
+    return load_recipe_json(name, settings)
+
+
+def place(stack: Stack, rag_port: int, engine_port: int | None = None) -> Stack:
+    """The stack moved to `rag_port` (engine on `engine_port`, default rag port + 1)."""
+    return stack.with_ports(rag_port, engine_port if engine_port is not None else rag_port + 1)
+
+
+def up_pair(
+    a: Stack,
+    b: Stack,
+    settings: Settings | None = None,
+    *,
+    a_port: int = 8000,
+    b_port: int = 9000,
+    a_engine_port: int | None = None,
+    b_engine_port: int | None = None,
+    with_rag: bool = True,
+) -> tuple[RunningStack, RunningStack]:
+    """Start side A and side B; record them in sides.json. Ports are checked first."""
+    settings = settings or get_settings()
+    if a.name == b.name:
+        raise LaunchError(f"side A and side B are both {a.name!r}: choose two different stacks")
+    side_a, side_b = place(a, a_port, a_engine_port), place(b, b_port, b_engine_port)
+    check_port_clashes([side_a, side_b])
+    for stack in (side_a, side_b):
+        check_cpuset(stack)
+        previous = load_state(stack.name, settings)
+        if previous is None or previous.rag_port != stack.ports.rag:
+            check_ports_free(stack, with_rag)
+    first = up(side_a, settings, with_rag=with_rag)
+    second = up(side_b, settings, with_rag=with_rag)
+    save_sides(a.name, b.name, settings)
+    return first, second
