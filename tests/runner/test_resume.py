@@ -24,8 +24,11 @@ def workbench(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 def rows(db: Path) -> list[tuple[str, str, int, str]]:
     with sqlite3.connect(db) as c:
-        return [tuple(r) for r in c.execute(
-            "SELECT question_id, side, attempt, record_json FROM responses ORDER BY rowid")]
+        try:
+            return [tuple(r) for r in c.execute(
+                "SELECT question_id, side, attempt, record_json FROM responses ORDER BY rowid")]
+        except sqlite3.OperationalError:  # the runner is still creating the schema
+            return []
 
 
 def test_resume_after_kill_9(rag_pair: dict[str, str], tmp_path: Path) -> None:
