@@ -93,4 +93,72 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "002_load",
+        """
+        CREATE TABLE load_benches (
+            id TEXT PRIMARY KEY,               -- ULID
+            created_utc TEXT NOT NULL,
+            finished_utc TEXT,
+            status TEXT NOT NULL,              -- running | completed | cancelled | failed
+            target TEXT NOT NULL,              -- engine | rag | url
+            stacks_json TEXT NOT NULL,         -- stack names (or URL labels), in run order
+            config_json TEXT NOT NULL,         -- profile, prompts, SLOs, sampling, client
+            result_json TEXT                   -- saturation per stack, notes
+        );
+        CREATE TABLE load_points (
+            bench_id TEXT NOT NULL REFERENCES load_benches(id),
+            stack TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            label TEXT NOT NULL,               -- e.g. c=4, rate=8/s poisson
+            concurrency INTEGER,               -- NULL: unbounded
+            rate REAL,                         -- NULL: all due at once
+            burstiness REAL,                   -- NULL: constant rate
+            requests INTEGER NOT NULL,
+            started_utc TEXT NOT NULL,
+            duration_s REAL NOT NULL,
+            summary_json TEXT NOT NULL,        -- PointSummary (vLLM metric definitions)
+            PRIMARY KEY (bench_id, stack, position)
+        );
+        CREATE TABLE load_requests (
+            bench_id TEXT NOT NULL,
+            stack TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            start_s REAL NOT NULL,             -- request start, seconds after the bench began
+            send_lag_ms REAL NOT NULL,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            correct INTEGER,
+            error TEXT,
+            record_json TEXT NOT NULL,         -- LoadRequestRecord: raw perf_counter timestamps
+            PRIMARY KEY (bench_id, stack, position, idx)
+        );
+        CREATE TABLE load_samples (
+            bench_id TEXT NOT NULL,
+            stack TEXT NOT NULL,
+            t_s REAL NOT NULL,                 -- seconds after the bench began (same clock)
+            kind TEXT NOT NULL,                -- process | gpu | engine | client
+            data_json TEXT NOT NULL
+        );
+        CREATE INDEX load_samples_bench ON load_samples(bench_id, stack, t_s);
+        """,
+    ),
+    (
+        "003_scorecards",
+        """
+        -- Computed scorecards, so views open a scored run without rescoring it. A card is
+        -- valid while the run's responses are unchanged (fingerprint) and the scoring code
+        -- version is the same; otherwise it is recomputed from the responses.
+        CREATE TABLE scorecards (
+            run_id TEXT NOT NULL,
+            semantic INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            card_json TEXT NOT NULL,
+            created_utc TEXT NOT NULL,
+            PRIMARY KEY (run_id, semantic)
+        );
+        """,
+    ),
 ]

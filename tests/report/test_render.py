@@ -1,0 +1,52 @@
+"""Rendering a scorecard as rich tables, Markdown and JSON."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+
+from tests.report.synthetic import question, record
+from workbench.report import build_scorecard, render_json, render_markdown, render_rich
+from workbench.report.models import ScoreCard
+
+
+def _card() -> ScoreCard:
+    questions, records = [], []
+    for i in range(40):
+        q = question(f"q{i}", [f"gold {i}"])
+        questions.append(q)
+        records.append(record(q.id, "A", f"gold {i}", ttft=0.3, docs=[f"q{i}-doc"]))
+        records.append(record(q.id, "B", f"gold {i}", ttft=0.1, docs=[f"q{i}-doc"]))
+    return build_scorecard(questions, records, semantic=False, manifest=None)
+
+
+def test_markdown_has_every_section_and_the_footer() -> None:
+    card = _card()
+    md = render_markdown(card)
+    assert f"**Verdict (B vs A):** {card.verdict}" in md
+    for heading in ("## Answer quality", "## Retrieval", "## Latency", "## Warnings",
+                    "## Definitions"):
+        assert heading in md
+    assert "| Metric | A | B | B - A [95% CI] | p | Verdict |" in md
+    assert "| E2E p95 | 480 ms | 280 ms | -42% [-42%, -42%] |  | B is faster |" in md
+    assert "| Token F1 | 1.000 | 1.000 | +0.000 [+0.000, +0.000] |" in md
+    assert "| E2E | A | 40 | 480 ms | 480 ms | 480 ms | 480 ms | 480 ms |" in md
+    assert "TPOT = (E2E - TTFT) / (N - 1)" in md and "2000 resamples" in md
+    assert "no run manifest" in md
+
+
+def test_rich_tables_render() -> None:
+    console = Console(record=True, width=200)
+    console.print(render_rich(_card()))
+    text = console.export_text()
+    for needle in ("Verdict (B vs A)", "Answer quality", "Retrieval", "Latency", "TTFT p50",
+                   "B - A [95% CI]", "B is faster", "Definitions:", "McNemar"):
+        assert needle in text
+
+
+def test_json_is_the_model_dump() -> None:
+    card = _card()
+    data = json.loads(render_json(card))
+    assert data["verdict"] == card.verdict
+    assert {c["key"] for c in data["comparisons"]} >= {"f1", "e2e.p95", "error_rate"}
