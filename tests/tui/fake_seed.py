@@ -1,0 +1,76 @@
+"""A FAKE of the users' seed RAG backend, for driving real runs from the TUI.
+
+The seed FastAPI backend is the users' own code and cannot run here; this one is built from
+its documented contract (DESIGN.md, "Compatibility"): `POST /ask {"q", "space_id", "top_k"}`
+-> `{"answer", "sources": [{"doc_id", "chunk_index", "doc_type"}], "model"}` and
+`GET /health`. It answers "answer is N" for "What is answer N?", citing `docN`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from tests.conftest import free_port
+
+
+def seed_backend(delay_s: float) -> FastAPI:
+    """The fake backend; each answer takes `delay_s`."""
+    app = FastAPI()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/ask")
+    async def ask(body: dict[str, object]) -> dict[str, object]:
+        await asyncio.sleep(delay_s)
+        n = re.findall(r"\d+", str(body["q"]))[0]
+        return {"answer": f"The answer is {n}.", "model": "fake-seed",
+                "sources": [{"doc_id": f"doc{n}_0a1b2c3d", "chunk_index": 0, "doc_type": "t"}]}
+
+    return app
+
+
+@contextmanager
+def seed_server(delay_s: float = 0.0) -> Iterator[str]:
+    """Serve the fake backend on a free port in a thread; yields its URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(seed_backend(delay_s), host="127.0.0.1", port=port,
+                                           log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(url + "/health", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def write_external_stack(stacks_dir: Path, name: str, url: str) -> None:
+    """An `external` stack recipe pointing at `url` (the shipped external.yaml's mapping)."""
+    port = int(url.rsplit(":", 1)[1])
+    (stacks_dir / f"{name}.yaml").write_text(
+        f"name: {name}\nengine: external\nlaunch: none\nports:\n  rag: {port}\n"
+        f"external:\n  url: {url}\n  ask_path: /ask\n  health_path: /health\n"
+        "  request_map: {question: q, top_k: top_k, space_id: space_id}\n"
+        "  response_map: {answer: answer, sources: sources, doc_id: doc_id,"
+        " chunk_id: chunk_index, model: model}\n"
+        '  doc_id_suffix: "_[0-9a-f]{8}$"\n'
+    )

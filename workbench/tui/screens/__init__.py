@@ -1,0 +1,1 @@
+"""One screen per concern: stacks, run, results (+ detail), history."""

@@ -1,0 +1,203 @@
+"""History: past runs, the highlighted run's manifest, and two marked runs compared."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.syntax import Syntax
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Header, Static
+
+from workbench.tui.data import load_card
+from workbench.tui.widgets.key_footer import KeyFooter
+from workbench.tui.widgets.scorecard import comparison_cells
+
+if TYPE_CHECKING:
+    from workbench.report.models import ScoreCard
+    from workbench.tui.app import WorkbenchApp
+
+#: Metrics compared between two runs (when a run's card has them).
+KEY_METRICS = ("f1", "exact_match", "hit@5", "mrr", "ttft.p50", "e2e.p50", "e2e.p95",
+               "error_rate")
+RUN_COLUMNS = (("mark", " "), ("id", "Run"), ("created", "Created (UTC)"),
+               ("status", "Status"), ("evalset", "Eval set"), ("a", "A"), ("b", "B"),
+               ("questions", "Qs"), ("responses", "Resp"), ("errors", "Err"))
+
+
+def compare_rows(first: ScoreCard, second: ScoreCard) -> list[tuple[str, ...]]:
+    """Metric | run 1 A | run 1 B | run 2 A | run 2 B, plus both verdicts' wins."""
+    rows: list[tuple[str, ...]] = [
+        ("stacks", first.stacks.get("A", "?"), first.stacks.get("B", "?"),
+         second.stacks.get("A", "?"), second.stacks.get("B", "?")),
+        ("pairs", str(first.n_pairs), "", str(second.n_pairs), ""),
+    ]
+    for key in KEY_METRICS:
+        cells: list[str] = []
+        label = key
+        for card in (first, second):
+            try:
+                c = card.comparison(key)
+            except KeyError:
+                cells += ["n/a", "n/a"]
+                continue
+            label, a, b, _, _ = comparison_cells(c)
+            cells += [a, b]
+        rows.append((label, *cells))
+    wins = [f"{c.wins_f1.a_wins}/{c.wins_f1.b_wins}/{c.wins_f1.ties}" for c in (first, second)]
+    rows.append(("F1 wins A/B/tie", wins[0], "", wins[1], ""))
+    return rows
+
+
+class HistoryScreen(Screen[None]):
+    """Every stored run, newest first."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open results"),
+        Binding("m", "mark", "Mark"),
+        Binding("c", "compare", "Compare 2"),
+        Binding("j", "show_manifest", "Manifest"),
+        Binding("f5", "reload", "Reload"),
+    ]
+
+    class Compared(Message):
+        """The worker scored both marked runs."""
+
+        def __init__(self, ids: tuple[str, str], cards: tuple[ScoreCard, ScoreCard]) -> None:
+            self.ids = ids
+            self.cards = cards
+            super().__init__()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[dict[str, Any]] = []
+        self.marked: list[str] = []
+        #: The shown manifest as pretty JSON.
+        self.manifest_text = ""
+
+    @property
+    def wb(self) -> WorkbenchApp:
+        """The app, typed."""
+        return cast("WorkbenchApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        """Runs on top; the manifest or the comparison below."""
+        yield Header()
+        yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        yield Static("m: mark two runs, c: compare them, Enter: open results", classes="hint",
+                     id="history-hint")
+        with ContentSwitcher(initial="manifest-pane", id="history-bottom"):
+            with VerticalScroll(id="manifest-pane"):
+                yield Static("", id="manifest")
+            yield DataTable(id="compare-table", zebra_stripes=True)
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        """Columns, then the runs."""
+        table = self.query_one("#runs-table", DataTable)
+        table.border_title = "Runs"
+        for key, label in RUN_COLUMNS:
+            table.add_column(label, key=key)
+        compare = self.query_one("#compare-table", DataTable)
+        for label in ("Metric", "run 1 A", "run 1 B", "run 2 A", "run 2 B"):
+            compare.add_column(label)
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        """A run may have been added while away."""
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        """Read the runs again."""
+        self.runs = self.wb.store.list_runs(limit=500)
+        table = self.query_one("#runs-table", DataTable)
+        table.clear()
+        for r in self.runs:
+            table.add_row("●" if r["id"] in self.marked else "", r["id"],
+                          str(r["created_utc"])[:19].replace("T", " "), r["status"],
+                          r["evalset"], r["stack_a"], r["stack_b"], str(r["questions"]),
+                          str(r["responses"]), str(r["errors"]), key=r["id"])
+        table.border_title = f"Runs ({len(self.runs)}) in {self.wb.db_path.name}"
+
+    def _current(self) -> str | None:
+        table = self.query_one("#runs-table", DataTable)
+        if not self.runs or table.cursor_row >= len(self.runs):
+            return None
+        return str(self.runs[table.cursor_row]["id"])
+
+    @on(DataTable.RowSelected, "#runs-table")
+    def _selected(self) -> None:
+        self.action_open()
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _highlighted(self) -> None:
+        self.action_show_manifest()
+
+    def action_show_manifest(self) -> None:
+        """Show the highlighted run's manifest as pretty JSON."""
+        run_id = self._current()
+        if run_id is None:
+            return
+        manifest = self.wb.store.get_run(run_id)["manifest"]
+        text = json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True)
+        self.manifest_text = text
+        self.query_one("#manifest", Static).update(
+            Syntax(text, "json", theme="ansi_dark", word_wrap=True))
+        self.query_one("#history-bottom", ContentSwitcher).current = "manifest-pane"
+        self.query_one("#history-bottom").border_title = f"Manifest of {run_id}"
+
+    def action_open(self) -> None:
+        """Open the highlighted run in Results."""
+        run_id = self._current()
+        if run_id is not None:
+            self.wb.show_results(run_id)
+
+    def action_mark(self) -> None:
+        """Mark (or unmark) the highlighted run; the two latest marks are compared."""
+        run_id = self._current()
+        if run_id is None:
+            return
+        if run_id in self.marked:
+            self.marked.remove(run_id)
+        else:
+            self.marked = [*self.marked, run_id][-2:]
+        table = self.query_one("#runs-table", DataTable)
+        for r in self.runs:
+            table.update_cell(r["id"], "mark", "●" if r["id"] in self.marked else "")
+
+    def action_compare(self) -> None:
+        """Score both marked runs (cached cards are instant) and show them side by side."""
+        if len(self.marked) != 2:
+            self.notify("mark two runs with m first", severity="warning")
+            return
+        self.query_one("#history-hint", Static).update(
+            f"comparing {self.marked[0]} and {self.marked[1]} …")
+        self._compare(self.marked[0], self.marked[1])
+
+    @work(thread=True, exclusive=True, group="compare")
+    def _compare(self, first: str, second: str) -> None:
+        try:
+            cards = tuple(load_card(self.wb.db_path, r, semantic=self.wb.semantic).card
+                          for r in (first, second))
+        except Exception as exc:  # shown to the user; the app stays up
+            self.app.call_from_thread(self.notify, f"cannot compare: {exc}", severity="error")
+            return
+        self.post_message(self.Compared((first, second), (cards[0], cards[1])))
+
+    def on_history_screen_compared(self, message: Compared) -> None:
+        """Fill the comparison table."""
+        table = self.query_one("#compare-table", DataTable)
+        table.clear()
+        for row in compare_rows(*message.cards):
+            table.add_row(*row)
+        bottom = self.query_one("#history-bottom", ContentSwitcher)
+        bottom.current = "compare-table"
+        bottom.border_title = f"run 1 = {message.ids[0]}, run 2 = {message.ids[1]}"
+        # Verdicts are sentences: they go on the hint line, not in a narrow column.
+        self.query_one("#history-hint", Static).update(
+            f"run 1: {message.cards[0].verdict}\nrun 2: {message.cards[1].verdict}")

@@ -1,0 +1,1 @@
+"""Widgets of the TUI, one per concern, each with its own DEFAULT_CSS."""
