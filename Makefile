@@ -101,6 +101,12 @@ lint: venv ## ruff + mypy
 bench: engines ## benchmarks: print numbers (engines, RAG service, scoring)
 	$(BIN)/python -m workbench.bench
 
+comma := ,
+TARGET ?= engine
+C ?= 1,2,4,8,16
+loadtest: venv ## load/latency sweep: make loadtest A=.. B=.. [TARGET=engine|rag] [C=1,2,4,8] [EVALSET=..]
+	$(WB) bench --stacks $(if $(A),$(A)$(comma)$(B),$$($(WB) sides)) --target $(TARGET) --evalset $(EVALSET) --concurrency $(C) $(if $(LIMIT),--limit $(LIMIT))
+
 ui: venv ## the Gradio web UI on http://127.0.0.1:7860
 	$(WB) web
 

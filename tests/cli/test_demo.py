@@ -1,0 +1,53 @@
+"""`workbench demo` end to end on the real engines (llama.cpp on A, vLLM CPU on B).
+
+Both sides serve the same SmolLM2 weights at temperature 0, so the verdict must find no
+significant quality difference: a built-in check of the scoring.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.llamacpp, pytest.mark.vllm]
+
+LIMIT = 16
+
+
+def test_demo_end_to_end_same_weights_no_quality_difference(tmp_path: Path) -> None:
+    env = {**os.environ, "WORKBENCH_STATE_DIR": str(tmp_path / "state")}
+    a_port, b_port = free_port(), free_port()
+    demo = subprocess.run(
+        [sys.executable, "-m", "workbench", "demo", "--limit", str(LIMIT), "--a-port",
+         str(a_port), "--b-port", str(b_port)],
+        env=env, capture_output=True, text=True, timeout=1800, check=False,
+    )
+    out = demo.stdout + demo.stderr
+    assert demo.returncode == 0, out[-4000:]
+    assert "not Ollama" in out  # no ollama here: the stand-in is named for what it is
+    db = tmp_path / "state" / "workbench.db"
+    assert f"stored in {db}" in out.replace("\n", "")
+    report = subprocess.run(
+        [sys.executable, "-m", "workbench", "report", "latest", "--format", "json", "--db",
+         str(db)], env=env, capture_output=True, text=True, timeout=600, check=True,
+    )
+    card = json.loads(report.stdout)
+    assert card["stacks"] == {"A": "llamacpp-cpu", "B": "vllm-cpu"}
+    assert card["n_pairs"] == LIMIT
+    assert card["sides"]["A"]["errors"] == 0 and card["sides"]["B"]["errors"] == 0
+    assert card["quality_difference"] is False, card["verdict"]
+    assert "no significant quality difference" in card["verdict"]
+    # Real answers were produced and retrieval found gold passages.
+    assert card["sides"]["B"]["retrieval"]["hit@5"] > 0.5
+    assert list((tmp_path / "state" / "reports").glob("*.md"))
+    # The demo stopped what it started.
+    status = subprocess.run([sys.executable, "-m", "workbench", "status", "--json"], env=env,
+                            capture_output=True, text=True, timeout=120, check=True)
+    assert all(s["state"] == "down" for s in json.loads(status.stdout))

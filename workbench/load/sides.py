@@ -1,0 +1,101 @@
+"""Build what a load benchmark drives: sides from running stacks or a bare URL, and
+synthetic prompts calibrated to a token length on the real server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psutil
+
+from workbench.load.client import EngineTarget, RagTarget
+from workbench.load.prompts import LoadPrompt, synthetic_prompts
+from workbench.load.sweep import Side
+from workbench.settings import Settings
+
+
+class SideError(ValueError):
+    """A side cannot be built (stack not running, no engine URL, ...)."""
+
+
+def stack_side(
+    name: str, target: str, settings: Settings, *, max_tokens: int | None, ignore_eos: bool,
+    timeout_s: float, space_id: str = "default",
+) -> tuple[Side, Any]:
+    """A side for a running stack (engine or RAG service); returns (side, effective recipe).
+
+    PIDs (engine and RAG service process groups) come from the launcher's state, so their
+    process trees are sampled on the benchmark's timeline.
+    """
+    from workbench.stacks.launcher import running_stack
+    from workbench.stacks.state import load_state
+
+    stack = running_stack(name, settings)
+    if stack is None:
+        raise SideError(f"stack {name!r} is not running: `workbench up` it first "
+                        "(or drive an endpoint directly with --url)")
+    state = load_state(name, settings)
+    pids = {p.role: p.pid for p in state.processes} if state is not None else {}
+    engine_url = stack.engine_base_url
+    metrics = f"{engine_url.removesuffix('/v1')}/metrics" if engine_url else None
+    gen = stack.generation
+    if target == "engine":
+        if engine_url is None or stack.model is None:
+            raise SideError(f"stack {name!r} has no OpenAI-compatible engine URL")
+        side_target: EngineTarget | RagTarget = EngineTarget(
+            name, engine_url, stack.model.name, max_tokens=max_tokens or gen.max_tokens,
+            temperature=gen.temperature, ignore_eos=ignore_eos, timeout_s=timeout_s,
+            metrics_url=metrics,
+        )
+    else:
+        if stack.engine == "external":
+            raise SideError(f"stack {name!r} is an external backend without a streaming "
+                            "endpoint; load its engine, or use `workbench run` for it")
+        side_target = RagTarget(name, stack.rag_url, space_id=space_id, max_tokens=max_tokens,
+                                timeout_s=timeout_s, metrics_url=metrics)
+    return Side(name=name, target=side_target, pids=pids), stack
+
+
+def url_side(
+    url: str, model: str, *, label: str, max_tokens: int, ignore_eos: bool, timeout_s: float,
+    pids: list[int],
+) -> Side:
+    """A side for a bare OpenAI-compatible endpoint (e.g. a llama-server for validation)."""
+    target = EngineTarget(label, url, model, max_tokens=max_tokens, ignore_eos=ignore_eos,
+                          timeout_s=timeout_s)
+    return Side(name=label, target=target, pids=_pid_labels(pids))
+
+
+def _pid_labels(pids: list[int]) -> dict[str, int]:
+    out = {}
+    for pid in pids:
+        if not psutil.pid_exists(pid):
+            raise SideError(f"--pid {pid}: no such process")
+        out[f"pid{pid}"] = pid
+    return out
+
+
+async def calibrated_prompts(
+    target: EngineTarget, n: int, input_len: int, output_len: int | None, seed: int = 0,
+) -> tuple[list[LoadPrompt], int]:
+    """Synthetic prompts whose server-counted prompt tokens are close to `input_len`.
+
+    Two probes (max_tokens 1) fit prompt tokens = a x words + b, where b is the chat
+    template's overhead on this server; returns the prompts and the measured token count.
+    `--input-len` therefore means prompt tokens as the server reports them, template
+    included.
+    """
+    async def tokens_for(words: int) -> int:
+        probe = synthetic_prompts(1, words, output_len=1, seed=seed + 1000 + words)[0]
+        out = await target.send(probe)
+        if out.prompt_tokens is None:
+            raise SideError(f"{target.name}: the server reports no usage.prompt_tokens; "
+                            f"cannot calibrate --input-len ({out.error or 'no usage'})")
+        return out.prompt_tokens
+
+    w1, w2 = max(input_len // 2, 1), max(input_len, 2)
+    t1, t2 = await tokens_for(w1), await tokens_for(w2)
+    slope = (t2 - t1) / (w2 - w1) if w2 != w1 and t2 != t1 else 1.0
+    words = max(round(w2 + (input_len - t2) / slope), 1)
+    measured = await tokens_for(words)
+    return synthetic_prompts(n, words, output_len=output_len, seed=seed), measured

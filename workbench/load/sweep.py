@@ -1,0 +1,150 @@
+"""A whole load benchmark: every load point against every side, stored as it goes.
+
+Schedule: interleaved by point (A at c=1, B at c=1, A at c=2, ...), one side at a time, so
+slow drift of a shared machine hits both sides alike and the two stacks never disturb each
+other (DESIGN.md "Measuring honestly"). Each side gets `warmup` uncounted requests first.
+While a side is loaded, a `ResourceSampler` records its processes, GPU, engine metrics and
+the client's lag on the same clock; samples and requests are committed after each point.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.load.client import LoadTarget
+from workbench.load.driver import PointRun, run_point
+from workbench.load.metrics import PointSummary, Saturation, find_saturation, summarize
+from workbench.load.prompts import LoadPrompt
+from workbench.load.records import PointSpec
+from workbench.load.resources import ResourceSampler
+from workbench.load.store import LoadStore
+
+
+@dataclass
+class Side:
+    """One thing under load: a stack's engine or RAG service, or a bare URL."""
+
+    name: str
+    target: LoadTarget
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class BenchConfig:
+    """How to load every side."""
+
+    points: list[PointSpec]
+    slo: dict[str, float] = field(default_factory=dict)
+    warmup: int = 2
+    sample_interval_s: float = 0.5
+    min_gain: float = 0.05
+
+
+Progress = Callable[[str], None]
+
+
+def sweep_points(
+    concurrencies: list[int], requests: int | None, *, per_level: int | None = None,
+    rate: float = math.inf, burstiness: float = 1.0, seed: int = 0, max_seconds: float = 600.0,
+) -> list[PointSpec]:
+    """A concurrency sweep: `requests` per level, or `per_level` x concurrency when unset."""
+    out = []
+    for c in concurrencies:
+        n = requests if requests is not None else max(per_level or 8, 1) * c
+        out.append(PointSpec(requests=n, concurrency=c, rate=rate, burstiness=burstiness,
+                             seed=seed, max_seconds=max_seconds))
+    return out
+
+
+def rate_points(
+    rates: list[float], requests: int, *, concurrency: int | None = None,
+    burstiness: float = 1.0, seed: int = 0, max_seconds: float = 600.0,
+) -> list[PointSpec]:
+    """Constant (burstiness inf), Poisson (1) or gamma arrivals at each rate."""
+    return [PointSpec(requests=requests, concurrency=concurrency, rate=r, burstiness=burstiness,
+                      seed=seed, max_seconds=max_seconds) for r in rates]
+
+
+def saturation_of(summaries: list[PointSummary], min_gain: float = 0.05) -> Saturation:
+    """Where a side saturates, over its points that vary concurrency (else rate)."""
+    by_c = [(float(s.concurrency), s.request_throughput, s.e2e.p50 / 1000.0)
+            for s in summaries if s.concurrency is not None and s.e2e is not None]
+    if len({x for x, _, _ in by_c}) >= 2:
+        return find_saturation(by_c, min_gain)
+    by_rate = [(s.rate, s.request_throughput, s.e2e.p50 / 1000.0)
+               for s in summaries if s.e2e is not None and math.isfinite(s.rate)]
+    return find_saturation(by_rate, min_gain)
+
+
+async def _warm_up(side: Side, prompts: list[LoadPrompt], n: int) -> None:
+    # Uncounted: the first requests pay for cold caches and lazy allocations.
+    for i in range(n):
+        await side.target.send(prompts[i % len(prompts)])
+
+
+async def _measure(
+    store: LoadStore, bench_id: str, side: Side, position: int, spec: PointSpec,
+    prompts: list[LoadPrompt], config: BenchConfig, t0: float,
+) -> PointSummary:
+    samples: list[tuple[float, str, dict[str, Any]]] = []
+    lags: list[float] = []
+    sampler = ResourceSampler(
+        lambda t, kind, data: samples.append((t, kind, data)), pids=side.pids,
+        metrics_url=side.target.metrics_url, interval_s=config.sample_interval_s,
+        client_lags=lags,
+    )
+    sampler.start()
+    try:
+        run: PointRun = await run_point(side.target, prompts, spec,
+                                        on_record=lambda r: lags.append(r.send_lag_s))
+    finally:
+        await sampler.stop()
+        store.add_samples(bench_id, side.name, samples, t0)
+    summary = summarize(spec, run.records, run.duration_s, config.slo)
+    store.add_point(bench_id, side.name, position, spec, summary, run.records, t0)
+    return summary
+
+
+async def run_bench(
+    store: LoadStore, sides: list[Side], prompts: list[LoadPrompt], config: BenchConfig, *,
+    target_kind: str, meta: dict[str, Any] | None = None, progress: Progress | None = None,
+) -> str:
+    """Run every point on every side; returns the stored benchmark's id."""
+    say = progress or (lambda _msg: None)
+    bench_config = {
+        "points": [p.model_dump(mode="json") for p in config.points],
+        "slo_ms": {k: v * 1000 for k, v in config.slo.items()}, "warmup": config.warmup,
+        "sample_interval_s": config.sample_interval_s, "prompts": len(prompts),
+        "schedule": "interleaved by point, one side at a time", **(meta or {}),
+    }
+    bench_id = store.create_bench(target=target_kind, stacks=[s.name for s in sides],
+                                  config=bench_config)
+    t0 = time.perf_counter()
+    summaries: dict[str, list[PointSummary]] = {s.name: [] for s in sides}
+    status = "failed"
+    try:
+        for side in sides:
+            say(f"{side.name}: {config.warmup} warm-up request(s)")
+            await _warm_up(side, prompts, config.warmup)
+        for position, spec in enumerate(config.points):
+            for side in sides:
+                s = await _measure(store, bench_id, side, position, spec, prompts, config, t0)
+                summaries[side.name].append(s)
+                say(f"{side.name} {spec.label}: {s.completed}/{s.requests} ok, "
+                    f"{s.request_throughput:.2f} req/s, {s.output_throughput:.1f} tok/s, "
+                    f"TTFT p50 {s.ttft.p50 if s.ttft else float('nan'):.0f} ms")
+        status = "completed"
+    except BaseException as exc:
+        status = "cancelled" if isinstance(exc, KeyboardInterrupt | TimeoutError) else "failed"
+        raise
+    finally:
+        result = {name: saturation_of(sums, config.min_gain).model_dump()
+                  for name, sums in summaries.items()}
+        store.finish_bench(bench_id, status, {"saturation": result})
+        for side in sides:
+            await side.target.aclose()
+    return bench_id
