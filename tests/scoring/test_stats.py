@@ -107,3 +107,35 @@ def test_outcomes_and_tolerance() -> None:
     assert outcomes(a, b, higher_is_better=False, rel_tol=0.05) == ["A", "B", "tie", "tie"]
     wtl = win_tie_loss(outcomes(a, b, higher_is_better=True))
     assert (wtl.a_wins, wtl.b_wins, wtl.ties) == (1, 2, 1)
+
+
+def test_sign_flip_test_exact_small_sample() -> None:
+    from workbench.scoring.stats import sign_flip_test
+
+    # Three equal positive differences: of the 8 sign patterns, 2 reach |sum| = 3.
+    assert sign_flip_test([0.1, 0.1, 0.1, 0.0, 0.0, 0.0]) == pytest.approx(2 / 8)
+    assert sign_flip_test([0.0, 0.0]) == 1.0
+    # Twenty equal positive differences: far beyond chance.
+    assert sign_flip_test([0.2] * 20) < 0.001
+    # Symmetric differences: no evidence at all.
+    assert sign_flip_test([0.3, -0.3, 0.2, -0.2]) == pytest.approx(1.0)
+
+
+def test_six_pairs_with_three_small_wins_is_not_called_significant() -> None:
+    """Like the 6-question demo run that first showed it: A answers 3 questions a little
+    better, 3 are ties. The percentile bootstrap alone excludes 0; the paired test stops
+    the call (p = 2/8)."""
+    from tests.report.synthetic import question, record
+    from workbench.report.scorecard import build_scorecard
+
+    qs = [question(f"q{i}", ["Kessingford studio"]) for i in range(6)]
+    recs = []
+    for i, q in enumerate(qs):
+        recs.append(record(q.id, "A", "Kessingford studio" if i < 3 else "nowhere"))
+        recs.append(record(q.id, "B", "Kessingford" if i < 3 else "nowhere"))
+    card = build_scorecard(qs, recs, semantic=False)
+    f1 = card.comparison("f1")
+    assert f1.ci_low is not None and f1.ci_high is not None and f1.ci_high < 0  # CI alone
+    assert f1.p_value == pytest.approx(0.25)
+    assert not f1.significant and f1.better is None
+    assert card.quality_difference is False

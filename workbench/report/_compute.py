@@ -19,7 +19,7 @@ from workbench.scoring.base import Metric, Sample, Scorer
 from workbench.scoring.judge import Judge
 from workbench.scoring.latency import LatencyScorer, latency_scorers, summarize
 from workbench.scoring.semantic import Embedder
-from workbench.scoring.stats import Interval, PairedBootstrap, mcnemar, outcomes
+from workbench.scoring.stats import Interval, PairedBootstrap, mcnemar, outcomes, sign_flip_test
 from workbench.scoring.suite import default_scorers, retrieval_ks
 
 SIDES = ("A", "B")
@@ -53,8 +53,9 @@ def _mean(values: np.ndarray) -> float | None:
     return float(finite.mean()) if finite.size else None
 
 
-def _better(interval: Interval, higher_is_better: bool) -> str | None:
-    if not interval.significant:
+def _better(interval: Interval, higher_is_better: bool, significant: bool | None = None
+            ) -> str | None:
+    if not (interval.significant if significant is None else significant):
         return None
     return "B" if (interval.estimate > 0) == higher_is_better else "A"
 
@@ -76,6 +77,12 @@ def _compare_mean(metric: Metric, a: np.ndarray, b: np.ndarray,
         test = mcnemar(a > 0.5, b > 0.5)
         c.p_value, c.test, c.a_only, c.b_only = test.p_value, f"McNemar {test.method}", \
             test.a_only, test.b_only
+    elif a.size:
+        c.p_value, c.test = sign_flip_test(b - a), "paired sign-flip permutation"
+    if c.p_value is not None and not math.isnan(c.p_value):
+        # Called only when the CI excludes 0 AND the paired test agrees (small-n guard).
+        c.significant = iv.significant and c.p_value < 0.05
+        c.better = _better(iv, metric.higher_is_better, c.significant)  # type: ignore[assignment]
     c.verdict = metric_verdict(c)
     return c
 

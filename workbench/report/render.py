@@ -40,9 +40,11 @@ def _method(card: ScoreCard) -> str:
     m = card.method
     text = (f"Pairs: {card.n_pairs} questions answered by both sides. B - A with a "
             f"{m.confidence:.0%} paired bootstrap CI ({m.resamples} resamples, seed {m.seed}; "
-            "percentile method); a difference is called only when its CI excludes 0. Binary "
-            f"metrics: McNemar's test (exact binomial below {m.mcnemar_exact_below} discordant "
-            "pairs, else chi-square with continuity correction). Failed requests count as wrong "
+            "percentile method). A quality or retrieval difference is called only when its CI "
+            "excludes 0 and a paired test agrees (p < 0.05): McNemar's test for binary metrics "
+            f"(exact binomial below {m.mcnemar_exact_below} discordant pairs, else chi-square "
+            "with continuity correction), a paired sign-flip permutation test (exact up to 16 "
+            "non-zero differences) for the others; latency differences by their CI. Failed requests count as wrong "
             "answers and are excluded from latency. Wins: per question by token F1, and by E2E "
             f"(ties within {m.latency_tie_pct:.0f}%).")
     if m.judge:
