@@ -71,7 +71,9 @@ class Embedder:
                     except EmbedderError:
                         raise
                     except Exception as exc:  # many loaders, many error types
-                        raise EmbedderError(f"cannot load embedding model {self.name!r}: {exc}") from exc
+                        raise EmbedderError(
+                            f"cannot load embedding model {self.name!r}: {exc}"
+                        ) from exc
         return self._model
 
     @property
@@ -102,7 +104,8 @@ class Embedder:
 
     def encode_query(self, text: str) -> Vectors:
         """One query vector (1-D)."""
-        return self.encode([text])[0]
+        vectors: Vectors = self.encode([text])[0]
+        return vectors
 
 
 _EMBEDDERS: dict[str, Embedder] = {}

@@ -51,6 +51,11 @@ class Source(BaseModel):
     text: str
     title: str = ""
     doc_type: str | None = None
+    in_prompt: bool = Field(
+        default=True,
+        description="Whether the chunk fit in the prompt's token budget (false: retrieved "
+        "but left out of the prompt).",
+    )
 
 
 class Timings(BaseModel):
@@ -83,6 +88,8 @@ class AskResponse(BaseModel):
     engine: str
     stack: str = ""
     finish_reason: str | None = None
+    space_id: str = Field(default="", description="The space the sources came from.")
+    prompt_lang: str | None = Field(default=None, description="Template language (en/ru).")
 
 
 class SourcesEvent(BaseModel):

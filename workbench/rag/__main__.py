@@ -1,0 +1,78 @@
+"""`python -m workbench.rag --recipe PATH`: serve one stack's RAG API with uvicorn.
+
+PATH is a `Stack` as JSON or YAML (the launcher writes JSON). The service listens on
+`stack.host:stack.ports.rag`, talks to `stack.engine_base_url`, and keeps its indexes in
+`<state_dir>/stacks/<stack.name>/index/` unless `--data-dir` says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from workbench.settings import get_settings
+from workbench.stacks.recipe import Stack
+
+
+def load_stack(path: Path) -> Stack:
+    """A `Stack` from a JSON or YAML file; errors name the file and the field."""
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    try:
+        return Stack.model_validate(data)
+    except ValidationError as exc:
+        fields = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise SystemExit(f"{path}: invalid stack recipe: {fields}") from None
+
+
+def default_data_dir(stack: Stack) -> Path:
+    """Where a stack's RAG indexes live by default."""
+    return get_settings().state_dir / "stacks" / stack.name / "index"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and serve until interrupted."""
+    parser = argparse.ArgumentParser(prog="python -m workbench.rag", description=__doc__)
+    parser.add_argument("--recipe", type=Path, required=True, help="Stack recipe (JSON/YAML).")
+    parser.add_argument("--data-dir", type=Path, help="Index folder (default: state dir).")
+    parser.add_argument("--host", help="Bind address (default: the stack's host).")
+    parser.add_argument("--port", type=int, help="Port (default: the stack's ports.rag).")
+    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--access-log", action="store_true", help="Log every request.")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    stack = load_stack(args.recipe)
+    data_dir = args.data_dir or default_data_dir(stack)
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    import uvicorn
+
+    from workbench.rag.service import create_app
+
+    app = create_app(stack, data_dir, warm=True)
+    uvicorn.run(
+        app,
+        host=args.host or stack.host,
+        port=args.port or stack.ports.rag,
+        log_level=args.log_level.lower(),
+        access_log=args.access_log,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
