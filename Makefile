@@ -107,11 +107,11 @@ C ?= 1,2,4,8,16
 loadtest: venv ## load/latency sweep: make loadtest A=.. B=.. [TARGET=engine|rag] [C=1,2,4,8] [EVALSET=..]
 	$(WB) bench --stacks $(if $(A),$(A)$(comma)$(B),$$($(WB) sides)) --target $(TARGET) --evalset $(EVALSET) --concurrency $(C) $(if $(LIMIT),--limit $(LIMIT))
 
-ui: venv ## the Gradio web UI on http://127.0.0.1:7860
-	$(WB) web
+ui: venv ## the Gradio web UI on http://127.0.0.1:7860 (HOST=.. PORT=..; login: WORKBENCH_WEB_USER/PASSWORD)
+	$(WB) web $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
-tui: venv ## the Textual terminal UI
-	$(WB) tui
+tui: venv ## the Textual terminal UI over the results store: make tui [DB=path]
+	$(WB) tui $(if $(DB),--db $(DB))
 
 clean: down ## remove the venv and this folder's state (keeps the shared cache)
 	rm -rf $(VENV) .state

@@ -1,70 +1,28 @@
 """Driving an existing RAG backend (`external` stack) of the seed shape.
 
-The backend here is a FAKE: the users' seed FastAPI backend is their own code and cannot run
-here. It is built from the documented contract (DESIGN.md, "Compatibility"):
-`POST /ask {"q", "space_id", "top_k", ...}` -> `{"answer", "sources": [{"doc_id",
-"chunk_index", "doc_type"}], "context_tokens", "model"}`, `GET /health`, doc ids carrying a
-random `_<8 hex>` suffix, and errors reported as HTTP 200 answers starting with a marker.
+The backend is the documented fake in tests/fakes/seed_backend.py (the users' seed backend
+is their own code and cannot run here).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from tests.conftest import free_port
+from tests.fakes.seed_backend import seed_backend, seed_server
 from workbench.runner.client import ExternalClient
 from workbench.stacks.recipe import ExternalAPI, Ports, Stack
 
 
-def seed_backend() -> FastAPI:
-    app = FastAPI()
-    seen: list[dict[str, object]] = []
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.post("/ask")
-    def ask(body: dict[str, object]) -> dict[str, object]:
-        seen.append(body)
-        q = str(body["q"])
-        if "boom" in q:
-            return {"answer": "[vLLM ошибка: connection refused]", "sources": [], "model": "m"}
-        return {
-            "answer": "Paris",
-            "sources": [{"doc_id": "france_3fa2b1c9", "chunk_index": 0, "doc_type": "wiki"},
-                        {"doc_id": "spain", "chunk_index": 2, "doc_type": "wiki"}],
-            "context_tokens": 42, "model": "qwen",
-        }
-
-    app.state.seen = seen
-    return app
-
-
 @pytest.fixture
 def backend() -> Iterator[tuple[str, FastAPI]]:
-    app = seed_backend()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(url + "/health", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield url, app
-    server.should_exit = True
-    thread.join(timeout=5)
+    app = seed_backend(0.0)
+    with seed_server(app=app) as url:
+        yield url, app
 
 
 def stack(url: str) -> Stack:

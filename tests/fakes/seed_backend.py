@@ -1,9 +1,13 @@
-"""A FAKE of the users' seed RAG backend, for driving real runs from the TUI.
+"""A FAKE of the users' seed RAG backend, for driving real runs (runner, TUI).
 
 The seed FastAPI backend is the users' own code and cannot run here; this one is built from
 its documented contract (DESIGN.md, "Compatibility"): `POST /ask {"q", "space_id", "top_k"}`
 -> `{"answer", "sources": [{"doc_id", "chunk_index", "doc_type"}], "model"}` and
-`GET /health`. It answers "answer is N" for "What is answer N?", citing `docN`.
+`GET /health`, doc ids carrying a random `_<8 hex>` suffix, and errors reported as HTTP 200
+answers that start with a marker. It answers "The answer is N." for a question holding the
+number N (citing `docN_<hex>`), an error-marker answer for a question holding "boom", and
+"Paris" (citing `france_3fa2b1c9` and `spain`) otherwise. Requests are kept in
+`app.state.seen`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from tests.conftest import free_port
 def seed_backend(delay_s: float) -> FastAPI:
     """The fake backend; each answer takes `delay_s`."""
     app = FastAPI()
+    seen: list[dict[str, object]] = []
+    app.state.seen = seen
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -33,20 +39,29 @@ def seed_backend(delay_s: float) -> FastAPI:
 
     @app.post("/ask")
     async def ask(body: dict[str, object]) -> dict[str, object]:
+        seen.append(body)
         await asyncio.sleep(delay_s)
-        n = re.findall(r"\d+", str(body["q"]))[0]
-        return {"answer": f"The answer is {n}.", "model": "fake-seed",
-                "sources": [{"doc_id": f"doc{n}_0a1b2c3d", "chunk_index": 0, "doc_type": "t"}]}
+        q = str(body["q"])
+        if "boom" in q:
+            return {"answer": "[vLLM ошибка: connection refused]", "sources": [], "model": "m"}
+        numbers = re.findall(r"\d+", q)
+        if numbers:
+            n = numbers[0]
+            return {"answer": f"The answer is {n}.", "model": "fake-seed", "sources": [
+                {"doc_id": f"doc{n}_0a1b2c3d", "chunk_index": 0, "doc_type": "t"}]}
+        return {"answer": "Paris", "context_tokens": 42, "model": "qwen", "sources": [
+            {"doc_id": "france_3fa2b1c9", "chunk_index": 0, "doc_type": "wiki"},
+            {"doc_id": "spain", "chunk_index": 2, "doc_type": "wiki"}]}
 
     return app
 
 
 @contextmanager
-def seed_server(delay_s: float = 0.0) -> Iterator[str]:
-    """Serve the fake backend on a free port in a thread; yields its URL."""
+def seed_server(delay_s: float = 0.0, app: FastAPI | None = None) -> Iterator[str]:
+    """Serve the fake backend (or `app`) on a free port in a thread; yields its URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(seed_backend(delay_s), host="127.0.0.1", port=port,
-                                           log_level="error"))
+    server = uvicorn.Server(uvicorn.Config(app or seed_backend(delay_s), host="127.0.0.1",
+                                           port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,77 @@
+"""Fixtures for the web UI tests: a temporary store with a stored run, the app served on a
+free port, and a real headless Debian chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+# The real two-RAG-services-over-llama.cpp fixture, shared with the runner tests.
+from tests.runner.conftest import rag_pair  # noqa: F401
+from workbench.store.db import Store
+from workbench.store.synthetic import store_synthetic_run
+from workbench.web.common import WebConfig
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+ARTIFACTS = ROOT / "test-artifacts" / "web"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def stored_run(tmp_path: Path) -> tuple[WebConfig, str]:
+    """A temporary database holding one completed 40-question synthetic run (no semantic
+    scorer, so no embedding model is loaded)."""
+    db = tmp_path / "web.db"
+    with Store(db) as store:
+        run_id = store_synthetic_run(store, 40)
+    return WebConfig(db=db, semantic=False), run_id
+
+
+def serve(cfg: WebConfig) -> tuple[Any, str]:
+    """Launch the app on a free loopback port without blocking; returns (app, url)."""
+    from workbench.web.app import build_app, launch_app
+
+    demo = build_app(cfg)
+    port = free_port()
+    launch_app(demo, host="127.0.0.1", port=port, block=False)
+    return demo, f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Any]:
+    """A Playwright page in a fresh headless chromium profile."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS, headless=True, viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+    shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+
+
+@pytest.fixture
+def pair_config(rag_pair: dict[str, str], tmp_path: Path) -> WebConfig:  # noqa: F811
+    """A web config whose stacks folder holds `side-a` and `side-b` (real, running)."""
+    from workbench.settings import Settings
+
+    settings = Settings(stacks_dir=Path(rag_pair["WORKBENCH_STACKS_DIR"]),
+                        state_dir=Path(rag_pair["WORKBENCH_STATE_DIR"]))
+    return WebConfig(settings=settings, db=tmp_path / "pair.db", semantic=False)

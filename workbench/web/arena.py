@@ -1,0 +1,248 @@
+"""Arena tab: one question to stack A and stack B, both answers streaming side by side.
+
+Blind mode puts the two stacks on randomised sides and hides their names until the human
+has voted (left, right, tie, both bad); the vote is stored with the real stack names
+(`Store.add_vote`), next to automatic scores (token F1 against a gold answer, when given).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Any, NamedTuple
+
+import gradio as gr
+
+from workbench.scoring.text import f1_score
+from workbench.web.arena_stream import Pane, stream_pair
+from workbench.web.common import WebConfig, esc, evalset_names, open_store, stack_names, status_md
+
+VOTES = {"left": "Left is better", "right": "Right is better", "tie": "Tie",
+         "both_bad": "Both are bad"}
+
+
+@dataclass(frozen=True)
+class ArenaRound:
+    """One asked question: who sits on which side, and what each side answered."""
+
+    question: str
+    space_id: str
+    stacks: dict[str, str]
+    left: str = "A"
+    blind: bool = False
+    gold: str = ""
+    panes: dict[str, Pane] = field(default_factory=dict)
+    voted: str | None = None
+
+    @property
+    def right(self) -> str:
+        """The side shown on the right."""
+        return "B" if self.left == "A" else "A"
+
+
+class ArenaView(NamedTuple):
+    """What the ask handler yields, in the order of the tab's output components."""
+
+    left_title: str
+    left_answer: str
+    left_sources: str
+    right_title: str
+    right_answer: str
+    right_sources: str
+    status: str
+    round: ArenaRound | None
+    prepared: frozenset[str]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.0f} ms"
+
+
+def auto_scores(rnd: ArenaRound) -> dict[str, float]:
+    """Token F1 of each side against the gold answer (empty when no gold was given)."""
+    if not rnd.gold.strip():
+        return {}
+    return {side: f1_score(p.text, [rnd.gold]) for side, p in rnd.panes.items()}
+
+
+def title(rnd: ArenaRound, side: str, position: str) -> str:
+    """A pane's heading: the stack's name, or only its position while blind and unvoted."""
+    if rnd.blind and rnd.voted is None:
+        return f"### {position}"
+    return f"### {position}: {side} = {esc(rnd.stacks[side])}"
+
+
+def render_answer(pane: Pane | None, f1: float | None = None) -> str:
+    """The answer so far, then its timings (TTFT, total, tokens, tokens/s)."""
+    if pane is None:
+        return ""
+    body = esc(pane.text) or ("*waiting for the first token...*" if not pane.finished else "")
+    if pane.error:
+        body += f"\n\n**error:** {esc(pane.error)}"
+    rate = "-" if pane.tokens_per_s is None else f"{pane.tokens_per_s:.1f}"
+    state = "done" if pane.finished else "streaming"
+    meta = (f"TTFT {_ms(pane.ttft_s)} · total {_ms(pane.total_s)} · {pane.tokens} tokens · "
+            f"{rate} tok/s · {state}")
+    if f1 is not None:
+        meta += f" · token F1 vs gold {f1:.3f}"
+    return f"{body}\n\n<small>{meta}</small>"
+
+
+def render_sources(pane: Pane | None) -> str:
+    """The retrieved passages: rank, doc id, chunk id, score and text."""
+    if pane is None or not pane.passages:
+        return "*no passages yet*"
+    lines = []
+    for rank, p in enumerate(pane.passages, start=1):
+        score = "-" if p.score is None else f"{p.score:.4f}"
+        text = esc(p.text[:600]) + ("..." if len(p.text) > 600 else "")
+        lines.append(f"**{rank}. {esc(p.doc_id)}** (chunk {esc(p.chunk_id)}, score {score})"
+                     f"\n\n> {text}")
+    return "\n\n".join(lines)
+
+
+def view(rnd: ArenaRound, status: str, prepared: frozenset[str]) -> ArenaView:
+    """The whole tab for a round (both panes in their blind/revealed positions)."""
+    f1 = auto_scores(rnd) if all(p.finished for p in rnd.panes.values()) else {}
+    left, right = rnd.panes.get(rnd.left), rnd.panes.get(rnd.right)
+    return ArenaView(
+        title(rnd, rnd.left, "Left"), render_answer(left, f1.get(rnd.left)), render_sources(left),
+        title(rnd, rnd.right, "Right"), render_answer(right, f1.get(rnd.right)),
+        render_sources(right), status, rnd, prepared,
+    )
+
+
+async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset: str,
+              blind: bool, gold: str, prepared: frozenset[str] | None,
+              rng: random.Random | None = None) -> AsyncIterator[ArenaView]:
+    """Stream one question from both stacks; yields the whole tab as tokens arrive.
+
+    The eval set's corpus is indexed on each stack once per session (the service reuses an
+    unchanged index), since the question is asked in that corpus' space.
+    """
+    from workbench.runner.client import RagServiceClient
+    from workbench.runner.session import load_evalset_ref, resolve_stack
+
+    done = prepared or frozenset()
+    empty = ArenaRound(question=question, space_id=evalset, stacks={"A": stack_a, "B": stack_b})
+    if not question.strip() or not stack_a or not stack_b or not evalset:
+        yield view(empty, status_md("Type a question and pick both stacks and a corpus.",
+                                    "warn"), done)
+        return
+    if stack_a == stack_b:
+        yield view(empty, status_md("Pick two different stacks.", "warn"), done)
+        return
+    rnd = replace(empty, blind=blind, gold=gold or "",
+                  left=(rng.choice("AB") if rng else secrets.choice("AB")) if blind else "A")
+    try:
+        stacks = {s: resolve_stack(n, cfg.settings) for s, n in (("A", stack_a), ("B", stack_b))}
+    except Exception as exc:  # an unknown or broken recipe: say which, keep the page alive
+        yield view(rnd, status_md(f"Cannot use these stacks: {exc}", "error"), done)
+        return
+    if any(st.engine == "external" for st in stacks.values()):
+        yield view(rnd, status_md("The arena streams from RAG-service stacks; an external "
+                                  "backend does not stream. Use it in the Run tab.", "warn"), done)
+        return
+    clients = {s: RagServiceClient(st, timeout_s=300) for s, st in stacks.items()}
+    try:
+        for client in clients.values():
+            key = f"{client.stack.rag_url}|{evalset}"
+            if key in done:
+                continue
+            yield view(rnd, status_md(f"Indexing {evalset} on {client.stack.name} (once)...",
+                                      "info"), done)
+            ev = load_evalset_ref(evalset, cfg.settings)
+            await client.prepare(ev.name, [p.model_dump() for p in ev.passages])
+            done = done | {key}
+        yield view(rnd, status_md("Asking both stacks...", "info"), done)
+        async for panes in stream_pair(clients, {"A": stack_a, "B": stack_b}, question,
+                                       evalset):
+            rnd = replace(rnd, panes=panes)
+            yield view(rnd, status_md("Streaming...", "info"), done)
+    except Exception as exc:  # e.g. a stack is down: a message, never a traceback
+        yield view(rnd, status_md(f"Request failed: {type(exc).__name__}: {exc}. Are both "
+                                  "stacks up (Stacks tab)?", "error"), done)
+        return
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    hint = "Vote: which answer is better?" + (" (names hidden until you vote)" if blind else "")
+    yield view(rnd, status_md(hint, "ok"), done)
+
+
+def vote(cfg: WebConfig, choice: str, rnd: ArenaRound | None) -> tuple[str, str, str,
+                                                                       ArenaRound | None]:
+    """Store a human vote for the round; returns (status, left title, right title, round).
+
+    `choice` is a position (left/right) or tie/both_bad; it is stored as the side it
+    stands for (A/B), so a blind vote means the same as an open one.
+    """
+    if rnd is None or not rnd.panes or not all(p.finished for p in rnd.panes.values()):
+        return status_md("Ask a question and wait for both answers first.", "warn"), \
+            gr.skip(), gr.skip(), rnd
+    if rnd.voted is not None:
+        return status_md(f"Already voted ({rnd.voted}) on this question.", "warn"), \
+            gr.skip(), gr.skip(), rnd
+    stored = {"left": rnd.left, "right": rnd.right}.get(choice, choice)
+    scores = auto_scores(rnd)
+    detail: dict[str, Any] = {
+        "left": rnd.left, "space_id": rnd.space_id, "gold": rnd.gold or None,
+        "token_f1": scores or None,
+        "answers": {s: p.text for s, p in rnd.panes.items()},
+        "errors": {s: p.error for s, p in rnd.panes.items() if p.error},
+        "timings": {s: {"ttft_s": p.ttft_s, "total_s": p.total_s, "tokens": p.tokens,
+                        "tokens_per_s": p.tokens_per_s} for s, p in rnd.panes.items()},
+        "sources": {s: [x.doc_id for x in p.passages] for s, p in rnd.panes.items()},
+    }
+    try:
+        with open_store(cfg) as store:
+            store.add_vote(question=rnd.question, stack_a=rnd.stacks["A"],
+                           stack_b=rnd.stacks["B"], vote=stored, blind=rnd.blind, detail=detail)
+    except Exception as exc:  # a locked or read-only database: say so
+        return status_md(f"Vote not stored: {exc}", "error"), gr.skip(), gr.skip(), rnd
+    rnd = replace(rnd, voted=stored)
+    names = {"A": rnd.stacks["A"], "B": rnd.stacks["B"]}
+    what = {"A": f"{names['A']} (A) is better", "B": f"{names['B']} (B) is better",
+            "tie": "tie", "both_bad": "both bad"}[stored]
+    return (status_md(f"Vote stored: {what}.", "ok"), title(rnd, rnd.left, "Left"),
+            title(rnd, rnd.right, "Right"), rnd)
+
+
+def build_arena_tab(cfg: WebConfig) -> None:
+    """The Arena tab's components and events (call inside a `gr.Tab`)."""
+    stacks, sets = stack_names(cfg), evalset_names(cfg)
+    with gr.Row():
+        stack_a = gr.Dropdown(stacks, value=stacks[0] if stacks else None, label="Stack A",
+                              allow_custom_value=True)
+        stack_b = gr.Dropdown(stacks, value=stacks[1] if len(stacks) > 1 else None,
+                              label="Stack B", allow_custom_value=True)
+        evalset = gr.Dropdown(sets, value=sets[0] if sets else None, allow_custom_value=True,
+                              label="Corpus (eval set to retrieve from)")
+        blind = gr.Checkbox(value=True, label="Blind (random sides, names hidden)")
+    with gr.Row():
+        question = gr.Textbox(label="Question", scale=4, elem_id="arena-question")
+        gold = gr.Textbox(label="Gold answer (optional, for token F1)", scale=2)
+        ask_btn = gr.Button("Ask both", variant="primary", scale=1, elem_id="arena-ask")
+    status = gr.Markdown(elem_id="arena-status")
+    panes = []
+    with gr.Row(equal_height=False):
+        for pos in ("left", "right"):
+            with gr.Column():
+                head = gr.Markdown(f"### {pos.title()}", elem_id=f"arena-{pos}-title")
+                answer = gr.Markdown(elem_id=f"arena-{pos}-answer", min_height=120)
+                with gr.Accordion("Retrieved passages", open=True):
+                    sources = gr.Markdown(elem_id=f"arena-{pos}-sources")
+                panes += [head, answer, sources]
+    with gr.Row():
+        buttons = {k: gr.Button(label, elem_id=f"vote-{k}") for k, label in VOTES.items()}
+    rnd = gr.State(None)
+    prepared = gr.State(frozenset())
+    gr.on([ask_btn.click, question.submit], partial(ask, cfg),
+          inputs=[question, stack_a, stack_b, evalset, blind, gold, prepared],
+          outputs=[*panes, status, rnd, prepared], concurrency_limit=4)
+    for choice, button in buttons.items():
+        button.click(partial(vote, cfg, choice), inputs=[rnd],
+                     outputs=[status, panes[0], panes[3], rnd])

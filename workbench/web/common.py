@@ -1,0 +1,72 @@
+"""What every tab of the web UI shares: where the database is, and how errors are shown.
+
+Handlers open their own short-lived `Store` per call: Gradio runs handlers on worker
+threads, and one SQLite connection shared by concurrent handlers would serialise them
+(or fail on a read inside another thread's write transaction).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.settings import Settings, get_settings
+from workbench.store.db import Store
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """Immutable configuration every tab is built with (no mutable state lives here)."""
+
+    settings: Settings = field(default_factory=get_settings)
+    db: Path | None = None
+    #: Semantic similarity loads an embedding model; the CLI report uses it by default,
+    #: and the UI must show the same card, so it is on unless a test turns it off.
+    semantic: bool = True
+
+    @property
+    def db_path(self) -> Path:
+        """The results database file the UI reads and writes."""
+        return self.db or self.settings.db_path
+
+
+@contextmanager
+def open_store(cfg: WebConfig) -> Iterator[Store]:
+    """A store connection for one handler call, closed afterwards."""
+    store = Store(cfg.db_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def status_md(message: str, kind: str = "info") -> str:
+    """A one-line status message (Markdown) with an icon saying what kind it is."""
+    # Text-style symbols: a browser without an emoji font still draws them.
+    icon = {"info": "ℹ", "ok": "✓", "warn": "⚠", "error": "✗"}.get(kind, "")
+    return f"{icon} {message}".strip()
+
+
+def esc(text: str) -> str:
+    """Text shown inside Markdown/HTML, escaped so answers cannot inject markup."""
+    return html.escape(text, quote=False)
+
+
+def stack_names(cfg: WebConfig) -> list[str]:
+    """Names of the stack recipes in the stacks folder (empty when it cannot be read)."""
+    from workbench.stacks.recipe import RecipeError, load_stacks
+
+    try:
+        return sorted(load_stacks(cfg.settings.stacks_dir))
+    except (OSError, RecipeError):
+        return []
+
+
+def evalset_names(cfg: WebConfig) -> list[str]:
+    """Names of the shipped eval sets."""
+    from workbench.evalsets.loader import shipped_evalsets
+
+    return shipped_evalsets(cfg.settings)

@@ -1,0 +1,177 @@
+"""Long work off the UI's threads: an A/B run (async) or a stack start/stop (blocking).
+
+A `RunJob` owns a thread with its own event loop, so `execute()` keeps going while the
+page polls `snapshot()` from a `gr.Timer`; `cancel()` cancels the run's task from any
+thread, and the runner marks the stored run `cancelled` (resumable). A `StackJob` runs one
+blocking launcher call. Job objects live in each session's `gr.State`, never in globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.runner.records import ResponseRecord
+from workbench.runner.run import RunProgress
+from workbench.web.common import WebConfig, open_store
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What the Run tab shows at one tick."""
+
+    state: str
+    run_id: str | None
+    done: dict[str, int]
+    total: dict[str, int]
+    errors: dict[str, int]
+    mean_e2e_s: dict[str, float | None]
+    messages: list[str]
+    error: str | None
+    elapsed_s: float
+
+    @property
+    def finished(self) -> bool:
+        """The job's thread has nothing left to do."""
+        return self.state in ("completed", "cancelled", "failed")
+
+
+@dataclass
+class _Counts:
+    e2e_sum: dict[str, float] = field(default_factory=lambda: {"A": 0.0, "B": 0.0})
+    e2e_n: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    progress: RunProgress | None = None
+
+
+class RunJob:
+    """An A/B run (new or resumed) executing in a background thread."""
+
+    def __init__(self, cfg: WebConfig, prepare: Callable[[Any], Any]) -> None:
+        """`prepare(store)` returns a `PreparedRun` (`create_run` or `reopen_run`)."""
+        self._cfg = cfg
+        self._prepare = prepare
+        self._lock = threading.Lock()
+        self._counts = _Counts()
+        self._state = "starting"
+        self._run_id: str | None = None
+        self._messages: list[str] = []
+        self._error: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._cancel_requested = False
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self._main, name="workbench-run", daemon=True)
+
+    def start(self) -> RunJob:
+        """Start the thread; returns self."""
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread (tests and shutdown)."""
+        self._thread.join(timeout)
+
+    def _on_result(self, rec: ResponseRecord, progress: RunProgress) -> None:
+        with self._lock:
+            self._counts.progress = progress
+            if rec.status == "ok":
+                self._counts.e2e_sum[rec.side] += rec.e2e_s
+                self._counts.e2e_n[rec.side] += 1
+
+    def _on_status(self, message: str) -> None:
+        with self._lock:
+            self._messages.append(message)
+
+    def _main(self) -> None:
+        from workbench.runner.session import execute
+
+        loop = asyncio.new_event_loop()
+        with open_store(self._cfg) as store:
+            try:
+                prepared = self._prepare(store)
+                with self._lock:
+                    self._run_id = prepared.run_id
+                    self._counts.progress = RunProgress(total=0)
+                    if self._cancel_requested:
+                        raise asyncio.CancelledError
+                    self._state = "running"
+                    self._loop = loop
+                    self._task = loop.create_task(
+                        execute(store, prepared, self._on_result, self._on_status))
+                progress = loop.run_until_complete(self._task)
+                with self._lock:
+                    self._counts.progress = progress
+                    self._state = "completed"
+            except asyncio.CancelledError:
+                self._mark_cancelled(store)
+            except Exception as exc:  # shown in the tab; the stored run says `failed`
+                with self._lock:
+                    self._state, self._error = "failed", f"{type(exc).__name__}: {exc}"
+            finally:
+                loop.close()
+
+    def _mark_cancelled(self, store: Any) -> None:
+        # Cancelled while indexing: the runner had not started, so the run still says
+        # `running`; mark it cancelled so the tab offers to resume it.
+        if self._run_id is not None and store.get_run(self._run_id)["status"] == "running":
+            store.set_status(self._run_id, "cancelled")
+        with self._lock:
+            self._state = "cancelled"
+
+    def cancel(self) -> None:
+        """Stop asking; what was answered stays stored and the run can be resumed."""
+        with self._lock:
+            self._cancel_requested = True
+            if self._loop is not None and self._task is not None and not self._task.done():
+                self._loop.call_soon_threadsafe(self._task.cancel)
+
+    def snapshot(self) -> RunSnapshot:
+        """Counts so far, per side, with the running mean E2E of successful requests."""
+        with self._lock:
+            p = self._counts.progress
+            return RunSnapshot(
+                state=self._state, run_id=self._run_id,
+                done=dict(p.per_side_done) if p else {"A": 0, "B": 0},
+                total=dict(p.per_side_total) if p else {"A": 0, "B": 0},
+                errors=dict(p.errors) if p else {"A": 0, "B": 0},
+                mean_e2e_s={s: (self._counts.e2e_sum[s] / n if n else None)
+                            for s, n in self._counts.e2e_n.items()},
+                messages=list(self._messages), error=self._error,
+                elapsed_s=time.monotonic() - self._started,
+            )
+
+
+class StackJob:
+    """One blocking launcher call (start or stop a stack) in a background thread."""
+
+    def __init__(self, label: str, fn: Callable[[], str]) -> None:
+        """`fn` does the work and returns a message for the page."""
+        self.label = label
+        self._fn = fn
+        self.result: str | None = None
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._main, name="workbench-stack", daemon=True)
+
+    def _main(self) -> None:
+        try:
+            self.result = self._fn()
+        except Exception as exc:  # e.g. LaunchError with the log's last lines
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def start(self) -> StackJob:
+        """Start the thread; returns self."""
+        self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread."""
+        self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Still working."""
+        return self._thread.is_alive()

@@ -1,0 +1,202 @@
+"""Results tab: a stored run's scorecard (exactly the CLI report's numbers), plots, and a
+per-question table (filter by win/loss/tie/error, paged) whose rows open in full detail.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, NamedTuple
+
+import gradio as gr
+import pandas as pd
+
+from workbench.report.models import ScoreCard
+from workbench.report.stored import scorecard_for_run
+from workbench.web import plots
+from workbench.web.common import WebConfig, open_store, status_md
+from workbench.web.results_data import (
+    COLUMNS,
+    FILTERS,
+    detail_markdown,
+    filtered,
+    page_frame,
+    question_of,
+    responses_of,
+    scorecard_markdown,
+)
+
+
+class ResultsView(NamedTuple):
+    """What loading a run yields, in the order of the tab's output components."""
+
+    status: str
+    report: str
+    definitions: str
+    e2e_cdf: pd.DataFrame
+    ttft_cdf: pd.DataFrame
+    scatter: pd.DataFrame
+    by_lang: pd.DataFrame
+    by_answerable: pd.DataFrame
+    hit_k: pd.DataFrame
+    table: pd.DataFrame
+    page_info: str
+    page: int
+    card: ScoreCard | None
+    detail: str
+
+
+def run_choices(cfg: WebConfig) -> list[tuple[str, str]]:
+    """(label, id) of stored runs, newest first (empty without a database)."""
+    try:
+        with open_store(cfg) as store:
+            runs = store.list_runs(limit=200)
+    except Exception:  # no database yet
+        return []
+    return [(f"{r['id']} · {r['evalset']} · {r['stack_a']} vs {r['stack_b']} · {r['status']}",
+             str(r["id"])) for r in runs]
+
+
+def _empty(message: str) -> ResultsView:
+    blank = pd.DataFrame()
+    return ResultsView(message, "", "", blank, blank, blank, blank, blank, blank,
+                       pd.DataFrame(columns=COLUMNS), "", 1, None, "")
+
+
+def _page_info(n_rows: int, page: int, pages: int) -> str:
+    return f"{n_rows} questions · page {page} of {pages}"
+
+
+Charts = tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame,
+               pd.DataFrame]
+
+
+def _no_charts() -> Charts:
+    blank = pd.DataFrame()
+    return blank, blank, blank, blank, blank, blank
+
+
+def plot_frames(cfg: WebConfig, card: ScoreCard | None) -> Charts:
+    """The six plots' data (E2E CDF, TTFT CDF, TTFT vs E2E, F1 by language, quality by
+    answerability, hit@k) for a loaded card."""
+    if card is None or card.run_id is None:
+        return _no_charts()
+    with open_store(cfg) as store:
+        lat = plots.latencies(store, card.run_id)
+    return (plots.latency_cdf(lat, "e2e_s"), plots.latency_cdf(lat, "ttft_s"),
+            plots.ttft_vs_e2e(lat), plots.quality_by(card, "lang"),
+            plots.quality_by(card, "answerable"), plots.hit_at_k(card))
+
+
+def load_results(cfg: WebConfig, run_ref: str | None, *,
+                 with_plots: bool = True) -> ResultsView:
+    """Score (or fetch the cached card of) a stored run and build the whole tab.
+
+    `with_plots=False` leaves the plots empty: the page draws the report and the table
+    first and fills the plots in a second step (`plot_frames`), since drawing six charts
+    is most of the browser's time on a large run.
+    """
+    if not run_ref:
+        return _empty(status_md("Pick a run.", "info"))
+    try:
+        with open_store(cfg) as store:
+            run_id = store.resolve_run_id(run_ref)
+            card = scorecard_for_run(store, run_id, semantic=cfg.semantic)
+    except KeyError as exc:
+        return _empty(status_md(str(exc).strip("'\""), "error"))
+    except Exception as exc:  # a broken database or scorer: a message, not a traceback
+        return _empty(status_md(f"Cannot score run {run_ref}: {type(exc).__name__}: {exc}",
+                                "error"))
+    report, definitions = scorecard_markdown(card)
+    rows = filtered(card, "all")
+    frame, page, pages = page_frame(rows, 1)
+    charts = plot_frames(cfg, card) if with_plots else _no_charts()
+    return ResultsView(
+        status_md(f"Run {run_id}: {card.n_pairs} pairs scored.", "ok"), report, definitions,
+        *charts, frame, _page_info(len(rows), page, pages), page, card,
+        "*Select a question in the table.*",
+    )
+
+
+def table_page(card: ScoreCard | None, which: str, search: str,
+               page: int) -> tuple[pd.DataFrame, str, int]:
+    """The table for a filter, a search text and a page number."""
+    if card is None:
+        return pd.DataFrame(columns=COLUMNS), "", 1
+    rows = filtered(card, which, search)
+    frame, page, pages = page_frame(rows, page)
+    return frame, _page_info(len(rows), page, pages), page
+
+
+def detail_for(cfg: WebConfig, card: ScoreCard | None, question_id: str) -> str:
+    """The detail panel for one question of the loaded run."""
+    if card is None or card.run_id is None:
+        return "*Load a run first.*"
+    row = next((r for r in card.rows if r.question_id == question_id), None)
+    with open_store(cfg) as store:
+        q = question_of(store, card.run_id, question_id)
+        recs = responses_of(store, card.run_id, question_id)
+    return detail_markdown(card, q, row, recs)
+
+
+def _plot(kind: Any, title: str, x: str, y: str, **kw: Any) -> Any:
+    return kind(x=x, y=y, title=title, height=260, **kw)
+
+
+def build_results_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
+    """The Results tab's components and events (call inside `tab`, refreshed on opening)."""
+    with gr.Row():
+        run = gr.Dropdown(run_choices(cfg), value=None, label="Run", scale=4,
+                          elem_id="results-run")
+        refresh = gr.Button("Refresh runs", scale=0)
+    status = gr.Markdown(elem_id="results-status")
+    report = gr.Markdown(elem_id="results-report")
+    with gr.Accordion("Definitions and method", open=False):
+        definitions = gr.Markdown()
+    with gr.Row():
+        e2e_cdf = _plot(gr.LinePlot, "E2E latency CDF", "seconds", "share", color="side")
+        ttft_cdf = _plot(gr.LinePlot, "TTFT CDF", "seconds", "share", color="side")
+        scatter = _plot(gr.ScatterPlot, "TTFT vs E2E per request", "ttft_s", "e2e_s",
+                        color="side")
+    with gr.Row():
+        by_lang = _plot(gr.BarPlot, "Token F1 by language", "group", "value", color="side",
+                        x_label_angle=-15)
+        by_answerable = _plot(gr.BarPlot, "Answerable: token F1 · unanswerable: refusal rate",
+                              "group", "value", color="side", x_label_angle=-15)
+        hit_k = _plot(gr.LinePlot, "Hit@k over k (answerable)", "k", "hit_rate", color="side")
+    with gr.Row():
+        which = gr.Radio(list(FILTERS), value="all", label="Per question (by token F1)",
+                         scale=3)
+        search = gr.Textbox(label="Search question text or id", scale=2)
+        prev_btn, next_btn = gr.Button("◀ Prev", scale=0), gr.Button("Next ▶", scale=0)
+    page_info = gr.Markdown(elem_id="results-page")
+    table = gr.Dataframe(headers=COLUMNS, interactive=False, wrap=True, max_height=420,
+                         elem_id="results-table")
+    detail = gr.Markdown("*Select a question in the table.*", elem_id="results-detail")
+    card = gr.State(None)
+    page = gr.State(1)
+    charts = [e2e_cdf, ttft_cdf, scatter, by_lang, by_answerable, hit_k]
+    # The report and the table first, the charts right after (see `load_results`).
+    run.change(partial(load_results, cfg, with_plots=False), inputs=[run],
+               outputs=[status, report, definitions, *charts, table, page_info, page, card,
+                        detail]
+               ).then(partial(plot_frames, cfg), inputs=[card], outputs=charts,
+                      show_progress="hidden")
+    gr.on([refresh.click, *([tab.select] if tab else [])],
+          lambda: gr.Dropdown(choices=run_choices(cfg)), outputs=[run])
+    gr.on([which.change, search.submit], lambda c, w, s: table_page(c, w, s, 1),
+          inputs=[card, which, search], outputs=[table, page_info, page])
+    for button, delta in ((prev_btn, -1), (next_btn, 1)):
+        button.click(partial(_turn, delta), inputs=[card, which, search, page],
+                     outputs=[table, page_info, page])
+
+    # A closure, not a partial: Gradio finds the SelectData parameter by its type hint.
+    def on_select(loaded: ScoreCard | None, evt: gr.SelectData) -> str:
+        row = evt.row_value or []
+        return detail_for(cfg, loaded, str(row[0])) if row else "*Select a question.*"
+
+    table.select(on_select, inputs=[card], outputs=[detail])
+
+
+def _turn(delta: int, card: ScoreCard | None, which: str, search: str,
+          page: int) -> tuple[pd.DataFrame, str, int]:
+    return table_page(card, which, search, page + delta)
