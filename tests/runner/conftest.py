@@ -18,11 +18,13 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
-from workbench.stacks.recipe import get_stack
 from workbench.settings import PROJECT_ROOT
+from workbench.stacks.recipe import get_stack
 
 
-def start_rag_service(name: str, engine_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+def start_rag_service(
+    name: str, engine_url: str, workdir: Path
+) -> tuple[subprocess.Popen[bytes], str, Path]:
     """Start our RAG service for a copy of the llamacpp-cpu recipe renamed `name`."""
     base = get_stack("llamacpp-cpu", PROJECT_ROOT / "stacks")
     port = free_port()
@@ -54,14 +56,16 @@ def start_rag_service(name: str, engine_url: str, workdir: Path) -> tuple[subpro
 
 
 @pytest.fixture(scope="session")
-def rag_pair(llama_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def rag_pair(
+    llama_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
     """Stacks `side-a` and `side-b` as recipe files in a stacks folder; yields env for the CLI."""
     work = tmp_path_factory.mktemp("ragpair")
     stacks_dir = work / "stacks"
     stacks_dir.mkdir()
     procs = []
     for name in ("side-a", "side-b"):
-        proc, url, recipe = start_rag_service(name, llama_server, work)
+        proc, _url, recipe = start_rag_service(name, llama_server, work)
         procs.append(proc)
         # A recipe folder the CLI resolves by name (JSON is valid YAML).
         (stacks_dir / f"{name}.yaml").write_text(recipe.read_text())

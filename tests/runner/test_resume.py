@@ -44,7 +44,8 @@ def test_resume_after_kill_9(rag_pair: dict[str, str], tmp_path: Path) -> None:
         if db.exists() and len(rows(db)) >= 5:
             break
         if proc.poll() is not None:
-            pytest.fail(f"runner exited early: {proc.stdout.read().decode() if proc.stdout else ''}")
+            output = proc.stdout.read().decode() if proc.stdout else ""
+            pytest.fail(f"runner exited early: {output}")
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

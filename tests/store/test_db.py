@@ -71,7 +71,7 @@ def test_duplicate_response_is_refused_and_nothing_is_lost(tmp_path: Path) -> No
     store = Store(tmp_path / "wb.db")
     run_id = new_run(store)
     store.add_response(record(run_id, "q1", "A"))
-    with pytest.raises(StoreError, match="wb.db"):
+    with pytest.raises(StoreError, match=r"wb\.db"):
         store.add_response(record(run_id, "q1", "A", answer="other"))
     assert [r.answer for r in store.responses(run_id)] == ["Ann"]
 
@@ -111,7 +111,7 @@ def test_readonly_database_gives_a_clear_error(tmp_path: Path) -> None:
 def test_not_a_database(tmp_path: Path) -> None:
     bad = tmp_path / "bad.db"
     bad.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="bad.db"):
+    with pytest.raises(StoreError, match=r"bad\.db"):
         Store(bad)
     assert bad.read_bytes().startswith(b"this is not sqlite")
 
@@ -123,4 +123,5 @@ def test_votes(tmp_path: Path) -> None:
         store.add_vote(question="q", stack_a="a", stack_b="b", vote="maybe", blind=True,
                        detail={})
     assert [v["vote"] for v in store.votes()] == ["tie"]
-    assert sqlite3.connect(tmp_path / "wb.db").execute("SELECT COUNT(*) FROM votes").fetchone()[0] == 1
+    with sqlite3.connect(tmp_path / "wb.db") as c:
+        assert c.execute("SELECT COUNT(*) FROM votes").fetchone()[0] == 1

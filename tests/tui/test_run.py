@@ -7,8 +7,8 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
-from tests.tui.conftest import Workspace
 from tests.fakes.seed_backend import seed_server, write_external_stack
+from tests.tui.conftest import Workspace
 from workbench.tui.screens.run import RunScreen
 from workbench.tui.widgets.side_progress import SideProgress
 

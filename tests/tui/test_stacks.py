@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from tests.tui.conftest import Workspace
 from tests.fakes.seed_backend import seed_server, write_external_stack
+from tests.tui.conftest import Workspace
 from tests.tui.helpers import settle
 from workbench.stacks.state import run_dir
 from workbench.tui.screens.stacks import StacksScreen

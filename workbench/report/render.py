@@ -44,8 +44,9 @@ def _method(card: ScoreCard) -> str:
             "excludes 0 and a paired test agrees (p < 0.05): McNemar's test for binary metrics "
             f"(exact binomial below {m.mcnemar_exact_below} discordant pairs, else chi-square "
             "with continuity correction), a paired sign-flip permutation test (exact up to 16 "
-            "non-zero differences) for the others; latency differences by their CI. Failed requests count as wrong "
-            "answers and are excluded from latency. Wins: per question by token F1, and by E2E "
+            "non-zero differences) for the others; latency differences by their CI. Failed "
+            "requests count as wrong answers and are excluded from latency. Wins: per question "
+            "by token F1, and by E2E "
             f"(ties within {m.latency_tie_pct:.0f}%).")
     if m.judge:
         text += f" LLM judge: {m.judge['model']} at {m.judge['base_url']}."

@@ -67,8 +67,9 @@ def create_run(store: Any, evalset_ref: str, stack_names: tuple[str, str], *,
         raise RunError(f"stacks A and B are the same endpoint ({stacks['A'].rag_url})")
     questions = select_questions(evalset, limit)
     manifest = build_manifest(
-        evalset, {str(k): v for k, v in stacks.items()}, schedule=options.schedule, concurrency=options.concurrency,
-        timeout_s=options.timeout_s, warmup=options.warmup, limit=limit,
+        evalset, {str(k): v for k, v in stacks.items()}, schedule=options.schedule,
+        concurrency=options.concurrency, timeout_s=options.timeout_s, warmup=options.warmup,
+        limit=limit,
     )
     run_id = store.create_run(
         evalset=evalset.name, evalset_digest=evalset.digest, schedule=options.schedule,

@@ -6,6 +6,9 @@ answers, timestamps and errors); this puts them in a store exactly as the runner
 
 from __future__ import annotations
 
+from typing import Any
+
+from workbench.runner.records import Side
 from workbench.store.db import Store
 
 
@@ -14,7 +17,7 @@ def store_synthetic_run(store: Store, n_questions: int = 5000, seed: int = 7) ->
     from workbench.bench.scoring import synthetic_run
 
     questions, records = synthetic_run(n_questions, seed)
-    recipes = {
+    recipes: dict[Side, dict[str, Any]] = {
         "A": {"name": "llamacpp-cpu", "engine": "llamacpp"},
         "B": {"name": "vllm-cpu", "engine": "vllm"},
     }
