@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,25 @@ pytestmark = [pytest.mark.slow, pytest.mark.llamacpp, pytest.mark.vllm]
 LIMIT = 16
 
 
+def port_with_next_free() -> int:
+    """A free port whose successor is free too (the engine goes on RAG port + 1)."""
+    for _ in range(100):
+        port = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no two adjacent free ports")
+
+
 def test_demo_end_to_end_same_weights_no_quality_difference(tmp_path: Path) -> None:
     env = {**os.environ, "WORKBENCH_STATE_DIR": str(tmp_path / "state")}
-    a_port, b_port = free_port(), free_port()
+    a_port = port_with_next_free()
+    b_port = port_with_next_free()
+    while abs(b_port - a_port) < 2:
+        b_port = port_with_next_free()
     demo = subprocess.run(
         [sys.executable, "-m", "workbench", "demo", "--limit", str(LIMIT), "--a-port",
          str(a_port), "--b-port", str(b_port)],

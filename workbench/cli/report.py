@@ -35,12 +35,12 @@ def report_path(run_id: str) -> Path:
 
 
 def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool = True,
-                 markdown_out: Path | None = None) -> None:
+                 markdown_out: Path | None = None, judge: Any = None) -> None:
     """Score the stored run, print it, and write its Markdown report."""
     from workbench.report.render import render_markdown, render_rich
     from workbench.report.stored import scorecard_for_run
 
-    card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True)
+    card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True, judge=judge)
     if fmt == "json":
         typer.echo(card.model_dump_json(indent=2))
         return
@@ -59,9 +59,31 @@ def report_command(
     out: Path = typer.Option(None, "--out", "-o", help="Markdown file (default .state/reports)."),
     semantic: bool = typer.Option(True, "--semantic/--no-semantic",
                                   help="Semantic similarity (loads an embedding model)."),
+    judge_url: str = typer.Option(
+        None, "--judge-url", help="Optional LLM judge: an OpenAI-compatible base URL (.../v1)."
+    ),
+    judge_model: str = typer.Option(None, "--judge-model", help="The judge's model name."),
+    judge_key_env: str = typer.Option(
+        "WORKBENCH_JUDGE_API_KEY", "--judge-key-env",
+        help="Environment variable holding the judge's API key (never printed or stored).",
+    ),
     db: Path = typer.Option(None, "--db"),
 ) -> None:
-    """Print a run's scorecard (A, B, B-A with 95% CI, verdict) and write it as Markdown."""
+    """Print a run's scorecard (A, B, B-A with 95% CI, verdict) and write it as Markdown.
+
+    With --judge-url and --judge-model an LLM judge also grades correctness and
+    faithfulness to the retrieved context; its model and prompt go into the run manifest.
+    """
+    judge = None
+    if judge_url or judge_model:
+        if not (judge_url and judge_model):
+            raise fail("--judge-url and --judge-model go together")
+        import os
+
+        from workbench.scoring.judge import Judge
+
+        judge = Judge(base_url=judge_url, model=judge_model,
+                      api_key=os.environ.get(judge_key_env, "not-needed"))
     store = _store(db)
     try:
         rid = store.resolve_run_id(run_id)
@@ -75,7 +97,7 @@ def report_command(
 
         typer.echo(render_markdown(scorecard_for_run(store, rid, semantic=semantic)))
         return
-    print_report(store, rid, fmt=fmt, semantic=semantic, markdown_out=out)
+    print_report(store, rid, fmt=fmt, semantic=semantic, markdown_out=out, judge=judge)
 
 
 @runs_app.command("list")

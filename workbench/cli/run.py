@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import typer
@@ -109,6 +110,7 @@ def asyncio_run_ab(store, *, evalset: str | None, stacks: str | None,  # type: i
                            completed=progress.per_side_done[side],
                            errors=progress.errors[side])
 
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         try:
             progress = asyncio.run(execute(store, prepared, on_result,
                                            on_status=lambda msg: bar.console.print(msg)))
@@ -119,6 +121,12 @@ def asyncio_run_ab(store, *, evalset: str | None, stacks: str | None,  # type: i
         except (RunError, StoreError) as exc:
             raise fail(f"{exc}\nstored answers are kept; resume with "
                        f"`workbench run --resume {prepared.run_id}`") from exc
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    # The runner's own cost (client, SSE parsing, store writes, progress bar; warm-up and
+    # index calls included), so it can be told apart from the stacks' latency.
+    per_request = (f", runner CPU {1000 * cpu / progress.done:.1f} ms/request"
+                   if progress.done else "")
     console.print(f"run {prepared.run_id}: {progress.done} answers stored "
-                  f"(errors A={progress.errors['A']} B={progress.errors['B']})")
+                  f"(errors A={progress.errors['A']} B={progress.errors['B']}) in {wall:.0f}s"
+                  f"{per_request}")
     return prepared.run_id

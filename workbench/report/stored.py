@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 
 from workbench.report.models import ScoreCard
+from workbench.scoring.judge import Judge
 from workbench.store.db import Store, StoreError, utc_now
 
 #: Bump when scoring changes meaning, so cached cards are recomputed.
@@ -36,9 +37,14 @@ def cached_scorecard(store: Store, run_id: str, *, semantic: bool = True) -> Sco
 
 
 def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
-                      persist_scores: bool = False, use_cache: bool = True) -> ScoreCard:
-    """Score a stored run (or return its cached card); optionally store per-question scores."""
-    if use_cache:
+                      persist_scores: bool = False, use_cache: bool = True,
+                      judge: Judge | None = None) -> ScoreCard:
+    """Score a stored run (or return its cached card); optionally store per-question scores.
+
+    With a `judge`, the card is always recomputed (judged cards are not cached) and the
+    judge's model, endpoint and prompt are recorded in the run's manifest.
+    """
+    if use_cache and judge is None:
         card = cached_scorecard(store, run_id, semantic=semantic)
         if card is not None:
             return card
@@ -46,11 +52,20 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
 
     fp = fingerprint(store, run_id)
     run = store.get_run(run_id)
+    manifest = run["manifest"]
+    if judge is not None:
+        manifest = {**manifest, "judge": judge.manifest()}
+        try:
+            store.update_manifest(run_id, manifest)
+        except StoreError:
+            pass  # a read-only store still gets its judged report
     card = build_scorecard(
-        store.questions(run_id), store.responses(run_id), manifest=run["manifest"],
-        semantic=semantic,
+        store.questions(run_id), store.responses(run_id), manifest=manifest,
+        semantic=semantic, judge=judge,
     )
     card = card.model_copy(update={"run_id": run_id})
+    if judge is not None:
+        return card
     try:
         with store.conn:
             store.conn.execute(

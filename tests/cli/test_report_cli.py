@@ -1,0 +1,76 @@
+"""`workbench report` and `runs list` on a stored run; the optional LLM judge end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.store.test_db import new_run, record
+from workbench.store import Store
+
+
+def workbench(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True,
+                          text=True, timeout=600, check=False, env={**os.environ, **(env or {})})
+
+
+@pytest.fixture
+def stored(tmp_path: Path) -> tuple[Path, str]:
+    db = tmp_path / "wb.db"
+    store = Store(db)
+    run_id = new_run(store)
+    for side in ("A", "B"):
+        store.add_response(record(run_id, "q1", side))
+        store.add_response(record(run_id, "q2", side, answer="I don't know"))
+    store.set_status(run_id, "completed")
+    store.close()
+    return db, run_id
+
+
+def test_report_json_markdown_and_runs_list(stored: tuple[Path, str], tmp_path: Path) -> None:
+    db, run_id = stored
+    env = {"WORKBENCH_STATE_DIR": str(tmp_path / "state")}
+    card = json.loads(workbench("report", run_id[:12], "--format", "json", "--no-semantic",
+                                "--db", str(db), env=env).stdout)
+    assert card["run_id"] == run_id and card["n_pairs"] == 2
+    assert card["sides"]["A"]["quality"]["exact_match"] == 1.0  # "Ann" and a right refusal
+    table = workbench("report", "latest", "--no-semantic", "--db", str(db), env=env)
+    assert table.returncode == 0 and "Verdict" in table.stdout
+    assert (tmp_path / "state" / "reports" / f"{run_id}.md").read_text().startswith("# A/B")
+    runs = json.loads(workbench("runs", "list", "--format", "json", "--db", str(db)).stdout)
+    assert [(r["id"], r["status"], r["responses"]) for r in runs] == [(run_id, "completed", 4)]
+
+
+def test_unknown_run_and_missing_db_are_clear_errors(stored: tuple[Path, str],
+                                                     tmp_path: Path) -> None:
+    db, _ = stored
+    bad = workbench("report", "NOPE", "--db", str(db))
+    assert bad.returncode == 2 and "no run 'NOPE'" in bad.stderr
+    missing = workbench("report", "--db", str(tmp_path / "none.db"))
+    assert missing.returncode == 2 and "none.db" in missing.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.llamacpp
+def test_judge_grades_and_is_recorded_in_the_manifest(stored: tuple[Path, str],
+                                                      llama_server: str, tmp_path: Path) -> None:
+    db, run_id = stored
+    done = workbench("report", run_id, "--format", "json", "--no-semantic", "--judge-url",
+                     llama_server, "--judge-model", "smollm2-135m-instruct", "--db", str(db),
+                     env={"WORKBENCH_STATE_DIR": str(tmp_path / "state"),
+                          "WORKBENCH_JUDGE_API_KEY": "sk-secret-judge-key"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    card = json.loads(done.stdout)
+    keys = {c["key"] for c in card["comparisons"]}
+    assert {"judge_correct", "judge_faithful"} <= keys
+    manifest = Store(db).get_run(run_id)["manifest"]
+    assert manifest["judge"]["model"] == "smollm2-135m-instruct"
+    assert manifest["judge"]["base_url"] == llama_server
+    assert "{answer}" in manifest["judge"]["prompt"]  # the template itself is recorded
+    stored_bytes = b"".join(p.read_bytes() for p in db.parent.glob("wb.db*"))
+    assert b"sk-secret-judge-key" not in stored_bytes
