@@ -3,6 +3,8 @@
 PATH is a `Stack` as JSON or YAML (the launcher writes JSON). The service listens on
 `stack.host:stack.ports.rag`, talks to `stack.engine_base_url`, and keeps its indexes in
 `<state_dir>/stacks/<stack.name>/index/` unless `--data-dir` says otherwise.
+With `WORKBENCH_API_KEY` set, every endpoint but `GET /health` needs
+`Authorization: Bearer <key>`; without it the service refuses to bind a non-loopback address.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from workbench.rag.auth import API_KEY_ENV, check_bind
 from workbench.settings import get_settings
 from workbench.stacks.recipe import Stack
 
@@ -24,7 +27,10 @@ from workbench.stacks.recipe import Stack
 def load_stack(path: Path) -> Stack:
     """A `Stack` from a JSON or YAML file; errors name the file and the field."""
     text = path.read_text(encoding="utf-8")
-    data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise SystemExit(f"{path}: invalid stack recipe: {exc}") from None
     try:
         return Stack.model_validate(data)
     except ValidationError as exc:
@@ -56,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     stack = load_stack(args.recipe)
+    host = args.host or stack.host
+    # Read here and handed to the app only: never logged, never written to a manifest.
+    api_key = os.environ.get(API_KEY_ENV) or None
+    try:
+        check_bind(host, api_key)
+    except ValueError as exc:
+        raise SystemExit(f"{args.recipe}: {exc}") from None
     data_dir = args.data_dir or default_data_dir(stack)
     data_dir.mkdir(parents=True, exist_ok=True)
 
@@ -63,10 +76,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from workbench.rag.service import create_app
 
-    app = create_app(stack, data_dir, warm=True)
+    app = create_app(stack, data_dir, warm=True, api_key=api_key)
     uvicorn.run(
         app,
-        host=args.host or stack.host,
+        host=host,
         port=args.port or stack.ports.rag,
         log_level=args.log_level.lower(),
         access_log=args.access_log,

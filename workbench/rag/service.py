@@ -18,6 +18,7 @@ from fastapi import FastAPI, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from workbench.rag.auth import BearerAuth
 from workbench.rag.errors import FieldError, install_handlers
 from workbench.rag.generation import EngineError
 from workbench.rag.pipeline import RagService, to_search_hit
@@ -69,12 +70,14 @@ def create_app(
     *,
     qdrant_location: str | None = None,
     warm: bool = False,
+    api_key: str | None = None,
 ) -> FastAPI:
     """The RAG service of `stack`, keeping its indexes under `data_dir`.
 
     `qdrant_location=":memory:"` keeps Qdrant in memory (tests); `warm=True` loads the
     embedding model in the background at start-up so the first question does not pay
-    for it.
+    for it. With `api_key`, every request but `GET /health` needs
+    `Authorization: Bearer <api_key>` (401 otherwise).
     """
     service = RagService(stack, data_dir, qdrant_location)
 
@@ -97,6 +100,8 @@ def create_app(
     )
     app.state.service = service
     install_handlers(app)
+    if api_key:
+        app.add_middleware(BearerAuth, api_key=api_key)
 
     @app.post("/index", response_model=IndexResponse)
     async def index(req: IndexRequest) -> IndexResponse:

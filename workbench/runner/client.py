@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import httpx
 from httpx_sse import aconnect_sse
 
+from workbench.rag.auth import API_KEY_ENV
 from workbench.runner.records import RequestTiming, RetrievedSource, Status
 from workbench.stacks.recipe import Stack
 
@@ -98,7 +99,9 @@ class RagServiceClient:
         self._http = httpx.AsyncClient(
             base_url=stack.rag_url,
             timeout=httpx.Timeout(timeout_s, connect=5.0),
-            headers=_auth_headers(stack.api_key_env),
+            # The RAG service's own key (WORKBENCH_API_KEY), not the engine's: the service
+            # requires it whenever it was started with one (always, off loopback).
+            headers=_auth_headers(API_KEY_ENV),
         )
 
     async def prepare(self, space_id: str, passages: list[dict[str, Any]]) -> str:

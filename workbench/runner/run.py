@@ -39,7 +39,12 @@ class RunOptions:
     concurrency: int = 1
     timeout_s: float = 120.0
     warmup: int = 1
-    connect_retries: int = 3
+    #: Retries of a refused connection, backing off 0.5 s, 1 s, 2 s, ... (31.5 s for 6).
+    #: A RAG service restarted mid-run takes 5-20 s to import and bind again on a small
+    #: machine (measured by `python -m workbench.chaos`), which 3 retries (3.5 s) did not
+    #: cover; after a side has used up its retries once, its later requests try once only
+    #: until one gets through, so a stack that is really down does not cost 31.5 s each.
+    connect_retries: int = 6
     retry_failed: bool = False
 
 
@@ -94,6 +99,8 @@ class ABRunner:
         self.options = options
         self.on_result = on_result
         self._write_lock = asyncio.Lock()
+        #: Sides whose retries ran out: they get one try per request until one connects.
+        self._unreachable: set[Side] = set()
 
     def pending(self, questions: Sequence[Question]) -> tuple[set[tuple[str, Side]], dict[
             tuple[str, str], int]]:
@@ -130,11 +137,15 @@ class ABRunner:
 
     async def _ask(self, q: Question, side: Side) -> Answer:
         delay = 0.5
-        for attempt in range(self.options.connect_retries + 1):
+        retries = 0 if side in self._unreachable else self.options.connect_retries
+        for attempt in range(retries + 1):
             try:
-                return await self.clients[side].ask(q.question, self.space_id)
+                answer = await self.clients[side].ask(q.question, self.space_id)
+                self._unreachable.discard(side)
+                return answer
             except CONNECT_ERRORS as exc:
-                if attempt == self.options.connect_retries:
+                if attempt == retries:
+                    self._unreachable.add(side)
                     return Answer(
                         status="error", error=f"connection failed: {type(exc).__name__}: {exc}",
                         timing=_no_timing(),

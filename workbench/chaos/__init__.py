@@ -1,0 +1,13 @@
+"""Fault injection against real processes: engines killed or frozen, a RAG service
+restarted, the runner killed, the results database read-only, locked or full.
+
+`python -m workbench.chaos` (or `make chaos`) runs every scenario end to end and prints
+what was injected, whether each run completed, and how many stored results were lost or
+doubled (both must be 0).
+"""
+
+from workbench.chaos.lab import Lab
+from workbench.chaos.report import ScenarioResult, render
+from workbench.chaos.scenarios import SCENARIOS
+
+__all__ = ["SCENARIOS", "Lab", "ScenarioResult", "render"]

