@@ -49,7 +49,10 @@ $(VENV)/.llamacpp: $(VENV)/.installed
 	touch $@
 
 vllm: $(VLLM_VENV)/.complete ## the vLLM CPU engine's own venv (cached, ~2.5 GB)
-$(VLLM_VENV)/.complete: $(VENV)/.installed
+# Order-only on the workbench venv: a fresh clone's new .venv must not rebuild (and delete
+# from under a running engine) a cached vLLM venv. Its folder name is the hash of its
+# requirements, so a change of requirements builds a new one beside it.
+$(VLLM_VENV)/.complete: | $(VENV)/.installed
 	@mkdir -p $(CACHE)/venvs
 	rm -rf $(VLLM_VENV)
 	$(UV) venv -q -p $(PY) $(VLLM_VENV)
