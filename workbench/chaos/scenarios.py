@@ -91,6 +91,26 @@ def _retry_and_check(lab: Lab, db: Path, run_id: str, result: ScenarioResult) ->
     result.notes.append(f"after --retry-failed {ok}/{want} latest attempts ok")
 
 
+def _settle(result: ScenarioResult, db: Path, proc: subprocess.Popen[bytes],
+            before: dict[RowKey, str], out: str) -> tuple[str, dict[tuple[str, str], Latest]]:
+    """Common checks once a faulted run ended: completed, nothing lost, no duplicate."""
+    run_id, status = _run(db)
+    result.completed = proc.returncode == 0 and status == "completed"
+    result.check(result.completed, f"run ended {status}, exit {proc.returncode}: {_tail(out)}")
+    result.lost, result.duplicates = _lost(before, rows(db)), duplicates(db)
+    return run_id, _latest(db, run_id)
+
+
+def _side_b_failed_alone(result: ScenarioResult,
+                         latest: dict[tuple[str, str], Latest]) -> list[Latest]:
+    """Side A must be untouched by a fault injected into side B; returns B's failures."""
+    a_bad = [k for k, v in latest.items() if k[1] == "A" and v.status != "ok"]
+    b_bad = [v for k, v in latest.items() if k[1] == "B" and v.status != "ok"]
+    result.errors_recorded = len(b_bad)
+    result.check(not a_bad, f"side A affected: {a_bad}")
+    return b_bad
+
+
 def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
     """(a) kill -9 side B's engine mid-run; B's requests fail with a reason, A is untouched;
     restart the engine, `--retry-failed` fills the gaps."""
@@ -102,16 +122,8 @@ def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
     kill_group(engine.pid)
     engine.reap()
     before = rows(db)
-    out = _finish(proc)
-    run_id, status = _run(db)
-    result.completed = proc.returncode == 0 and status == "completed"
-    result.check(result.completed, f"run ended {status}, exit {proc.returncode}: {_tail(out)}")
-    result.lost, result.duplicates = _lost(before, rows(db)), duplicates(db)
-    latest = _latest(db, run_id)
-    a_bad = [k for k, v in latest.items() if k[1] == "A" and v.status != "ok"]
-    b_bad = [v for k, v in latest.items() if k[1] == "B" and v.status != "ok"]
-    result.errors_recorded = len(b_bad)
-    result.check(not a_bad, f"side A affected: {a_bad}")
+    run_id, latest = _settle(result, db, proc, before, _finish(proc))
+    b_bad = _side_b_failed_alone(result, latest)
     result.check(bool(b_bad), "no request of side B failed after its engine was killed")
     result.check(all(v.error for v in b_bad), "a failed request has no reason")
     if b_bad:
@@ -133,15 +145,8 @@ def engine_frozen(lab: Lab, limit: int = 4, timeout_s: float = 4.0) -> ScenarioR
     with frozen(engine.pid):
         before = rows(db)
         out = _finish(proc)
-    run_id, status = _run(db)
-    result.completed = proc.returncode == 0 and status == "completed"
-    result.check(result.completed, f"run ended {status}, exit {proc.returncode}: {_tail(out)}")
-    result.lost, result.duplicates = _lost(before, rows(db)), duplicates(db)
-    latest = _latest(db, run_id)
-    a_bad = [k for k, v in latest.items() if k[1] == "A" and v.status != "ok"]
-    b_bad = [v for k, v in latest.items() if k[1] == "B" and v.status != "ok"]
-    result.errors_recorded = len(b_bad)
-    result.check(not a_bad, f"side A affected: {a_bad}")
+    run_id, latest = _settle(result, db, proc, before, out)
+    b_bad = _side_b_failed_alone(result, latest)
     result.check(bool(b_bad) and all(v.status == "timeout" for v in b_bad),
                  f"frozen engine's requests not recorded as timeouts: {b_bad}")
     if b_bad:
@@ -194,12 +199,7 @@ def rag_restarted(lab: Lab, limit: int = 5) -> ScenarioResult:
     started = time.monotonic()
     rag.start()
     restart_s = time.monotonic() - started
-    out = _finish(proc)
-    run_id, status = _run(db)
-    result.completed = proc.returncode == 0 and status == "completed"
-    result.check(result.completed, f"run ended {status}, exit {proc.returncode}: {_tail(out)}")
-    result.lost, result.duplicates = _lost(before, rows(db)), duplicates(db)
-    latest = _latest(db, run_id)
+    run_id, latest = _settle(result, db, proc, before, _finish(proc))
     bad = [v for v in latest.values() if v.status != "ok"]
     result.errors_recorded = len(bad)
     # At most the one request in flight when the service died is lost to it; every later
