@@ -14,11 +14,10 @@ from workbench.cli.app import app, fail
 from workbench.runner.records import ResponseRecord
 from workbench.runner.run import RunError, RunOptions, RunProgress, Schedule
 from workbench.settings import get_settings
+from workbench.store import Store, StoreError
 
 
-def _open_store(db: Path | None):  # type: ignore[no-untyped-def]
-    from workbench.store import Store, StoreError
-
+def _open_store(db: Path | None) -> Store:
     settings = get_settings()
     try:
         return Store(db or settings.db_path)
@@ -63,14 +62,13 @@ def _schedule(value: str) -> Schedule:
     return value  # type: ignore[return-value]
 
 
-def asyncio_run_ab(store, *, evalset: str | None, stacks: str | None,  # type: ignore[no-untyped-def]
+def asyncio_run_ab(store: Store, *, evalset: str | None, stacks: str | None,
                    limit: int | None, resume: str | None, retry_failed: bool,
                    options: RunOptions) -> str:
     """Create (or reopen) a run and execute it with a progress bar; returns the run id."""
     from workbench.evalsets import EvalSetError
     from workbench.runner.session import create_run, execute, reopen_run
     from workbench.stacks.recipe import RecipeError
-    from workbench.store import StoreError
 
     console = Console(stderr=True)
     try:

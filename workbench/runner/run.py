@@ -13,8 +13,10 @@ Warm-up requests are sent first and not stored. Only connection failures are ret
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 from workbench.evalsets.model import EvalSet, Question
@@ -210,9 +212,6 @@ class ABRunner:
 
 
 def _no_timing() -> RequestTiming:
-    import time
-    from datetime import UTC, datetime
-
     now = time.perf_counter()
     return RequestTiming(request_start=now, request_end=now,
                          started_at_utc=datetime.now(UTC).isoformat(timespec="milliseconds"))

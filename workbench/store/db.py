@@ -207,27 +207,35 @@ class Store:
     # --- responses --------------------------------------------------------------------
     def add_response(self, rec: ResponseRecord) -> None:
         """Store one response and its retrieved passages, committed at once."""
-        t = rec.timing
-        ttft = rec.ttft_s
+        self.add_responses([rec])
+
+    def add_responses(self, records: list[ResponseRecord]) -> None:
+        """Store responses in one transaction (all or none)."""
         with self._write() as c:
-            c.execute(
-                "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    rec.run_id, rec.question_id, rec.side, rec.attempt, rec.stack, rec.status,
-                    rec.error, rec.http_status, rec.answer,
-                    None if ttft is None else ttft * 1000, rec.e2e_s * 1000,
-                    rec.completion_tokens, rec.prompt_tokens, rec.model, rec.engine,
-                    t.started_at_utc, rec.model_dump_json(),
-                ),
-            )
-            c.executemany(
-                "INSERT INTO retrieved VALUES (?,?,?,?,?,?,?,?)",
-                [
-                    (rec.run_id, rec.question_id, rec.side, rec.attempt, s.rank, s.doc_id,
-                     s.chunk_id, s.score)
-                    for s in rec.sources
-                ],
-            )
+            for rec in records:
+                self._insert_response(c, rec)
+
+    @staticmethod
+    def _insert_response(c: sqlite3.Connection, rec: ResponseRecord) -> None:
+        ttft = rec.ttft_s
+        c.execute(
+            "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                rec.run_id, rec.question_id, rec.side, rec.attempt, rec.stack, rec.status,
+                rec.error, rec.http_status, rec.answer,
+                None if ttft is None else ttft * 1000, rec.e2e_s * 1000,
+                rec.completion_tokens, rec.prompt_tokens, rec.model, rec.engine,
+                rec.timing.started_at_utc, rec.model_dump_json(),
+            ),
+        )
+        c.executemany(
+            "INSERT INTO retrieved VALUES (?,?,?,?,?,?,?,?)",
+            [
+                (rec.run_id, rec.question_id, rec.side, rec.attempt, s.rank, s.doc_id,
+                 s.chunk_id, s.score)
+                for s in rec.sources
+            ],
+        )
 
     def responses(self, run_id: str, *, latest_only: bool = True) -> list[ResponseRecord]:
         """A run's responses (by default the latest attempt per question and side)."""
