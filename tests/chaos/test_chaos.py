@@ -66,3 +66,27 @@ def test_database_read_only_locked_full(lab: Lab) -> None:
             assert result.name.startswith("e3"), result.skipped  # only mount may be refused
             continue
         assert_survived(result)
+
+
+def test_database_locked_mid_run(lab: Lab) -> None:
+    """The runner's write waits out the busy timeout, then stops cleanly; --resume ends it."""
+    result = scenarios.database_locked_mid_run(lab, limit=3)
+    assert_survived(result)
+    assert any("database is locked" in n for n in result.notes), result.notes
+
+
+def test_disk_full_mid_run(lab: Lab) -> None:
+    result = scenarios.disk_full_mid_run(lab, limit=3)
+    if result.skipped is not None:
+        pytest.skip(result.skipped)  # mounting a tmpfs needs root with CAP_SYS_ADMIN
+    assert_survived(result)
+    assert any("database or disk is full" in n for n in result.notes), result.notes
+
+
+def test_bad_input_is_refused_naming_the_file(lab: Lab) -> None:
+    results = scenarios.bad_input(lab)
+    names = [r.name.split(".")[0] for r in results]
+    assert names == [f"f{i}" for i in range(1, 13)]
+    for result in results:
+        assert result.refusal
+        assert_survived(result)

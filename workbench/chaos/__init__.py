@@ -1,5 +1,7 @@
 """Fault injection against real processes: engines killed or frozen, a RAG service
-restarted, the runner killed, the results database read-only, locked or full.
+restarted, the runner killed, the results database read-only, locked or full (before a
+run, and mid-run), and hostile input (fuzzed eval sets, broken or shell-laced recipes,
+links out of an eval set folder) through the real CLI.
 
 `python -m workbench.chaos` (or `make chaos`) runs every scenario end to end and prints
 what was injected, whether each run completed, and how many stored results were lost or

@@ -76,9 +76,13 @@ def read_only_file(path: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def exclusive_lock(db: Path) -> Iterator[None]:
-    """Another connection holds an exclusive lock on `db` for the duration of the block."""
-    conn = sqlite3.connect(db, timeout=0, isolation_level=None)
+def exclusive_lock(db: Path, wait_s: float = 0.0) -> Iterator[None]:
+    """Another connection holds an exclusive lock on `db` for the duration of the block.
+
+    `wait_s`: how long to wait for the lock when another process (a runner mid-commit)
+    holds it at that moment; 0 fails at once.
+    """
+    conn = sqlite3.connect(db, timeout=wait_s, isolation_level=None)
     try:
         conn.execute("BEGIN EXCLUSIVE")
         yield

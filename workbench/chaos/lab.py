@@ -236,11 +236,12 @@ class Lab:
         self.runners.append(proc)
         return proc
 
-    def workbench(self, *args: str, timeout_s: float = 600) -> subprocess.CompletedProcess[str]:
-        """Run a workbench CLI command to completion."""
+    def workbench(self, *args: str, timeout_s: float = 600,
+                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """Run a workbench CLI command to completion (`env` overrides the lab's)."""
         return subprocess.run([sys.executable, "-m", "workbench", *args],
-                              env={**os.environ, **self.env}, capture_output=True, text=True,
-                              timeout=timeout_s, check=False)
+                              env={**os.environ, **self.env, **(env or {})},
+                              capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
 def read_db(db: Path) -> contextlib.closing[sqlite3.Connection]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -56,17 +57,33 @@ def render(results: list[ScenarioResult]) -> Table:
     table.add_column("result")
     for r in results:
         if r.skipped is not None:
-            table.add_row(r.name, r.fault, "-", "-", "-", "-", f"[yellow]skipped: {r.skipped}[/]")
+            table.add_row(escape(r.name), escape(r.fault), "-", "-", "-", "-",
+                          f"[yellow]skipped: {escape(r.skipped)}[/]")
             continue
-        failure = (r.failure or "see counts")[:160]
+        failure = escape((r.failure or "see counts")[:160])
         verdict = "[green]pass[/]" if r.passed else f"[red]FAIL: {failure}[/]"
-        if r.notes:
-            verdict += "\n" + "; ".join(r.notes)
+        if r.notes:  # error messages hold brackets ([p9], '^[A-Z]'): not markup
+            verdict += "\n" + escape("; ".join(r.notes))
         table.add_row(
-            r.name, r.fault,
+            escape(r.name), escape(r.fault),
             "[red]no[/]" if not r.completed else "refused, clearly" if r.refusal else "yes",
             str(r.lost) if r.lost == 0 else f"[red]{r.lost}[/]",
             str(r.duplicates) if r.duplicates == 0 else f"[red]{r.duplicates}[/]",
             str(r.errors_recorded), verdict,
         )
+    done = [r for r in results if r.skipped is None]
+    lost, doubled = sum(r.lost for r in done), sum(r.duplicates for r in done)
+    completed = sum(1 for r in done if r.completed and not r.refusal)
+    refused = sum(1 for r in done if r.completed and r.refusal)
+    failed = sum(1 for r in done if not r.passed)
+    table.add_section()
+    table.add_row(
+        "[bold]total[/]", f"{len(done)} faults injected"
+        + (f", {len(results) - len(done)} skipped" if len(done) < len(results) else ""),
+        f"{completed} completed\n{refused} refused, clearly",
+        str(lost) if lost == 0 else f"[red]{lost}[/]",
+        str(doubled) if doubled == 0 else f"[red]{doubled}[/]",
+        str(sum(r.errors_recorded for r in done)),
+        "[green]all pass[/]" if failed == 0 else f"[red]{failed} FAIL[/]",
+    )
     return table

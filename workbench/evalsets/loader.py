@@ -151,11 +151,28 @@ def _find(folder: Path, stem: str) -> Path | None:
     return found[0] if found else None
 
 
+def _check_inside(path: Path, folder: Path) -> None:
+    """Refuse a corpus or questions file that is a link to a file outside its folder.
+
+    An eval set folder is what is validated, digested and recorded; a symlink (`../x`, an
+    absolute target, or a chain of links) would make it read, and send to both stacks, a
+    file from anywhere on the machine while looking like a harmless folder.
+    """
+    target = path.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        link = path.readlink() if path.is_symlink() else target
+        raise EvalSetError.at(
+            path, f"a link to {link} (resolves to {target}), outside the eval set folder "
+            f"{folder}; copy the file into the folder instead"
+        )
+
+
 def _require(folder: Path, stem: str) -> Path:
     path = _find(folder, stem)
     if path is None:
         names = ", ".join(f"{stem}{s}" for s in FORMATS)
         raise EvalSetError.at(folder, f"no {stem} file (looked for {names})")
+    _check_inside(path, folder)
     return path
 
 

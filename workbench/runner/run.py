@@ -22,7 +22,7 @@ from typing import Literal
 from workbench.evalsets.model import EvalSet, Question
 from workbench.runner.client import CONNECT_ERRORS, Answer, StackClient
 from workbench.runner.records import RequestTiming, ResponseRecord, Side
-from workbench.store.db import Store
+from workbench.store.db import Store, StoreError
 
 Schedule = Literal["interleaved", "sequential", "parallel"]
 SCHEDULES: tuple[str, ...] = ("interleaved", "sequential", "parallel")
@@ -192,11 +192,32 @@ class ABRunner:
         except (asyncio.CancelledError, KeyboardInterrupt):
             self.store.set_status(self.run_id, "cancelled")
             raise
-        except Exception:
+        except Exception as exc:
+            cause = _single(exc)  # a phase's TaskGroup wraps what a request raised
+            stored = _find(exc, StoreError)
+            if stored is not None:
+                raise self._stopped(stored, progress) from stored
             self.store.set_status(self.run_id, "failed")
+            if cause is not exc:
+                raise cause from None
             raise
         self.store.set_status(self.run_id, "completed")
         return progress
+
+    def _stopped(self, error: StoreError, progress: RunProgress) -> StoreError:
+        """The run cannot store answers (database locked, disk full, ...): stop cleanly.
+
+        Every answer stored so far stays; the one whose write failed was not stored, so
+        `--resume` asks it again (attempt 1) and nothing is doubled. The status becomes
+        `failed` (resumable) when the database takes that write, else it stays `running`,
+        as after a crash; both resume the same way.
+        """
+        marked = self.store.try_set_status(self.run_id, "failed")
+        state = "marked failed" if marked else "left as running: the status could not be written"
+        return StoreError(
+            f"{error}\nthe run stopped after storing {progress.done} answers in this session "
+            f"(a request in flight was not stored); run {self.run_id} {state}"
+        )
 
     async def _run_phase(self, phase: list[Pair], attempts: dict[tuple[str, str], int],
                          progress: RunProgress) -> None:
@@ -209,6 +230,25 @@ class ABRunner:
         async with asyncio.TaskGroup() as tg:
             for q, side in phase:
                 tg.create_task(guarded(q, side))
+
+
+def _single(exc: BaseException) -> BaseException:
+    """The one exception inside (nested) one-member exception groups, else `exc`."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _find(exc: BaseException, kind: type[StoreError]) -> StoreError | None:
+    """The first `kind` in `exc` or in the exception groups it nests."""
+    if isinstance(exc, kind):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _find(inner, kind)
+            if found is not None:
+                return found
+    return None
 
 
 def _no_timing() -> RequestTiming:

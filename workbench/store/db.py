@@ -25,6 +25,18 @@ class StoreError(RuntimeError):
     """The database cannot be opened or written; the message names the file."""
 
 
+def _why(exc: sqlite3.Error) -> str:
+    """SQLite's message, with what it means for a person where SQLite is terse."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return f"{text} (another process holds a write lock on it)"
+    if "full" in text:
+        return f"{text} (no space left where it is stored)"
+    if "readonly" in text:
+        return f"{text} (the file or its folder is not writable)"
+    return text
+
+
 def utc_now() -> str:
     """Current time, ISO 8601 UTC."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -33,22 +45,28 @@ def utc_now() -> str:
 class Store:
     """Typed access to the results database."""
 
-    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+    def __init__(self, path: Path | str, *, readonly: bool = False,
+                 busy_timeout_s: float = 10.0) -> None:
         self.path = Path(path)
+        #: How long a write waits for another connection's lock before it fails.
+        self.busy_timeout_s = busy_timeout_s
         try:
             if readonly:
                 uri = f"file:{self.path}?mode=ro"
-                self.conn = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
+                self.conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout_s,
+                                            check_same_thread=False)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.conn = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
+                self.conn = sqlite3.connect(self.path, timeout=busy_timeout_s,
+                                            check_same_thread=False)
                 self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.row_factory = sqlite3.Row
             if not readonly:
                 self._migrate()
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the results database: {exc}") from exc
+            raise StoreError(f"{self.path}: cannot open the results database: {_why(exc)}"
+                             ) from exc
 
     def close(self) -> None:
         """Close the connection."""
@@ -66,7 +84,7 @@ class Store:
             with self.conn:
                 yield self.conn
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: write failed: {exc}") from exc
+            raise StoreError(f"{self.path}: write failed: {_why(exc)}") from exc
 
     def _migrate(self) -> None:
         with self._write() as c:
@@ -134,6 +152,18 @@ class Store:
                 "UPDATE runs SET status = ?, finished_utc = ? WHERE id = ?",
                 (status, finished, run_id),
             )
+
+    def try_set_status(self, run_id: str, status: str, busy_timeout_s: float = 1.0) -> bool:
+        """`set_status`, best effort, after a write already failed (a locked or full
+        database): waits at most `busy_timeout_s` for a lock; False when not written."""
+        self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        try:
+            self.set_status(run_id, status)
+        except StoreError:
+            return False
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
+        return True
 
     def update_manifest(self, run_id: str, manifest: dict[str, Any]) -> None:
         """Replace a run's manifest (e.g. to add a judge's model and prompt)."""
