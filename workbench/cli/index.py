@@ -68,7 +68,8 @@ def index_command(
         raise fail(str(exc)) from exc
     folder = data_dir or default_data_dir(stack)
     try:
-        store = IndexStore(folder, stack.retrieval, get_embedder(stack.retrieval.embedding_model))
+        store = IndexStore(folder, stack.retrieval, get_embedder(stack.retrieval.embedding_model,
+                                                                stack.retrieval.embedding_backend))
     except RuntimeError as exc:  # Qdrant's folder lock: the service is running
         raise fail(f"{folder}: {exc} (stop the stack's RAG service first)") from exc
     try:

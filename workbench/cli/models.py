@@ -1,11 +1,18 @@
-"""`workbench models prepare`: convert GGUFs for the recipes that need it (vLLM on CPU)."""
+"""`workbench models prepare`: convert GGUFs for the recipes that need it (vLLM on CPU), and
+export the packaged MiniLM to ONNX for the recipes that embed with `onnx`."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import typer
 
 from workbench.cli.app import app, fail
 from workbench.settings import get_settings
+
+if TYPE_CHECKING:
+    from workbench.stacks.recipe import Stack
 
 models_app = typer.Typer(help="Model files the stacks serve.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -13,7 +20,8 @@ app.add_typer(models_app, name="models")
 
 @models_app.command("prepare")
 def prepare_command() -> None:
-    """Convert each recipe's GGUF to a cached HF folder where the engine needs one."""
+    """Convert each recipe's GGUF to a cached HF folder where the engine needs one, and
+    export the embedding model to ONNX where a recipe runs it there (both cached)."""
     from workbench.stacks.conversion import (
         ConversionError,
         ensure_converted,
@@ -39,3 +47,19 @@ def prepare_command() -> None:
         raise fail(str(exc)) from exc
     if not done:
         typer.echo("no recipe needs a converted model")
+    _prepare_onnx_embedder(stacks.values())
+
+
+def _prepare_onnx_embedder(stacks: Iterable[Stack]) -> None:
+    """Export MiniLM to ONNX now, not in the first /index of a freshly started stack."""
+    from workbench.rag.embedder import PACKAGED_MINILM, EmbedderError, get_embedder
+
+    if not any(s.retrieval.embedding_backend == "onnx"
+               and s.retrieval.embedding_model == PACKAGED_MINILM for s in stacks):
+        return
+    typer.echo(f"{PACKAGED_MINILM}: ONNX export for the RAG services ...")
+    try:
+        get_embedder(PACKAGED_MINILM, "onnx").load()
+    except EmbedderError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(f"{PACKAGED_MINILM}: ONNX ready")

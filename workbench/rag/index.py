@@ -193,7 +193,7 @@ class IndexStore:
                     time.perf_counter() - started,
                 )
             # Loading the model (seconds, once per process) is not indexing time.
-            self.embedder.model()
+            self.embedder.load()
             started = time.perf_counter()
             chunks = self._chunk(passages)
             log.info(

@@ -56,7 +56,8 @@ class RagService:
 
         self.stack = stack
         self.model = stack.model.name
-        self.embedder = get_embedder(stack.retrieval.embedding_model)
+        self.embedder = get_embedder(stack.retrieval.embedding_model,
+                                     stack.retrieval.embedding_backend)
         self.store = IndexStore(
             data_dir, stack.retrieval, self.embedder, qdrant_client_for(data_dir, qdrant_location)
         )
@@ -166,12 +167,12 @@ class RagService:
             index = ComponentHealth(status="ok", detail=f"{len(spaces)} space(s)")
         else:
             index = ComponentHealth(status="degraded", detail="no space indexed yet: POST /index")
-        name = self.embedder.name
+        name = f"{self.embedder.name} ({self.embedder.backend})"
         if self.embedder.loaded:
             embedder = ComponentHealth(status="ok", detail=f"{name} loaded")
         else:
             try:
-                resolve_model_path(name)
+                resolve_model_path(self.embedder.name)
                 embedder = ComponentHealth(status="ok", detail=f"{name} (loads on first use)")
             except EmbedderError as exc:
                 embedder = ComponentHealth(status="down", detail=str(exc))

@@ -44,7 +44,7 @@ def evaluate(folder: Path, retrieval: Retrieval, limit: int | None = None) -> li
     ]
     questions = [q for q in _jsonl(folder / "questions.jsonl") if q.get("gold_doc_ids")]
     questions = questions[:limit] if limit else questions
-    embedder = get_embedder(retrieval.embedding_model)
+    embedder = get_embedder(retrieval.embedding_model, retrieval.embedding_backend)
     with tempfile.TemporaryDirectory(prefix="rag-quality-") as tmp:
         store = IndexStore(Path(tmp), retrieval, embedder, qdrant_client_for(Path(tmp), ":memory:"))
         try:
