@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from workbench.rag.generation import EngineError
-from workbench.rag.schemas import ErrorBody, ErrorDetail
+from workbench.rag.schemas import SPACE_ID_RULE, ErrorBody, ErrorDetail
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,10 @@ def install_handlers(app: FastAPI) -> None:
 
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [{k: v for k, v in e.items() if k != "ctx" or _plain(v)} for e in exc.errors()]
+        errors = [
+            _explained({k: v for k, v in e.items() if k != "ctx" or _plain(v)})
+            for e in exc.errors()
+        ]
         return unprocessable(errors)
 
     async def on_field(_: Request, exc: Exception) -> JSONResponse:
@@ -91,6 +94,16 @@ def install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FieldError, on_field)
     app.add_exception_handler(EngineError, on_engine)
     app.add_exception_handler(Exception, on_other)
+
+
+def _explained(error: dict[str, Any]) -> dict[str, Any]:
+    # A regex is no explanation: say what a space id may hold (it names a folder, so `.`,
+    # `..` and hidden names are refused rather than let out of the spaces folder).
+    loc = error.get("loc") or ()
+    if error.get("type") == "string_pattern_mismatch" and loc and loc[-1] == "space_id":
+        got = error.get("input")
+        return {**error, "msg": f"space_id {got!r} is not allowed: use {SPACE_ID_RULE}"}
+    return error
 
 
 def _plain(value: Any) -> bool:

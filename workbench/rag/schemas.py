@@ -14,12 +14,27 @@ Before the stream begins, an engine failure is HTTP 502 (504 for a timeout) with
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 MAX_QUESTION_CHARS = 4000
 MAX_TOP_K = 50
+MAX_SPACE_ID_CHARS = 128
+#: A space id names a folder under the service's `spaces/`: letters, digits, `.`, `_` and
+#: `-`, not starting with a dot (so never `.`, `..` or a hidden folder).
+SPACE_ID_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$"
+SPACE_ID_RULE = "letters, digits, '.', '_' or '-', not starting with '.'"
+
+SpaceId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_SPACE_ID_CHARS,
+        pattern=SPACE_ID_PATTERN,
+        description=f"Which indexed corpus ({SPACE_ID_RULE}).",
+    ),
+]
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 
@@ -30,9 +45,7 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     q: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The question.")
-    space_id: str = Field(
-        default="default", min_length=1, max_length=128, description="Which indexed corpus."
-    )
+    space_id: SpaceId = "default"
     top_k: int | None = Field(
         default=None, ge=1, le=MAX_TOP_K, description="Chunks to retrieve (recipe default)."
     )
@@ -134,7 +147,7 @@ class IndexRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    space_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
+    space_id: SpaceId
     passages: list[Passage] = Field(min_length=1)
 
 

@@ -24,7 +24,10 @@ from workbench.rag.generation import EngineError
 from workbench.rag.pipeline import RagService, to_search_hit
 from workbench.rag.schemas import (
     MAX_QUESTION_CHARS,
+    MAX_SPACE_ID_CHARS,
     MAX_TOP_K,
+    SPACE_ID_PATTERN,
+    SPACE_ID_RULE,
     AskRequest,
     AskResponse,
     ErrorBody,
@@ -124,7 +127,15 @@ def create_app(
     @app.get("/search", response_model=SearchResponse)
     async def search(
         q: Annotated[str, Query(min_length=1, max_length=MAX_QUESTION_CHARS)],
-        space_id: Annotated[str, Query(min_length=1, max_length=128)] = "default",
+        space_id: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=MAX_SPACE_ID_CHARS,
+                pattern=SPACE_ID_PATTERN,
+                description=f"Which indexed corpus ({SPACE_ID_RULE}).",
+            ),
+        ] = "default",
         top_k: Annotated[int | None, Query(ge=1, le=MAX_TOP_K)] = None,
         mode: RetrievalMode | None = None,
         doc_types: Annotated[list[str] | None, Query()] = None,
