@@ -186,7 +186,7 @@ class Lab:
         passages = [p.model_dump() for p in evalset.passages]
         for server in self.rags.values():
             base = server.health_url.rsplit("/", 1)[0]
-            resp = httpx.post(f"{base}/index", json={"space_id": evalset.name,
+            resp = httpx.post(f"{base}/index", json={"space_id": evalset.space_id,
                                                      "passages": passages}, timeout=600)
             if resp.status_code != 200:
                 raise LabError(f"{server.name}: indexing failed: {resp.text[:500]}")

@@ -177,7 +177,7 @@ async def _run(store: Any, console: Console, **o: Any) -> str:
                 side, recipe = stack_side(
                     name, o["target"], settings, max_tokens=o["max_tokens"],
                     ignore_eos=o["ignore_eos"], timeout_s=o["timeout"],
-                    space_id=evalset.name if evalset else "default")
+                    space_id=evalset.space_id if evalset else "default")
                 sides.append(side)
                 recipes[name] = recipe.model_dump(mode="json")
             meta["recipes"] = recipes
@@ -237,7 +237,7 @@ async def _index(sides: list[Any], evalset: Any, console: Console) -> None:
             continue
         client = RagServiceClient(stack)
         try:
-            note = await client.prepare(evalset.name, passages)
+            note = await client.prepare(evalset.space_id, passages)
         finally:
             await client.aclose()
         console.print(f"{side.name}: {note}")

@@ -3,7 +3,33 @@ and gold passage ids. `answerable=False` means the right behaviour is to refuse.
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from workbench.rag.schemas import MAX_SPACE_ID_CHARS, SPACE_ID_PATTERN
+
+_SPACE_ID = re.compile(SPACE_ID_PATTERN)
+_NOT_SPACE_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def space_id_for(name: str) -> str:
+    """The RAG service space an eval set named `name` is indexed into and asked in.
+
+    A name the service accepts as a space id (`demo-en`) is used as it is. Any other
+    (`owner/name` from a hub id, a folder or file name with spaces or a leading dot) maps
+    to one the service accepts, deterministically: `/` becomes `--`, other characters
+    outside `[A-Za-z0-9._-]` and leading dots become `-`, and a short digest of the original
+    name is appended so two different names never share a space
+    (`google/xquad` -> `google--xquad-<8 hex>`).
+    """
+    if _SPACE_ID.match(name) and len(name) <= MAX_SPACE_ID_CHARS:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    safe = _NOT_SPACE_ID_CHARS.sub("-", name.replace("/", "--"))
+    safe = re.sub(r"^\.+", lambda m: "-" * len(m.group()), safe)
+    return f"{safe[: MAX_SPACE_ID_CHARS - len(digest) - 1]}-{digest}"
 
 
 class Passage(BaseModel):
@@ -43,6 +69,11 @@ class EvalSet(BaseModel):
     questions: list[Question]
     digest: str = Field(description="sha256 over the canonical corpus and questions.")
     source: str = Field(default="", description="Where it was loaded from.")
+
+    @property
+    def space_id(self) -> str:
+        """The RAG service space this set's corpus is indexed into (see `space_id_for`)."""
+        return space_id_for(self.name)
 
     def passage_ids(self) -> set[str]:
         """All passage ids."""

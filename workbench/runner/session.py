@@ -110,7 +110,7 @@ async def execute(store: Any, prepared: PreparedRun,
     """Index the corpus on both stacks, warm up, then ask every pending pair."""
     clients = {side: client_for(st, timeout_s=prepared.options.timeout_s)
                for side, st in prepared.stacks.items()}
-    runner = ABRunner(store, prepared.run_id, dict(clients), prepared.evalset.name,
+    runner = ABRunner(store, prepared.run_id, dict(clients), prepared.evalset.space_id,
                       prepared.options, on_result)
     passages = [p.model_dump() for p in prepared.evalset.passages]
     try:
@@ -118,7 +118,7 @@ async def execute(store: Any, prepared: PreparedRun,
         if todo:
             for side, client in clients.items():
                 try:
-                    note = await client.prepare(prepared.evalset.name, passages)
+                    note = await client.prepare(prepared.evalset.space_id, passages)
                 except Exception as exc:
                     store.set_status(prepared.run_id, "failed")
                     raise RunError(

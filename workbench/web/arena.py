@@ -123,6 +123,7 @@ async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset
     The eval set's corpus is indexed on each stack once per session (the service reuses an
     unchanged index), since the question is asked in that corpus' space.
     """
+    from workbench.evalsets.model import space_id_for
     from workbench.runner.client import RagServiceClient
     from workbench.runner.session import load_evalset_ref, resolve_stack
 
@@ -147,6 +148,8 @@ async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset
                                   "backend does not stream. Use it in the Run tab.", "warn"), done)
         return
     clients = {s: RagServiceClient(st, timeout_s=300) for s, st in stacks.items()}
+    # Indexed and asked in the same space, one the RAG service accepts (a hub id's `/` not).
+    space = space_id_for(evalset)
     try:
         for client in clients.values():
             key = f"{client.stack.rag_url}|{evalset}"
@@ -155,11 +158,11 @@ async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset
             yield view(rnd, status_md(f"Indexing {evalset} on {client.stack.name} (once)...",
                                       "info"), done)
             ev = load_evalset_ref(evalset, cfg.settings)
-            await client.prepare(ev.name, [p.model_dump() for p in ev.passages])
+            await client.prepare(space, [p.model_dump() for p in ev.passages])
             done = done | {key}
         yield view(rnd, status_md("Asking both stacks...", "info"), done)
         async for panes in stream_pair(clients, {"A": stack_a, "B": stack_b}, question,
-                                       evalset):
+                                       space):
             rnd = replace(rnd, panes=panes)
             yield view(rnd, status_md("Streaming...", "info"), done)
     except Exception as exc:  # e.g. a stack is down: a message, never a traceback

@@ -1,0 +1,37 @@
+"""`space_id_for`: every eval set name maps to a space id the RAG service accepts;
+deterministically, plain names unchanged, different names never to the same id."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from workbench.evalsets.model import space_id_for
+from workbench.rag.schemas import MAX_SPACE_ID_CHARS, SPACE_ID_PATTERN, IndexRequest
+
+NAMES = ["google/xquad", "rajpurkar/squad_v2", "owner--name", "owner-name", "a/b/c",
+         "..", ".", ".hidden", "my set", "мой-набор", "", "x" * 200, "x" * 201, "a..b/c"]
+
+
+@pytest.mark.parametrize("name", ["demo-en", "demo-ru", "squad_v2", "a.b", "x" * 128])
+def test_plain_names_are_kept(name: str) -> None:
+    assert space_id_for(name) == name  # existing indexes of shipped sets are reused
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_name_maps_to_an_accepted_id(name: str) -> None:
+    space = space_id_for(name)
+    assert re.match(SPACE_ID_PATTERN, space) and len(space) <= MAX_SPACE_ID_CHARS
+    assert space not in (".", "..") and not space.startswith(".")
+    IndexRequest.model_validate({"space_id": space, "passages": [{"id": "p", "text": "t"}]})
+    assert space_id_for(name) == space  # deterministic
+
+
+def test_hub_ids_read_as_owner_and_name() -> None:
+    assert re.fullmatch(r"google--xquad-[0-9a-f]{8}", space_id_for("google/xquad"))
+
+
+def test_different_names_never_share_a_space() -> None:
+    spaces = [space_id_for(n) for n in NAMES]
+    assert len(set(spaces)) == len(NAMES)
