@@ -510,7 +510,7 @@ def _bad_inputs(lab: Lab, root: Path, db: Path) -> list[BadInput]:
     folder = root / "stacks-model-path"
     marker = root / "pwned-by-model-path"
     gguf = f"{root}/m$(touch {marker});`touch {marker}`|touch {marker}.gguf"
-    _recipe(lab, folder, "shellpath", model={**model, "gguf": gguf})
+    recipe = _recipe(lab, folder, "shellpath", model={**model, "gguf": gguf})
     spare = json.loads((folder / "side-b.yaml").read_text())
     spare.update(name="spare")
     (folder / "spare.yaml").write_text(json.dumps(spare))
@@ -518,7 +518,8 @@ def _bad_inputs(lab: Lab, root: Path, db: Path) -> list[BadInput]:
           "--b-port", str(free_port()), "--no-rag"]
     cases.append(BadInput("f12. recipe: shell in model path",
                           "model.gguf: 'm$(touch ..);`touch ..`|touch ...', then `workbench up`",
-                          up, [gguf, "does not exist"], stacks_env(folder), [marker]))
+                          up, [str(recipe), "field model.gguf", gguf, "does not exist"],
+                          stacks_env(folder), [marker]))
     return cases
 
 

@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 from workbench.settings import Settings
-from workbench.stacks.models import file_digest, resolve_gguf
+from workbench.stacks.models import file_digest
+from workbench.stacks.models import recipe_gguf as recipe_gguf  # where vLLM and tests look
 from workbench.stacks.recipe import Stack
 
 CONVERT_SCRIPT = Path(__file__).with_name("convert_gguf.py")
@@ -33,13 +34,6 @@ def needs_conversion(stack: Stack) -> bool:
         and stack.model is not None
         and stack.model.hf_id is None
     )
-
-
-def recipe_gguf(stack: Stack) -> Path:
-    """The GGUF file a recipe names (recipe-relative paths resolved)."""
-    assert stack.model is not None
-    base = stack.source_path.parent if stack.source_path else None
-    return resolve_gguf(stack.model.gguf, base)
 
 
 def ensure_converted(gguf: Path, settings: Settings, timeout_s: float = 900.0) -> Path:

@@ -6,6 +6,8 @@ import hashlib
 import importlib.util
 from pathlib import Path
 
+from workbench.stacks.recipe import Stack
+
 
 class ModelFileError(FileNotFoundError):
     """A model file named by a recipe cannot be found."""
@@ -34,8 +36,25 @@ def resolve_gguf(spec: str, base: Path | None = None) -> Path:
     if not path.is_absolute() and base is not None:
         path = base / path
     if not path.is_file():
-        raise ModelFileError(f"model file {path} does not exist")
+        looked = f" (looked for {path})" if str(path) != spec else ""
+        raise ModelFileError(f"model file {spec!r} does not exist{looked}")
     return path
+
+
+def recipe_gguf(stack: Stack) -> Path:
+    """The GGUF file a recipe's `model.gguf` names (recipe-relative paths resolved).
+
+    A missing file is a `ModelFileError` naming the recipe file and the field
+    (`stacks/foo.yaml: field model.gguf: model file 'x' does not exist`), as recipe
+    loading errors do: the recipe loads fine, the launch is where the file is needed.
+    """
+    assert stack.model is not None
+    source = stack.source_path
+    try:
+        return resolve_gguf(stack.model.gguf, source.parent if source else None)
+    except ModelFileError as exc:
+        where = str(source) if source else f"stack {stack.name!r}"
+        raise ModelFileError(f"{where}: field model.gguf: {exc}") from exc
 
 
 def file_digest(path: Path, chunk: int = 1 << 20) -> str:

@@ -19,7 +19,7 @@ from workbench.stacks.engines.base import (
     LaunchContext,
     which,
 )
-from workbench.stacks.models import resolve_gguf
+from workbench.stacks.models import recipe_gguf
 from workbench.stacks.process import run_once
 from workbench.stacks.recipe import Stack
 
@@ -49,8 +49,7 @@ def compose_argv(stack: Stack, *args: str) -> list[str]:
 def compose_env(stack: Stack, run_dir: Path) -> dict[str, str]:
     """Variables the compose files read (ports, model, context); HF_TOKEN is inherited."""
     assert stack.model is not None and stack.ports.engine is not None
-    base = stack.source_path.parent if stack.source_path else None
-    gguf = resolve_gguf(stack.model.gguf, base)
+    gguf = recipe_gguf(stack)
     return {
         "ENGINE_PORT": str(stack.ports.engine),
         "QDRANT_PORT": str(qdrant_port(stack)),

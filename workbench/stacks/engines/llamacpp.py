@@ -126,8 +126,9 @@ class LlamaCppAdapter(EngineAdapter):
     def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
         """The llama-server command for this recipe."""
         assert stack.model is not None and stack.ports.engine is not None
-        base = stack.source_path.parent if stack.source_path else None
-        gguf = resolve_gguf(stack.model.gguf, base)
+        from workbench.stacks.models import recipe_gguf  # errors name recipe and model.gguf
+
+        gguf = recipe_gguf(stack)
         slots = stack.resources.slots
         argv = [
             *taskset_prefix(stack),

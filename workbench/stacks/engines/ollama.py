@@ -20,7 +20,7 @@ from workbench.stacks.engines.base import (
     taskset_prefix,
     which,
 )
-from workbench.stacks.models import resolve_gguf
+from workbench.stacks.models import recipe_gguf
 from workbench.stacks.process import run_once
 from workbench.stacks.recipe import Stack
 
@@ -37,8 +37,7 @@ def modelfile(stack: Stack, gguf: str | None = None) -> str:
     """The Modelfile `ollama create` gets for this recipe (`gguf`: path as Ollama sees it)."""
     assert stack.model is not None
     if gguf is None:
-        base = stack.source_path.parent if stack.source_path else None
-        gguf = str(resolve_gguf(stack.model.gguf, base))
+        gguf = str(recipe_gguf(stack))
     gen = stack.generation
     return "\n".join(
         [
