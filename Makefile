@@ -116,7 +116,7 @@ ui: venv ## the Gradio web UI on http://127.0.0.1:7860 (HOST=.. PORT=..; login: 
 tui: venv ## the Textual terminal UI over the results store: make tui [DB=path]
 	$(WB) tui $(if $(DB),--db $(DB))
 
-chaos: llamacpp ## fault injection on real processes: engines killed/frozen, RAG restarted, runner killed, database read-only/locked/full
+chaos: llamacpp ## fault injection on real processes: engine kill -9/SIGSTOP, runner kill, RAG restart, database read-only/locked/full before and mid-run, bad input (eval sets, recipes, path traversal)
 	$(BIN)/python -m workbench.chaos
 
 clean: down ## remove the venv and this folder's state (keeps the shared cache)
