@@ -88,7 +88,7 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if warm:
             threading.Thread(
-                target=service.embedder.model, name="embedder-warmup", daemon=True
+                target=service.embedder.load, name="embedder-warmup", daemon=True
             ).start()
         try:
             yield
