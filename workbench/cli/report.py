@@ -40,7 +40,16 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
     from workbench.report.render import render_markdown, render_rich
     from workbench.report.stored import scorecard_for_run
 
-    card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True, judge=judge)
+    # Scoring a large run the first time takes minutes with semantic similarity (every
+    # distinct answer goes through MiniLM, ~100 texts/s here): say so on stderr while it
+    # works, so stdout stays the report (and valid JSON with --format json).
+    with Console(stderr=True).status(
+        f"scoring run {run_id}"
+        + (" (semantic similarity embeds each new answer once; --no-semantic skips it)"
+           if semantic else "")
+    ):
+        card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True,
+                                 judge=judge)
     if fmt == "json":
         typer.echo(card.model_dump_json(indent=2))
         return
