@@ -274,3 +274,16 @@ def test_any_line_loads_or_raises_evalset_error(
 def test_record_checks_never_raise(record: dict[str, Any]) -> None:
     assert isinstance(check_question(record), list)
     assert isinstance(check_passage(record), list)
+
+
+def test_an_integer_beyond_64_bits_is_refused_with_its_line(tmp_path: Path) -> None:
+    """`datasets` cannot read it and would say so without a line number."""
+    folder = write_set(tmp_path)
+    lines: list[str | bytes] = list(_questions())
+    lines.insert(1, json.dumps({"id": "big", "question": "q?", "answers": ["a"],
+                                "meta": {"n": -(10**25)}}))
+    write_lines(folder / "questions.jsonl", lines)
+    with pytest.raises(EvalSetError) as caught:
+        load_evalset(folder)
+    (problem,) = caught.value.problems
+    assert problem.line == 2 and "does not fit in 64 bits" in problem.message

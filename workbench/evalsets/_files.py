@@ -38,10 +38,21 @@ def _object_without_duplicates(pairs: list[tuple[str, object]]) -> dict[str, obj
     return result
 
 
+def _int64(text: str) -> int:
+    # Python reads any integer, but `datasets` (pyarrow, pandas' ujson) fails on one outside
+    # 64 bits with no line number: refuse it here, where the line is known.
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"integer {text[:30]} does not fit in 64 bits")
+    return value
+
+
 def parse_json(text: str) -> object:
-    """Strict JSON: no NaN/Infinity, no duplicate keys (raises ValueError or RecursionError)."""
+    """Strict JSON: no NaN/Infinity, no duplicate keys, integers within 64 bits (raises
+    ValueError or RecursionError)."""
     return json.loads(
-        text, parse_constant=_reject_constant, object_pairs_hook=_object_without_duplicates
+        text, parse_constant=_reject_constant, object_pairs_hook=_object_without_duplicates,
+        parse_int=_int64,
     )
 
 
