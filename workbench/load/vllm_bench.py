@@ -3,18 +3,45 @@
 The `vllm` console script is broken on this install (it looks up the version of a package
 named `vllm`), so the benchmark is started through its module API: `add_cli_args` +
 `main` of `vllm.benchmarks.serve`, which is exactly what `vllm bench serve` calls (plus a
-pandas-free reader for its custom dataset, see `_ENTRY`).
+pandas-free reader for its custom dataset, see `_ENTRY`). Importing vLLM takes 20-30 s
+here, so one process runs several rounds: `BenchRounds` hands it one result file name per
+round on stdin and it runs `main` once for each.
 Both tools are given the same prompt file (`--dataset-name custom`, no shuffle, no chat
 template applied client-side), the same output length with `--ignore-eos`, the same
 concurrency and the same warm-up, against the same server.
+
+How vLLM's client measures (vllm/benchmarks/lib/endpoint_request_func.py, openai-chat),
+and how ours differs:
+  * the request start is stamped just before the POST (connection set-up included): same;
+  * TTFT is stamped at the first SSE message whose `choices` is non-empty, even when its
+    delta carries no content (llama.cpp's and vLLM's role chunk `{"role": "assistant",
+    "content": null}`); ours at the first chunk WITH content (DESIGN.md). Both servers
+    send the role chunk together with the first token (llama.cpp in the same write), so
+    the two rules give the same time there; on a server that sent the role chunk early,
+    vLLM's tool would report a TTFT that is not a token's;
+  * its E2E ends at the last message with `choices`, i.e. the `finish_reason` chunk with
+    an empty delta that follows the last token (~0.2 ms later on llama.cpp); ours at the
+    last content chunk;
+  * so its ITL list holds two extra near-zero gaps per request (role -> first token, last
+    token -> finish chunk), which pulls its ITL mean and median down: ITL is shown, but
+    is not one of the metrics that must agree;
+  * TPOT = (E2E - TTFT) / (N - 1) with N = `usage.completion_tokens` (stream_options
+    include_usage): same;
+  * it keeps connections alive and reuses them (aiohttp); llama-server closes every
+    connection after a streamed answer, so a reused one fails with "Server disconnected"
+    and vLLM's tool counts that request as failed. It is therefore sent
+    `Connection: close` (`--header`), which costs it nothing it would not pay anyway: a
+    fresh loopback connection per request, as ours opens one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
+import statistics
 import subprocess
-import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +49,15 @@ from pydantic import BaseModel
 
 from workbench.load.metrics import PointSummary
 
+#: What the round runner prints when it is ready for a round, and after each round.
+READY_MARKER = "WB-VLLM-BENCH-READY"
+ROUND_MARKER = "WB-VLLM-BENCH-ROUND-DONE"
+
 # vLLM's CustomDataset reads JSONL through pandas, which the vLLM CPU venv does not have;
 # the shim reads the same file with `json` and keeps vLLM's own shuffle rule (disabled here).
+# Then one `main(args)` per line read on stdin (the line is the round's result file name).
 _ENTRY = (
-    "import json, random, sys\n"
+    "import copy, json, random, sys\n"
     "from vllm.benchmarks.datasets import datasets as _d\n"
     "def _load(self):\n"
     "    with open(self.dataset_path, encoding='utf-8') as f:\n"
@@ -38,7 +70,15 @@ _ENTRY = (
     "from vllm.utils.argparse_utils import FlexibleArgumentParser\n"
     "parser = FlexibleArgumentParser()\n"
     "add_cli_args(parser)\n"
-    "main(parser.parse_args(sys.argv[1:]))\n"
+    "args = parser.parse_args(sys.argv[1:])\n"
+    f"print({READY_MARKER!r}, flush=True)\n"
+    "for line in sys.stdin:\n"
+    "    if not line.strip():\n"
+    "        break\n"
+    "    run = copy.deepcopy(args)\n"  # main() edits its args (self_timed, header)
+    "    run.result_filename = line.strip()\n"
+    "    main(run)\n"
+    f"    print({ROUND_MARKER!r}, run.result_filename, flush=True)\n"
 )
 
 
@@ -51,7 +91,7 @@ def command(
     concurrency: int, output_len: int, result_dir: Path, warmups: int = 2,
     extra_body: dict[str, Any] | None = None,
 ) -> list[str]:
-    """The `vllm bench serve` command line (through its module API)."""
+    """The `vllm bench serve` command line (through its module API; rounds on stdin)."""
     root = base_url.rstrip("/").removesuffix("/v1")
     return [
         str(python), "-c", _ENTRY,
@@ -63,13 +103,10 @@ def command(
         "--request-rate", "inf", "--ignore-eos", "--temperature", "0",
         "--num-warmups", str(warmups), "--disable-tqdm",
         "--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "50,90,95,99",
-        "--save-result", "--result-dir", str(result_dir), "--result-filename", "result.json",
+        "--save-result", "--save-detailed", "--result-dir", str(result_dir),
+        "--result-filename", "result.json", "--header", "Connection=close",
         *(["--extra-body", json.dumps(extra_body)] if extra_body else []),
     ]
-
-
-#: What `vllm bench serve` prints just before its measured requests start.
-MAIN_RUN_MARKER = "Starting main benchmark run"
 
 
 def _env(state_dir: Path) -> dict[str, str]:
@@ -83,63 +120,67 @@ def _env(state_dir: Path) -> dict[str, str]:
     }
 
 
-class Running:
-    """`vllm bench serve` started in the background, so another client can load the same
-    server at the same moment (both then see the same machine state)."""
+class BenchRounds:
+    """`vllm bench serve` in one long-lived process that runs one benchmark per `run_round`
+    (so rounds of it can alternate with rounds of another client, each alone on the server)."""
 
     def __init__(self, cmd: list[str], result_dir: Path, *, state_dir: Path) -> None:
         self.result_dir = result_dir
         self.log = result_dir / "vllm-bench.log"
         self._log = self.log.open("w", encoding="utf-8")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     env=_env(state_dir), text=True)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=_env(state_dir), text=True)
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
 
-    def wait_main_run(self) -> None:
-        """Block until its measured requests start (its warm-up is done)."""
+    def _pump(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self._log.write(line)
-            if MAIN_RUN_MARKER in line:
-                self._log.flush()
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _wait_for(self, marker: str, timeout_s: float) -> None:
+        while True:
+            try:
+                line = self._lines.get(timeout=timeout_s)
+            except queue.Empty:
+                raise VllmBenchError(f"vllm bench serve silent for {timeout_s:g}s:\n"
+                                     f"{self._tail()}") from None
+            if line is None:
+                raise VllmBenchError(f"vllm bench serve ended ({self.proc.wait()}):\n"
+                                     f"{self._tail()}")
+            if line.startswith(marker):
                 return
-        raise VllmBenchError(f"vllm bench serve ended before its main run:\n{self._tail()}")
 
-    def result(self, timeout_s: float = 1800) -> dict[str, Any]:
-        """Wait for it to finish; its result JSON."""
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self._log.write(line)
-        code = self.proc.wait(timeout=timeout_s)
-        self._log.close()
-        path = self.result_dir / "result.json"
-        if code != 0 or not path.is_file():
-            raise VllmBenchError(f"vllm bench serve failed ({code}):\n{self._tail()}")
-        result: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    def wait_ready(self, timeout_s: float = 300) -> None:
+        """Block until vLLM is imported and the arguments parsed."""
+        self._wait_for(READY_MARKER, timeout_s)
+
+    def run_round(self, name: str, timeout_s: float = 900) -> dict[str, Any]:
+        """Run one benchmark (warm-up included) to its end; its result JSON."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{name}\n")
+        self.proc.stdin.flush()
+        self._wait_for(ROUND_MARKER, timeout_s)
+        result: dict[str, Any] = json.loads((self.result_dir / name).read_text("utf-8"))
         return result
+
+    def close(self) -> None:
+        """Let it exit (killed if it does not within 10 s)."""
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+                self.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._log.close()
 
     def _tail(self) -> str:
         self._log.flush()
         return self.log.read_text(encoding="utf-8")[-3000:]
-
-
-def run(
-    cmd: list[str], result_dir: Path, *, state_dir: Path, timeout_s: float = 900
-) -> dict[str, Any]:
-    """Run `vllm bench serve` to the end; returns its result JSON."""
-    env = _env(state_dir)
-    with tempfile.TemporaryFile() as log:
-        try:
-            done = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                  timeout=timeout_s, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise VllmBenchError(f"vllm bench serve did not finish in {timeout_s:g}s") from exc
-        log.seek(0)
-        tail = log.read()[-3000:].decode("utf-8", "replace")
-    path = result_dir / "result.json"
-    if done.returncode != 0 or not path.is_file():
-        raise VllmBenchError(f"vllm bench serve failed ({done.returncode}):\n{tail}")
-    result: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return result
 
 
 class Agreement(BaseModel):
@@ -175,3 +216,48 @@ def agreement(ours: PointSummary, theirs: dict[str, Any]) -> list[Agreement]:
         if isinstance(theirs.get(key), int | float):
             rows.append(Agreement(metric=metric, ours=value, vllm=float(theirs[key])))
     return rows
+
+
+class Combined(BaseModel):
+    """One metric over several round pairs: round i of ours and round i of vLLM ran back to
+    back, each alone on the server."""
+
+    metric: str
+    ours: list[float]
+    vllm: list[float]
+
+    @property
+    def ours_median(self) -> float:
+        """Median of our per-round values."""
+        return statistics.median(self.ours)
+
+    @property
+    def vllm_median(self) -> float:
+        """Median of vLLM's per-round values."""
+        return statistics.median(self.vllm)
+
+    @property
+    def round_diffs_pct(self) -> list[float]:
+        """Round i of ours against round i of vLLM, in percent."""
+        return [(o - v) / v * 100.0 if v else float("nan")
+                for o, v in zip(self.ours, self.vllm, strict=True)]
+
+    @property
+    def diff_pct(self) -> float:
+        """Median of the paired per-round differences, in percent: pairing cancels the
+        shared machine's slow drift, the median its short bursts (one slow round)."""
+        return statistics.median(self.round_diffs_pct)
+
+
+def combine(rounds: list[list[Agreement]]) -> list[Combined]:
+    """Per-metric values over rounds (`agreement` of each round pair); metrics missing from
+    any round are left out."""
+    if not rounds:
+        return []
+    names = [row.metric for row in rounds[0]]
+    by_round = [{row.metric: row for row in r} for r in rounds]
+    return [
+        Combined(metric=name, ours=[r[name].ours for r in by_round],
+                 vllm=[r[name].vllm for r in by_round])
+        for name in names if all(name in r for r in by_round)
+    ]
