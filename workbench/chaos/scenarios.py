@@ -120,6 +120,21 @@ def _side_b_failed_alone(result: ScenarioResult,
     return b_bad
 
 
+def _resume_complete(lab: Lab, db: Path, run_id: str, result: ScenarioResult, limit: int
+                     ) -> tuple[dict[RowKey, str], dict[tuple[str, str], Latest]]:
+    """`--resume` the run: it must complete with every pair stored once, none re-asked.
+    Returns the rows and the latest attempt of each pair."""
+    done = lab.workbench("run", "--resume", run_id, "--no-report", "--db", str(db))
+    _, status = _run(db)
+    result.completed = done.returncode == 0 and status == "completed"
+    result.check(result.completed, f"--resume: run {status}, exit {done.returncode}: "
+                 f"{_tail(done.stdout + done.stderr)}")
+    latest = _latest(db, run_id)
+    result.check(len(latest) == 2 * limit, f"gap: {len(latest)} of {2 * limit} pairs stored")
+    result.check(all(v.attempt == 1 for v in latest.values()), "a pair was asked twice")
+    return rows(db), latest
+
+
 def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
     """(a) kill -9 side B's engine mid-run; B's requests fail with a reason, A is untouched;
     restart the engine, `--retry-failed` fills the gaps."""
@@ -178,16 +193,8 @@ def runner_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
     run_id, status = _run(db)
     result.check(status == "running", f"a killed run should still say running, not {status}")
     result.check(len(before) < 2 * limit, "the run finished before it was killed")
-    done = lab.workbench("run", "--resume", run_id, "--no-report", "--db", str(db))
-    _, status = _run(db)
-    result.completed = done.returncode == 0 and status == "completed"
-    result.check(result.completed, f"--resume: run {status}, exit {done.returncode}: "
-                 f"{_tail(done.stdout + done.stderr)}")
-    after = rows(db)
+    after, latest = _resume_complete(lab, db, run_id, result, limit)
     result.lost, result.duplicates = _lost(before, after), duplicates(db)
-    latest = _latest(db, run_id)
-    result.check(len(latest) == 2 * limit, f"gap: {len(latest)} of {2 * limit} pairs stored")
-    result.check(all(v.attempt == 1 for v in latest.values()), "a pair was asked twice")
     result.errors_recorded = sum(1 for v in latest.values() if v.status != "ok")
     result.notes.append(f"{len(before)} stored before the kill, {len(after)} after --resume")
     return result
@@ -325,17 +332,9 @@ def _stopped_then_resumed(lab: Lab, db: Path, result: ScenarioResult, proc: subp
     result.check(len(stopped) < 2 * limit, "the run finished despite the fault")
     message = next((ln for ln in out.splitlines() if ln.startswith("error:")), "")
     result.notes.append(message.replace(str(db), db.name)[:90])
-    done = lab.workbench("run", "--resume", run_id, "--no-report", "--db", str(db))
-    _, status = _run(db)
-    result.completed = done.returncode == 0 and status == "completed"
-    result.check(result.completed, f"--resume: run {status}, exit {done.returncode}: "
-                 f"{_tail(done.stdout + done.stderr)}")
-    after = rows(db)
+    after, latest = _resume_complete(lab, db, run_id, result, limit)
     result.lost = _lost(before, after) + _lost(stopped, after)
     result.duplicates = duplicates(db)
-    latest = _latest(db, run_id)
-    result.check(len(latest) == 2 * limit, f"gap: {len(latest)} of {2 * limit} pairs stored")
-    result.check(all(v.attempt == 1 for v in latest.values()), "a pair was asked twice")
     result.check(_integrity(db) == "ok", "integrity_check failed after --resume")
     result.errors_recorded = sum(1 for v in latest.values() if v.status != "ok")
     result.notes.append(f"{len(stopped)} kept at the stop (status {stopped_status}), "
