@@ -51,7 +51,7 @@ class Embedder:
     """An embedding model that yields L2-normalised float32 vectors.
 
     The model loads on first use (a few seconds; the first `onnx` load on a machine also
-    exports the model, ~10 s), under a lock so concurrent first requests load it once.
+    exports the model, ~30 s here), under a lock so concurrent first requests load it once.
     `backend="onnx"` applies to the packaged MiniLM only; other models run on torch.
     """
 
@@ -68,8 +68,8 @@ class Embedder:
         return self._model is not None or self._onnx is not None
 
     def model(self) -> SentenceTransformer:
-        """The sentence-transformers model (loads it on first call), whatever the backend:
-        its tokenizer and settings are what both backends follow."""
+        """The sentence-transformers model (loads it on first call): what the torch backend
+        runs (the ONNX backend never loads it; its export is made from the same files)."""
         if self._model is None:
             with self._lock:
                 if self._model is None:

@@ -60,7 +60,7 @@ def onnx_dir(model_dir: Path, cache_dir: Path) -> Path:
 
 def ensure_onnx_export(model_dir: Path, cache_dir: Path) -> Path:
     """The exported folder for the sentence-transformers model in `model_dir`, made on
-    first call (about 10 s; needs torch) and reused after."""
+    first call (about 30 s here; needs torch) and reused after."""
     from filelock import FileLock
 
     target = onnx_dir(model_dir, cache_dir)
