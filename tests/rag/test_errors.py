@@ -18,6 +18,7 @@ from tests.conftest import free_port
 from tests.rag.conftest import CORPUS, LiveServer, closed_port_url, make_stack
 from workbench.rag.schemas import ErrorBody
 from workbench.rag.service import create_app
+from workbench.stacks.process import alive
 from workbench.stacks.recipe import Generation
 
 pytestmark = pytest.mark.usefixtures("embedder_loaded")
@@ -135,8 +136,8 @@ def test_engine_dying_mid_stream_is_an_error_event(tmp_path: Path) -> None:
     """A real llama-server killed after the first token: the stream ends with `error`."""
     from workbench.stacks.engines.llamacpp import local_llama_server
 
-    with local_llama_server(None, free_port(), context=2048, slots=1, threads=1) as engine:
-        proc = engine.proc
+    log = tmp_path / "llama-server.log"
+    with local_llama_server(log, free_port(), context=2048, slots=1, threads=1) as engine:
         stack = make_stack(engine.url, generation=Generation(max_tokens=800, timeout_s=30))
         with LiveServer(create_app(stack, tmp_path / "idx")) as server:
             httpx.post(
@@ -161,7 +162,7 @@ def test_engine_dying_mid_stream_is_an_error_event(tmp_path: Path) -> None:
                 for sse in source.iter_sse():
                     names.append(sse.event)
                     last = json.loads(sse.data)
-                    if sse.event == "token" and proc.poll() is None:
-                        os.killpg(proc.pid, signal.SIGKILL)
+                    if sse.event == "token" and alive(engine.pid):
+                        os.killpg(engine.pid, signal.SIGKILL)
         assert names[0] == "sources" and names[-1] == "error", names
         assert ErrorBody.model_validate(last).error.type in {"engine_error", "engine_timeout"}

@@ -14,7 +14,6 @@ Stacks run on free ports under a temporary state folder, so running stacks are n
 from __future__ import annotations
 
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from workbench.settings import Settings, get_settings
 from workbench.stacks import launcher
-from workbench.stacks.process import tree_rss_mib
+from workbench.stacks.process import free_port, tree_rss_mib
 from workbench.stacks.recipe import Stack, get_stack
 
 ENGINES = {"llama.cpp": "llamacpp-cpu", "vLLM CPU": "vllm-cpu"}
@@ -30,10 +29,6 @@ PROMPT = "Write a long, detailed story about a lighthouse keeper and a storm."
 DECODE_TOKENS = 128
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def decode_tokens_per_s(stack: Stack) -> tuple[float, int]:
@@ -67,7 +62,7 @@ def decode_tokens_per_s(stack: Stack) -> tuple[float, int]:
 
 def bench_engine(label: str, recipe: str, settings: Settings) -> None:
     """Print cold/warm start-up, RSS and decode speed of one engine's default recipe."""
-    stack = launcher.place(get_stack(recipe, settings.stacks_dir), _free_port(), _free_port())
+    stack = launcher.place(get_stack(recipe, settings.stacks_dir), free_port(), free_port())
     try:
         t0 = time.perf_counter()
         running = launcher.up(stack, settings, with_rag=False)

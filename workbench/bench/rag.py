@@ -12,31 +12,25 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from workbench.rag.chunking import split_text
 from workbench.settings import PROJECT_ROOT
+from workbench.stacks.process import free_port, spawn, stop_group, wait_healthy
 from workbench.stacks.recipe import Generation, ModelSpec, Ports, Retrieval, Stack
 
 SHARED = PROJECT_ROOT.parent / "shared" / "evaldata"
 MODEL = "smollm2-135m-instruct"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -77,46 +71,31 @@ def serve(stack: Stack, data_dir: Path) -> Iterator[str]:
     """The RAG service as a stack runs it (`python -m workbench.rag`, its own process), on
     the index already built in `data_dir`.
 
-    Its own process, not a thread beside the benchmark's client: in one process the
-    client's Python work and the service's contend for one GIL, which added ~10 ms to
-    every /search and is not what a user's stack pays.
+    Its own process, not a thread beside the benchmark's client: a user's stack does not
+    share a GIL with whoever sends it requests.
     """
     recipe = data_dir.parent / f"{stack.name}.json"
     recipe.write_text(stack.model_dump_json())
+    argv = [sys.executable, "-m", "workbench.rag", "--recipe", str(recipe),
+            "--data-dir", str(data_dir)]
+    env = {"HF_HUB_OFFLINE": "1", "WORKBENCH_STATE_DIR": str(data_dir.parent / "state")}
     log = data_dir.parent / "rag-service.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1",
-           "WORKBENCH_STATE_DIR": str(data_dir.parent / "state")}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench.rag", "--recipe", str(recipe),
-             "--data-dir", str(data_dir)],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{stack.ports.rag}"
+    pid = spawn(argv, env, log)
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            with suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"RAG service did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
+        wait_healthy(f"{url}/health", pid, 180, "RAG service", argv, log)
         yield url
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
+        stop_group(pid, grace_s=30)
 
 
 @contextmanager
 def llama_engine() -> Iterator[str | None]:
     """A llama-server with the packaged GGUF, or None where llama.cpp is not installed."""
     from workbench.stacks.engines.base import EngineUnavailableError
-    from workbench.stacks.engines.llamacpp import (
-        PACKAGED_GGUF,
-        llama_server_binary,
-        local_llama_server,
-    )
+    from workbench.stacks.engines.llamacpp import llama_server_binary, local_llama_server
     from workbench.stacks.models import resolve_gguf
+    from workbench.stacks.recipe import PACKAGED_GGUF
 
     try:
         llama_server_binary()
@@ -124,7 +103,9 @@ def llama_engine() -> Iterator[str | None]:
     except (EngineUnavailableError, FileNotFoundError):
         yield None
         return
-    with local_llama_server(None, _free_port(), context=2048, slots=1, threads=2) as running:
+    with (tempfile.TemporaryDirectory(prefix="rag-bench-llama-") as tmp,
+          local_llama_server(Path(tmp) / "llama-server.log", free_port(), context=2048,
+                             slots=1, threads=2) as running):
         yield running.url
 
 
@@ -168,8 +149,8 @@ def run() -> None:
             engine="llamacpp",
             launch="none",
             model=ModelSpec(name=MODEL),
-            ports=Ports(rag=_free_port()),
-            engine_url=engine_url or f"http://127.0.0.1:{_free_port()}/v1",
+            ports=Ports(rag=free_port()),
+            engine_url=engine_url or f"http://127.0.0.1:{free_port()}/v1",
             retrieval=retrieval,
             generation=Generation(max_tokens=16),
         )

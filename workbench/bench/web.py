@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from workbench.stacks.process import free_port
+
 T = TypeVar("T")
 
 N_QUESTIONS = 5000
@@ -73,7 +75,7 @@ def _browser(cfg: object, tmp: Path) -> None:
 
     assert isinstance(cfg, WebConfig)
     demo = build_app(cfg)
-    port = _free_port()
+    port = free_port()
     launch_app(demo, port=port, block=False)
     try:
         with sync_playwright() as pw:
@@ -103,9 +105,3 @@ def _browser(cfg: object, tmp: Path) -> None:
     print(f"  {'browser: pick run -> all six charts drawn':<46} {charts:7.3f} s")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

