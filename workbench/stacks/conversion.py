@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from workbench.settings import Settings
-from workbench.stacks.models import file_digest
+from workbench.stacks.models import gguf_digest
 from workbench.stacks.models import recipe_gguf as recipe_gguf  # where vLLM and tests look
 from workbench.stacks.recipe import Stack
 
@@ -23,7 +23,7 @@ class ConversionError(RuntimeError):
 
 def converted_dir(gguf: Path, settings: Settings) -> Path:
     """Where the HF conversion of `gguf` is (or will be) cached."""
-    return settings.cache_dir / "models" / file_digest(gguf)
+    return settings.cache_dir / "models" / gguf_digest(gguf)
 
 
 def needs_conversion(stack: Stack) -> bool:

