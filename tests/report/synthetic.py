@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.evalsets.model import Question
-from workbench.runner.records import RequestTiming, ResponseRecord, RetrievedSource
+from workbench.store.records import RequestTiming, ResponseRecord, RetrievedSource
 
 
 def question(qid: str, answers: list[str] | None = None, *, answerable: bool = True,
@@ -23,7 +23,7 @@ def record(qid: str, side: str, answer: str, *, ttft: float = 0.2, itl: float = 
     ok = status == "ok"
     times = [start + ttft + i * itl for i in range(tokens)] if ok else []
     return ResponseRecord(
-        run_id="run-1", question_id=qid, side=side, stack=f"stack-{side.lower()}",  # type: ignore[arg-type]
+        run_id="run-1", question_id=qid, stack=f"stack-{side.lower()}",
         attempt=attempt, status=status, error=None if ok else "boom",  # type: ignore[arg-type]
         answer=answer if ok else "",
         sources=[RetrievedSource(doc_id=d, rank=i + 1) for i, d in enumerate(docs or [])],

@@ -30,9 +30,9 @@ def test_each_difference_is_named() -> None:
     b = _stack("b", generation={"max_tokens": 256, "prompt": "ru", "context_window": 4096},
                retrieval={"top_k": 8, "mode": "dense", "embedding_model": "other"})
     text = "\n".join(fairness_warnings(_manifest(a, b)))
-    for phrase in ("max tokens differs: A 96, B 256", "prompt template differs",
-                   "context window differs", "retrieval top_k differs: A 4, B 8",
-                   "retrieval mode differs: A 'hybrid', B 'dense'", "embedding model differs"):
+    for phrase in ("max tokens differs: a 96, b 256", "prompt template differs",
+                   "context window differs", "retrieval top_k differs: a 4, b 8",
+                   "retrieval mode differs: a 'hybrid', b 'dense'", "embedding model differs"):
         assert phrase in text
 
 
@@ -41,12 +41,21 @@ def test_sampling_eval_set_and_schedule() -> None:
     warnings = fairness_warnings(_manifest(a, b, evalsets={"A": "demo-en", "B": "demo-ru"},
                                            schedule="parallel"))
     text = "\n".join(warnings)
-    assert "temperature differs: A 0.0, B 0.7" in text
-    assert "side B samples at temperature 0.7" in text
-    assert "eval set differs: A 'demo-en', B 'demo-ru'" in text
+    assert "temperature differs: a 0.0, b 0.7" in text
+    assert "b samples at temperature 0.7" in text
+    assert "eval set differs: a 'demo-en', b 'demo-ru'" in text
     assert "parallel schedule" in text
 
 
 def test_missing_manifest_is_said() -> None:
     assert "no run manifest" in fairness_warnings(None)[0]
-    assert "lacks the recipes" in fairness_warnings({"stacks": {"A": {}}})[0]
+    assert "lacks the stacks' recipes" in fairness_warnings({"stacks": {"A": {}}})[0]
+
+
+def test_candidates_are_each_checked_against_the_named_baseline() -> None:
+    """A manifest of an N-stack run keys recipes by stack name and names the baseline."""
+    base, same, other = _stack("a"), _stack("b"), _stack("c", generation={"max_tokens": 32})
+    manifest = {"baseline": "b", "stacks": {"c": other, "a": base, "b": same}}
+    text = "\n".join(fairness_warnings(manifest))
+    assert "max tokens differs: b 96, c 32" in text
+    assert "a 96" not in text  # a matches the baseline: nothing said of it

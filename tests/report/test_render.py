@@ -7,7 +7,13 @@ import json
 from rich.console import Console
 
 from tests.report.synthetic import question, record
-from workbench.report import build_scorecard, render_json, render_markdown, render_rich
+from workbench.report import (
+    build_scorecard,
+    recommend,
+    render_json,
+    render_markdown,
+    render_rich,
+)
 from workbench.report.models import ScoreCard
 
 
@@ -23,25 +29,34 @@ def _card() -> ScoreCard:
 
 def test_markdown_has_every_section_and_the_footer() -> None:
     card = _card()
-    md = render_markdown(card)
-    assert f"**Verdict (B vs A):** {card.verdict}" in md
-    for heading in ("## Answer quality", "## Retrieval", "## Latency", "## Warnings",
+    choice = recommend(card)
+    md = render_markdown(card, choice)
+    assert md.index("**Choice:** choose stack-b") < md.index("## Leaderboard")
+    assert f"**Verdict:** {card.verdict}" in md
+    for heading in ("## Leaderboard", "## stack-b vs stack-a", "### Answer quality",
+                    "### Retrieval", "### Latency", "## Warnings", "## Notes",
                     "## Definitions"):
         assert heading in md
-    assert "| Metric | A | B | B - A [95% CI] | p | Verdict |" in md
-    assert "| E2E p95 | 480 ms | 280 ms | -42% [-42%, -42%] |  | B is faster |" in md
-    assert "| Token F1 | 1.000 | 1.000 | +0.000 [+0.000, +0.000] |" in md
-    assert "| E2E | A | 40 | 480 ms | 480 ms | 480 ms | 480 ms | 480 ms |" in md
+    assert ("| Metric | stack-a | stack-b | stack-b vs stack-a [95% CI] | p | Verdict |"
+            in md)
+    assert ("| E2E (paired median ratio) * | 480 ms | 280 ms | -42% [-42%, -42%] | "
+            "<1e-4 (Holm) | stack-b is faster |") in md
+    assert "| Token F1 * | 1.000 | 1.000 | +0.000 [+0.000, +0.000] |" in md
+    assert "| E2E | stack-a | 40 | 480 ms | 480 ms | 480 ms | 480 ms | 480 ms |" in md
+    assert "| 1 | B: stack-b | llamacpp m | 1.000 | +0.000 [+0.000, +0.000] | 280 ms |" in md
+    assert "Holm-corrected across candidates" in md
     assert "TPOT = (E2E - TTFT) / (N - 1)" in md and "2000 resamples" in md
     assert "no run manifest" in md
 
 
 def test_rich_tables_render() -> None:
     console = Console(record=True, width=200)
-    console.print(render_rich(_card()))
+    card = _card()
+    console.print(render_rich(card, recommend(card)))
     text = console.export_text()
-    for needle in ("Verdict (B vs A)", "Answer quality", "Retrieval", "Latency", "TTFT p50",
-                   "B - A [95% CI]", "B is faster", "Definitions:", "McNemar"):
+    for needle in ("Choice", "choose stack-b", "Leaderboard", "Answer quality", "Retrieval",
+                   "Latency", "TTFT (paired median ratio)", "stack-b vs stack-a [95% CI]",
+                   "stack-b is faster", "Definitions:", "McNemar"):
         assert needle in text
 
 
@@ -49,4 +64,4 @@ def test_json_is_the_model_dump() -> None:
     card = _card()
     data = json.loads(render_json(card))
     assert data["verdict"] == card.verdict
-    assert {c["key"] for c in data["comparisons"]} >= {"f1", "e2e.p95", "error_rate"}
+    assert {c["key"] for c in data["comparisons"]} >= {"f1", "e2e.ratio", "error_rate"}

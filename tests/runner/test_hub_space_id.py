@@ -15,10 +15,10 @@ from workbench.evalsets.model import EvalSet, Passage, Question
 from workbench.rag.schemas import AskRequest, IndexRequest
 from workbench.runner import session
 from workbench.runner.client import Answer
-from workbench.runner.records import RequestTiming, Side
 from workbench.runner.run import RunOptions
 from workbench.stacks.recipe import Stack
 from workbench.store.db import Store
+from workbench.store.records import RequestTiming
 
 PASSAGES = [Passage(id="p1", title="t", text="Paris is the capital of France.")]
 QUESTIONS = [Question(id=f"q{i}", question=f"question {i}?", answers=["x"]) for i in range(2)]
@@ -58,7 +58,7 @@ async def test_hub_named_evalset_uses_an_accepted_space_id(
 ) -> None:
     evalset = EvalSet(name="google/xquad", passages=PASSAGES, questions=QUESTIONS,
                       digest=evalset_digest(PASSAGES, QUESTIONS), source="hf:google/xquad")
-    stacks: dict[Side, Stack] = {"A": _stack("a", 20000), "B": _stack("b", 20002)}
+    stacks: dict[str, Stack] = {"a": _stack("a", 20000), "b": _stack("b", 20002)}
     clients: dict[str, ContractClient] = {}
 
     def client_for(stack: Stack, timeout_s: float) -> ContractClient:
@@ -69,7 +69,7 @@ async def test_hub_named_evalset_uses_an_accepted_space_id(
     with Store(tmp_path / "runs.db") as store:
         run_id = store.create_run(
             evalset=evalset.name, evalset_digest=evalset.digest, schedule="interleaved",
-            stacks={"A": {"name": "a"}, "B": {"name": "b"}}, questions=QUESTIONS,
+            stacks=[{"name": "a"}, {"name": "b"}], questions=QUESTIONS,
             manifest={}, limit=None)
         prepared = session.PreparedRun(run_id, evalset, QUESTIONS, stacks,
                                        RunOptions(warmup=0))

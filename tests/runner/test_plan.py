@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from workbench.evalsets.model import EvalSet, Question
-from workbench.runner.records import RequestTiming, ResponseRecord
 from workbench.runner.run import plan, select_questions
+from workbench.store.records import RequestTiming, ResponseRecord
 
 QS = [Question(id=f"q{i}", question=f"question {i}", answers=["x"]) for i in range(4)]
-ALL = {(q.id, s) for q in QS for s in ("A", "B")}
+AB = ["A", "B"]
+ALL = {(q.id, s) for q in QS for s in AB}
 
 
 def flat(phases: list[list[tuple[Question, str]]]) -> list[list[str]]:
@@ -17,29 +18,42 @@ def flat(phases: list[list[tuple[Question, str]]]) -> list[list[str]]:
 
 
 def test_interleaved_alternates_first_side_and_measures_one_stack_at_a_time() -> None:
-    assert flat(plan(QS, ALL, "interleaved", 1)) == [
+    assert flat(plan(QS, ALL, "interleaved", 1, AB)) == [
         ["q0A"], ["q0B"], ["q1B"], ["q1A"], ["q2A"], ["q2B"], ["q3B"], ["q3A"],
     ]
 
 
 def test_interleaved_with_concurrency_batches_questions_per_side() -> None:
-    assert flat(plan(QS, ALL, "interleaved", 2)) == [
+    assert flat(plan(QS, ALL, "interleaved", 2, AB)) == [
         ["q0A", "q1A"], ["q0B", "q1B"], ["q2B", "q3B"], ["q2A", "q3A"],
     ]
 
 
 def test_sequential_and_parallel() -> None:
-    assert flat(plan(QS, ALL, "sequential", 1)) == [
+    assert flat(plan(QS, ALL, "sequential", 1, AB)) == [
         ["q0A", "q1A", "q2A", "q3A"], ["q0B", "q1B", "q2B", "q3B"],
     ]
-    [phase] = plan(QS, ALL, "parallel", 4)
+    [phase] = plan(QS, ALL, "parallel", 4, AB)
     assert len(phase) == 8
+
+
+def test_interleaved_rotates_the_order_of_every_stack_per_question() -> None:
+    stacks = ["s1", "s2", "s3"]
+    todo = {(q.id, s) for q in QS for s in stacks}
+    phases = flat(plan(QS, todo, "interleaved", 1, stacks))
+    assert phases == [
+        ["q0s1"], ["q0s2"], ["q0s3"], ["q1s2"], ["q1s3"], ["q1s1"],
+        ["q2s3"], ["q2s1"], ["q2s2"], ["q3s1"], ["q3s2"], ["q3s3"],
+    ]
+    # Each stack goes first, second and third equally often over a full rotation.
+    firsts = [phases[i][0][2:] for i in range(0, 9, 3)]
+    assert sorted(firsts) == stacks
 
 
 def test_plan_only_holds_pending_pairs() -> None:
     todo = {("q1", "B"), ("q3", "A")}
-    assert flat(plan(QS, todo, "interleaved", 1)) == [["q1B"], ["q3A"]]
-    assert plan(QS, set(), "parallel", 1) == []
+    assert flat(plan(QS, todo, "interleaved", 1, AB)) == [["q1B"], ["q3A"]]
+    assert plan(QS, set(), "parallel", 1, AB) == []
 
 
 def test_limit_keeps_unanswerable_questions() -> None:
@@ -55,7 +69,7 @@ def test_limit_keeps_unanswerable_questions() -> None:
 
 def test_metrics_follow_vllm_definitions() -> None:
     rec = ResponseRecord(
-        run_id="r", question_id="q", side="A", stack="s", status="ok",
+        run_id="r", question_id="q", stack="s", status="ok",
         timing=RequestTiming(request_start=10.0, first_token=10.5, last_token=11.5,
                              request_end=11.6, token_times=[10.5, 11.0, 11.5],
                              started_at_utc="x"),
@@ -65,3 +79,4 @@ def test_metrics_follow_vllm_definitions() -> None:
     assert rec.e2e_s == pytest.approx(1.5)
     assert rec.tpot_s == pytest.approx(0.25)
     assert rec.itl_s == pytest.approx([0.5, 0.5])
+    assert rec.output_rate == pytest.approx(5 / 1.0)

@@ -18,13 +18,13 @@ import pytest
 
 from workbench.evalsets.model import Question
 from workbench.runner.client import Answer
-from workbench.runner.records import RequestTiming, Side
-from workbench.runner.run import ABRunner, RunOptions
+from workbench.runner.run import RunOptions, Runner
 from workbench.stacks.recipe import Stack
 from workbench.store.db import Store, StoreError
+from workbench.store.records import RequestTiming
 
 QUESTIONS = [Question(id=f"q{i}", question=f"question {i}?", answers=["x"]) for i in range(4)]
-PAIRS = {(q.id, s) for q in QUESTIONS for s in ("A", "B")}
+PAIRS = {(q.id, s) for q in QUESTIONS for s in ("a", "b")}
 
 
 class InstantClient:
@@ -55,15 +55,14 @@ class InstantClient:
 
 
 def new_run(store: Store) -> str:
-    recipes: dict[Side, dict[str, Any]] = {"A": {"name": "a"}, "B": {"name": "b"}}
     return store.create_run(evalset="t", evalset_digest="d", schedule="interleaved",
-                            stacks=recipes, questions=QUESTIONS, manifest={}, limit=None)
+                            stacks=[{"name": "a"}, {"name": "b"}], questions=QUESTIONS, manifest={}, limit=None)
 
 
 def rows(db: Path) -> dict[tuple[str, str, int], str]:
     with sqlite3.connect(db) as c:
         return {(q, s, int(a)): j for q, s, a, j in c.execute(
-            "SELECT question_id, side, attempt, record_json FROM responses")}
+            "SELECT question_id, stack, attempt, record_json FROM responses")}
 
 
 def status(db: Path) -> str:
@@ -72,17 +71,17 @@ def status(db: Path) -> str:
 
 
 def runner(store: Store, run_id: str, before_ask: Callable[[int], None],
-           concurrency: int = 1) -> ABRunner:
-    # One client per side, but a shared counter: the fault fires after N asks overall.
+           concurrency: int = 1) -> Runner:
+    # One client per stack, but a shared counter: the fault fires after N asks overall.
     counter = {"n": 0}
 
     def count(_: int) -> None:
         counter["n"] += 1
         before_ask(counter["n"])
 
-    clients: dict[Side, Any] = {"A": InstantClient("a", 20000, count),
-                                "B": InstantClient("b", 20002, count)}
-    return ABRunner(store, run_id, clients, "t",
+    clients: dict[str, Any] = {"a": InstantClient("a", 20000, count),
+                               "b": InstantClient("b", 20002, count)}
+    return Runner(store, run_id, clients, "t",
                     RunOptions(warmup=0, concurrency=concurrency))
 
 

@@ -53,7 +53,8 @@ def test_try_set_status_gives_up_quickly_under_a_lock(tmp_path: Path) -> None:
     db = tmp_path / "wb.db"
     with Store(db, busy_timeout_s=5) as store:
         run_id = store.create_run(evalset="t", evalset_digest="d", schedule="interleaved",
-                                  stacks=RECIPE, questions=QUESTIONS, manifest={}, limit=None)
+                                  stacks=list(RECIPE.values()), questions=QUESTIONS,
+                                  manifest={}, limit=None)
         locker = sqlite3.connect(db, isolation_level=None)
         locker.execute("BEGIN EXCLUSIVE")
         started = time.monotonic()

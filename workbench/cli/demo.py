@@ -1,4 +1,5 @@
-"""`workbench demo` (`make demo`): start the default pair, run the A/B, report, stop."""
+"""`workbench demo` (`make demo`): start the default pair, run the A/B, report and choose,
+stop."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ def demo_command(
     a_port: int = typer.Option(8000, "--a-port", help="Stack A's RAG API port."),
     b_port: int = typer.Option(9000, "--b-port", help="Stack B's RAG API port."),
 ) -> None:
-    """Start the default pair (A on :8000, B on :9000), run the eval set, report, stop."""
+    """Start the default pair (A on :8000, B on :9000), run the eval set, report, print
+    the recommendation, stop."""
     from workbench.cli.report import print_report
-    from workbench.cli.run import asyncio_run_ab
+    from workbench.cli.run import run_stacks
     from workbench.stacks.launcher import down, up_pair
     from workbench.stacks.recipe import RecipeError, get_stack
     from workbench.stacks.sides import default_sides
@@ -53,8 +55,8 @@ def demo_command(
         started = [n for n, r in zip(names, (ra, rb), strict=True) if not r.reused]
         console.print(f"stacks healthy after {time.perf_counter() - t0:.0f}s")
         store = Store(settings.db_path)
-        run_id = asyncio_run_ab(store, evalset=evalset, stacks=",".join(names), limit=limit,
-                                resume=None, retry_failed=False, options=RunOptions())
+        run_id = run_stacks(store, evalset=evalset, stacks=",".join(names), limit=limit,
+                            resume=None, retry_failed=False, options=RunOptions())
         print_report(store, run_id, semantic=semantic)
         console.print(f"demo wall time {time.perf_counter() - t0:.0f}s")
     finally:

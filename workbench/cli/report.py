@@ -35,9 +35,12 @@ def report_path(run_id: str) -> Path:
 
 
 def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool = True,
-                 markdown_out: Path | None = None, judge: Any = None) -> None:
-    """Score the stored run, print it, and write its Markdown report."""
-    from workbench.report.render import render_markdown, render_rich
+                 markdown_out: Path | None = None, judge: Any = None) -> Any:
+    """Score the stored run, print it with its choice (the run's own constraints), and write
+    its Markdown report; returns the choice."""
+    from workbench.report.choice import recommend
+    from workbench.report.constraints import constraints_from_manifest
+    from workbench.report.render import render_choice, render_markdown, render_rich
     from workbench.report.stored import scorecard_for_run
 
     # Scoring a large run the first time takes minutes with semantic similarity (every
@@ -50,15 +53,19 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
     ):
         card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True,
                                  judge=judge)
+    choice = recommend(card, constraints_from_manifest(store.get_run(run_id)["manifest"]))
     if fmt == "json":
         typer.echo(card.model_dump_json(indent=2))
-        return
+        return choice
     out = markdown_out or report_path(run_id)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_markdown(card), encoding="utf-8")
+    out.write_text(render_markdown(card, choice), encoding="utf-8")
     console = Console()
-    console.print(render_rich(card))
+    console.print(render_rich(card, choice))
     console.print(f"\nrun {run_id} is stored in {store.path}; Markdown report: {out}")
+    # The choice again at the very end, where a reader of a long report looks first.
+    console.print(render_choice(choice))
+    return choice
 
 
 @app.command("report")
@@ -78,7 +85,8 @@ def report_command(
     ),
     db: Path = typer.Option(None, "--db"),
 ) -> None:
-    """Print a run's scorecard (A, B, B-A with 95% CI, verdict) and write it as Markdown.
+    """Print a run's choice and scorecard (each candidate against the baseline, 95% CIs,
+    Holm-corrected primary metrics) and write it as Markdown.
 
     With --judge-url and --judge-model an LLM judge also grades correctness and
     faithfulness to the retrieved context; its model and prompt go into the run manifest.
@@ -101,10 +109,14 @@ def report_command(
     if fmt not in ("table", "json", "markdown"):
         raise fail(f"--format: unknown {fmt!r}; known: table, json, markdown")
     if fmt == "markdown":
+        from workbench.report.choice import recommend
+        from workbench.report.constraints import constraints_from_manifest
         from workbench.report.render import render_markdown
         from workbench.report.stored import scorecard_for_run
 
-        typer.echo(render_markdown(scorecard_for_run(store, rid, semantic=semantic)))
+        card = scorecard_for_run(store, rid, semantic=semantic)
+        choice = recommend(card, constraints_from_manifest(store.get_run(rid)["manifest"]))
+        typer.echo(render_markdown(card, choice))
         return
     print_report(store, rid, fmt=fmt, semantic=semantic, markdown_out=out, judge=judge)
 
@@ -122,11 +134,14 @@ def runs_list(
         typer.echo(json.dumps(runs, indent=2))
         return
     table = Table(title=f"runs in {store.path}")
-    for col in ("id", "created (UTC)", "eval set", "A", "B", "status", "answers", "errors"):
+    for col in ("id", "created (UTC)", "eval set", "stacks (baseline first)", "status",
+                "answers", "errors"):
         table.add_column(col)
     for r in runs:
-        table.add_row(r["id"], r["created_utc"][:19], r["evalset"], r["stack_a"], r["stack_b"],
-                      r["status"], f"{r['responses']}/{2 * r['questions']}", str(r["errors"]))
+        names = [r["baseline"], *[n for n in r["stacks"] if n != r["baseline"]]]
+        table.add_row(r["id"], r["created_utc"][:19], r["evalset"], ", ".join(names),
+                      r["status"], f"{r['responses']}/{len(names) * r['questions']}",
+                      str(r["errors"]))
     Console().print(table)
 
 
@@ -150,7 +165,7 @@ def export_command(
     fmt: str = typer.Option(None, "--format", "-f", help="jsonl | csv | parquet (from suffix)"),
     db: Path = typer.Option(None, "--db"),
 ) -> None:
-    """Export a run's responses (one row per question, side and attempt)."""
+    """Export a run's responses (one row per question, stack and attempt)."""
     from workbench.store.export import export_run
 
     store = _store(db)

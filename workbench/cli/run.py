@@ -1,4 +1,5 @@
-"""`workbench run`: the A/B run (new, `--resume`, or `--retry-failed`)."""
+"""`workbench run`: a run of 2-8 stacks (new, from a matrix file, `--resume`, or
+`--retry-failed`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from workbench.cli.app import app, fail
-from workbench.runner.records import ResponseRecord
 from workbench.runner.run import RunError, RunOptions, RunProgress, Schedule
 from workbench.settings import get_settings
 from workbench.store import Store, StoreError
+from workbench.store.records import ResponseRecord
 
 
 def _open_store(db: Path | None) -> Store:
@@ -27,9 +28,16 @@ def _open_store(db: Path | None) -> Store:
 
 @app.command("run")
 def run_command(
-    evalset: str = typer.Option(None, "--evalset", "-e", help="Eval set: demo-en, a folder..."),
-    stacks: str = typer.Option(None, "--stacks", "-s", help="Two stack names: A,B"),
-    limit: int = typer.Option(None, "--limit", "-n", min=1, help="Ask only N questions."),
+    evalset: str | None = typer.Option(None, "--evalset", "-e",
+                                       help="Eval set: demo-en, a folder..."),
+    stacks: str | None = typer.Option(None, "--stacks", "-s",
+                               help="2-8 stack names in run order: s1,s2,... (s1 is the "
+                               "baseline unless --baseline)"),
+    baseline: str | None = typer.Option(None, "--baseline", help="The stack every other is "
+                                 "compared with (default: the first)."),
+    matrix: Path | None = typer.Option(None, "--matrix", "-m", help="A matrix file (stacks/matrix/"
+                                "*.yaml): stacks, eval set, SLOs, prices."),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="Ask only N questions."),
     schedule: str = typer.Option("interleaved", help="interleaved | sequential | parallel"),
     concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, max=256),
     timeout: float = typer.Option(120.0, "--timeout", help="Per-request timeout (s)."),
@@ -41,11 +49,25 @@ def run_command(
     ),
     report: bool = typer.Option(True, "--report/--no-report", help="Print the scorecard after."),
 ) -> None:
-    """Send every question to both stacks, store each result as it arrives, then report."""
+    """Send every question to every stack, store each result as it arrives, then report
+    and choose."""
     store = _open_store(db)
-    run_id = asyncio_run_ab(
+    extra: dict[str, object] = {}
+    if matrix is not None:
+        from workbench.runner.matrix import load_matrix
+        from workbench.stacks.recipe import RecipeError
+
+        try:
+            m = load_matrix(matrix)
+        except RecipeError as exc:
+            raise fail(str(exc)) from exc
+        evalset, stacks = evalset or m.evalset, stacks or ",".join(m.stacks)
+        baseline, limit = baseline or m.baseline, limit or m.limit
+        schedule, concurrency = m.schedule, m.concurrency
+        extra = m.manifest_extra()
+    run_id = run_stacks(
         store, evalset=evalset, stacks=stacks, limit=limit, resume=resume or retry_failed,
-        retry_failed=retry_failed is not None,
+        retry_failed=retry_failed is not None, baseline=baseline, extra_manifest=extra,
         options=RunOptions(schedule=_schedule(schedule), concurrency=concurrency,
                            timeout_s=timeout, warmup=warmup),
     )
@@ -62,9 +84,10 @@ def _schedule(value: str) -> Schedule:
     return value  # type: ignore[return-value]
 
 
-def asyncio_run_ab(store: Store, *, evalset: str | None, stacks: str | None,
-                   limit: int | None, resume: str | None, retry_failed: bool,
-                   options: RunOptions) -> str:
+def run_stacks(store: Store, *, evalset: str | None, stacks: str | None,
+               limit: int | None, resume: str | None, retry_failed: bool,
+               options: RunOptions, baseline: str | None = None,
+               extra_manifest: dict[str, object] | None = None) -> str:
     """Create (or reopen) a run and execute it with a progress bar; returns the run id."""
     from workbench.evalsets import EvalSetError
     from workbench.runner.session import create_run, execute, reopen_run
@@ -79,19 +102,18 @@ def asyncio_run_ab(store: Store, *, evalset: str | None, stacks: str | None,
                           f"run [bold]{run_id}[/]")
         else:
             if not evalset or not stacks:
-                raise fail("--evalset and --stacks A,B are required (or --resume RUN_ID)")
+                raise fail("--evalset and --stacks s1,s2,... are required (or --matrix FILE, "
+                           "or --resume RUN_ID)")
             names = [s.strip() for s in stacks.split(",") if s.strip()]
-            if len(names) != 2:
-                raise fail(f"--stacks: need exactly two stack names as A,B, got {stacks!r}")
-            prepared = create_run(store, evalset, (names[0], names[1]), limit=limit,
-                                  options=options)
+            prepared = create_run(store, evalset, names, limit=limit, options=options,
+                                  baseline=baseline, extra_manifest=extra_manifest)
             console.print(
                 f"run [bold]{prepared.run_id}[/]: {prepared.evalset.name}, "
-                f"{len(prepared.questions)} questions, A={names[0]} B={names[1]}, "
-                f"schedule {options.schedule}, stored in {store.path}"
+                f"{len(prepared.questions)} questions, stacks {', '.join(names)} (baseline "
+                f"{prepared.baseline}), schedule {options.schedule}, stored in {store.path}"
             )
             if options.schedule == "parallel":
-                console.print("[yellow]parallel schedule: both stacks run at once and disturb "
+                console.print("[yellow]parallel schedule: the stacks run at once and disturb "
                               "each other's timings[/]")
     except (EvalSetError, RecipeError, RunError, KeyError, StoreError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
@@ -99,14 +121,13 @@ def asyncio_run_ab(store: Store, *, evalset: str | None, stacks: str | None,
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("errors {task.fields[errors]}"), TimeElapsedColumn(),
                   console=console, transient=False) as bar:
-        tasks = {s: bar.add_task(f"{s} {prepared.stacks[s].name}", total=None, errors=0)
-                 for s in ("A", "B")}
+        tasks = {name: bar.add_task(name, total=None, errors=0) for name in prepared.stacks}
 
         def on_result(rec: ResponseRecord, progress: RunProgress) -> None:
-            for side, task in tasks.items():
-                bar.update(task, total=progress.per_side_total[side],
-                           completed=progress.per_side_done[side],
-                           errors=progress.errors[side])
+            task = tasks[rec.stack]
+            bar.update(task, total=progress.per_stack_total[rec.stack],
+                       completed=progress.per_stack_done[rec.stack],
+                       errors=progress.errors[rec.stack])
 
         cpu0, wall0 = time.process_time(), time.perf_counter()
         try:
@@ -124,7 +145,7 @@ def asyncio_run_ab(store: Store, *, evalset: str | None, stacks: str | None,
     # index calls included), so it can be told apart from the stacks' latency.
     per_request = (f", runner CPU {1000 * cpu / progress.done:.1f} ms/request"
                    if progress.done else "")
+    errors = ", ".join(f"{k}={v}" for k, v in progress.errors.items())
     console.print(f"run {prepared.run_id}: {progress.done} answers stored "
-                  f"(errors A={progress.errors['A']} B={progress.errors['B']}) in {wall:.0f}s"
-                  f"{per_request}")
+                  f"(errors {errors}) in {wall:.0f}s{per_request}")
     return prepared.run_id

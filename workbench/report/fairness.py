@@ -1,6 +1,10 @@
-"""Fairness checks on a run manifest: an A/B is fair only when both sides share the
-questions, retrieval settings, prompt, sampling, max tokens and context window
-(DESIGN.md, "Measuring honestly"). These checks say, in words, where the sides differ.
+"""Fairness checks on a run manifest: a comparison is fair only when every stack shares the
+questions, retrieval settings, prompt, sampling, max tokens and context window with the
+baseline (DESIGN.md, "Measuring honestly"). These checks say, in words, where a candidate
+differs from the baseline. The model and the engine are what is being chosen, so they may
+differ; everything around them may not. Models are compared by the sha256 the manifest
+records: two stacks that name the same model must serve the same weights, and a stack whose
+weights have no recorded digest is said to be unproven.
 """
 
 from __future__ import annotations
@@ -34,42 +38,86 @@ def _get(data: Any, path: str) -> Any:
     return data
 
 
-def _evalset(manifest: Mapping[str, Any], side: str) -> Any:
-    # The eval set may be recorded per side (evalsets.A) or in the side's own entry.
-    for path in (f"evalsets.{side}", f"stacks.{side}.evalset", f"stacks.{side}.eval_set"):
+def _evalset(manifest: Mapping[str, Any], key: str) -> Any:
+    # The eval set may be recorded per stack (evalsets.<name>) or in the stack's own entry.
+    for path in (f"evalsets.{key}", f"stacks.{key}.evalset", f"stacks.{key}.eval_set"):
         value = _get(manifest, path)
         if value is not _MISSING:
             return value
     return _MISSING
 
 
+def _recipes(manifest: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(key in the manifest, stack name, recipe) in run order, the baseline first.
+
+    Manifests of runs stored before N-stack runs key the two recipes by side ("A", "B");
+    newer ones by stack name, with `baseline` naming the baseline.
+    """
+    stacks = _get(manifest, "stacks")
+    if not isinstance(stacks, Mapping):
+        return []
+    entries = [(str(k), str(v.get("name", k)), v) for k, v in stacks.items()
+               if isinstance(v, Mapping)]
+    base = _get(manifest, "baseline")
+    entries.sort(key=lambda e: e[0] != base and e[1] != base)  # stable: baseline first
+    return entries
+
+
 def fairness_warnings(manifest: Mapping[str, Any] | None) -> list[str]:
-    """Readable warnings where the two sides' recipes (`manifest["stacks"]["A"/"B"]`,
-    each a `Stack.model_dump()`) differ in what a fair comparison must hold equal."""
+    """Readable warnings where a candidate's recipe differs from the baseline's in what a
+    fair comparison must hold equal (each recipe a `Stack.model_dump()`)."""
     if not manifest:
-        return ["no run manifest: the two sides' settings could not be checked for fairness"]
-    a, b = _get(manifest, "stacks.A"), _get(manifest, "stacks.B")
-    if not isinstance(a, Mapping) or not isinstance(b, Mapping):
-        return ["the run manifest lacks the recipes of stacks A and B: fairness not checked"]
+        return ["no run manifest: the stacks' settings could not be checked for fairness"]
+    entries = _recipes(manifest)
+    if len(entries) < 2:
+        return ["the run manifest lacks the stacks' recipes: fairness not checked"]
+    (base_key, base_name, base), others = entries[0], entries[1:]
     warnings = []
-    for path, name in _SETTINGS:
-        va, vb = _get(a, path), _get(b, path)
-        if va is _MISSING and vb is _MISSING:
-            continue
-        if va != vb:
-            show = ["(unset)" if v is _MISSING else repr(v) for v in (va, vb)]
-            warnings.append(f"{name} differs: A {show[0]}, B {show[1]} "
-                            "(the comparison is not of the engines alone)")
-    ea, eb = _evalset(manifest, "A"), _evalset(manifest, "B")
-    if ea != eb:
-        warnings.append(f"eval set differs: A {ea!r}, B {eb!r} (the sides answered different "
-                        "questions)")
-    for side, recipe in (("A", a), ("B", b)):
+    for key, name, recipe in others:
+        for path, what in _SETTINGS:
+            vb, vc = _get(base, path), _get(recipe, path)
+            if vb is _MISSING and vc is _MISSING:
+                continue
+            if vb != vc:
+                show = ["(unset)" if v is _MISSING else repr(v) for v in (vb, vc)]
+                warnings.append(f"{what} differs: {base_name} {show[0]}, {name} {show[1]} "
+                                "(the comparison is not of the engines and models alone)")
+        eb, ec = _evalset(manifest, base_key), _evalset(manifest, key)
+        if eb != ec:
+            warnings.append(f"eval set differs: {base_name} {eb!r}, {name} {ec!r} (the stacks "
+                            "answered different questions)")
+    warnings += _model_warnings(manifest, entries)
+    for _, name, recipe in entries:
         temperature = _get(recipe, "generation.temperature")
         if isinstance(temperature, int | float) and temperature > 0:
-            warnings.append(f"side {side} samples at temperature {temperature}: repeated runs "
+            warnings.append(f"{name} samples at temperature {temperature}: repeated runs "
                             "differ, so small quality differences may be noise")
     if _get(manifest, "schedule") == "parallel":
-        warnings.append("parallel schedule: both stacks ran at once and disturbed each "
+        warnings.append("parallel schedule: the stacks ran at once and disturbed each "
                         "other's latency")
+    return warnings
+
+
+def _model_warnings(manifest: Mapping[str, Any],
+                    entries: list[tuple[str, str, Mapping[str, Any]]]) -> list[str]:
+    """Model identity: unproven digests, and one model name serving different weights."""
+    models = _get(manifest, "models")
+    if not isinstance(models, Mapping):
+        return []  # runs stored before manifests recorded models
+    warnings = []
+    ids: list[tuple[str, str, str | None]] = []  # (stack, model as named, sha256)
+    for key, name, recipe in entries:
+        entry = models.get(key)
+        entry = entry if isinstance(entry, Mapping) else {}
+        sha = entry.get("sha256") or None
+        named = entry.get("registry") or _get(recipe, "model.name")
+        if sha is None:
+            why = entry.get("note") or "no model digest recorded"
+            warnings.append(f"{name}: model identity cannot be proven ({why})")
+        ids.append((name, str(named) if named is not _MISSING else "", sha))
+    (base, base_model, base_sha), others = ids[0], ids[1:]
+    for name, model, sha in others:
+        if base_sha and sha and base_sha != sha and model == base_model:
+            warnings.append(f"{base} and {name} both serve {model!r} but different weights "
+                            f"(sha256 {base_sha[:12]}... vs {sha[:12]}...)")
     return warnings

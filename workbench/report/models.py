@@ -1,6 +1,8 @@
 """The scorecard's data model: what the CLI report, the web UI and the TUI all show.
 
-`ScoreCard.model_dump_json()` is the JSON export; `workbench.report.render` draws it.
+A run compares 2-8 named stacks; one is the baseline and every comparison is a candidate
+paired against it. `ScoreCard.model_dump_json()` is the JSON export;
+`workbench.report.render` draws it, `workbench.report.choice` turns it into a choice.
 """
 
 from __future__ import annotations
@@ -12,42 +14,61 @@ from pydantic import BaseModel, Field
 from workbench.scoring.base import Section
 from workbench.scoring.latency import LatencySummary
 
-Outcome = Literal["A", "B", "tie", "error", "unpaired"]
+#: Who won one question between a candidate and the baseline: a stack name, or one of these.
+Outcome = str
+TIE, ERROR, UNPAIRED = "tie", "error", "unpaired"
 
 
 class Comparison(BaseModel):
-    """One compared statistic: A, B, the paired difference B - A with its CI, a verdict."""
+    """One compared statistic of a candidate against the baseline, with its CI and verdict."""
 
-    key: str = Field(description='"f1", "hit@5", "e2e.p95", "error_rate", ...')
+    key: str = Field(description='"f1", "hit@5", "e2e.ratio", "e2e.p95", "error_rate", ...')
     metric: str = Field(description="The scorer's metric key.")
     label: str
     section: Section
-    statistic: Literal["mean", "p50", "p95", "rate"]
+    statistic: Literal["mean", "ratio", "p95", "rate"] = Field(
+        description="mean: difference of means; ratio: median of per-question ratios "
+        "(latency); p95: difference of 95th percentiles; rate: share of failed requests.")
     unit: str = Field(description='"s", "tok/s", or "" for scores and rates in [0, 1].')
     higher_is_better: bool
-    n_pairs: int = Field(description="Pairs where both sides have a value.")
-    a: float | None = Field(description="A's statistic over those pairs.")
-    b: float | None
-    diff: float | None = Field(description="B - A.")
-    ci_low: float | None = Field(description="95% bootstrap CI of B - A.")
+    baseline: str = Field(description="The baseline stack's name.")
+    candidate: str = Field(description="The candidate stack's name.")
+    n_pairs: int = Field(description="Questions where both stacks have a value.")
+    baseline_value: float | None = Field(description="The baseline's statistic over the pairs.")
+    candidate_value: float | None
+    diff: float | None = Field(description="candidate - baseline (mean, p95, rate).")
+    ci_low: float | None = Field(description="95% paired bootstrap CI of `diff`.")
     ci_high: float | None
-    rel_pct: float | None = Field(default=None, description="Latency: (B / A - 1) in %.")
+    rel_pct: float | None = Field(
+        default=None, description="Latency: candidate / baseline - 1 in % (for `ratio`, the "
+        "median of per-question ratios).")
     rel_ci_low: float | None = None
     rel_ci_high: float | None = None
-    p_value: float | None = Field(default=None, description="McNemar (binary metrics).")
-    test: str | None = Field(default=None, description="Which McNemar variant gave p_value.")
-    a_only: int | None = Field(default=None, description="Binary: pairs only A got right.")
-    b_only: int | None = Field(default=None, description="Binary: pairs only B got right.")
-    significant: bool = Field(description="The CI excludes 0.")
-    better: Literal["A", "B"] | None = Field(description="The side the difference favours.")
+    share_better: float | None = Field(
+        default=None, description="ratio: share of pairs where the candidate was better "
+        "(faster, or higher for tok/s).")
+    p_value: float | None = Field(default=None, description="The paired test's p-value.")
+    p_holm: float | None = Field(
+        default=None, description="Primary metrics: Holm-adjusted p over every candidate x "
+        "primary metric of the run.")
+    primary: bool = Field(default=False, description="In the Holm-corrected family.")
+    test: str | None = Field(default=None, description="Which paired test gave p_value.")
+    baseline_only: int | None = Field(default=None,
+                                      description="Binary: pairs only the baseline got right.")
+    candidate_only: int | None = Field(default=None,
+                                       description="Binary: pairs only the candidate got right.")
+    significant: bool = Field(description="The CI excludes 0 and the (Holm-adjusted, for "
+                              "primary metrics) p-value is below 0.05.")
+    better: str | None = Field(description="The stack the difference favours, if significant.")
     verdict: str
 
 
-class SideSummary(BaseModel):
-    """Everything about one side's own responses (not only the paired ones)."""
+class StackSummary(BaseModel):
+    """Everything about one stack's own responses (not only the paired ones)."""
 
-    side: Literal["A", "B"]
     stack: str
+    alias: str = Field(default="", description='"A"/"B" in a two-stack run, else "".')
+    baseline: bool = False
     model: str
     engine: str
     responses: int
@@ -60,35 +81,65 @@ class SideSummary(BaseModel):
     retrieval: dict[str, float | None] = Field(description="Metric key -> mean score.")
     counts: dict[str, int] = Field(description="Metric key -> responses it applied to.")
     latency: dict[str, LatencySummary] = Field(description="Metric key -> summary (ok only).")
+    throughput: float | None = Field(
+        default=None, description="Answers per second while this stack was being asked (its "
+        "busy time: the union of its requests' intervals), at the run's concurrency.")
+    cost: Cost | None = None
+
+
+class Cost(BaseModel):
+    """What an answer costs on a stack: from its price, or from the resources it used."""
+
+    per_hour: float | None = Field(default=None, description="The recipe's cost.per_hour.")
+    currency: str = ""
+    per_1k_answers: float | None = Field(
+        default=None, description="per_hour / 3600 / throughput * 1000.")
+    per_correct_answer: float | None = Field(
+        default=None, description="Cost per answer that contains the gold answer.")
+    cpu_s_per_answer: float | None = Field(
+        default=None, description="CPU seconds of the stack's processes per answer.")
+    peak_rss_mb: float | None = Field(default=None, description="Peak RSS of its processes.")
 
 
 class QuestionRow(BaseModel):
-    """One question with both sides' answers, scores and who won it."""
+    """One question with every stack's answer, scores and who won it against the baseline."""
 
     question_id: str
     question: str
     lang: str
     answerable: bool
     gold: list[str]
-    answer_a: str | None
-    answer_b: str | None
-    status_a: str | None
-    status_b: str | None
-    scores_a: dict[str, float | None]
-    scores_b: dict[str, float | None]
-    e2e_a: float | None
-    e2e_b: float | None
-    outcome: Outcome = Field(description="Who won on token F1 (error: a side failed).")
-    latency_outcome: Outcome = Field(description="Who was faster on E2E (ties within 5%).")
+    answers: dict[str, str | None] = Field(description="Stack -> answer.")
+    status: dict[str, str | None] = Field(description="Stack -> status.")
+    scores: dict[str, dict[str, float | None]] = Field(description="Stack -> metric -> score.")
+    e2e: dict[str, float | None] = Field(description="Stack -> E2E seconds.")
+    outcome: dict[str, Outcome] = Field(
+        description="Candidate -> winner on token F1 against the baseline (a stack name, "
+        "tie, error: a stack failed, unpaired).")
+    latency_outcome: dict[str, Outcome] = Field(
+        description="Candidate -> faster on E2E against the baseline (ties within 5%).")
 
 
 class Wins(BaseModel):
-    """Per-question outcomes over the pairs."""
+    """Per-question outcomes of one candidate against the baseline."""
 
-    a_wins: int
-    b_wins: int
+    baseline: str
+    candidate: str
+    baseline_wins: int
+    candidate_wins: int
     ties: int
-    errors: int = Field(description="Pairs where at least one side failed.")
+    errors: int = Field(description="Pairs where at least one stack failed.")
+
+
+class Power(BaseModel):
+    """The smallest primary-quality difference this run could have detected."""
+
+    candidate: str
+    metric: str
+    n_pairs: int
+    mde: float | None = Field(description="Minimum detectable |difference| at 80% power.")
+    alpha: float = Field(description="The two-sided level used (Holm's strictest step).")
+    text: str
 
 
 class Method(BaseModel):
@@ -99,35 +150,61 @@ class Method(BaseModel):
     confidence: float
     mcnemar_exact_below: int = 25
     latency_tie_pct: float = 5.0
+    p95_min_pairs: int = Field(description="p95 is compared only with this many pairs.")
+    primary_metrics: list[str] = Field(description="The Holm family's metrics.")
+    holm_family: int = Field(description="Tests in the Holm family (candidates x primary).")
     semantic_model: str | None
     judge: dict[str, str] | None = Field(description="Judge model, endpoint and prompt.")
 
 
 class ScoreCard(BaseModel):
-    """The scored A/B run."""
+    """The scored run: every stack summarised, every candidate compared to the baseline."""
 
-    schema_version: int = 1
+    schema_version: int = 2
     run_id: str | None
-    stacks: dict[str, str] = Field(description="Side -> stack name.")
+    stacks: list[str] = Field(description="Stack names in run order.")
+    baseline: str
     n_questions: int = Field(description="Questions in the eval set.")
-    n_pairs: int = Field(description="Questions answered by both sides.")
-    n_unpaired: int = Field(description="Questions answered by one side only.")
-    sides: dict[str, SideSummary]
+    n_pairs: int = Field(description="Questions answered by every stack.")
+    n_unpaired: int = Field(description="Questions answered by some stacks only.")
+    summaries: dict[str, StackSummary] = Field(description="Stack -> its summary.")
     comparisons: list[Comparison]
-    wins_f1: Wins
-    wins_e2e: Wins
+    wins_f1: list[Wins]
+    wins_e2e: list[Wins]
     verdict: str
     verdict_parts: list[str]
     quality_difference: bool = Field(description="Some quality metric differs significantly.")
+    power: list[Power] = Field(default_factory=list)
     warnings: list[str] = Field(description="Fairness and data warnings.")
+    notes: list[str] = Field(default_factory=list, description="What was left out and why.")
     definitions: dict[str, str] = Field(description="Metric key -> definition.")
     method: Method
     rows: list[QuestionRow]
     elapsed_s: float = Field(description="Time spent scoring.")
 
-    def comparison(self, key: str) -> Comparison:
-        """The comparison with this key (KeyError naming the known keys otherwise)."""
+    @property
+    def candidates(self) -> list[str]:
+        """Every stack but the baseline, in run order."""
+        return [s for s in self.stacks if s != self.baseline]
+
+    def label(self, stack: str) -> str:
+        """A stack's display name: "A: llamacpp-cpu" in a two-stack run, else the name."""
+        alias = self.summaries[stack].alias if stack in self.summaries else ""
+        return f"{alias}: {stack}" if alias else stack
+
+    def comparison(self, key: str, candidate: str | None = None) -> Comparison:
+        """The comparison with this key (of `candidate`, default the first candidate);
+        KeyError naming the known keys otherwise."""
+        cand = candidate or (self.candidates[0] if self.candidates else None)
         for c in self.comparisons:
-            if c.key == key:
+            if c.key == key and c.candidate == cand:
                 return c
-        raise KeyError(f"no comparison {key!r}; known: {[c.key for c in self.comparisons]}")
+        raise KeyError(f"no comparison {key!r} for {cand!r}; known: "
+                       f"{sorted({c.key for c in self.comparisons})}")
+
+    def comparisons_of(self, candidate: str) -> list[Comparison]:
+        """One candidate's comparisons against the baseline, in display order."""
+        return [c for c in self.comparisons if c.candidate == candidate]
+
+
+StackSummary.model_rebuild()

@@ -1,121 +1,191 @@
-"""Drawing a `ScoreCard`: rich tables for the terminal, Markdown, and JSON.
+"""Drawing a `ScoreCard` and its `Choice`: rich tables for the terminal, Markdown, and JSON.
 
-Both table formats carry the same content: the verdict, then one table per section
-(quality, retrieval, latency) with metric | A | B | B - A [95% CI] | p | verdict, the win/
-tie/loss counts, the warnings, and a footer stating every metric's definition and how the
-statistics were computed. Latency differences are shown relative to A (B / A - 1).
+Both table formats carry the same content, in this order: the choice (headline and one
+reason line per stack), the leaderboard (one row per stack), then per candidate its
+comparisons against the baseline (metric | baseline | candidate | difference [95% CI] |
+p | verdict), each stack's latency distribution, the wins, the power statement, warnings
+and notes, and a footer with every metric's definition and the statistical method.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from workbench.report.choice import Choice
 from workbench.report.models import Comparison, ScoreCard
-from workbench.report.verdict import format_diff, format_value
+from workbench.report.verdict import PRIMARY_LATENCY, format_diff, format_p, format_value
 
 SECTIONS = ("quality", "retrieval", "latency")
 _TITLES = {"quality": "Answer quality", "retrieval": "Retrieval (gold passages, answerable "
            "questions)", "latency": "Latency (successful requests; vLLM definitions)"}
-_HEADER = ("Metric", "A", "B", "B - A [95% CI]", "p", "Verdict")
 LATENCY_NOTE = (
     "Latency follows vLLM's definitions on client-side monotonic timestamps: TTFT = first "
     "streamed content chunk - request start; TPOT = (E2E - TTFT) / (N - 1); ITL = gaps "
     "between content chunks; E2E = last chunk - request start; N = completion tokens as the "
     "server reports them. Output tok/s is per request: N / (E2E - TTFT)."
 )
+_LEADER_HEADER = ("Rank", "Stack", "Engine / model", "F1", "F1 vs baseline [95% CI]",
+                  "Median E2E", "E2E vs baseline", "Errors", "Cost")
+_DIST_HEADER = ("Latency per stack", "Stack", "n", "mean", "p50", "p90", "p95", "p99")
+
+
+def _header(card: ScoreCard, cand: str) -> tuple[str, ...]:
+    return ("Metric", card.baseline, cand, f"{cand} vs {card.baseline} [95% CI]", "p",
+            "Verdict")
 
 
 def _cells(c: Comparison) -> tuple[str, str, str, str, str, str]:
-    p = "" if c.p_value is None else (f"{c.p_value:.3g}" if c.p_value >= 1e-4 else "<1e-4")
-    a, b = format_value(c.a, c.unit), format_value(c.b, c.unit)
+    a, b = format_value(c.baseline_value, c.unit), format_value(c.candidate_value, c.unit)
     if c.key == "error_rate":
-        a, b = (f"{v:.1%}" if v is not None else "n/a" for v in (c.a, c.b))
-    return (c.label, a, b, format_diff(c), p, c.verdict)
+        a, b = (f"{v:.1%}" if v is not None else "n/a"
+                for v in (c.baseline_value, c.candidate_value))
+    label = c.label + (" *" if c.primary else "")
+    return (label, a, b, format_diff(c), format_p(c), c.verdict)
+
+
+def leaderboard_rows(card: ScoreCard, choice: Choice | None) -> list[tuple[str, ...]]:
+    """One row per stack, in the choice's order (else run order)."""
+    order = [r.stack for r in choice.ranked] if choice else card.stacks
+    ranks = {r.stack: (str(r.rank) if r.rank is not None else "excluded")
+             for r in (choice.ranked if choice else [])}
+    rows: list[tuple[str, ...]] = []
+    for name in order:
+        s = card.summaries[name]
+        f1 = s.quality.get("f1")
+        e2e = s.latency.get("e2e")
+        vs_f1 = vs_e2e = "baseline" if s.baseline else ""
+        if not s.baseline:
+            by_key = {c.key: c for c in card.comparisons_of(name)}
+            if "f1" in by_key:
+                vs_f1 = format_diff(by_key["f1"]) + (" ✓" if by_key["f1"].significant else "")
+            if PRIMARY_LATENCY in by_key:
+                c = by_key[PRIMARY_LATENCY]
+                vs_e2e = format_diff(c) + (" ✓" if c.significant else "")
+        cost = ""
+        if s.cost is not None:
+            if s.cost.per_1k_answers is not None:
+                cost = f"{s.cost.per_1k_answers:.2f} {s.cost.currency}/1k"
+            elif s.cost.cpu_s_per_answer is not None:
+                cost = f"{s.cost.cpu_s_per_answer:.2f} CPU-s/answer"
+        rows.append((ranks.get(name, ""), card.label(name) + (" (baseline)" if s.baseline
+                                                               else ""),
+                     f"{s.engine} {s.model}".strip(), format_value(f1, ""), vs_f1,
+                     format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
+                     f"{s.errors}/{s.responses}", cost))
+    return rows
+
+
+def _distribution_rows(card: ScoreCard) -> list[tuple[str, ...]]:
+    """Each stack's own latency distribution (all its successful requests)."""
+    rows = []
+    labels = {c.metric: c.label.split(" (")[0].removesuffix(" p95") for c in card.comparisons
+              if c.section == "latency" and c.key != "error_rate"}
+    for key, label in labels.items():
+        unit = next(c.unit for c in card.comparisons if c.metric == key)
+        for name, summary in card.summaries.items():
+            s = summary.latency.get(key)
+            if s is None:
+                continue
+            stats = (s.mean, s.p50, s.p90, s.p95, s.p99)
+            rows.append((label, name, str(s.n), *(format_value(v, unit) for v in stats)))
+    return rows
+
+
+def _wins_lines(card: ScoreCard) -> list[str]:
+    lines = []
+    for f, e in zip(card.wins_f1, card.wins_e2e, strict=True):
+        lines.append(f"{f.candidate} vs {f.baseline}, per question by F1: {f.candidate} wins "
+                     f"{f.candidate_wins}, {f.baseline} wins {f.baseline_wins}, ties {f.ties}, "
+                     f"errors {f.errors}. By E2E: {e.candidate} faster {e.candidate_wins}, "
+                     f"{e.baseline} faster {e.baseline_wins}, ties {e.ties}, errors {e.errors}.")
+    return lines
 
 
 def _method(card: ScoreCard) -> str:
     m = card.method
-    text = (f"Pairs: {card.n_pairs} questions answered by both sides. B - A with a "
-            f"{m.confidence:.0%} paired bootstrap CI ({m.resamples} resamples, seed {m.seed}; "
-            "percentile method). A quality or retrieval difference is called only when its CI "
-            "excludes 0 and a paired test agrees (p < 0.05): McNemar's test for binary metrics "
-            f"(exact binomial below {m.mcnemar_exact_below} discordant pairs, else chi-square "
-            "with continuity correction), a paired sign-flip permutation test (exact up to 16 "
-            "non-zero differences) for the others; latency differences by their CI. Failed "
-            "requests count as wrong answers and are excluded from latency. Wins: per question "
-            "by token F1, and by E2E "
-            f"(ties within {m.latency_tie_pct:.0f}%).")
+    text = (f"Baseline {card.baseline}; each candidate is paired with it question by question "
+            f"({card.n_pairs} questions answered by every stack). Differences are candidate - "
+            f"baseline with a {m.confidence:.0%} paired bootstrap CI ({m.resamples} resamples, "
+            f"seed {m.seed}; percentile method). Primary metrics (*: "
+            f"{', '.join(m.primary_metrics)}) are one family of {m.holm_family} tests, "
+            "Holm-corrected across candidates; the others are secondary, uncorrected. A "
+            "difference is called only when its CI excludes 0 and its paired test agrees "
+            "(p < 0.05): McNemar's test for binary metrics (exact binomial below "
+            f"{m.mcnemar_exact_below} discordant pairs, else chi-square with continuity "
+            "correction), a paired sign-flip permutation test for other scores, a sign test "
+            "on the direction of each pair for latency ratios (the median of per-question "
+            f"ratios). p95 is compared only with at least {m.p95_min_pairs} pairs. Failed "
+            "requests count as wrong answers and are excluded from latency. Wins: per "
+            f"question by token F1, and by E2E (ties within {m.latency_tie_pct:.0f}%).")
     if m.judge:
         text += f" LLM judge: {m.judge['model']} at {m.judge['base_url']}."
     return text
 
 
-_DIST_HEADER = ("Latency per side", "Side", "n", "mean", "p50", "p90", "p95", "p99")
-
-
-def _distribution_rows(card: ScoreCard) -> list[tuple[str, ...]]:
-    """Each side's own latency distribution (all its successful requests)."""
-    rows = []
-    labels = {c.metric: c.label.rsplit(" ", 1)[0] for c in card.comparisons
-              if c.section == "latency" and c.key != "error_rate"}
-    for key, label in labels.items():
-        unit = next(c.unit for c in card.comparisons if c.metric == key)
-        for side, summary in card.sides.items():
-            s = summary.latency.get(key)
-            if s is None:
-                continue
-            stats = (s.mean, s.p50, s.p90, s.p95, s.p99)
-            rows.append((label, side, str(s.n), *(format_value(v, unit) for v in stats)))
-    return rows
-
-
-def _sides_line(card: ScoreCard) -> list[str]:
-    lines = []
-    for side, s in card.sides.items():
-        lines.append(f"{side}: {s.stack or '(none)'} ({s.engine} {s.model}); {s.responses} "
-                     f"responses, {s.errors} failed"
-                     + (f" ({s.error_rate:.1%})" if s.error_rate is not None else ""))
+def choice_lines(choice: Choice) -> list[str]:
+    """The choice as lines: headline, constraints, one reason per stack."""
+    lines = [choice.headline]
+    if choice.constraints:
+        lines.append("constraints: " + ", ".join(choice.constraints))
+    lines += [f"  {r.reason}" for r in choice.ranked]
     return lines
 
 
-def _wins_line(card: ScoreCard) -> str:
-    f, e = card.wins_f1, card.wins_e2e
-    return (f"Per question by F1: A wins {f.a_wins}, B wins {f.b_wins}, ties {f.ties}, "
-            f"errors {f.errors}. By E2E: A faster {e.a_wins}, B faster {e.b_wins}, "
-            f"ties {e.ties}, errors {e.errors}.")
+def render_choice(choice: Choice) -> RenderableType:
+    """The choice as a rich panel."""
+    body = Text(choice.headline, style="bold")
+    rest = choice_lines(choice)[1:]
+    if rest:
+        body.append("\n" + "\n".join(rest), style="")
+    return Panel(body, title="Choice", expand=False)
 
 
-def render_rich(card: ScoreCard) -> RenderableType:
-    """The scorecard as rich renderables (print with `rich.console.Console().print`)."""
-    parts: list[RenderableType] = [
-        Panel(Text(card.verdict, style="bold"), title="Verdict (B vs A)", expand=False),
-        Text("\n".join(_sides_line(card))),
-    ]
-    for section in SECTIONS:
-        rows = [c for c in card.comparisons if c.section == section]
-        if not rows:
-            continue
-        table = Table(title=_TITLES[section], title_justify="left", expand=False)
-        for i, name in enumerate(_HEADER):
-            table.add_column(name, justify="right" if 0 < i < 5 else "left")
-        for c in rows:
-            style = "green" if c.better == "B" else "red" if c.better == "A" else None
-            table.add_row(*_cells(c), style=style)
-        parts.append(table)
-    dist = Table(title="Latency distribution per side (successful requests)",
+def render_rich(card: ScoreCard, choice: Choice | None = None) -> RenderableType:
+    """The scorecard (after its choice, when given) as rich renderables."""
+    parts: list[RenderableType] = []
+    if choice is not None:
+        parts.append(render_choice(choice))
+    board = Table(title="Leaderboard", title_justify="left", expand=False)
+    for i, name in enumerate(_LEADER_HEADER):
+        board.add_column(name, justify="right" if i in (0, 3, 5, 7) else "left")
+    for row in leaderboard_rows(card, choice):
+        board.add_row(*row)
+    parts.append(board)
+    for cand in card.candidates:
+        comps = card.comparisons_of(cand)
+        parts.append(Text(next((v for v in card.verdict_parts if v.startswith(f"{cand} vs")),
+                               ""), style="bold"))
+        for section in SECTIONS:
+            rows = [c for c in comps if c.section == section]
+            if not rows:
+                continue
+            table = Table(title=f"{_TITLES[section]}: {cand} vs {card.baseline}",
+                          title_justify="left", expand=False)
+            for i, name in enumerate(_header(card, cand)):
+                table.add_column(name, justify="right" if 0 < i < 5 else "left")
+            for c in rows:
+                style = ("green" if c.better == cand else "red" if c.better == card.baseline
+                         else None)
+                table.add_row(*_cells(c), style=style)
+            parts.append(table)
+    dist = Table(title="Latency distribution per stack (successful requests; descriptive)",
                  title_justify="left", expand=False)
     for i, name in enumerate(_DIST_HEADER):
         dist.add_column(name, justify="left" if i < 2 else "right")
     for row in _distribution_rows(card):
         dist.add_row(*row)
     parts.append(dist)
-    parts.append(Text(_wins_line(card)))
+    parts.append(Text("\n".join(_wins_lines(card) + [p.text for p in card.power])))
     if card.warnings:
         parts.append(Text("Warnings:\n" + "\n".join(f"  ! {w}" for w in card.warnings),
                           style="yellow"))
+    if card.notes:
+        parts.append(Text("Notes:\n" + "\n".join(f"  - {n}" for n in card.notes)))
     footer = [f"{k}: {v}" for k, v in card.definitions.items()]
     parts.append(Text("\n".join(["Definitions:", *footer, LATENCY_NOTE, _method(card)]),
                       style="dim"))
@@ -126,25 +196,36 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(card: ScoreCard) -> str:
+def _md_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
+    out = ["| " + " | ".join(_md_escape(h) for h in header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(_md_escape(x) for x in row) + " |" for row in rows] + [""]
+
+
+def render_markdown(card: ScoreCard, choice: Choice | None = None) -> str:
     """The scorecard as a Markdown document (same content as `render_rich`)."""
-    out = [f"# A/B scorecard{f' - run {card.run_id}' if card.run_id else ''}", "",
-           f"**Verdict (B vs A):** {_md_escape(card.verdict)}", ""]
-    out += [f"- {_md_escape(line)}" for line in _sides_line(card)] + [""]
-    for section in SECTIONS:
-        rows = [c for c in card.comparisons if c.section == section]
-        if not rows:
-            continue
-        out += [f"## {_TITLES[section]}", "", "| " + " | ".join(_HEADER) + " |",
-                "|" + "---|" * len(_HEADER)]
-        out += ["| " + " | ".join(_md_escape(x) for x in _cells(c)) + " |" for c in rows]
-        out.append("")
-    out += ["## Latency distribution per side (successful requests)", "",
-            "| " + " | ".join(_DIST_HEADER) + " |", "|" + "---|" * len(_DIST_HEADER)]
-    out += ["| " + " | ".join(row) + " |" for row in _distribution_rows(card)] + [""]
-    out += [_wins_line(card), ""]
+    out = [f"# Scorecard{f' - run {card.run_id}' if card.run_id else ''}", ""]
+    if choice is not None:
+        out += [f"**Choice:** {_md_escape(choice.headline)}", ""]
+        if choice.constraints:
+            out += [f"Constraints: {_md_escape(', '.join(choice.constraints))}", ""]
+        out += [f"- {_md_escape(r.reason)}" for r in choice.ranked] + [""]
+    out += ["## Leaderboard", ""] + _md_table(_LEADER_HEADER, leaderboard_rows(card, choice))
+    for cand in card.candidates:
+        comps = card.comparisons_of(cand)
+        out += [f"## {cand} vs {card.baseline}", ""]
+        verdict = next((v for v in card.verdict_parts if v.startswith(f"{cand} vs")), "")
+        out += [f"**Verdict:** {_md_escape(verdict)}", ""]
+        for section in SECTIONS:
+            rows = [_cells(c) for c in comps if c.section == section]
+            if rows:
+                out += [f"### {_TITLES[section]}", ""] + _md_table(_header(card, cand), rows)
+    out += ["## Latency distribution per stack (successful requests; descriptive)", ""]
+    out += _md_table(_DIST_HEADER, _distribution_rows(card))
+    out += [*_wins_lines(card), "", *[p.text for p in card.power], ""]
     if card.warnings:
         out += ["## Warnings", ""] + [f"- {_md_escape(w)}" for w in card.warnings] + [""]
+    if card.notes:
+        out += ["## Notes", ""] + [f"- {_md_escape(n)}" for n in card.notes] + [""]
     out += ["## Definitions", ""]
     out += [f"- **{k}**: {_md_escape(v)}" for k, v in card.definitions.items()]
     out += ["", LATENCY_NOTE, "", _method(card), ""]

@@ -1,11 +1,13 @@
-"""The scorecard: every number the CLI report, the web UI and the TUI show for one A/B run,
+"""The scorecard: every number the CLI report, the web UI and the TUI show for one run,
 computed in one place (`build_scorecard`) from the stored questions and responses.
 
-Pairs are the same question answered by both sides (the latest attempt of each). Quality
-and retrieval compare means of per-question scores; latency compares p50 and p95 (relative
-%, over pairs where both requests succeeded); binary metrics add McNemar's test. Failed
-requests count as wrong answers and are left out of latency, which reports them as the
-error rate.
+Each candidate is paired with the baseline: the same question answered by both (the latest
+attempt of each). Quality and retrieval compare means of per-question scores (binary
+metrics add McNemar's test, others a sign-flip test); latency compares the median of
+per-question ratios (over pairs where both requests succeeded) and the share of questions
+that were faster; p95 only with enough pairs. F1 and the E2E ratio are the primary metrics,
+Holm-corrected over every candidate. Failed requests count as wrong answers and are left
+out of latency, which reports them as the error rate.
 """
 
 from __future__ import annotations
@@ -14,26 +16,29 @@ import time
 from typing import Any
 
 from workbench.evalsets.model import Question
-from workbench.report import _compute
+from workbench.report import paired
 from workbench.report.fairness import fairness_warnings
 from workbench.report.models import (
     Comparison,
+    Cost,
     Method,
     QuestionRow,
     ScoreCard,
-    SideSummary,
+    StackSummary,
     Wins,
 )
-from workbench.report.verdict import overall_verdict
-from workbench.runner.records import ResponseRecord
+from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, candidate_verdict
 from workbench.scoring.judge import Judge
 from workbench.scoring.semantic import Embedder
+from workbench.store.records import ResponseRecord
 
 
 def build_scorecard(
     questions: list[Question],
     responses: list[ResponseRecord],
     *,
+    stacks: list[str] | None = None,
+    baseline: str | None = None,
     manifest: dict[str, Any] | None = None,
     semantic: bool = True,
     judge: Judge | None = None,
@@ -41,21 +46,30 @@ def build_scorecard(
     resamples: int = 2000,
     seed: int = 20240521,
 ) -> ScoreCard:
-    """Score a run: per-side summaries, paired comparisons with CIs, per-question rows and
-    the verdict. `semantic=False` skips the embedding model; `judge` adds LLM-judge scores."""
+    """Score a run: per-stack summaries, each candidate's paired comparisons with the
+    baseline (CIs, Holm over the primary metrics), per-question rows and the verdict.
+
+    `stacks` (run order) defaults to the stacks in `responses` in order of appearance, the
+    baseline to the first. `semantic=False` skips the embedding model; `judge` adds LLM-judge
+    scores."""
     started = time.perf_counter()
-    data = _compute.score(questions, responses, semantic=semantic, judge=judge,
-                          embedder=embedder, resamples=resamples, seed=seed)
-    parts = overall_verdict(data.comparisons)
+    names = stacks or list(dict.fromkeys(r.stack for r in responses))
+    base = baseline or (names[0] if names else "")
+    data = paired.score(questions, responses, stacks=names, baseline=base, semantic=semantic,
+                        judge=judge, embedder=embedder, resamples=resamples, seed=seed)
+    parts = [candidate_verdict([c for c in data.comparisons if c.candidate == cand])
+             for cand in names if cand != base]
     warnings = fairness_warnings(manifest) + data.warnings
+    add_costs(data.summaries, manifest)
     run_ids = {r.run_id for r in responses}
     return ScoreCard(
         run_id=run_ids.pop() if len(run_ids) == 1 else None,
-        stacks={side: s.stack for side, s in data.sides.items()},
+        stacks=names,
+        baseline=base,
         n_questions=len(questions),
         n_pairs=data.n_pairs,
         n_unpaired=data.n_unpaired,
-        sides=data.sides,
+        summaries=data.summaries,
         comparisons=data.comparisons,
         wins_f1=data.wins_f1,
         wins_e2e=data.wins_e2e,
@@ -63,10 +77,14 @@ def build_scorecard(
         verdict_parts=parts,
         quality_difference=any(c.significant for c in data.comparisons
                                if c.section == "quality"),
+        power=data.power,
         warnings=warnings,
+        notes=data.notes,
         definitions=data.definitions,
         method=Method(
             resamples=resamples, seed=seed, confidence=0.95,
+            p95_min_pairs=paired.P95_MIN_PAIRS,
+            primary_metrics=[PRIMARY_QUALITY, PRIMARY_LATENCY], holm_family=data.holm_family,
             semantic_model=(embedder.model_name if embedder else "all-MiniLM-L6-v2")
             if semantic else None,
             judge=judge.manifest() if judge else None,
@@ -76,5 +94,38 @@ def build_scorecard(
     )
 
 
-__all__ = ["Comparison", "QuestionRow", "ScoreCard", "SideSummary", "Wins", "build_scorecard",
+def _recipe_of(manifest: dict[str, Any], stack: str) -> dict[str, Any]:
+    # New manifests key recipes by stack name; older ones by side letter.
+    for key, recipe in (manifest.get("stacks") or {}).items():
+        if key == stack or (isinstance(recipe, dict) and recipe.get("name") == stack):
+            return recipe if isinstance(recipe, dict) else {}
+    return {}
+
+
+def add_costs(summaries: dict[str, StackSummary], manifest: dict[str, Any] | None) -> None:
+    """Each stack's cost per answer: from its recipe's `cost.per_hour` and its measured
+    throughput, and from the CPU time and peak RSS the runner recorded for it."""
+    manifest = manifest or {}
+    used = manifest.get("resources") or {}
+    for name, s in summaries.items():
+        # A matrix file's price wins over the recipe's: the same recipe may run on a
+        # machine with another price.
+        price = ((manifest.get("prices") or {}).get(name)
+                 or _recipe_of(manifest, name).get("cost") or {})
+        res = used.get(name) or {}
+        cost = Cost(per_hour=price.get("per_hour"), currency=price.get("currency", "USD"),
+                    peak_rss_mb=res.get("peak_rss_mb"))
+        if res.get("cpu_s") is not None and res.get("answers"):
+            cost.cpu_s_per_answer = float(res["cpu_s"]) / float(res["answers"])
+        if cost.per_hour is not None and s.throughput:
+            cost.per_1k_answers = cost.per_hour / 3600.0 / s.throughput * 1000.0
+            correct = s.quality.get("gold_contained")
+            if correct:
+                cost.per_correct_answer = cost.per_1k_answers / 1000.0 / correct
+        if cost.per_hour is not None or cost.cpu_s_per_answer is not None \
+                or cost.peak_rss_mb is not None:
+            s.cost = cost
+
+
+__all__ = ["Comparison", "QuestionRow", "ScoreCard", "StackSummary", "Wins", "build_scorecard",
            "fairness_warnings"]

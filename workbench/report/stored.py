@@ -7,33 +7,23 @@ opens a scored 5,000-question run without rescoring it; any new response invalid
 
 from __future__ import annotations
 
-import sqlite3
-
 from workbench.report.models import ScoreCard
 from workbench.scoring.judge import Judge
-from workbench.store.db import Store, StoreError, utc_now
+from workbench.store.db import Store, StoreError
 
 #: Bump when scoring changes meaning, so cached cards are recomputed.
-SCORING_VERSION = "1"
+SCORING_VERSION = "2"
 
 
 def fingerprint(store: Store, run_id: str) -> str:
     """Changes whenever a response is added to the run (or the scoring version changes)."""
-    n, last = store.conn.execute(
-        "SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM responses WHERE run_id = ?", (run_id,)
-    ).fetchone()
-    return f"v{SCORING_VERSION}:{n}:{last}"
+    return f"v{SCORING_VERSION}:{store.responses_fingerprint(run_id)}"
 
 
 def cached_scorecard(store: Store, run_id: str, *, semantic: bool = True) -> ScoreCard | None:
     """The stored card when it is still valid, else None."""
-    row = store.conn.execute(
-        "SELECT fingerprint, card_json FROM scorecards WHERE run_id = ? AND semantic = ?",
-        (run_id, int(semantic)),
-    ).fetchone()
-    if row is None or row[0] != fingerprint(store, run_id):
-        return None
-    return ScoreCard.model_validate_json(row[1])
+    text = store.cached_card(run_id, semantic=semantic, fingerprint=fingerprint(store, run_id))
+    return None if text is None else ScoreCard.model_validate_json(text)
 
 
 def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
@@ -60,25 +50,22 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
         except StoreError:
             pass  # a read-only store still gets its judged report
     card = build_scorecard(
-        store.questions(run_id), store.responses(run_id), manifest=manifest,
-        semantic=semantic, judge=judge,
+        store.questions(run_id), store.responses(run_id), stacks=list(store.recipes(run_id)),
+        baseline=store.baseline(run_id), manifest=manifest, semantic=semantic, judge=judge,
     )
     card = card.model_copy(update={"run_id": run_id})
     if judge is not None:
         return card
     try:
-        with store.conn:
-            store.conn.execute(
-                "INSERT OR REPLACE INTO scorecards VALUES (?, ?, ?, ?, ?)",
-                (run_id, int(semantic), fp, card.model_dump_json(), utc_now()),
-            )
+        store.save_card(run_id, semantic=semantic, fingerprint=fp,
+                        card_json=card.model_dump_json())
         if persist_scores:
             rows: list[tuple[str, str, str, float | None]] = []
             for r in card.rows:
-                rows += [(r.question_id, "A", k, v) for k, v in r.scores_a.items()]
-                rows += [(r.question_id, "B", k, v) for k, v in r.scores_b.items()]
+                for stack, scores in r.scores.items():
+                    rows += [(r.question_id, stack, k, v) for k, v in scores.items()]
             store.replace_scores(run_id, rows)
-    except (sqlite3.Error, StoreError):
+    except StoreError:
         # A read-only or locked store still gets its report; only the cache is skipped.
         pass
     return card

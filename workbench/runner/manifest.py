@@ -25,7 +25,6 @@ from workbench.settings import get_settings
 from workbench.stacks.fetch import cached_gguf
 from workbench.stacks.models import ModelFileError, gguf_digest, resolve_gguf
 from workbench.stacks.recipe import Stack
-from workbench.stacks.recipe import Stack
 from workbench.stacks.registry import UnknownModelError, model_for_digest, model_for_spec
 
 _SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
@@ -153,23 +152,26 @@ def build_manifest(
     warmup: int,
     limit: int | None,
     judge: dict[str, Any] | None = None,
+    baseline: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest recorded with a run."""
+    """The manifest recorded with a run; `stacks` maps stack names to recipes in run order
+    (the baseline is `baseline`, else the first)."""
     return {
         "workbench_version": __version__,
         "evalset": {"name": evalset.name, "digest": evalset.digest, "source": evalset.source,
                     "passages": len(evalset.passages), "questions": len(evalset.questions)},
         "schedule": schedule,
         "schedule_note": (
-            "parallel: both stacks run at once and disturb each other's timings"
+            "parallel: the stacks run at once and disturb each other's timings"
             if schedule == "parallel" else
-            "one stack at a time" + (", alternating by question" if schedule == "interleaved"
-                                     else "")
+            "one stack at a time" + (", the stacks' order rotated for each question"
+                                     if schedule == "interleaved" else "")
         ),
         "concurrency": concurrency,
         "timeout_s": timeout_s,
         "warmup_requests": warmup,
         "limit": limit,
+        "baseline": baseline or next(iter(stacks), None),
         "stacks": {side: recipe_dump(s) for side, s in stacks.items()},
         "engine_versions": {side: engine_version(s) for side, s in stacks.items()},
         "models": {side: model_digest(s) for side, s in stacks.items()},

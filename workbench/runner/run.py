@@ -1,10 +1,12 @@
-"""The A/B runner: the same questions to both stacks, every result stored as it arrives.
+"""The runner: the same questions to every stack of a run (2-8), every result stored as it
+arrives.
 
 Schedules (DESIGN.md, "Measuring honestly"):
-- `interleaved` (default): one stack at a time, alternating question by question (A,B then
-  B,A), so drift of the machine hits both sides alike;
-- `sequential`: all of A, then all of B;
-- `parallel`: both stacks at once; the two disturb each other's timings, and the manifest
+- `interleaved` (default): one stack at a time, question by question, the order of all the
+  stacks rotated for each question (s1,s2,s3 then s2,s3,s1 ...), so drift of the machine
+  hits every stack alike and none is always first after a cold pause;
+- `sequential`: all of the first stack, then all of the next, ...;
+- `parallel`: every stack at once; they disturb each other's timings, and the manifest
   says so.
 `concurrency` is the number of requests in flight to the stack being measured.
 Warm-up requests are sent first and not stored. Only connection failures are retried.
@@ -21,12 +23,13 @@ from typing import Literal
 
 from workbench.evalsets.model import EvalSet, Question
 from workbench.runner.client import CONNECT_ERRORS, Answer, StackClient
-from workbench.runner.records import RequestTiming, ResponseRecord, Side
 from workbench.store.db import Store, StoreError
+from workbench.store.records import RequestTiming, ResponseRecord
 
 Schedule = Literal["interleaved", "sequential", "parallel"]
 SCHEDULES: tuple[str, ...] = ("interleaved", "sequential", "parallel")
-SIDES: tuple[Side, Side] = ("A", "B")
+#: The most stacks one run compares (each pair against the baseline; Holm over them all).
+MAX_STACKS = 8
 
 
 class RunError(RuntimeError):
@@ -52,66 +55,79 @@ class RunOptions:
 
 @dataclass
 class RunProgress:
-    """Counts so far (what a progress bar or a UI shows)."""
+    """Counts so far, per stack name (what a progress bar or a UI shows)."""
 
     total: int
     done: int = 0
-    errors: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
-    per_side_done: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
-    per_side_total: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    errors: dict[str, int] = field(default_factory=dict)
+    per_stack_done: dict[str, int] = field(default_factory=dict)
+    per_stack_total: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def for_stacks(cls, stacks: Sequence[str], total: int = 0) -> RunProgress:
+        """Zero counts for each stack."""
+        return cls(total=total, errors=dict.fromkeys(stacks, 0),
+                   per_stack_done=dict.fromkeys(stacks, 0),
+                   per_stack_total=dict.fromkeys(stacks, 0))
 
 
 ProgressCallback = Callable[[ResponseRecord, RunProgress], None]
-Pair = tuple[Question, Side]
+Pair = tuple[Question, str]
 
 
-def plan(questions: Sequence[Question], todo: set[tuple[str, Side]], schedule: Schedule,
-         concurrency: int) -> list[list[Pair]]:
-    """Phases of (question, side) pairs; a phase's pairs may run concurrently.
+def plan(questions: Sequence[Question], todo: set[tuple[str, str]], schedule: Schedule,
+         concurrency: int, stacks: Sequence[str]) -> list[list[Pair]]:
+    """Phases of (question, stack) pairs; a phase's pairs may run concurrently.
 
-    Within a phase of `interleaved` and `sequential` schedules only one side appears, so
-    one stack is measured at a time.
+    Within a phase of `interleaved` and `sequential` schedules only one stack appears, so
+    one stack is measured at a time. `interleaved` rotates the stacks' order by one for
+    each batch of `concurrency` questions.
     """
-    pairs = [(q, s) for q in questions for s in SIDES if (q.id, s) in todo]
+    pairs = [(q, s) for q in questions for s in stacks if (q.id, s) in todo]
     if schedule == "parallel":
         return [pairs] if pairs else []
     if schedule == "sequential":
-        return [p for p in ([x for x in pairs if x[1] == s] for s in SIDES) if p]
+        return [p for p in ([x for x in pairs if x[1] == s] for s in stacks) if p]
     phases: list[list[Pair]] = []
+    n = len(stacks)
     for start in range(0, len(questions), concurrency):
         batch = questions[start:start + concurrency]
-        first: Side = "A" if (start // concurrency) % 2 == 0 else "B"
-        for side in (first, "B" if first == "A" else "A"):
-            phase = [(q, side) for q in batch if (q.id, side) in todo]
+        shift = (start // concurrency) % n
+        for stack in [*stacks[shift:], *stacks[:shift]]:
+            phase = [(q, stack) for q in batch if (q.id, stack) in todo]
             if phase:
                 phases.append(phase)
     return phases
 
 
-class ABRunner:
-    """Runs (or resumes) one stored run against two stack clients."""
+class Runner:
+    """Runs (or resumes) one stored run against its stacks' clients (keyed by stack name,
+    in run order)."""
 
-    def __init__(self, store: Store, run_id: str, clients: dict[Side, StackClient],
+    def __init__(self, store: Store, run_id: str, clients: dict[str, StackClient],
                  space_id: str, options: RunOptions,
                  on_result: ProgressCallback | None = None) -> None:
         self.store = store
         self.run_id = run_id
         self.clients = clients
+        self.stacks = list(clients)
         self.space_id = space_id
         self.options = options
         self.on_result = on_result
         self._write_lock = asyncio.Lock()
-        #: Sides whose retries ran out: they get one try per request until one connects.
-        self._unreachable: set[Side] = set()
+        #: Stacks whose retries ran out: they get one try per request until one connects.
+        self._unreachable: set[str] = set()
+        #: The counts of the current (or last) `run`.
+        self.progress = RunProgress.for_stacks(self.stacks)
 
-    def pending(self, questions: Sequence[Question]) -> tuple[set[tuple[str, Side]], dict[
+    def pending(self, questions: Sequence[Question]) -> tuple[set[tuple[str, str]], dict[
             tuple[str, str], int]]:
         """Pairs still to ask (never answered, or failed when retrying) and their attempt."""
         answered = self.store.answered(self.run_id)
-        todo: set[tuple[str, Side]] = set()
+        todo: set[tuple[str, str]] = set()
         attempts: dict[tuple[str, str], int] = {}
         for q in questions:
-            for side in SIDES:
+            for side in self.stacks:
                 prev = answered.get((q.id, side))
                 if prev is None:
                     todo.add((q.id, side))
@@ -125,7 +141,7 @@ class ABRunner:
         """Unstored requests that load caches and kernels before anything is measured."""
         if not questions:
             return
-        for side in SIDES:
+        for side in self.stacks:
             for i in range(self.options.warmup):
                 q = questions[i % len(questions)]
                 try:
@@ -133,11 +149,11 @@ class ABRunner:
                 except CONNECT_ERRORS as exc:
                     stack = self.clients[side].stack
                     raise RunError(
-                        f"stack {side} ({stack.name}) is not reachable at {stack.rag_url}: "
+                        f"stack {stack.name} is not reachable at {stack.rag_url}: "
                         f"{exc}. Start it with `workbench up` (or `make up`)."
                     ) from exc
 
-    async def _ask(self, q: Question, side: Side) -> Answer:
+    async def _ask(self, q: Question, side: str) -> Answer:
         delay = 0.5
         retries = 0 if side in self._unreachable else self.options.connect_retries
         for attempt in range(retries + 1):
@@ -156,11 +172,11 @@ class ABRunner:
                 delay *= 2
         raise AssertionError("unreachable")
 
-    async def _one(self, q: Question, side: Side, attempt: int, progress: RunProgress) -> None:
+    async def _one(self, q: Question, side: str, attempt: int, progress: RunProgress) -> None:
         ans = await self._ask(q, side)
         stack = self.clients[side].stack
         rec = ResponseRecord(
-            run_id=self.run_id, question_id=q.id, side=side, stack=stack.name, attempt=attempt,
+            run_id=self.run_id, question_id=q.id, stack=side, attempt=attempt,
             status=ans.status, error=ans.error, http_status=ans.http_status, answer=ans.answer,
             sources=ans.sources, timing=ans.timing, prompt_tokens=ans.prompt_tokens,
             completion_tokens=ans.completion_tokens, server_timings=ans.server_timings,
@@ -171,7 +187,7 @@ class ABRunner:
             # Stored the moment it arrives: nothing answered is lost to a crash.
             self.store.add_response(rec)
             progress.done += 1
-            progress.per_side_done[side] += 1
+            progress.per_stack_done[side] += 1
             if rec.status != "ok":
                 progress.errors[side] += 1
             if self.on_result is not None:
@@ -180,14 +196,15 @@ class ABRunner:
     async def run(self, questions: Sequence[Question]) -> RunProgress:
         """Ask every pending pair; marks the run completed (or cancelled on Ctrl-C)."""
         todo, attempts = self.pending(questions)
-        progress = RunProgress(total=len(todo))
+        progress = self.progress = RunProgress.for_stacks(self.stacks, total=len(todo))
         for _, side in todo:
-            progress.per_side_total[side] += 1
+            progress.per_stack_total[side] += 1
         self.store.set_status(self.run_id, "running")
         try:
             if todo:
                 await self.warm_up(questions)
-            for phase in plan(questions, todo, self.options.schedule, self.options.concurrency):
+            for phase in plan(questions, todo, self.options.schedule, self.options.concurrency,
+                              self.stacks):
                 await self._run_phase(phase, attempts, progress)
         except (asyncio.CancelledError, KeyboardInterrupt):
             self.store.set_status(self.run_id, "cancelled")
@@ -221,9 +238,9 @@ class ABRunner:
 
     async def _run_phase(self, phase: list[Pair], attempts: dict[tuple[str, str], int],
                          progress: RunProgress) -> None:
-        limits = {s: asyncio.Semaphore(self.options.concurrency) for s in SIDES}
+        limits = {s: asyncio.Semaphore(self.options.concurrency) for s in self.stacks}
 
-        async def guarded(q: Question, side: Side) -> None:
+        async def guarded(q: Question, side: str) -> None:
             async with limits[side]:
                 await self._one(q, side, attempts[(q.id, side)], progress)
 

@@ -1,19 +1,23 @@
-"""Start, resume and retry A/B runs: the one API the CLI, the web UI and the TUI call."""
+"""Start, resume and retry runs of 2-8 stacks: the one API the CLI, the web UI and the TUI
+call."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from workbench.evalsets.model import EvalSet, Question
+from workbench.runner import usage
 from workbench.runner.client import client_for
 from workbench.runner.manifest import build_manifest, recipe_dump
-from workbench.runner.records import Side
 from workbench.runner.run import (
+    MAX_STACKS,
     SCHEDULES,
-    ABRunner,
     ProgressCallback,
     RunError,
+    Runner,
     RunOptions,
     RunProgress,
     select_questions,
@@ -40,43 +44,71 @@ def load_evalset_ref(ref: str, settings: Settings | None = None) -> EvalSet:
 
 @dataclass
 class PreparedRun:
-    """A run ready to execute: its id, questions, eval set and both stacks."""
+    """A run ready to execute: its id, questions, eval set and stacks (by name, run order)."""
 
     run_id: str
     evalset: EvalSet
     questions: list[Question]
-    stacks: dict[Side, Stack]
+    stacks: dict[str, Stack]
     options: RunOptions
+    baseline: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.baseline:
+            self.baseline = next(iter(self.stacks))
 
 
-def create_run(store: Any, evalset_ref: str, stack_names: tuple[str, str], *,
-               limit: int | None, options: RunOptions,
-               settings: Settings | None = None) -> PreparedRun:
-    """Validate everything, record the run with its manifest; nothing is asked yet."""
+def check_stack_names(names: Sequence[str], baseline: str | None = None) -> str:
+    """2-8 distinct stack names and a baseline among them; returns the baseline."""
+    if not 2 <= len(names) <= MAX_STACKS:
+        raise RunError(f"--stacks: a run compares 2 to {MAX_STACKS} stacks, got {len(names)}"
+                       f" ({', '.join(names) or 'none'})")
+    dupes = sorted({n for n in names if list(names).count(n) > 1})
+    if dupes:
+        raise RunError(f"--stacks: {', '.join(dupes)} named more than once")
+    base = baseline or names[0]
+    if base not in names:
+        raise RunError(f"--baseline: {base!r} is not one of the run's stacks "
+                       f"({', '.join(names)})")
+    return base
+
+
+def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
+               limit: int | None, options: RunOptions, baseline: str | None = None,
+               settings: Settings | None = None,
+               extra_manifest: dict[str, Any] | None = None) -> PreparedRun:
+    """Validate everything, record the run with its manifest; nothing is asked yet.
+
+    `stack_names` are 2-8 stacks in run order; the baseline is `baseline`, else the first.
+    `extra_manifest` adds entries (a matrix file's SLOs and prices) to the manifest.
+    """
     if options.schedule not in SCHEDULES:
         raise RunError(f"unknown schedule {options.schedule!r}; known: {', '.join(SCHEDULES)}")
     if options.concurrency < 1:
         raise RunError("concurrency must be at least 1")
+    base = check_stack_names(stack_names, baseline)
     settings = settings or get_settings()
     evalset = load_evalset_ref(evalset_ref, settings)
-    stacks: dict[Side, Stack] = {
-        "A": resolve_stack(stack_names[0], settings),
-        "B": resolve_stack(stack_names[1], settings),
-    }
-    if stacks["A"].rag_url == stacks["B"].rag_url:
-        raise RunError(f"stacks A and B are the same endpoint ({stacks['A'].rag_url})")
+    stacks = {name: resolve_stack(name, settings) for name in stack_names}
+    seen: dict[str, str] = {}
+    for name, st in stacks.items():
+        if st.rag_url in seen:
+            raise RunError(f"stacks {seen[st.rag_url]} and {name} are the same endpoint "
+                           f"({st.rag_url})")
+        seen[st.rag_url] = name
     questions = select_questions(evalset, limit)
     manifest = build_manifest(
-        evalset, {str(k): v for k, v in stacks.items()}, schedule=options.schedule,
+        evalset, stacks, schedule=options.schedule,
         concurrency=options.concurrency, timeout_s=options.timeout_s, warmup=options.warmup,
-        limit=limit,
+        limit=limit, baseline=base,
     )
+    manifest.update(extra_manifest or {})
     run_id = store.create_run(
         evalset=evalset.name, evalset_digest=evalset.digest, schedule=options.schedule,
-        stacks={s: recipe_dump(st) for s, st in stacks.items()}, questions=questions,
-        manifest=manifest, limit=limit,
+        stacks=[recipe_dump(st) for st in stacks.values()], questions=questions,
+        manifest=manifest, limit=limit, baseline=base,
     )
-    return PreparedRun(run_id, evalset, questions, stacks, options)
+    return PreparedRun(run_id, evalset, questions, stacks, options, base)
 
 
 def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
@@ -91,7 +123,7 @@ def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
             f"eval set {run['evalset']} changed since run {run_id} started "
             f"(digest {evalset.digest[:12]} != {run['evalset_digest'][:12]}); start a new run"
         )
-    stacks: dict[Side, Stack] = {}
+    stacks: dict[str, Stack] = {}
     for side, recipe in store.recipes(run_id).items():
         # The recorded recipe is what was measured; only its ports follow the live stack.
         live = resolve_stack(recipe["name"], settings)
@@ -101,33 +133,48 @@ def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
         timeout_s=float(manifest["timeout_s"]), warmup=int(manifest["warmup_requests"]),
         retry_failed=retry_failed,
     )
-    return PreparedRun(run_id, evalset, store.questions(run_id), stacks, options)
+    return PreparedRun(run_id, evalset, store.questions(run_id), stacks, options,
+                       store.baseline(run_id))
 
 
 async def execute(store: Any, prepared: PreparedRun,
                   on_result: ProgressCallback | None = None,
                   on_status: Any = None) -> RunProgress:
-    """Index the corpus on both stacks, warm up, then ask every pending pair."""
+    """Index the corpus on every stack, warm up, then ask every pending pair."""
     clients = {side: client_for(st, timeout_s=prepared.options.timeout_s)
                for side, st in prepared.stacks.items()}
-    runner = ABRunner(store, prepared.run_id, dict(clients), prepared.evalset.space_id,
+    runner = Runner(store, prepared.run_id, dict(clients), prepared.evalset.space_id,
                       prepared.options, on_result)
     passages = [p.model_dump() for p in prepared.evalset.passages]
     try:
         todo, _ = runner.pending(prepared.questions)
         if todo:
-            for side, client in clients.items():
+            for client in clients.values():
                 try:
                     note = await client.prepare(prepared.evalset.space_id, passages)
                 except Exception as exc:
                     store.set_status(prepared.run_id, "failed")
                     raise RunError(
-                        f"stack {side} ({client.stack.name}) at {client.stack.rag_url} could "
+                        f"stack {client.stack.name} at {client.stack.rag_url} could "
                         f"not be prepared: {exc}. Is it up? (`workbench status`)"
                     ) from exc
                 if on_status is not None:
-                    on_status(f"{side} {client.stack.name}: {note}")
-        return await runner.run(prepared.questions)
+                    on_status(f"{client.stack.name}: {note}")
+        usages = usage.stack_usages(list(prepared.stacks), get_settings())
+        for u in usages.values():
+            u.start()
+        try:
+            return await runner.run(prepared.questions)
+        finally:
+            # Recorded even when the run stops early: the answers stored so far cost it.
+            for u in usages.values():
+                u.stop()
+            if usages:
+                with contextlib.suppress(Exception):  # a full or locked store is reported
+                    progress = runner.progress  # by the run itself; usage is best effort
+                    manifest = store.get_run(prepared.run_id)["manifest"]
+                    store.update_manifest(prepared.run_id, usage.record(
+                        manifest, usages, dict(progress.per_stack_done)))
     finally:
         for client in clients.values():
             await client.aclose()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from workbench.evalsets.model import Question
-from workbench.runner.records import ResponseRecord
+from workbench.store.records import ResponseRecord
 
 Section = Literal["quality", "retrieval", "latency"]
 

@@ -112,7 +112,7 @@ class Judge:
     def grade(self, samples: Sequence[Sample]) -> list[Grade]:
         """Grade every sample (failed requests are graded wrong without a call)."""
         def key(s: Sample) -> tuple[str, str, str, str]:
-            return (s.response.run_id, s.response.question_id, s.response.side, s.response.answer)
+            return (s.response.run_id, s.response.question_id, s.response.stack, s.response.answer)
 
         todo = list({key(s): s for s in samples if s.ok and key(s) not in self._cache}.values())
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:

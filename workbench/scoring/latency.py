@@ -115,20 +115,12 @@ def retrieval_time() -> LatencyScorer:
                          _retrieval_s)
 
 
-def _rate(s: Sample) -> float | None:
-    n, first = s.response.completion_tokens, s.response.ttft_s
-    if n is None or n < 1 or first is None:
-        return None
-    decode = s.response.e2e_s - first
-    return n / decode if decode > 0 else None
-
-
 def output_rate() -> LatencyScorer:
     """Per-request output rate (tokens/s): N / (E2E - TTFT)."""
     return LatencyScorer(
         _metric("tok_s", "Output tok/s", "per request: completion tokens / (E2E - TTFT)",
                 unit="tok/s", higher_is_better=True),
-        _rate,
+        lambda s: s.response.output_rate,
     )
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workbench.runner.records import ResponseRecord
 from workbench.scoring import answer, retrieval
 from workbench.scoring.base import Scorer
 from workbench.scoring.judge import Judge, judge_correctness, judge_faithfulness
 from workbench.scoring.semantic import Embedder, semantic_similarity
+from workbench.store.records import ResponseRecord
 
 
 def retrieval_ks(responses: Sequence[ResponseRecord]) -> list[int]:

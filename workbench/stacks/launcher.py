@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from workbench.settings import Settings, get_settings
 from workbench.stacks.engines import LaunchContext, adapter_for
@@ -30,6 +31,7 @@ from workbench.stacks.process import (
     stop_group,
     wait_healthy,
 )
+from workbench.stacks.rag_service import RAG_HEALTH_TIMEOUT_S, rag_service
 from workbench.stacks.recipe import RecipeError, Stack, check_port_clashes
 from workbench.stacks.state import (
     ProcessRecord,
@@ -45,9 +47,6 @@ from workbench.stacks.state import (
     save_state,
     stack_lock,
 )
-
-#: Seconds the RAG service may take to load its embedding model and answer /health.
-RAG_HEALTH_TIMEOUT_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -234,7 +233,12 @@ def _spawn_recorded(
     settings: Settings,
 ) -> ProcessRecord:
     log = ctx.log(role)
-    pid = spawn(argv, env, log)
+    return _record(state, role, spawn(argv, env, log), argv, log, settings)
+
+
+def _record(state: StackState, role: str, pid: int, argv: list[str], log: Path,
+            settings: Settings) -> ProcessRecord:
+    # Saved at once, before any health wait, so `down` can stop a process that never came up.
     record = ProcessRecord(
         role=role, pid=pid, create_time=create_time(pid) or time.time(), argv=argv, log=str(log)
     )
@@ -251,26 +255,17 @@ def _start_rag(
     health_timeout_s: float | None,
 ) -> None:
     settings = ctx.settings
-    argv = [sys.executable, "-m", "workbench.rag", "--recipe", str(recipe_path)]
-    env = {
-        # The service must see the same folders as the launcher, whatever its cwd.
-        "WORKBENCH_STATE_DIR": str(settings.state_dir),
-        "WORKBENCH_CACHE_DIR": str(settings.cache_dir),
-        "HF_HUB_OFFLINE": "1",
-    }
+    # The service must see the same folders as the launcher, whatever its cwd.
+    env = {"WORKBENCH_CACHE_DIR": str(settings.cache_dir)}
     if stack.launch == "compose":
         from workbench.stacks.engines.compose import qdrant_port
 
         env["QDRANT_URL"] = f"http://127.0.0.1:{qdrant_port(stack)}"
-    record = _spawn_recorded(state, "rag", argv, env, ctx, settings)
-    wait_healthy(
-        f"{stack.rag_url}/health",
-        record.pid,
-        health_timeout_s or RAG_HEALTH_TIMEOUT_S,
-        f"RAG service of stack {stack.name!r}",
-        argv,
-        ctx.log("rag"),
-    )
+    service = rag_service(stack, Path(recipe_path), ctx.log("rag"), env=env,
+                          state_dir=settings.state_dir,
+                          timeout_s=health_timeout_s or RAG_HEALTH_TIMEOUT_S)
+    service.start(on_spawn=lambda pid: _record(state, "rag", pid, service.argv, service.log,
+                                               settings))
 
 
 def _check_external(stack: Stack) -> None:
@@ -368,3 +363,45 @@ def up_pair(
     second = up(side_b, settings, with_rag=with_rag)
     save_sides(a.name, b.name, settings)
     return first, second
+
+
+def placed_for_run(stacks: list[Stack]) -> list[Stack]:
+    """A run's stacks on ports that never collide: the first two on 8000 and 9000 (the
+    Ollama side's and the vLLM side's RAG APIs, engines on +1), the others on their
+    recipes' ports, or on free ports where those are taken by an earlier stack."""
+    placed: list[Stack] = []
+    taken: set[int] = set()
+    for i, stack in enumerate(stacks):
+        if i < 2:
+            s = place(stack, (8000, 9000)[i])
+        else:
+            s = stack
+            wanted = {stack.ports.rag, stack.ports.engine} - {None}
+            if wanted & taken:
+                from workbench.stacks.process import free_port
+
+                rag = free_port()
+                s = place(stack, rag, free_port() if stack.ports.engine is not None else None)
+        taken |= {p for p in (s.ports.rag, s.ports.engine) if p is not None}
+        placed.append(s)
+    check_port_clashes(placed)
+    return placed
+
+
+def up_many(stacks: list[Stack], settings: Settings | None = None) -> list[RunningStack]:
+    """Start a run's 2-8 stacks one after another (see `placed_for_run` for their ports);
+    the first two are recorded as sides A and B."""
+    settings = settings or get_settings()
+    names = [s.name for s in stacks]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise LaunchError(f"{', '.join(dupes)} named more than once: choose distinct stacks")
+    placed = placed_for_run(stacks)
+    for stack in placed:
+        check_cpuset(stack)
+        previous = load_state(stack.name, settings)
+        if previous is None or previous.rag_port != stack.ports.rag:
+            check_ports_free(stack, True)
+    running = [up(stack, settings, with_rag=True) for stack in placed]
+    save_sides(names[0], names[1], settings)
+    return running

@@ -145,6 +145,13 @@ class Generation(_Strict):
     seed: int | None = 0
 
 
+class Cost(_Strict):
+    """What running the stack costs, for the choice's cost per answer."""
+
+    per_hour: float = Field(ge=0, description="Price of the stack's machine per hour.")
+    currency: str = Field(default="USD", max_length=8, description="The price's currency.")
+
+
 class Compose(_Strict):
     """A docker compose launch (GPU servers)."""
 
@@ -225,6 +232,7 @@ class Stack(_Strict):
     )
     compose: Compose | None = None
     external: ExternalAPI | None = None
+    cost: Cost | None = Field(default=None, description="Price per hour (cost per answer).")
     source_path: Path | None = Field(default=None, exclude=True, description="Recipe file.")
 
     @field_validator("model", mode="before")

@@ -1,7 +1,11 @@
 """The results store: one SQLite file (WAL), the source of truth every view reads.
 
 Each response is committed the moment it arrives, so a crash or Ctrl-C loses nothing that
-was answered, and `--resume` can fill exactly the missing (question, side) pairs.
+was answered, and `--resume` can fill exactly the missing (question, stack) pairs. A run has
+an ordered list of named stacks (2-8), one of them the baseline; a response is keyed by
+(run, question, stack, attempt). Only this package speaks SQL: views, reports and benches
+ask through `Store`'s methods, and the "latest attempt" rule is the `latest_responses` view
+(migration 004), written once.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ from typing import Any
 from ulid import ULID
 
 from workbench.evalsets.model import Question
-from workbench.runner.records import ResponseRecord, Side
 from workbench.store.migrations import MIGRATIONS
+from workbench.store.records import RequestTiming, ResponseRecord
 
 
 class StoreError(RuntimeError):
@@ -92,12 +96,18 @@ class Store:
                 "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_utc TEXT)"
             )
             done = {r[0] for r in c.execute("SELECT name FROM migrations")}
+        applied = False
         for name, sql in MIGRATIONS:
             if name in done:
                 continue
             with self._write() as c:
                 c.executescript(f"BEGIN;\n{sql}\nINSERT INTO migrations VALUES ('{name}', "
                                 f"'{utc_now()}');\nCOMMIT;")
+            applied = True
+        if applied:
+            # A migration that rebuilds tables (004) leaves the old pages free: give them
+            # back once, so the file is its real size (and a full disk is noticed as such).
+            self.conn.execute("VACUUM")
 
     def applied_migrations(self) -> list[str]:
         """Names of the applied migrations, in order."""
@@ -110,28 +120,38 @@ class Store:
         evalset: str,
         evalset_digest: str,
         schedule: str,
-        stacks: dict[Side, dict[str, Any]],
+        stacks: list[dict[str, Any]],
         questions: list[Question],
         manifest: dict[str, Any],
         limit: int | None,
+        baseline: str | None = None,
     ) -> str:
-        """Record a new run with its questions and both recipes; returns its ULID."""
+        """Record a new run with its questions and its stacks' recipes, in run order (the
+        baseline is `baseline`, else the first); returns its ULID."""
+        names = [str(r["name"]) for r in stacks]
+        if len(names) < 2 or len(set(names)) != len(names):
+            raise ValueError(f"a run needs 2 or more distinct stacks, got {names}")
+        base = baseline or names[0]
+        if base not in names:
+            raise ValueError(f"baseline {base!r} is not one of the run's stacks {names}")
         run_id = str(ULID())
+        # runs.stack_a / stack_b predate N-stack runs (NOT NULL): the baseline and the first
+        # other stack, kept so older readers of the file still see a pair.
+        other = next(n for n in names if n != base)
         with self._write() as c:
             c.execute(
                 "INSERT INTO runs (id, created_utc, status, evalset, evalset_digest, schedule,"
                 " stack_a, stack_b, question_limit, manifest_json)"
                 " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id, utc_now(), evalset, evalset_digest, schedule,
-                    stacks["A"]["name"], stacks["B"]["name"], limit, json.dumps(manifest),
-                ),
+                (run_id, utc_now(), evalset, evalset_digest, schedule, base, other, limit,
+                 json.dumps(manifest)),
             )
-            for side, recipe in stacks.items():
-                c.execute(
-                    "INSERT INTO run_stacks VALUES (?, ?, ?, ?)",
-                    (run_id, side, recipe["name"], json.dumps(recipe)),
-                )
+            c.executemany(
+                "INSERT INTO run_stacks (run_id, position, name, baseline, recipe_json)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(run_id, i, r["name"], int(r["name"] == base), json.dumps(r))
+                 for i, r in enumerate(stacks)],
+            )
             c.executemany(
                 "INSERT INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -198,27 +218,43 @@ class Store:
         raise KeyError(f"run id prefix {ref!r} is ambiguous ({len(ids)} runs)")
 
     def list_runs(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Runs, newest first, with response counts."""
+        """Runs, newest first, with their stacks in run order, the baseline, and counts of
+        questions, answered (question, stack) pairs and failed latest attempts."""
         rows = self.conn.execute(
             "SELECT r.id, r.created_utc, r.finished_utc, r.status, r.evalset, r.schedule,"
-            " r.stack_a, r.stack_b,"
             " (SELECT COUNT(*) FROM questions q WHERE q.run_id = r.id) AS questions,"
-            " (SELECT COUNT(DISTINCT question_id || side) FROM responses s"
-            "   WHERE s.run_id = r.id) AS responses,"
-            " (SELECT COUNT(*) FROM responses s WHERE s.run_id = r.id AND s.status != 'ok'"
-            "   AND s.attempt = (SELECT MAX(attempt) FROM responses t WHERE t.run_id = s.run_id"
-            "   AND t.question_id = s.question_id AND t.side = s.side)) AS errors"
+            " (SELECT COUNT(*) FROM latest_responses s WHERE s.run_id = r.id) AS responses,"
+            " (SELECT COUNT(*) FROM latest_responses s WHERE s.run_id = r.id"
+            "   AND s.status != 'ok') AS errors"
             " FROM runs r ORDER BY r.id DESC LIMIT ?",
             (limit,),
         ).fetchall()
-        return [dict(r) for r in rows]
+        runs = [dict(r) for r in rows]
+        for run in runs:
+            entries = self.run_stacks(str(run["id"]))
+            run["stacks"] = [e["name"] for e in entries]
+            run["baseline"] = next((e["name"] for e in entries if e["baseline"]),
+                                   run["stacks"][0] if run["stacks"] else "")
+        return runs
+
+    def run_stacks(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's stacks in run order: name, position, baseline flag, recorded recipe."""
+        rows = self.conn.execute(
+            "SELECT position, name, baseline, recipe_json FROM run_stacks WHERE run_id = ?"
+            " ORDER BY position", (run_id,)
+        ).fetchall()
+        return [{"position": int(r["position"]), "name": str(r["name"]),
+                 "baseline": bool(r["baseline"]), "recipe": json.loads(r["recipe_json"])}
+                for r in rows]
 
     def recipes(self, run_id: str) -> dict[str, dict[str, Any]]:
-        """Both sides' recipes as recorded at the start of the run."""
-        rows = self.conn.execute(
-            "SELECT side, recipe_json FROM run_stacks WHERE run_id = ?", (run_id,)
-        ).fetchall()
-        return {r["side"]: json.loads(r["recipe_json"]) for r in rows}
+        """Stack name -> its recipe as recorded at the start of the run, in run order."""
+        return {e["name"]: e["recipe"] for e in self.run_stacks(run_id)}
+
+    def baseline(self, run_id: str) -> str:
+        """The name of the run's baseline stack."""
+        entries = self.run_stacks(run_id)
+        return str(next((e["name"] for e in entries if e["baseline"]), entries[0]["name"]))
 
     def questions(self, run_id: str) -> list[Question]:
         """The run's questions in run order."""
@@ -247,43 +283,42 @@ class Store:
 
     @staticmethod
     def _insert_response(c: sqlite3.Connection, rec: ResponseRecord) -> None:
-        ttft = rec.ttft_s
         c.execute(
-            "INSERT INTO responses VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO responses (run_id, question_id, stack, attempt, status, error,"
+            " http_status, answer, model, engine, datetime_utc, record_json)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
-                rec.run_id, rec.question_id, rec.side, rec.attempt, rec.stack, rec.status,
-                rec.error, rec.http_status, rec.answer,
-                None if ttft is None else ttft * 1000, rec.e2e_s * 1000,
-                rec.completion_tokens, rec.prompt_tokens, rec.model, rec.engine,
-                rec.timing.started_at_utc, rec.model_dump_json(),
+                rec.run_id, rec.question_id, rec.stack, rec.attempt, rec.status, rec.error,
+                rec.http_status, rec.answer, rec.model, rec.engine, rec.timing.started_at_utc,
+                rec.model_dump_json(),
             ),
         )
         c.executemany(
             "INSERT INTO retrieved VALUES (?,?,?,?,?,?,?,?)",
             [
-                (rec.run_id, rec.question_id, rec.side, rec.attempt, s.rank, s.doc_id,
+                (rec.run_id, rec.question_id, rec.stack, rec.attempt, s.rank, s.doc_id,
                  s.chunk_id, s.score)
                 for s in rec.sources
             ],
         )
 
-    def responses(self, run_id: str, *, latest_only: bool = True) -> list[ResponseRecord]:
-        """A run's responses (by default the latest attempt per question and side)."""
-        sql = "SELECT record_json FROM responses s WHERE run_id = ?"
-        if latest_only:
-            sql += (
-                " AND attempt = (SELECT MAX(attempt) FROM responses t WHERE t.run_id = s.run_id"
-                " AND t.question_id = s.question_id AND t.side = s.side)"
-            )
-        rows = self.conn.execute(sql + " ORDER BY rowid", (run_id,)).fetchall()
+    def responses(self, run_id: str, *, latest_only: bool = True,
+                  question_id: str | None = None) -> list[ResponseRecord]:
+        """A run's responses in arrival order (by default the latest attempt per question
+        and stack; `question_id` narrows to one question)."""
+        table = "latest_responses" if latest_only else "responses"
+        sql = f"SELECT record_json FROM {table} WHERE run_id = ?"  # noqa: S608 - a constant
+        args: tuple[str, ...] = (run_id,)
+        if question_id is not None:
+            sql += " AND question_id = ?"
+            args += (question_id,)
+        rows = self.conn.execute(sql + " ORDER BY rowid", args).fetchall()
         return [ResponseRecord.model_validate_json(r[0]) for r in rows]
 
     def answered(self, run_id: str) -> dict[tuple[str, str], tuple[int, str]]:
-        """(question_id, side) -> (latest attempt, its status)."""
+        """(question_id, stack) -> (latest attempt, its status)."""
         rows = self.conn.execute(
-            "SELECT question_id, side, attempt, status FROM responses s WHERE run_id = ?"
-            " AND attempt = (SELECT MAX(attempt) FROM responses t WHERE t.run_id = s.run_id"
-            " AND t.question_id = s.question_id AND t.side = s.side)",
+            "SELECT question_id, stack, attempt, status FROM latest_responses WHERE run_id = ?",
             (run_id,),
         ).fetchall()
         return {(r[0], r[1]): (int(r[2]), str(r[3])) for r in rows}
@@ -295,9 +330,33 @@ class Store:
             .fetchone()[0]
         )
 
+    def responses_fingerprint(self, run_id: str) -> str:
+        """Changes whenever a response is added to the run (keys the scorecard cache)."""
+        n, last = self.conn.execute(
+            "SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM responses WHERE run_id = ?",
+            (run_id,),
+        ).fetchone()
+        return f"{int(n)}:{int(last)}"
+
+    # --- scorecards -----------------------------------------------------------------------
+    def cached_card(self, run_id: str, *, semantic: bool, fingerprint: str) -> str | None:
+        """The stored scorecard JSON when it was computed for this fingerprint, else None."""
+        row = self.conn.execute(
+            "SELECT fingerprint, card_json FROM scorecards WHERE run_id = ? AND semantic = ?",
+            (run_id, int(semantic)),
+        ).fetchone()
+        return None if row is None or row[0] != fingerprint else str(row[1])
+
+    def save_card(self, run_id: str, *, semantic: bool, fingerprint: str,
+                  card_json: str) -> None:
+        """Store (or replace) a run's computed scorecard."""
+        with self._write() as c:
+            c.execute("INSERT OR REPLACE INTO scorecards VALUES (?, ?, ?, ?, ?)",
+                      (run_id, int(semantic), fingerprint, card_json, utc_now()))
+
     # --- scores and votes ---------------------------------------------------------------
     def replace_scores(self, run_id: str, rows: list[tuple[str, str, str, float | None]]) -> None:
-        """Replace a run's per-question scores: (question_id, side, metric, value)."""
+        """Replace a run's per-question scores: (question_id, stack, metric, value)."""
         with self._write() as c:
             c.execute("DELETE FROM scores WHERE run_id = ?", (run_id,))
             c.executemany(
@@ -322,3 +381,32 @@ class Store:
         """All arena votes, newest first."""
         rows = self.conn.execute("SELECT * FROM votes ORDER BY id DESC").fetchall()
         return [dict(r) for r in rows]
+
+    # --- what the views read --------------------------------------------------------------
+    # Small reads for the web UI and the TUI, so they never speak SQL themselves.
+    def question(self, run_id: str, question_id: str) -> Question | None:
+        """One stored question of a run (without loading all of them); None when unknown."""
+        r = self.conn.execute("SELECT * FROM questions WHERE run_id = ? AND id = ?",
+                              (run_id, question_id)).fetchone()
+        if r is None:
+            return None
+        return Question(id=r["id"], question=r["question"],
+                        answers=json.loads(r["answers_json"]),
+                        gold_doc_ids=json.loads(r["gold_doc_ids_json"]),
+                        answerable=bool(r["answerable"]), lang=r["lang"])
+
+    def latest_by_stack(self, run_id: str, question_id: str) -> dict[str, ResponseRecord]:
+        """Stack -> its latest attempt's response to one question (what the card scored)."""
+        return {rec.stack: rec for rec in self.responses(run_id, question_id=question_id)}
+
+    def ok_timings(self, run_id: str) -> list[tuple[str, RequestTiming]]:
+        """(stack, raw timestamps) of every successful latest response, in arrival order.
+
+        Only the `timing` object is parsed (not the answer and sources), so the plots of a
+        10,000-response run read in a fraction of `responses()`'s time; every latency is
+        still derived by `RequestTiming`.
+        """
+        rows = self.conn.execute(
+            "SELECT stack, json_extract(record_json, '$.timing') FROM latest_responses"
+            " WHERE run_id = ? AND status = 'ok' ORDER BY rowid", (run_id,)).fetchall()
+        return [(str(r[0]), RequestTiming.model_validate_json(r[1])) for r in rows]

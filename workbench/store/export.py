@@ -1,4 +1,4 @@
-"""Export a run's responses, flattened one row per (question, side), to JSONL, CSV or Parquet."""
+"""Export a run's responses, flattened one row per (question, stack), to JSONL, CSV or Parquet."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ def response_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
         rows.append({
             "run_id": run_id,
             "question_id": rec.question_id,
-            "side": rec.side,
             "stack": rec.stack,
             "attempt": rec.attempt,
             "status": rec.status,

@@ -161,4 +161,92 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "004_named_stacks",
+        """
+        -- N-stack runs: a run has an ordered list of 2-8 named stacks, one of them the
+        -- baseline, and a response is keyed by (run, question, stack, attempt). Runs stored
+        -- before this keep their data: side A becomes position 0 (the baseline), side B
+        -- position 1, and every side letter is replaced by its stack's name.
+        CREATE TABLE run_stacks_v4 (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            baseline INTEGER NOT NULL DEFAULT 0,
+            recipe_json TEXT NOT NULL,
+            PRIMARY KEY (run_id, name),
+            UNIQUE (run_id, position)
+        );
+        INSERT INTO run_stacks_v4 (run_id, position, name, baseline, recipe_json)
+            SELECT run_id, CASE side WHEN 'A' THEN 0 ELSE 1 END, name, side = 'A', recipe_json
+            FROM run_stacks;
+
+        CREATE TABLE retrieved_v4 (
+            run_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            stack TEXT NOT NULL,
+            attempt INTEGER NOT NULL,
+            rank INTEGER NOT NULL,
+            doc_id TEXT NOT NULL,
+            chunk_id TEXT,
+            score REAL,
+            PRIMARY KEY (run_id, question_id, stack, attempt, rank)
+        );
+        INSERT INTO retrieved_v4
+            SELECT r.run_id, r.question_id, COALESCE(s.name, r.side), r.attempt, r.rank,
+                   r.doc_id, r.chunk_id, r.score
+            FROM retrieved r LEFT JOIN run_stacks s ON s.run_id = r.run_id AND s.side = r.side;
+
+        CREATE TABLE scores_v4 (
+            run_id TEXT NOT NULL,
+            question_id TEXT NOT NULL,
+            stack TEXT NOT NULL,
+            metric TEXT NOT NULL,
+            value REAL,
+            PRIMARY KEY (run_id, question_id, stack, metric)
+        );
+        INSERT INTO scores_v4
+            SELECT c.run_id, c.question_id, COALESCE(s.name, c.side), c.metric, c.value
+            FROM scores c LEFT JOIN run_stacks s ON s.run_id = c.run_id AND s.side = c.side;
+
+        CREATE TABLE responses_v4 (
+            run_id TEXT NOT NULL REFERENCES runs(id),
+            question_id TEXT NOT NULL,
+            stack TEXT NOT NULL,
+            attempt INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL,
+            error TEXT,
+            http_status INTEGER,
+            answer TEXT NOT NULL,
+            model TEXT,
+            engine TEXT,
+            datetime_utc TEXT NOT NULL,
+            record_json TEXT NOT NULL,         -- the whole ResponseRecord, raw timestamps included
+            PRIMARY KEY (run_id, question_id, stack, attempt)
+        );
+        -- ttft_ms / e2e_ms / token columns are gone: every latency is derived from the raw
+        -- timestamps in record_json (store/records.py), so no stored copy can disagree.
+        INSERT INTO responses_v4
+            SELECT run_id, question_id, stack, attempt, status, error, http_status, answer,
+                   model, engine, datetime_utc, record_json
+            FROM responses ORDER BY rowid;
+
+        DROP TABLE responses;
+        ALTER TABLE responses_v4 RENAME TO responses;
+        CREATE INDEX responses_run ON responses(run_id, stack);
+        DROP TABLE retrieved;
+        ALTER TABLE retrieved_v4 RENAME TO retrieved;
+        DROP TABLE scores;
+        ALTER TABLE scores_v4 RENAME TO scores;
+        DROP TABLE run_stacks;
+        ALTER TABLE run_stacks_v4 RENAME TO run_stacks;
+
+        -- The "latest attempt" rule, written once: what every report and view reads.
+        CREATE VIEW latest_responses AS
+            SELECT * FROM responses s
+            WHERE s.attempt = (SELECT MAX(t.attempt) FROM responses t
+                               WHERE t.run_id = s.run_id AND t.question_id = s.question_id
+                                 AND t.stack = s.stack);
+        """,
+    ),
 ]

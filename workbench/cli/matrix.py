@@ -1,0 +1,73 @@
+"""`workbench matrix FILE` (`make matrix`): start a matrix file's stacks, run its eval set
+through all of them, print the report and the ranked choice, stop the stacks."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from workbench.cli.app import app, fail
+from workbench.runner.run import RunOptions
+from workbench.settings import get_settings
+
+
+@app.command("matrix")
+def matrix_command(
+    path: Path = typer.Argument(..., help="A matrix file, e.g. stacks/matrix/cpu.yaml."),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1,
+                                     help="Ask only N questions (default: the file's)."),
+    keep: bool = typer.Option(False, "--keep", help="Leave the stacks running afterwards."),
+    semantic: bool = typer.Option(False, "--semantic/--no-semantic",
+                                  help="Score semantic similarity too (slower)."),
+) -> None:
+    """Start the candidates (the first two on :8000 and :9000), run, report, choose, stop."""
+    from workbench.cli.report import print_report
+    from workbench.cli.run import run_stacks
+    from workbench.runner.matrix import load_matrix
+    from workbench.stacks.launcher import down, up_many
+    from workbench.stacks.recipe import RecipeError, get_stack
+    from workbench.store import Store
+
+    console = Console(stderr=True)
+    settings = get_settings()
+    try:
+        m = load_matrix(path)
+        stacks = [get_stack(n, settings.stacks_dir) for n in m.stacks]
+    except RecipeError as exc:
+        raise fail(str(exc)) from exc
+    steps: list[tuple[str, float]] = []
+    t0 = time.perf_counter()
+    started: list[str] = []
+    try:
+        console.print(f"matrix {m.name}: starting {', '.join(m.stacks)} ...")
+        try:
+            running = up_many(stacks, settings)
+        except Exception as exc:  # launch errors carry the command and the log tail
+            raise fail(str(exc)) from exc
+        started = [r.stack.name for r in running if not r.reused]
+        for r in running:
+            console.print(f"  {r.stack.name}: {r.rag_url}{' (already up)' if r.reused else ''}")
+        steps.append(("start stacks", time.perf_counter() - t0))
+        t1 = time.perf_counter()
+        store = Store(settings.db_path)
+        run_id = run_stacks(
+            store, evalset=m.evalset, stacks=",".join(m.stacks), limit=limit or m.limit,
+            resume=None, retry_failed=False, baseline=m.baseline,
+            extra_manifest=m.manifest_extra(),
+            options=RunOptions(schedule=m.schedule, concurrency=m.concurrency),
+        )
+        steps.append(("run", time.perf_counter() - t1))
+        t2 = time.perf_counter()
+        print_report(store, run_id, semantic=semantic)
+        steps.append(("score and report", time.perf_counter() - t2))
+    finally:
+        if not keep and started:
+            t3 = time.perf_counter()
+            down(started, settings)
+            steps.append(("stop stacks", time.perf_counter() - t3))
+            console.print(f"stopped {', '.join(started)} (keep them with --keep / KEEP=1)")
+    console.print("matrix wall time " + f"{time.perf_counter() - t0:.0f}s ("
+                  + ", ".join(f"{name} {s:.0f}s" for name, s in steps) + ")")

@@ -1,0 +1,100 @@
+"""A matrix file (`stacks/matrix/*.yaml`): the candidates of one choice, the eval set, the
+constraints (SLOs, a minimum quality, a maximum error rate) and the prices.
+
+    name: cpu
+    evalset: demo-en
+    stacks: [llamacpp-cpu, vllm-cpu, llamacpp-cpu-qwen05]   # 2-8; the first is the baseline
+    baseline: llamacpp-cpu                                  # optional
+    choice:
+      slo: ["e2e.p95<=10s"]
+      min: ["f1>=0.1"]
+      max_error_rate: 0.05
+    prices:                                                 # optional, per hour
+      vllm-cpu: {per_hour: 0.12, currency: USD}
+
+Loading is strict, like recipes: an unknown key or a bad constraint is an error naming the
+file and the field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from workbench.report.constraints import ConstraintError, parse_constraint
+from workbench.stacks.recipe import Cost, RecipeError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChoiceRules(_Strict):
+    """The constraints every candidate must meet to be chosen."""
+
+    slo: list[str] = Field(default_factory=list, description='e.g. ["e2e.p95<=2s"].')
+    min: list[str] = Field(default_factory=list, description='e.g. ["f1>=0.3"].')
+    max_error_rate: float | None = Field(default=None, ge=0, le=1)
+
+    @field_validator("slo", "min")
+    @classmethod
+    def _readable(cls, values: list[str]) -> list[str]:
+        for v in values:
+            try:
+                parse_constraint(v)
+            except ConstraintError as exc:
+                raise ValueError(str(exc)) from exc
+        return values
+
+
+class Matrix(_Strict):
+    """The candidates of one choice and how to judge them."""
+
+    name: str
+    description: str = ""
+    evalset: str = Field(description="Eval set: a shipped name, a folder or a hub id.")
+    stacks: list[str] = Field(min_length=2, max_length=8, description="Run order.")
+    baseline: str | None = None
+    limit: int | None = Field(default=None, ge=1)
+    schedule: Literal["interleaved", "sequential", "parallel"] = "interleaved"
+    concurrency: int = Field(default=1, ge=1, le=256)
+    choice: ChoiceRules = ChoiceRules()
+    prices: dict[str, Cost] = Field(default_factory=dict)
+
+    def manifest_extra(self) -> dict[str, object]:
+        """What the run's manifest records of this matrix."""
+        return {"matrix": self.name, "choice": self.choice.model_dump(),
+                "prices": {k: v.model_dump() for k, v in self.prices.items()}}
+
+
+def load_matrix(path: Path) -> Matrix:
+    """Load and validate a matrix file (YAML, loaded safely); errors name file and field."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RecipeError(f"{path}: cannot read matrix file: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path}: a matrix file must be a mapping of fields")
+    try:
+        matrix = Matrix.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for e in exc.errors():
+            loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+            lines.append(f"{path}: field {loc}: {msg.removeprefix('Value error, ')}")
+        raise RecipeError("\n".join(lines)) from exc
+    names = matrix.stacks
+    if len(set(names)) != len(names):
+        raise RecipeError(f"{path}: field stacks: a stack is named more than once")
+    if matrix.baseline is not None and matrix.baseline not in names:
+        raise RecipeError(f"{path}: field baseline: {matrix.baseline!r} is not in stacks")
+    for name in matrix.prices:
+        if name not in names:
+            raise RecipeError(f"{path}: field prices.{name}: not one of the matrix's stacks")
+    return matrix
