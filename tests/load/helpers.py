@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from workbench.load.records import LoadRequestRecord, RequestStatus
-from workbench.runner.records import RequestTiming
+from workbench.store.records import LoadRequestRecord, RequestTiming, Status
 
 
 def rec(
     index: int, start: float, tokens: list[float], *, n: int | None = None,
-    status: RequestStatus = "ok", prompt_tokens: int | None = 10, correct: bool | None = None,
+    status: Status = "ok", prompt_tokens: int | None = 10, correct: bool | None = None,
     ready: float | None = None,
 ) -> LoadRequestRecord:
     """A request that started at `start` and received content chunks at `tokens`."""

@@ -13,7 +13,7 @@ from workbench.load.driver import run_point
 from workbench.load.http import Endpoint, LoadTargetError, LoopbackClient
 from workbench.load.metrics import summarize
 from workbench.load.prompts import synthetic_prompts
-from workbench.load.records import PointSpec
+from workbench.store.records import PointSpec
 
 PROMPTS = synthetic_prompts(4, 8, output_len=3)
 
@@ -53,7 +53,8 @@ async def test_constant_rate_follows_schedule(trivial_url: str) -> None:
     assert dues == pytest.approx([i * 0.01 for i in range(40)], abs=1e-9)
     summary = summarize(spec, run.records, run.duration_s)
     # Loose bound: the machine is shared; bench/load.py measures the real figure.
-    assert summary.send_lag is not None and summary.send_lag.p50 < 20.0
+    lag = summary.send_lag
+    assert lag is not None and lag.p50 is not None and lag.p50 < 0.020  # seconds
     assert run.duration_s == pytest.approx(0.39, abs=0.2)
 
 

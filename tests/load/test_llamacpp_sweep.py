@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -10,8 +11,8 @@ from typer.testing import CliRunner
 
 from workbench.cli import _register_commands, app
 from workbench.load.report import load_table
-from workbench.load.store import LoadStore
 from workbench.store.db import Store
+from workbench.store.load_benches import LoadBenchStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.llamacpp]
 MODEL = "smollm2-135m-instruct"
@@ -39,7 +40,7 @@ def test_concurrency_sweep_stored_and_reported(llama_server: str, tmp_path: Path
                  "1", "--pid", str(_server_pid(llama_server)), "--slo", "ttft=60s",
                  "--interval", "0.2", "--db", str(db))
     assert "Throughput vs load" in out and "c=2" in out
-    store = LoadStore(Store(db))
+    store = LoadBenchStore(Store(db))
     table = load_table(store, "latest")
     assert table.status == "completed" and [r.label for r in table.rows] == ["c=1", "c=2"]
     for row in table.rows:
@@ -47,7 +48,8 @@ def test_concurrency_sweep_stored_and_reported(llama_server: str, tmp_path: Path
         assert s is not None and s.completed == 3 and s.failed == 0
         assert s.tokens_from == "usage"
         assert s.ttft is not None and s.tpot is not None and s.e2e is not None
-        assert 0 < s.ttft.p50 < s.e2e.p50
+        assert s.ttft.p50 is not None and s.e2e.p50 is not None
+        assert 0 < s.ttft.p50 < s.e2e.p50 < 60  # seconds
         assert s.output_throughput == pytest.approx(8 * s.request_throughput)
         assert s.goodput == pytest.approx(s.request_throughput)  # a 60 s TTFT SLO
     requests = store.requests(table.bench_id, "url", 1)
@@ -62,14 +64,14 @@ def test_concurrency_sweep_stored_and_reported(llama_server: str, tmp_path: Path
 
 
 def test_eval_prompts_poisson_with_correct_goodput(
-    llama_server: str, tmp_path: Path, shared_evalset  # type: ignore[no-untyped-def]
+    llama_server: str, tmp_path: Path, shared_evalset: Callable[[str], Path]
 ) -> None:
     path = shared_evalset("xquad_en")
     db = tmp_path / "wb.db"
     _bench("--url", llama_server, "--model", MODEL, "--evalset", str(path), "--limit", "4",
            "--max-tokens", "16", "--rate", "2", "--burstiness", "1", "--requests", "4",
            "--warmup", "0", "--slo", "e2e=60s", "--db", str(db))
-    table = load_table(LoadStore(Store(db)), "latest")
+    table = load_table(LoadBenchStore(Store(db)), "latest")
     s = table.rows[0].by_stack["url"]
     assert s is not None and s.label == "rate=2/s poisson" and s.completed == 4
     assert s.accuracy is not None and s.correct_goodput is not None

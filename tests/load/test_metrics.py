@@ -8,7 +8,7 @@ import pytest
 
 from tests.load.helpers import rec
 from workbench.load.metrics import (
-    Dist,
+    distribution,
     find_saturation,
     itl_s,
     parse_slo,
@@ -16,7 +16,8 @@ from workbench.load.metrics import (
     tpot_s,
     ttft_s,
 )
-from workbench.load.records import PointSpec
+from workbench.scoring.latency import summarize as summarize_latency
+from workbench.store.records import PointSpec
 
 # A: start 0, chunks at 0.1 0.2 0.3 0.5, 4 tokens -> TTFT 100, E2E 500, TPOT 400/3, ITL 100 100 200
 # B: start 1, chunks at 1.3 1.4, 2 tokens -> TTFT 300, E2E 400, TPOT 100, ITL 100
@@ -42,11 +43,14 @@ def test_summary_hand_computed() -> None:
     assert s.output_throughput == pytest.approx(3.0)  # 6 tokens / 2 s
     assert s.total_token_throughput == pytest.approx(13.0)  # (20 + 6) / 2 s
     assert s.ttft is not None and s.tpot is not None and s.itl is not None and s.e2e is not None
-    assert (s.ttft.mean, s.ttft.p50, s.ttft.p90, s.ttft.p99) == pytest.approx((200, 200, 280, 298))
-    assert s.e2e.mean == pytest.approx(450)
-    assert s.tpot.mean == pytest.approx((400 / 3 + 100) / 2)
-    # ITL pooled over requests: [100, 100, 200, 100] -> sorted p90 at 2.7 -> 170
-    assert (s.itl.n, s.itl.mean, s.itl.p50, s.itl.p90) == pytest.approx((4, 125, 100, 170))
+    # Seconds, like every stored latency (the report prints ms).
+    assert (s.ttft.mean, s.ttft.p50, s.ttft.p90, s.ttft.p99) == pytest.approx(
+        (0.2, 0.2, 0.28, 0.298))
+    assert s.e2e.mean == pytest.approx(0.45)
+    assert s.tpot.mean == pytest.approx((0.4 / 3 + 0.1) / 2)
+    # ITL pooled over requests: [100, 100, 200, 100] ms -> sorted p90 at 2.7 -> 170 ms
+    assert (s.itl.n, s.itl.mean, s.itl.p50, s.itl.p90) == pytest.approx((4, 0.125, 0.1, 0.17))
+    assert s.latency_unit == "s"
     assert s.accuracy == pytest.approx(1 / 3)
     assert s.goodput is None
     assert s.correct_goodput == pytest.approx(0.5)  # no SLO: completed and correct (A)
@@ -72,7 +76,7 @@ def test_one_token_request_has_zero_tpot_for_slo() -> None:
 def test_send_lag_from_ready_time() -> None:
     late = rec(0, 0.004, [0.1], ready=0.0)
     s = summarize(PointSpec(requests=1), [late], 1.0)
-    assert s.send_lag is not None and s.send_lag.p50 == pytest.approx(4.0)
+    assert s.send_lag is not None and s.send_lag.p50 == pytest.approx(0.004)
 
 
 def test_parse_slo() -> None:
@@ -85,11 +89,13 @@ def test_parse_slo() -> None:
             parse_slo(bad)
 
 
-def test_dist_percentiles_linear() -> None:
-    d = Dist.of([0.001 * v for v in range(1, 101)])  # 1..100 ms
+def test_distribution_is_the_scorecards_summary() -> None:
+    values = [0.001 * v for v in range(1, 101)]  # 1..100 ms
+    d = distribution(values)
     assert d is not None
-    assert (d.p50, d.p90, d.p95, d.p99) == pytest.approx((50.5, 90.1, 95.05, 99.01))
-    assert Dist.of([]) is None
+    assert (d.p50, d.p90, d.p95, d.p99) == pytest.approx((0.0505, 0.0901, 0.09505, 0.09901))
+    assert d == summarize_latency(values)  # one percentile function for load and scorecard
+    assert distribution([]) is None
 
 
 def test_saturation_found_where_throughput_flattens() -> None:

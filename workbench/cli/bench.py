@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,11 @@ def _floats(text: str, option: str) -> list[float]:
 
 
 def _open_store(db: Path | None) -> Any:
-    from workbench.load.store import LoadStore
     from workbench.store import Store, StoreError
+    from workbench.store.load_benches import LoadBenchStore
 
     try:
-        return LoadStore(Store(db or get_settings().db_path))
+        return LoadBenchStore(Store(db or get_settings().db_path))
     except StoreError as exc:
         raise fail(str(exc)) from exc
 
@@ -205,8 +206,7 @@ async def _prompts(sides: list[Any], evalset: Any, o: dict[str, Any], meta: dict
         prompts = P.rag_prompts(evalset, for_engine=o["target"] == "engine" or bool(o["url"]),
                                 limit=o["limit"])
         if o["output_len"]:
-            prompts = [P.LoadPrompt(p.id, p.messages, p.question, p.answers, o["output_len"])
-                       for p in prompts]
+            prompts = [dataclasses.replace(p, output_len=o["output_len"]) for p in prompts]
         meta["prompts_from"] = "evalset"
     elif o["prompts_file"] is not None:
         prompts = P.read_jsonl(o["prompts_file"], output_len=o["output_len"])

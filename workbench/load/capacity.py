@@ -25,8 +25,8 @@ from workbench.load.client import EngineTarget
 from workbench.load.driver import run_point
 from workbench.load.metrics import summarize
 from workbench.load.prompts import synthetic_prompts
-from workbench.load.records import PointSpec
 from workbench.stacks.process import free_port
+from workbench.store.records import PointSpec
 
 
 class ClientCapacity(BaseModel):
@@ -90,9 +90,9 @@ async def measure(
         for _ in range(lag_runs):
             paced = await run_point(target, prompts, lag_spec)
             lag = summarize(lag_spec, paced.records, paced.duration_s).send_lag
-            assert lag is not None
-            p50s.append(lag.p50)
-            p99s.append(lag.p99)
+            assert lag is not None and lag.p50 is not None and lag.p99 is not None
+            p50s.append(lag.p50 * 1000.0)  # summaries are in seconds; ClientCapacity in ms
+            p99s.append(lag.p99 * 1000.0)
             worst = max(worst, max(max(r.send_lag_s, 0.0) for r in paced.records) * 1000.0)
     finally:
         await target.aclose()

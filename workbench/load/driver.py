@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from workbench.load.arrivals import arrival_offsets
 from workbench.load.client import LoadTarget, Outcome
-from workbench.load.prompts import LoadPrompt, is_correct
-from workbench.load.records import LoadRequestRecord, PointSpec
+from workbench.load.prompts import LoadPrompt
+from workbench.store.records import LoadRequestRecord, PointSpec
 
 
 @dataclass
@@ -45,8 +45,7 @@ def _record(
         prompt_tokens=out.prompt_tokens, completion_tokens=out.completion_tokens,
         tokens_from=out.tokens_from,  # type: ignore[arg-type]
         answer=out.answer,
-        correct=is_correct(out.answer, prompt.answers) if out.status == "ok" else
-        (False if prompt.answers else None),
+        correct=prompt.grade(out.answer, ok=out.status == "ok"),
     )
 
 

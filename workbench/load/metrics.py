@@ -8,8 +8,11 @@ From each request's raw timestamps (DESIGN.md "Measuring honestly", `vllm bench 
   request throughput = completed / duration; output tokens/s = completed requests' N /
   duration; total tokens/s = (prompt + completion tokens) / duration
   goodput = completed requests meeting every SLO / duration (a request with N <= 1 has
-  TPOT 0 for the SLO, as in vLLM); correct goodput additionally needs a correct answer.
-Percentiles are numpy's linear interpolation, the same as vLLM's.
+  TPOT 0 for the SLO, as in vLLM); correct goodput additionally needs a correct answer,
+  by the scorecard's "gold contained" rule (`scoring.answer.answer_is_correct`).
+Percentile summaries are `scoring.latency.summarize`, the scorecard's own (numpy's linear
+interpolation, the same as vLLM's), in seconds like every latency the workbench stores;
+views convert to milliseconds when they print.
 """
 
 from __future__ import annotations
@@ -17,37 +20,23 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from typing import Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from workbench.load.records import LoadRequestRecord, PointSpec
+from workbench.scoring.latency import LatencySummary
+from workbench.scoring.latency import summarize as summarize_latency
+from workbench.store.records import LoadRequestRecord, PointSpec
 
 DEFINITIONS = "vLLM (vllm bench serve) definitions; client-side, time.perf_counter"
-PERCENTILES = (50, 90, 95, 99)
 SLO_KEYS = {"ttft": "ttft", "tpot": "tpot", "e2e": "e2e", "e2el": "e2e"}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ms|s)?\s*$")
 
 
-class Dist(BaseModel):
-    """Mean and percentiles of one metric, in milliseconds."""
-
-    n: int
-    mean: float
-    p50: float
-    p90: float
-    p95: float
-    p99: float
-
-    @classmethod
-    def of(cls, seconds: Sequence[float]) -> Dist | None:
-        """The distribution of values given in seconds (None when there are none)."""
-        if not seconds:
-            return None
-        ms = np.asarray(seconds, dtype=float) * 1000.0
-        p = np.percentile(ms, PERCENTILES)
-        return cls(n=len(ms), mean=float(ms.mean()), p50=float(p[0]), p90=float(p[1]),
-                   p95=float(p[2]), p99=float(p[3]))
+def distribution(seconds: Sequence[float]) -> LatencySummary | None:
+    """Mean and percentiles of one metric in seconds (`scoring.latency.summarize`); None
+    when there are no values, so a point without e.g. a second token shows no TPOT."""
+    return summarize_latency(seconds) if seconds else None
 
 
 class PointSummary(BaseModel):
@@ -68,12 +57,16 @@ class PointSummary(BaseModel):
     request_throughput: float = Field(description="Completed requests per second.")
     output_throughput: float = Field(description="Completion tokens per second.")
     total_token_throughput: float = Field(description="Prompt + completion tokens per second.")
-    ttft: Dist | None = None
-    tpot: Dist | None = None
-    itl: Dist | None = None
-    e2e: Dist | None = None
-    send_lag: Dist | None = Field(default=None, description="Client lag behind its schedule.")
-    slo_ms: dict[str, float] = Field(default_factory=dict)
+    latency_unit: Literal["s"] = Field(
+        default="s", description="Unit of every latency summary and SLO below (benches stored "
+        "before it existed were in ms; `store.load_benches` converts them when read).")
+    ttft: LatencySummary | None = None
+    tpot: LatencySummary | None = None
+    itl: LatencySummary | None = None
+    e2e: LatencySummary | None = None
+    send_lag: LatencySummary | None = Field(
+        default=None, description="Client lag behind its schedule.")
+    slo_s: dict[str, float] = Field(default_factory=dict, description="SLO limits (s).")
     goodput: float | None = Field(default=None, description="Requests/s meeting every SLO.")
     correct_goodput: float | None = Field(
         default=None, description="Requests/s meeting every SLO with a correct answer."
@@ -103,28 +96,23 @@ def parse_slo(text: str | None) -> dict[str, float]:
 
 
 def ttft_s(r: LoadRequestRecord) -> float | None:
-    """First content chunk - request start."""
-    t = r.timing
-    return None if t.first_token is None else t.first_token - t.request_start
+    """First content chunk - request start (`RequestTiming.ttft_s`)."""
+    return r.timing.ttft_s()
 
 
 def e2e_s(r: LoadRequestRecord) -> float:
-    """Last content chunk (else request end) - request start."""
-    t = r.timing
-    return (t.last_token or t.request_end) - t.request_start
+    """Last content chunk (else request end) - request start (`RequestTiming.e2e_s`)."""
+    return r.timing.e2e_s()
 
 
 def tpot_s(r: LoadRequestRecord) -> float | None:
-    """(E2E - TTFT) / (N - 1); None when N < 2."""
-    first, n = ttft_s(r), r.completion_tokens
-    if first is None or n is None or n < 2:
-        return None
-    return (e2e_s(r) - first) / (n - 1)
+    """(E2E - TTFT) / (N - 1); None when N < 2 (`RequestTiming.tpot_s`)."""
+    return r.timing.tpot_s(r.completion_tokens)
 
 
 def itl_s(r: LoadRequestRecord) -> list[float]:
-    """Gaps between consecutive content chunks."""
-    return [b - a for a, b in itertools.pairwise(r.timing.token_times)]
+    """Gaps between consecutive content chunks (`RequestTiming.itl_s`)."""
+    return r.timing.itl_s()
 
 
 def meets_slo(r: LoadRequestRecord, slo: dict[str, float]) -> bool:
@@ -155,12 +143,12 @@ def summarize(
         error_rate=(len(records) - len(ok)) / len(records) if records else 0.0,
         duration_s=duration_s, request_throughput=len(ok) / dur,
         output_throughput=out_tokens / dur, total_token_throughput=(in_tokens + out_tokens) / dur,
-        ttft=Dist.of([v for r in ok if (v := ttft_s(r)) is not None]),
-        tpot=Dist.of([v for r in ok if (v := tpot_s(r)) is not None]),
-        itl=Dist.of([g for r in ok for g in itl_s(r)]),
-        e2e=Dist.of([e2e_s(r) for r in ok]),
-        send_lag=Dist.of([max(r.send_lag_s, 0.0) for r in records]),
-        slo_ms={k: v * 1000.0 for k, v in slo.items()},
+        ttft=distribution([v for r in ok if (v := ttft_s(r)) is not None]),
+        tpot=distribution([v for r in ok if (v := tpot_s(r)) is not None]),
+        itl=distribution([g for r in ok for g in itl_s(r)]),
+        e2e=distribution([e2e_s(r) for r in ok]),
+        send_lag=distribution([max(r.send_lag_s, 0.0) for r in records]),
+        slo_s=dict(slo),
         accuracy=sum(bool(r.correct) for r in graded) / len(graded) if graded else None,
         tokens_from=sources.pop() if len(sources) == 1 else ("mixed" if sources else "none"),
     )

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import random
-import re
-import string
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.rag.prompt import SYSTEM, USER, choose_lang
+from workbench.scoring.answer import answer_is_correct
 
 #: Short, common English words: most BPE vocabularies hold each (with its leading space)
 #: as one token, so N words is close to N prompt tokens; `calibrate` corrects the rest.
@@ -35,23 +33,17 @@ class LoadPrompt:
     messages: list[dict[str, str]]
     question: str = ""
     answers: list[str] = field(default_factory=list)
+    #: True/False for an eval-set question (graded); None for filler text (not graded).
+    answerable: bool | None = None
     output_len: int | None = None
 
-
-def is_correct(answer: str, gold: list[str]) -> bool | None:
-    """A gold answer contained in the normalised answer (SQuAD normalisation); None if no gold."""
-    if not gold:
-        return None
-    got = normalise(answer)
-    return any(normalise(g) and normalise(g) in got for g in gold)
-
-
-def normalise(text: str) -> str:
-    """Lower case, no punctuation, no English articles, single spaces (SQuAD's rule)."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
-    text = "".join(" " if ch in string.punctuation or ch in "«»—–" else ch for ch in text)
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
+    def grade(self, answer: str, *, ok: bool = True) -> bool | None:
+        """Whether the answer is correct by the scorecard's "gold contained" rule
+        (`scoring.answer.answer_is_correct`; a failed request is wrong); None when this
+        prompt has nothing to grade against."""
+        if self.answerable is None or (self.answerable and not self.answers):
+            return None
+        return ok and answer_is_correct(answer, self.answers, answerable=self.answerable)
 
 
 def rag_prompts(evalset: Any, *, for_engine: bool, limit: int | None = None) -> list[LoadPrompt]:
@@ -83,7 +75,8 @@ def rag_prompts(evalset: Any, *, for_engine: bool, limit: int | None = None) -> 
         else:
             messages = [{"role": "user", "content": q.question}]
         out.append(LoadPrompt(id=q.id, messages=messages, question=q.question,
-                              answers=list(q.answers) if q.answerable else []))
+                              answers=list(q.answers) if q.answerable else [],
+                              answerable=q.answerable))
     return out
 
 
@@ -120,7 +113,9 @@ def write_jsonl(prompts: list[LoadPrompt], path: Path) -> Path:
 
 
 def read_jsonl(path: Path, *, output_len: int | None = None) -> list[LoadPrompt]:
-    """Read a custom-dataset JSONL (`prompt`, optional `output_tokens`, optional `answers`)."""
+    """Read a custom-dataset JSONL (`prompt`, optional `output_tokens`, optional `answers`,
+    optional `answerable`: a row with answers is graded, one with `"answerable": false` is
+    graded as a refusal, any other row is not graded)."""
     out = []
     for i, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         if not line.strip():
@@ -128,10 +123,13 @@ def read_jsonl(path: Path, *, output_len: int | None = None) -> list[LoadPrompt]
         row = json.loads(line)
         if not isinstance(row, dict) or not isinstance(row.get("prompt"), str):
             raise ValueError(f"{path}:{i + 1}: each line needs a string `prompt`")
+        answers = [str(a) for a in row.get("answers", [])]
+        flag = row.get("answerable")
         out.append(LoadPrompt(
             id=str(row.get("id", f"line-{i + 1}")),
             messages=[{"role": "user", "content": row["prompt"]}], question=row["prompt"],
-            answers=[str(a) for a in row.get("answers", [])],
+            answers=answers,
+            answerable=flag if isinstance(flag, bool) else (True if answers else None),
             output_len=output_len if output_len is not None else row.get("output_tokens"),
         ))
     return out

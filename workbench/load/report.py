@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 from rich.console import Console
 from rich.table import Table
 
-from workbench.load.metrics import DEFINITIONS, Dist, PointSummary
-from workbench.load.store import LoadStore
+from workbench.load.metrics import DEFINITIONS, PointSummary
+from workbench.scoring.latency import LatencySummary
+from workbench.store.load_benches import LoadBenchStore
 
 
 class LoadRow(BaseModel):
@@ -39,17 +40,18 @@ class LoadTable(BaseModel):
     definitions: str = DEFINITIONS
 
 
-def load_table(store: LoadStore, bench_ref: str) -> LoadTable:
+def load_table(store: LoadBenchStore, bench_ref: str) -> LoadTable:
     """Table data of a stored benchmark (`latest`, an id, or a unique id prefix)."""
     bench_id = store.resolve(bench_ref)
     bench = store.bench(bench_id)
     stacks: list[str] = bench["stacks"]
     levels: dict[int, LoadRow] = {}
-    for stack, position, summary in store.points(bench_id):
+    for point in store.points(bench_id):
+        summary = PointSummary.model_validate(point.summary)
         row = levels.setdefault(
-            position, LoadRow(position=position, label=summary.label,
-                              by_stack=dict.fromkeys(stacks)))
-        row.by_stack[stack] = summary
+            point.position, LoadRow(position=point.position, label=summary.label,
+                                    by_stack=dict.fromkeys(stacks)))
+        row.by_stack[point.stack] = summary
     return LoadTable(
         bench_id=bench_id, created_utc=bench["created_utc"], status=bench["status"],
         target=bench["target"], stacks=stacks, rows=[levels[k] for k in sorted(levels)],
@@ -58,7 +60,7 @@ def load_table(store: LoadStore, bench_ref: str) -> LoadTable:
 
 
 def to_json(table: LoadTable) -> str:
-    """The report as JSON (infinite rates are written as null)."""
+    """The report as JSON (infinite rates are written as null; latencies in seconds)."""
     def clean(x: Any) -> Any:
         if isinstance(x, float) and not math.isfinite(x):
             return None
@@ -77,8 +79,13 @@ def _f(x: float | None, fmt: str = ".0f") -> str:
     return "-" if x is None or not math.isfinite(x) else format(x, fmt)
 
 
-def _d(d: Dist | None, key: str) -> str:
-    return "-" if d is None else _f(getattr(d, key))
+def _ms(seconds: float | None) -> float | None:
+    # Summaries are in seconds; the terminal shows milliseconds.
+    return None if seconds is None else seconds * 1000.0
+
+
+def _d(d: LatencySummary | None, key: str) -> str:
+    return "-" if d is None else _f(_ms(getattr(d, key)))
 
 
 #: Percentiles shown in the terminal (mean and p95 are in the JSON form).
@@ -138,10 +145,12 @@ def render(table: LoadTable, console: Console | None = None) -> None:
             at = sat.get("at")
             where = f"saturates at {at:g}" if at is not None else "no saturation found"
             con.print(f"[bold]{s}[/]: {where} ({sat.get('reason', '')})")
-        lags = [p.send_lag.p99 for r in table.rows if (p := r.by_stack.get(s)) and p.send_lag]
+        lags = [p.send_lag.p99 for r in table.rows
+                if (p := r.by_stack.get(s)) and p.send_lag and p.send_lag.p99 is not None]
         if lags:
-            con.print(f"  client send lag p99 (worst point): {max(lags):.2f} ms")
+            con.print(f"  client send lag p99 (worst point): {max(lags) * 1000.0:.2f} ms")
         acc = [p.accuracy for r in table.rows
                if (p := r.by_stack.get(s)) and p.accuracy is not None]
         if acc:
-            con.print(f"  answer accuracy (gold answer contained): {min(acc):.0%}-{max(acc):.0%}")
+            con.print(f"  answer accuracy (the scorecard's gold contained): "
+                      f"{min(acc):.0%}-{max(acc):.0%}")

@@ -19,9 +19,9 @@ from workbench.load.client import LoadTarget
 from workbench.load.driver import PointRun, run_point
 from workbench.load.metrics import PointSummary, Saturation, find_saturation, summarize
 from workbench.load.prompts import LoadPrompt
-from workbench.load.records import PointSpec
 from workbench.load.resources import ResourceSampler
-from workbench.load.store import LoadStore
+from workbench.store.load_benches import LoadBenchStore
+from workbench.store.records import PointSpec
 
 
 @dataclass
@@ -71,13 +71,20 @@ def rate_points(
 
 def saturation_of(summaries: list[PointSummary], min_gain: float = 0.05) -> Saturation:
     """Where a side saturates, over its points that vary concurrency (else rate)."""
-    by_c = [(float(s.concurrency), s.request_throughput, s.e2e.p50 / 1000.0)
-            for s in summaries if s.concurrency is not None and s.e2e is not None]
+    by_c = [(float(s.concurrency), s.request_throughput, s.e2e.p50)
+            for s in summaries
+            if s.concurrency is not None and s.e2e is not None and s.e2e.p50 is not None]
     if len({x for x, _, _ in by_c}) >= 2:
         return find_saturation(by_c, min_gain)
-    by_rate = [(s.rate, s.request_throughput, s.e2e.p50 / 1000.0)
-               for s in summaries if s.e2e is not None and math.isfinite(s.rate)]
+    by_rate = [(s.rate, s.request_throughput, s.e2e.p50)
+               for s in summaries
+               if s.e2e is not None and s.e2e.p50 is not None and math.isfinite(s.rate)]
     return find_saturation(by_rate, min_gain)
+
+
+def _ms(seconds: float | None) -> float:
+    # Progress lines print milliseconds; summaries hold seconds (nan when not measured).
+    return float("nan") if seconds is None else seconds * 1000.0
 
 
 async def _warm_up(side: Side, prompts: list[LoadPrompt], n: int) -> None:
@@ -87,7 +94,7 @@ async def _warm_up(side: Side, prompts: list[LoadPrompt], n: int) -> None:
 
 
 async def _measure(
-    store: LoadStore, bench_id: str, side: Side, position: int, spec: PointSpec,
+    store: LoadBenchStore, bench_id: str, side: Side, position: int, spec: PointSpec,
     prompts: list[LoadPrompt], config: BenchConfig, t0: float,
 ) -> PointSummary:
     samples: list[tuple[float, str, dict[str, Any]]] = []
@@ -110,7 +117,7 @@ async def _measure(
 
 
 async def run_bench(
-    store: LoadStore, sides: list[Side], prompts: list[LoadPrompt], config: BenchConfig, *,
+    store: LoadBenchStore, sides: list[Side], prompts: list[LoadPrompt], config: BenchConfig, *,
     target_kind: str, meta: dict[str, Any] | None = None, progress: Progress | None = None,
 ) -> str:
     """Run every point on every side; returns the stored benchmark's id."""
@@ -136,7 +143,7 @@ async def run_bench(
                 summaries[side.name].append(s)
                 say(f"{side.name} {spec.label}: {s.completed}/{s.requests} ok, "
                     f"{s.request_throughput:.2f} req/s, {s.output_throughput:.1f} tok/s, "
-                    f"TTFT p50 {s.ttft.p50 if s.ttft else float('nan'):.0f} ms")
+                    f"TTFT p50 {_ms(s.ttft.p50 if s.ttft else None):.0f} ms")
         status = "completed"
     except BaseException as exc:
         status = "cancelled" if isinstance(exc, KeyboardInterrupt | TimeoutError) else "failed"

@@ -203,11 +203,12 @@ def agreement(ours: PointSummary, theirs: dict[str, Any]) -> list[Agreement]:
                               ("itl", ours.itl, "itl"), ("e2e", ours.e2e, "e2el")):
         if dist is None:
             continue
-        for stat, ours_value in (("mean", dist.mean), ("median", dist.p50), ("p99", dist.p99)):
+        for stat, ours_s in (("mean", dist.mean), ("median", dist.p50), ("p99", dist.p99)):
             name = f"{stat}_{key}_ms"
-            if isinstance(theirs.get(name), int | float):
-                rows.append(Agreement(metric=f"{metric.upper()} {stat} (ms)", ours=ours_value,
-                                      vllm=float(theirs[name])))
+            if ours_s is not None and isinstance(theirs.get(name), int | float):
+                # vLLM's result file is in ms; our summaries are in seconds.
+                rows.append(Agreement(metric=f"{metric.upper()} {stat} (ms)",
+                                      ours=ours_s * 1000.0, vllm=float(theirs[name])))
     for metric, value, key in (
         ("request throughput (req/s)", ours.request_throughput, "request_throughput"),
         ("output throughput (tok/s)", ours.output_throughput, "output_throughput"),

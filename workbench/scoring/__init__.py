@@ -4,7 +4,13 @@ A run composes small scorers (`exact_match()`, `token_f1()`, `hit_rate(5)`, `ttf
 into a list; `workbench.report.build_scorecard` applies them to stored responses.
 """
 
-from workbench.scoring.answer import exact_match, gold_contained, refusal, token_f1
+from workbench.scoring.answer import (
+    answer_is_correct,
+    exact_match,
+    gold_contained,
+    refusal,
+    token_f1,
+)
 from workbench.scoring.base import Metric, Sample, Scorer, Section, per_sample
 from workbench.scoring.judge import (
     JUDGE_PROMPT,
@@ -55,6 +61,7 @@ __all__ = [
     "Scorer",
     "Section",
     "WinTieLoss",
+    "answer_is_correct",
     "default_embedder",
     "default_scorers",
     "e2e",

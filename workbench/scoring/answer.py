@@ -10,7 +10,7 @@ Conventions shared by all of them, so an A/B compares like with like:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from workbench.scoring.base import Metric, Sample, Scorer, per_sample
 from workbench.scoring.refusal import is_refusal
@@ -24,6 +24,20 @@ def _against_gold(sample: Sample, score: Callable[[str, list[str]], float]) -> f
     if not sample.question.answerable or not sample.question.answers:
         return float(refused)
     return 0.0 if refused else score(sample.response.answer, sample.question.answers)
+
+
+def answer_is_correct(answer: str, golds: Sequence[str], *, answerable: bool = True) -> bool:
+    """The scorecard's "gold contained" verdict on one successful answer: on an answerable
+    question, not a refusal and some gold alias contained as whole normalised tokens
+    (`contains_gold`); on an unanswerable one (or one without golds), a refusal.
+
+    The one definition of a correct answer: `gold_contained()` and the load bench's
+    accuracy and correct goodput both call it, so the two never disagree.
+    """
+    refused = is_refusal(answer)
+    if not answerable or not golds:
+        return refused
+    return not refused and contains_gold(answer, list(golds)) == 1.0
 
 
 def exact_match(stem: bool = True) -> Scorer:
@@ -65,7 +79,8 @@ def gold_contained() -> Scorer:
         definition="a normalised gold alias appears, as whole tokens, in the normalised answer",
         binary=True,
     )
-    return per_sample(metric, lambda s: _against_gold(s, contains_gold))
+    return per_sample(metric, lambda s: float(s.ok and answer_is_correct(
+        s.response.answer, s.question.answers, answerable=s.question.answerable)))
 
 
 def refusal() -> Scorer:
