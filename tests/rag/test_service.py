@@ -13,6 +13,8 @@ from httpx_sse import connect_sse
 from tests.rag.conftest import CORPUS, MODEL, LiveServer, make_stack
 from workbench.rag.schemas import AskResponse, HealthResponse, SearchResponse, SourcesEvent
 from workbench.rag.service import create_app
+from workbench.stacks.process import exit_status
+from workbench.stacks.rag_service import rag_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.llamacpp, pytest.mark.usefixtures("embedder_loaded")]
 
@@ -140,45 +142,18 @@ def test_index_survives_restart(llama_server: str, tmp_path: Path) -> None:
 
 
 def test_python_m_workbench_rag_serves_a_json_recipe(llama_server: str, tmp_path: Path) -> None:
-    """The launcher's contract: `python -m workbench.rag --recipe stack.json`."""
-    import subprocess
-    import sys
-    import time
-
+    """The launcher's contract: `python -m workbench.rag --recipe stack.json`, started as
+    the launcher starts it (`rag_service`), stopped cleanly by SIGTERM."""
     stack = make_stack(llama_server, name="cli-stack")
     recipe = tmp_path / "stack.json"
     recipe.write_text(stack.model_dump_json(), encoding="utf-8")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "workbench.rag",
-            "--recipe",
-            str(recipe),
-            "--data-dir",
-            str(tmp_path / "idx"),
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-            try:
-                r = httpx.get(f"{stack.rag_url}/health", timeout=2)
-                if r.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "service did not answer /health"
-            time.sleep(0.3)
-        body = r.json()
+    service = rag_service(stack, recipe, tmp_path / "rag.log", state_dir=tmp_path / "state",
+                          data_dir=tmp_path / "idx", extra_args=["--log-level", "warning"],
+                          timeout_s=120)
+    with service:
+        body = httpx.get(f"{stack.rag_url}/health", timeout=5).json()
         assert body["stack"] == "cli-stack" and body["components"]["index"]["status"] == "degraded"
         assert httpx.get(f"{stack.rag_url}/openapi.json", timeout=5).status_code == 200
-    finally:
-        proc.terminate()
-        # uvicorn shuts down gracefully, then re-raises the signal it caught.
-        assert proc.wait(timeout=30) in (0, -15)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught.
+    assert exit_status(service.pid) in (0, -15), (tmp_path / "rag.log").read_text()[-2000:]
+    assert not service.running

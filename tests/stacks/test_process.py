@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import sys
 import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.conftest import free_port
-from workbench.stacks.process import alive, port_in_use, spawn, stop_group, tail
+from workbench.stacks.process import (
+    LaunchError,
+    Server,
+    alive,
+    exit_status,
+    port_in_use,
+    spawn,
+    stop_group,
+    tail,
+)
 
 # A parent that ignores SIGTERM and a grandchild that does too: only SIGKILL ends them.
 STUBBORN = """
@@ -44,3 +56,36 @@ def test_port_in_use() -> None:
         s.bind(("127.0.0.1", port))
         s.listen()
         assert port_in_use("127.0.0.1", port)
+
+
+def _http_server(tmp_path: Path, port: int) -> Server:
+    return Server("test server", [sys.executable, "-m", "http.server", str(port), "--bind",
+                                  "127.0.0.1", "--directory", str(tmp_path)],
+                  f"http://127.0.0.1:{port}/", tmp_path / "server.log", timeout_s=30)
+
+
+def test_server_starts_again_on_its_port_and_stops_a_frozen_group(tmp_path: Path) -> None:
+    """What the chaos lab does to a RAG service: kill -9, start again, freeze, stop."""
+    port = free_port()
+    server = _http_server(tmp_path, port)
+    with server:
+        first = server.pid
+        os.killpg(first, signal.SIGKILL)
+        server.reap()
+        assert not server.running and exit_status(first) == -signal.SIGKILL
+        server.start()
+        assert server.pid != first and server.running and port_in_use("127.0.0.1", port)
+        os.killpg(server.pid, signal.SIGSTOP)
+        started = time.monotonic()
+        # Continued first, so SIGTERM ends it well before the 10 s SIGKILL escalation.
+        assert server.stop() == -signal.SIGTERM
+        assert time.monotonic() - started < 5
+    assert not server.running
+
+
+def test_server_that_dies_before_healthy_fails_with_its_log(tmp_path: Path) -> None:
+    server = Server("doomed", [sys.executable, "-c", "print('no model file'); raise SystemExit(3)"],
+                    f"http://127.0.0.1:{free_port()}/", tmp_path / "doomed.log", timeout_s=30)
+    with pytest.raises(LaunchError, match="doomed exited before it was healthy") as err:
+        server.start()
+    assert "no model file" in str(err.value) and exit_status(server.pid) == 3

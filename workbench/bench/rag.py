@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,7 +23,8 @@ import httpx
 
 from workbench.rag.chunking import split_text
 from workbench.settings import PROJECT_ROOT
-from workbench.stacks.process import free_port, spawn, stop_group, wait_healthy
+from workbench.stacks.process import free_port
+from workbench.stacks.rag_service import rag_service
 from workbench.stacks.recipe import Generation, ModelSpec, Ports, Retrieval, Stack
 
 SHARED = PROJECT_ROOT.parent / "shared" / "evaldata"
@@ -68,25 +68,14 @@ def corpus(n_chunks: int) -> tuple[list[dict[str, str]], list[str], str]:
 
 @contextmanager
 def serve(stack: Stack, data_dir: Path) -> Iterator[str]:
-    """The RAG service as a stack runs it (`python -m workbench.rag`, its own process), on
-    the index already built in `data_dir`.
-
-    Its own process, not a thread beside the benchmark's client: a user's stack does not
-    share a GIL with whoever sends it requests.
-    """
+    """The RAG service as a stack runs it (`rag_service`: its own process, so it shares no
+    GIL with the benchmark's client), on the index already built in `data_dir`."""
     recipe = data_dir.parent / f"{stack.name}.json"
     recipe.write_text(stack.model_dump_json())
-    argv = [sys.executable, "-m", "workbench.rag", "--recipe", str(recipe),
-            "--data-dir", str(data_dir)]
-    env = {"HF_HUB_OFFLINE": "1", "WORKBENCH_STATE_DIR": str(data_dir.parent / "state")}
-    log = data_dir.parent / "rag-service.log"
-    url = f"http://127.0.0.1:{stack.ports.rag}"
-    pid = spawn(argv, env, log)
-    try:
-        wait_healthy(f"{url}/health", pid, 180, "RAG service", argv, log)
-        yield url
-    finally:
-        stop_group(pid, grace_s=30)
+    service = rag_service(stack, recipe, data_dir.parent / "rag-service.log",
+                          state_dir=data_dir.parent / "state", data_dir=data_dir)
+    with service:
+        yield stack.rag_url
 
 
 @contextmanager

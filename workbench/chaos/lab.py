@@ -17,14 +17,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 import httpx
 
 from workbench.settings import PROJECT_ROOT
-from workbench.stacks.process import free_port, stop_group
+from workbench.stacks.process import LaunchError, Server, free_port
+from workbench.stacks.rag_service import rag_service
 from workbench.stacks.recipe import PACKAGED_GGUF, Generation, get_stack
 
 SIDE_NAMES = {"A": "side-a", "B": "side-b"}
@@ -34,64 +34,6 @@ RowKey = tuple[str, str, str, int]
 
 class LabError(RuntimeError):
     """The lab could not be set up (no llama.cpp, a server never became healthy, ...)."""
-
-
-@dataclass
-class Server:
-    """One process group we started: how to start it again and where it answers."""
-
-    name: str
-    argv: list[str]
-    health_url: str
-    log: Path
-    env: dict[str, str] = field(default_factory=dict)
-    pid: int = 0
-    _proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout_s: float = 180.0) -> None:
-        """Start (or start again, on the same port) and wait until /health answers 200."""
-        with self.log.open("ab") as out:
-            self._proc = subprocess.Popen(
-                self.argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                env={**os.environ, **self.env}, start_new_session=True,
-            )
-        self.pid = self._proc.pid
-        self.wait_healthy(timeout_s)
-
-    def wait_healthy(self, timeout_s: float = 180.0) -> None:
-        """Poll /health until 200; fail with the log's tail if the process dies."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if self._proc is not None and self._proc.poll() is not None:
-                raise LabError(f"{self.name} exited: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(self.health_url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise LabError(f"{self.name} not healthy in {timeout_s:.0f} s at "
-                               f"{self.health_url}: {self.log.read_text()[-2000:]}")
-            time.sleep(0.2)
-
-    def reap(self) -> None:
-        """Collect the exit status of a killed leader (no zombie left behind)."""
-        if self._proc is not None:
-            try:
-                self._proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-
-    def stop(self) -> None:
-        """SIGTERM the group, SIGKILL after a grace period; also continues a frozen one."""
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.pid, signal.SIGCONT)  # a stopped group would not act on SIGTERM
-        except ProcessLookupError:
-            return
-        stop_group(self.pid, grace_s=10)
-        self.reap()
 
 
 class Lab:
@@ -130,6 +72,12 @@ class Lab:
 
     def start(self) -> None:
         """Start both engines and both RAG services, then index demo-en on each."""
+        try:
+            self._start()
+        except LaunchError as exc:
+            raise LabError(str(exc)) from exc
+
+    def _start(self) -> None:
         from workbench.stacks.engines.base import EngineUnavailableError
         from workbench.stacks.engines.llamacpp import llama_server_argv
         from workbench.stacks.models import resolve_gguf
@@ -144,6 +92,8 @@ class Lab:
                                          alias="smollm2-135m-instruct")
             except EngineUnavailableError as exc:
                 raise LabError(str(exc)) from exc
+            # `Server` (the launcher's primitives), not `local_llama_server`: a scenario
+            # kills this engine and starts it again on the same port.
             self.engines[side] = Server(
                 f"engine {side}", argv,
                 f"http://127.0.0.1:{port}/health", self.root / f"engine-{side}.log",
@@ -155,11 +105,9 @@ class Lab:
                 free_port(), port)
             recipe = self.stacks_dir / f"{name}.yaml"  # JSON is valid YAML
             recipe.write_text(stack.model_dump_json())
-            self.rags[side] = Server(
-                f"RAG service {side}",
-                [sys.executable, "-m", "workbench.rag", "--recipe", str(recipe),
-                 "--data-dir", str(self.root / "index" / name)],
-                f"{stack.rag_url}/health", self.root / f"rag-{side}.log", env=self.env,
+            self.rags[side] = rag_service(
+                stack, recipe, self.root / f"rag-{side}.log", state_dir=self.state_dir,
+                data_dir=self.root / "index" / name, env=self.env,
             )
         for side in SIDE_NAMES:
             self.rags[side].start()

@@ -15,7 +15,9 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 
 import httpx
 import psutil
@@ -23,6 +25,8 @@ import psutil
 # Children started by this Python process, by pid: they must be reaped by us (waitpid),
 # or a stopped server lingers as a zombie that still looks alive to psutil.
 _children: dict[int, subprocess.Popen[bytes]] = {}
+# Exit statuses of reaped children, by pid (cleared when a new child gets the same pid).
+_exit_status: dict[int, int] = {}
 
 
 class LaunchError(RuntimeError):
@@ -72,6 +76,7 @@ def spawn(argv: Sequence[str], env: Mapping[str, str], log: Path, cwd: Path | No
         except OSError as exc:
             raise LaunchError(f"cannot run {list(argv)}: {exc}") from exc
     _children[proc.pid] = proc
+    _exit_status.pop(proc.pid, None)
     return proc.pid
 
 
@@ -102,8 +107,16 @@ def run_once(argv: Sequence[str], env: Mapping[str, str], log: Path, timeout: fl
 
 def _reap(pid: int) -> None:
     proc = _children.get(pid)
-    if proc is not None and proc.poll() is not None:
+    if proc is not None and (code := proc.poll()) is not None:
         del _children[pid]
+        _exit_status[pid] = code
+
+
+def exit_status(pid: int) -> int | None:
+    """How a child `spawn` started ended (`-N`: killed by signal N); None while it runs or
+    when it was not ours."""
+    _reap(pid)
+    return _exit_status.get(pid)
 
 
 def alive(pid: int, create_time: float | None = None) -> bool:
@@ -222,3 +235,83 @@ def wait_healthy(
                 f"command: {list(argv)}\nlast lines of {log}:\n{tail(log)}"
             )
         time.sleep(0.5)
+
+
+@dataclass
+class Server:
+    """A server process group we start, and may start again on the same port (the chaos
+    lab restarts what it kills): its command, where it answers, and its current pid.
+
+    Built on `spawn`, `wait_healthy` and `stop_group`, so every server the workbench starts
+    (a stack's RAG service, a bench's or a test's) runs in its own session, fails fast
+    with its log's tail, and is stopped as a whole group. A context manager.
+    """
+
+    name: str
+    argv: list[str]
+    health_url: str
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+    #: Default seconds to wait for the first 200 from `health_url`.
+    timeout_s: float = 180.0
+    #: Default seconds between SIGTERM and SIGKILL.
+    grace_s: float = 10.0
+    pid: int = 0
+
+    def start(self, timeout_s: float | None = None,
+              on_spawn: Callable[[int], object] | None = None) -> None:
+        """Start it and wait until healthy; `on_spawn(pid)` runs before the wait (the
+        launcher records the pid there, so an interrupted start can still be cleaned up).
+        A server that never becomes healthy is stopped before the error is raised."""
+        self.pid = spawn(self.argv, self.env, self.log)
+        try:
+            if on_spawn is not None:
+                on_spawn(self.pid)
+            self.wait_healthy(timeout_s)
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_healthy(self, timeout_s: float | None = None) -> None:
+        """Poll `health_url` until 200; LaunchError with the log's tail if the process dies
+        or the time runs out."""
+        wait_healthy(self.health_url, self.pid, self.timeout_s if timeout_s is None
+                     else timeout_s, self.name, self.argv, self.log)
+
+    @property
+    def running(self) -> bool:
+        """The process was started and has not ended."""
+        return self.pid > 0 and alive(self.pid)
+
+    def stop(self, grace_s: float | None = None) -> int | None:
+        """Stop the group (SIGTERM, SIGKILL after `grace_s`, else `self.grace_s`); returns
+        the leader's exit status when known. A frozen (SIGSTOPped) group is continued
+        first: stopped processes do not act on SIGTERM until they run again."""
+        if self.pid <= 0:
+            return None
+        if alive(self.pid):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGCONT)
+            stop_group(self.pid, grace_s=self.grace_s if grace_s is None else grace_s)
+        return exit_status(self.pid)
+
+    def restart(self, timeout_s: float | None = None) -> None:
+        """Stop it (if it still runs) and start it again with the same command and port."""
+        self.stop()
+        self.start(timeout_s)
+
+    def reap(self, timeout_s: float = 10.0) -> None:
+        """Wait until a process killed from outside has ended (its exit status collected,
+        so no zombie is left that still looks alive)."""
+        deadline = time.monotonic() + timeout_s
+        while self.pid > 0 and alive(self.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def __enter__(self) -> Server:
+        if not self.running:
+            self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()

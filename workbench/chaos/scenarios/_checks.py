@@ -1,0 +1,162 @@
+"""What a faulted run left in the results file, and the checks every scenario makes of it.
+
+Counting rules:
+- results lost: responses stored before the fault that are missing (or changed) after;
+- duplicates: extra rows sharing one (run, question, side, attempt) key.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench.chaos.lab import Lab, RowKey, duplicates, read_db, rows
+from workbench.chaos.report import ScenarioResult
+
+#: Seconds the runner may take to finish a small run after a fault.
+FINISH_TIMEOUT_S = 300
+
+
+@dataclass
+class Latest:
+    """The latest attempt of one (question, side)."""
+
+    attempt: int
+    status: str
+    error: str | None
+
+
+def finish(proc: subprocess.Popen[bytes]) -> str:
+    """Wait for the runner to end; its output."""
+    out, _ = proc.communicate(timeout=FINISH_TIMEOUT_S)
+    return out.decode(errors="replace") if out else ""
+
+
+def last_run(db: Path) -> tuple[str, str]:
+    """The newest run's id and status."""
+    with read_db(db) as c:
+        run_id, status = c.execute(
+            "SELECT id, status FROM runs ORDER BY created_utc DESC LIMIT 1").fetchone()
+    return str(run_id), str(status)
+
+
+def latest_attempts(db: Path, run_id: str) -> dict[tuple[str, str], Latest]:
+    """Each (question, side)'s latest attempt in `run_id`."""
+    with read_db(db) as c:
+        found = c.execute(
+            "SELECT question_id, side, attempt, status, error FROM responses WHERE run_id = ?"
+            " ORDER BY attempt", (run_id,)).fetchall()
+    return {(q, s): Latest(int(a), st, err) for q, s, a, st, err in found}
+
+
+def n_questions(db: Path, run_id: str) -> int:
+    """How many questions `run_id` asks."""
+    with read_db(db) as c:
+        return int(c.execute("SELECT COUNT(*) FROM questions WHERE run_id = ?",
+                             (run_id,)).fetchone()[0])
+
+
+def count_lost(before: dict[RowKey, str], after: dict[RowKey, str]) -> int:
+    """Rows of `before` missing or changed in `after`."""
+    return sum(1 for k, v in before.items() if after.get(k) != v)
+
+
+def tail(text: str, n: int = 400) -> str:
+    """The end of a command's output, for a failure message."""
+    return text.strip()[-n:]
+
+
+def retry_and_check(lab: Lab, db: Path, run_id: str, result: ScenarioResult) -> None:
+    """`--retry-failed` the run; afterwards every pair's latest attempt must be ok."""
+    before = rows(db)
+    done = lab.workbench("run", "--retry-failed", run_id, "--no-report", "--db", str(db))
+    result.check(done.returncode == 0, f"--retry-failed exited {done.returncode}: "
+                 f"{tail(done.stdout + done.stderr)}")
+    after = rows(db)
+    result.lost += count_lost(before, after)
+    result.duplicates = duplicates(db)
+    latest = latest_attempts(db, run_id)
+    want = 2 * n_questions(db, run_id)
+    ok = sum(1 for v in latest.values() if v.status == "ok")
+    result.check(len(latest) == want, f"gap: {len(latest)} of {want} pairs stored")
+    result.check(ok == want, f"after --retry-failed only {ok}/{want} latest attempts ok")
+    result.notes.append(f"after --retry-failed {ok}/{want} latest attempts ok")
+
+
+def settle(result: ScenarioResult, db: Path, proc: subprocess.Popen[bytes],
+            before: dict[RowKey, str], out: str) -> tuple[str, dict[tuple[str, str], Latest]]:
+    """Common checks once a faulted run ended: completed, nothing lost, no duplicate."""
+    run_id, status = last_run(db)
+    result.completed = proc.returncode == 0 and status == "completed"
+    result.check(result.completed, f"run ended {status}, exit {proc.returncode}: {tail(out)}")
+    result.lost, result.duplicates = count_lost(before, rows(db)), duplicates(db)
+    return run_id, latest_attempts(db, run_id)
+
+
+def side_b_failed_alone(result: ScenarioResult,
+                         latest: dict[tuple[str, str], Latest]) -> list[Latest]:
+    """Side A must be untouched by a fault injected into side B; returns B's failures."""
+    a_bad = [k for k, v in latest.items() if k[1] == "A" and v.status != "ok"]
+    b_bad = [v for k, v in latest.items() if k[1] == "B" and v.status != "ok"]
+    result.errors_recorded = len(b_bad)
+    result.check(not a_bad, f"side A affected: {a_bad}")
+    return b_bad
+
+
+def resume_complete(lab: Lab, db: Path, run_id: str, result: ScenarioResult, limit: int
+                     ) -> tuple[dict[RowKey, str], dict[tuple[str, str], Latest]]:
+    """`--resume` the run: it must complete with every pair stored once, none re-asked.
+    Returns the rows and the latest attempt of each pair."""
+    done = lab.workbench("run", "--resume", run_id, "--no-report", "--db", str(db))
+    _, status = last_run(db)
+    result.completed = done.returncode == 0 and status == "completed"
+    result.check(result.completed, f"--resume: run {status}, exit {done.returncode}: "
+                 f"{tail(done.stdout + done.stderr)}")
+    latest = latest_attempts(db, run_id)
+    result.check(len(latest) == 2 * limit, f"gap: {len(latest)} of {2 * limit} pairs stored")
+    result.check(all(v.attempt == 1 for v in latest.values()), "a pair was asked twice")
+    return rows(db), latest
+
+
+def seed(db: Path) -> None:
+    """A results file holding one stored synthetic run."""
+    from workbench.store.db import Store
+    from workbench.store.synthetic import store_synthetic_run
+
+    with Store(db) as store:
+        store_synthetic_run(store, n_questions=5)
+
+
+def expect_refusal(db: Path, result: ScenarioResult, inject: Callable[[], object],
+             release: Callable[[], object] | None = None,
+             before: dict[RowKey, str] | None = None, *, names_db: bool = True) -> str:
+    """Start a new run on a seeded `db` under a fault; expect a clear error naming the
+    file (`names_db`: the database; else the caller checks which file), then (after
+    `release`, if reading needs it) the stored rows intact. Returns the CLI's output."""
+    result.refusal = True
+    before = rows(db) if before is None else before
+    result.check(bool(before), f"{db} was not seeded")
+    done = inject()
+    if release is not None:
+        release()
+    assert isinstance(done, subprocess.CompletedProcess)
+    out = str(done.stdout) + str(done.stderr)
+    named = str(db) in out or not names_db
+    clean = "Traceback" not in out
+    result.completed = done.returncode != 0 and named and clean
+    result.check(done.returncode != 0, "the run did not fail")
+    result.check(named, f"the error does not name {db}: {tail(out)}")
+    result.check(clean, f"a traceback instead of a clear error: {tail(out)}")
+    result.lost, result.duplicates = count_lost(before, rows(db)), duplicates(db)
+    result.check(len(rows(db)) == len(before), "rows changed")
+    message = next((ln for ln in out.splitlines() if ln.startswith("error:")), out.strip())
+    result.notes.append(message.replace(str(db), db.name)[:90])
+    return out
+
+
+def integrity(db: Path) -> str:
+    """SQLite's `PRAGMA integrity_check` answer (`ok` when sound)."""
+    with read_db(db) as c:
+        return str(c.execute("PRAGMA integrity_check").fetchone()[0])
