@@ -4,15 +4,25 @@ built from Ollama's documented CLI and REST API (github.com/ollama/ollama docs/a
 docs/modelfile.md, docs/openai.md). It is never used outside tests.
 
 Implemented:
-- `ollama serve`: HTTP server on `OLLAMA_HOST` (host:port, default 127.0.0.1:11434) with
+- `ollama serve`: HTTP/1.1 server on `OLLAMA_HOST` (host:port, default 127.0.0.1:11434) with
   `GET /` ("Ollama is running"), `GET /api/version`, `GET /api/tags`, `POST /api/create`,
-  and the OpenAI-compatible `GET /v1/models` and `POST /v1/chat/completions` (non-streaming).
-  Unknown models get a 404 `{"error": "model \\"x\\" not found, try pulling it first"}`.
+  `POST /api/show` (the created model's Modelfile, its `PARAMETER` lines as `parameters`,
+  its template), and the OpenAI-compatible `GET /v1/models` and `POST /v1/chat/completions`.
+  Chat completions stream as Ollama's OpenAI layer does when `"stream": true`: a
+  `text/event-stream` of `data: {chat.completion.chunk}` events (role "assistant", one
+  token's text in `delta.content`, `system_fingerprint` "fp_ollama"), a last chunk with
+  `finish_reason` ("stop", or "length" at `max_tokens`), a `choices: []` chunk carrying
+  `usage` when `stream_options.include_usage` is set, then `data: [DONE]`; without
+  `stream` one `chat.completion` object. Unknown models get a 404
+  `{"error": {"message": "model \\"x\\" not found, try pulling it first", ...}}`.
 - `ollama create NAME -f Modelfile`: reads the Modelfile, checks its `FROM` file exists (as
   the real CLI does), sends it to the server at `OLLAMA_HOST`, prints `success`.
 - `ollama --version`.
 Every Modelfile it receives is also recorded in `$FAKE_OLLAMA_DIR/<name>.Modelfile` so tests
-can assert what the launcher asked for. The answer text is canned: this is not a model.
+can assert what the launcher asked for. This is not a model: the answer echoes the words
+of the last user message (one word per token, at most `max_tokens`), after a prefill pause
+of `FAKE_OLLAMA_PREFILL_S` (default 0.05 s) and `FAKE_OLLAMA_TOKEN_S` (default 0.02 s) per
+further token, so a test can check that what streams back and when comes from its request.
 """
 
 from __future__ import annotations
@@ -27,6 +37,8 @@ from urllib import error, request
 
 VERSION = "0.12.6-fake"
 RECORD = Path(os.environ.get("FAKE_OLLAMA_DIR", ".fake-ollama"))
+PREFILL_S = float(os.environ.get("FAKE_OLLAMA_PREFILL_S", "0.05"))
+TOKEN_S = float(os.environ.get("FAKE_OLLAMA_TOKEN_S", "0.02"))
 
 
 def _host() -> tuple[str, int]:
@@ -39,8 +51,20 @@ def _models() -> dict[str, str]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def _reply_tokens(messages: list[dict[str, object]], max_tokens: int) -> tuple[list[str], str]:
+    """The echo "model": the last user message's words as tokens, and the finish reason."""
+    last = next((str(m.get("content", "")) for m in reversed(messages)
+                 if m.get("role") == "user"), "")
+    words = last.split()
+    tokens = [w if i == 0 else f" {w}" for i, w in enumerate(words[:max_tokens])]
+    return tokens, "length" if len(words) > max_tokens else "stop"
+
+
 class Handler(BaseHTTPRequestHandler):
     """The documented endpoints the launcher and the RAG service use."""
+
+    # Ollama (Go net/http) speaks HTTP/1.1 and streams with chunked transfer encoding.
+    protocol_version = "HTTP/1.1"
 
     def _send(self, code: int, body: object) -> None:
         data = json.dumps(body).encode()
@@ -50,9 +74,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
     def do_GET(self) -> None:
         if self.path == "/":
             self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", "17")
             self.end_headers()
             self.wfile.write(b"Ollama is running")
         elif self.path == "/api/version":
@@ -77,21 +107,75 @@ class Handler(BaseHTTPRequestHandler):
             RECORD.mkdir(parents=True, exist_ok=True)
             (RECORD / "models.json").write_text(json.dumps(models))
             self._send(200, {"status": "success"})
+        elif self.path == "/api/show":
+            self._show(str(body.get("model", body.get("name", ""))))
         elif self.path == "/v1/chat/completions":
-            name = str(body.get("model", "")).removesuffix(":latest")
-            if name not in _models():
-                self._send(404, {"error": f'model "{name}" not found, try pulling it first'})
-                return
-            text = "Paris is the capital of France. (fake ollama)"
-            self._send(200, {
-                "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-                "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": text}}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 9, "total_tokens": 19},
-            })
+            self._chat(body)
         else:
             self._send(404, {"error": "not found"})
+
+    def _show(self, model: str) -> None:
+        modelfile = _models().get(model.removesuffix(":latest"))
+        if modelfile is None:
+            self._send(404, {"error": f"model '{model}' not found"})
+            return
+        lines = modelfile.splitlines()
+        params = [ln.removeprefix("PARAMETER ").strip() for ln in lines
+                  if ln.startswith("PARAMETER ")]
+        template = modelfile.partition('TEMPLATE """')[2].partition('"""')[0]
+        self._send(200, {
+            "modelfile": modelfile, "parameters": "\n".join(params), "template": template,
+            "details": {"format": "gguf", "family": "llama", "parameter_size": "135M",
+                        "quantization_level": "Q4_1"},
+            "capabilities": ["completion"],
+        })
+
+    def _chat(self, body: dict[str, object]) -> None:
+        model = str(body.get("model", ""))
+        if model.removesuffix(":latest") not in _models():
+            self._send(404, {"error": {
+                "message": f'model "{model}" not found, try pulling it first',
+                "type": "api_error", "param": None, "code": None}})
+            return
+        messages = body.get("messages")
+        max_tokens = body.get("max_tokens")
+        tokens, finish = _reply_tokens(
+            messages if isinstance(messages, list) else [],
+            max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else 128)
+        prompt_tokens = sum(len(str(m.get("content", "")).split())
+                            for m in (messages if isinstance(messages, list) else []))
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
+                 "total_tokens": prompt_tokens + len(tokens)}
+        base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": model,
+                "system_fingerprint": "fp_ollama"}
+        time.sleep(PREFILL_S)
+        if not body.get("stream"):
+            time.sleep(TOKEN_S * max(len(tokens) - 1, 0))
+            self._send(200, {**base, "object": "chat.completion", "usage": usage, "choices": [
+                {"index": 0, "finish_reason": finish,
+                 "message": {"role": "assistant", "content": "".join(tokens)}}]})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+
+        def event(payload: object) -> None:
+            self._chunk(f"data: {json.dumps(payload)}\n\n".encode())
+
+        chunk = {**base, "object": "chat.completion.chunk"}
+        for i, token in enumerate(tokens):
+            if i:
+                time.sleep(TOKEN_S)
+            event({**chunk, "choices": [{"index": 0, "finish_reason": None,
+                                         "delta": {"role": "assistant", "content": token}}]})
+        event({**chunk, "choices": [{"index": 0, "finish_reason": finish,
+                                     "delta": {"role": "assistant", "content": ""}}]})
+        options = body.get("stream_options")
+        if isinstance(options, dict) and options.get("include_usage"):
+            event({**chunk, "choices": [], "usage": usage})
+        self._chunk(b"data: [DONE]\n\n")
+        self._chunk(b"")  # the zero-length chunk that ends the response
 
     def log_message(self, format: str, *args: object) -> None:
         sys.stderr.write(f"[fake ollama] {format % args}\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import signal
@@ -118,10 +117,6 @@ def test_pair_rejects_same_stack_and_busy_port(settings: Settings) -> None:
         launcher.up_pair(stack, stack, settings, a_port=free_port(), b_port=free_port())
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("workbench.rag.__main__") is None,
-    reason="the RAG service entry point (python -m workbench.rag) is not implemented yet",
-)
 def test_default_up_starts_the_rag_service(settings: Settings) -> None:
     stack = stack_on_free_ports("llamacpp-cpu", settings)
     running = launcher.up(stack, settings)

@@ -1,14 +1,19 @@
-"""Ollama launch logic against the FAKE `ollama` (fake_ollama.py: no Ollama binary exists
-here, so it is built from Ollama's documented CLI and API), and Ollama's absence."""
+"""Ollama launch logic and the RAG service's streaming path to Ollama, against the FAKE
+`ollama` (fake_ollama.py: no Ollama binary exists here, so it is built from Ollama's
+documented CLI and API, streaming included), and Ollama's absence."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from pathlib import Path
 
+import httpx
 import pytest
-from openai import OpenAI
 
 from tests.stacks.conftest import stack_on_free_ports
+from workbench.rag.generation import EngineClient, GenerationStats
 from workbench.settings import Settings
 from workbench.stacks import launcher
 from workbench.stacks.engines import EngineUnavailableError
@@ -30,12 +35,28 @@ def test_ollama_stack_serves_created_model(settings: Settings, fake_ollama: Path
     assert recorded.startswith("FROM ") and "SmolLM2-135M-Instruct.Q4_1.gguf" in recorded
     assert "PARAMETER num_ctx 2048" in recorded and "<|im_start|>" in recorded
 
-    client = OpenAI(base_url=running.engine_url, api_key="ollama")
-    reply = client.chat.completions.create(
-        model="smollm2-135m-instruct",
-        messages=[{"role": "user", "content": "What is the capital of France?"}],
-    )
-    assert "Paris" in (reply.choices[0].message.content or "")
+    # /api/show reports what the launcher created: the Modelfile's context and template.
+    assert running.engine_url is not None
+    root = running.engine_url.removesuffix("/v1")
+    shown = httpx.post(f"{root}/api/show", json={"model": "smollm2-135m-instruct"}).json()
+    assert "num_ctx 2048" in shown["parameters"].splitlines()
+    assert "<|im_start|>" in shown["template"]
+
+    # The RAG service's own generation client, streaming from the engine it launched.
+    question = "Which harbour does the Tern 3 watch over tonight?"
+    client = EngineClient(running.engine_url, "smollm2-135m-instruct", stack.generation)
+    stats, pieces, stamps = asyncio.run(_stream(client, question, max_tokens=5))
+    # The fake echoes the question one word per token: the text is this request's, cut
+    # at max_tokens, and the token counts are the server's usage chunk.
+    assert pieces == ["Which", " harbour", " does", " the", " Tern"]
+    assert stats.text == "Which harbour does the Tern" and stats.finish_reason == "length"
+    assert stats.completion_tokens == 5
+    assert stats.prompt_tokens == len("Answer in one sentence.".split()) + len(question.split())
+    # Timing is measured on arrival: the 50 ms prefill before the first token, then one
+    # token every 20 ms (lower bounds only; a busy machine can only make them later).
+    assert stats.ttft_ms is not None and stats.ttft_ms >= 45
+    assert all(b - a >= 0.015 for a, b in itertools.pairwise(stamps))
+    assert stats.generation_ms >= stats.ttft_ms + 4 * 18
 
     [st] = status(settings)
     assert st.state == "running" and st.engine_version == "Ollama 0.12.6-fake"
@@ -46,6 +67,18 @@ def test_ollama_stack_serves_created_model(settings: Settings, fake_ollama: Path
     launcher.down(None, settings)
     assert not port_in_use("127.0.0.1", stack.ports.engine or 0)
     assert load_state(stack.name, settings) is None
+
+
+async def _stream(client: EngineClient, question: str,
+                  max_tokens: int) -> tuple[GenerationStats, list[str], list[float]]:
+    messages = [{"role": "system", "content": "Answer in one sentence."},
+                {"role": "user", "content": question}]
+    stream = await client.open(messages, max_tokens)
+    pieces, stamps = [], []
+    async for piece in stream.pieces():
+        pieces.append(piece)
+        stamps.append(time.perf_counter())
+    return stream.stats, pieces, stamps
 
 
 def test_ollama_missing_is_a_clear_error(settings: Settings, no_ollama: None) -> None:
