@@ -31,7 +31,13 @@ def web_command(
         raise fail(str(exc)) from exc
     typer.echo(f"workbench web UI on http://{host}:{port}"
                + (" (login required)" if auth else "") + "; Ctrl-C to stop")
+    import gradio as gr
+
     try:
-        launch_app(build_app(WebConfig(db=db)), host=host, port=port, auth=auth)
+        demo = build_app(WebConfig(db=db))
+    except gr.Error as exc:  # e.g. a corrupt results database: its message names the file
+        raise fail(str(exc.message)) from exc
+    try:
+        launch_app(demo, host=host, port=port, auth=auth)
     except OSError as exc:  # port taken, host not bindable
         raise fail(f"cannot serve on {host}:{port}: {exc}") from exc

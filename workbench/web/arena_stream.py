@@ -3,8 +3,9 @@
 Each side's `RagServiceClient.stream` runs in its own asyncio task and pushes its events
 into one queue; the consumer folds them into two `Pane`s and yields both after every
 event, so the page shows each answer growing as its tokens arrive, whichever side is
-faster. Timings are taken on the client's monotonic clock like the runner's (TTFT = first
-non-empty token event - request start).
+faster. Timings are taken on the client's monotonic clock like the runner's, and TTFT,
+E2E and tok/s come from a `RequestTiming` (store/records.py), so the arena's numbers are
+the runner's and the load bench's.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from workbench.runner.client import StreamEvent
+from workbench.store.db import utc_now
+from workbench.store.records import RequestTiming
 
 
 class EventSource(Protocol):
@@ -52,6 +55,7 @@ class Pane:
     completion_tokens: int | None = None
     error: str | None = None
     model: str = ""
+    started_at_utc: str = ""
 
     @property
     def finished(self) -> bool:
@@ -59,15 +63,27 @@ class Pane:
         return self.finished_at is not None
 
     @property
+    def timing(self) -> RequestTiming | None:
+        """The pane's timestamps as the runner keeps them (None before anything arrived):
+        every latency below is derived by `RequestTiming`, the one place it is defined."""
+        end = self.finished_at or self.last_token_at
+        if end is None:
+            return None
+        return RequestTiming(request_start=self.started, first_token=self.first_token_at,
+                             last_token=self.last_token_at, request_end=end,
+                             started_at_utc=self.started_at_utc)
+
+    @property
     def ttft_s(self) -> float | None:
-        """Time to first token (s)."""
-        return None if self.first_token_at is None else self.first_token_at - self.started
+        """Time to first token (s): `RequestTiming.ttft_s`."""
+        timing = self.timing
+        return None if timing is None else timing.ttft_s()
 
     @property
     def total_s(self) -> float | None:
-        """End to end: last token (else the end of the stream) - request start."""
-        end = self.last_token_at or self.finished_at
-        return None if end is None else end - self.started
+        """End to end (s): `RequestTiming.e2e_s` (last token, else the end of the stream)."""
+        timing = self.timing
+        return None if timing is None else timing.e2e_s()
 
     @property
     def tokens(self) -> int:
@@ -76,11 +92,10 @@ class Pane:
 
     @property
     def tokens_per_s(self) -> float | None:
-        """Decode speed a user sees once the answer starts: N / (E2E - TTFT)."""
-        ttft, total = self.ttft_s, self.total_s
-        if ttft is None or total is None or total <= ttft or self.tokens < 2:
-            return None
-        return self.tokens / (total - ttft)
+        """Decode speed a user sees once the answer starts: `RequestTiming.output_rate`,
+        N / (E2E - TTFT)."""
+        timing = self.timing
+        return None if timing is None else timing.output_rate(self.tokens)
 
 
 @dataclass
@@ -150,7 +165,8 @@ async def stream_pair(sources: Mapping[str, EventSource], stacks: Mapping[str, s
     """Ask both sides at once; yield both panes as events arrive (at most every
     `min_interval_s`, so a fast engine does not flood the browser), and once at the end."""
     started = time.perf_counter()
-    panes = {side: Pane(stack=stacks[side], started=started) for side in sources}
+    panes = {side: Pane(stack=stacks[side], started=started, started_at_utc=utc_now())
+             for side in sources}
     feed = _Feed()
     tasks = [asyncio.create_task(_pump(side, src, question, space_id, feed))
              for side, src in sources.items()]

@@ -8,13 +8,17 @@ threads, and one SQLite connection shared by concurrent handlers would serialise
 from __future__ import annotations
 
 import html
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import gradio as gr
 
 from workbench.settings import Settings, get_settings
-from workbench.store.db import Store
+from workbench.store.db import Store, StoreError
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,24 @@ def open_store(cfg: WebConfig) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def stored_runs(cfg: WebConfig, limit: int) -> list[dict[str, Any]]:
+    """Stored runs, newest first; none when the database file does not exist yet.
+
+    A file that exists but cannot be read (corrupt, not a database, locked) raises
+    `gr.Error` with the store's message, which names the file: a broken database must
+    never look like an empty one.
+    """
+    if not cfg.db_path.exists():
+        return []
+    try:
+        with open_store(cfg) as store:
+            return store.list_runs(limit=limit)
+    except StoreError as exc:
+        raise gr.Error(str(exc)) from exc
+    except sqlite3.Error as exc:  # damage found past the header, while reading
+        raise gr.Error(f"{cfg.db_path}: cannot read the results database: {exc}") from exc
 
 
 def status_md(message: str, kind: str = "info") -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run
 from workbench.report.verdict import format_diff, format_value
-from workbench.web.common import WebConfig, esc, open_store, status_md
+from workbench.web.common import WebConfig, esc, open_store, status_md, stored_runs
 from workbench.web.results import run_choices
 
 RUN_COLUMNS = ["id", "created (UTC)", "status", "eval set", "A", "B", "answers", "errors"]
@@ -22,11 +22,7 @@ KEY_METRICS = ("f1", "exact_match", "semantic", "refusal", "hit@5", "mrr", "ttft
 
 def runs_frame(cfg: WebConfig) -> pd.DataFrame:
     """Every stored run, newest first."""
-    try:
-        with open_store(cfg) as store:
-            runs = store.list_runs(limit=500)
-    except Exception:  # no database yet
-        runs = []
+    runs = stored_runs(cfg, limit=500)
     data = [[r["id"], str(r["created_utc"])[:19], r["status"], r["evalset"], r["stack_a"],
              r["stack_b"], f"{r['responses']}/{2 * r['questions']}", r["errors"]]
             for r in runs]

@@ -13,7 +13,7 @@ import pandas as pd
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run
 from workbench.web import plots
-from workbench.web.common import WebConfig, open_store, status_md
+from workbench.web.common import WebConfig, open_store, status_md, stored_runs
 from workbench.web.results_data import (
     COLUMNS,
     FILTERS,
@@ -46,12 +46,9 @@ class ResultsView(NamedTuple):
 
 
 def run_choices(cfg: WebConfig) -> list[tuple[str, str]]:
-    """(label, id) of stored runs, newest first (empty without a database)."""
-    try:
-        with open_store(cfg) as store:
-            runs = store.list_runs(limit=200)
-    except Exception:  # no database yet
-        return []
+    """(label, id) of stored runs, newest first (empty without a database; `gr.Error`
+    naming the file when it exists but cannot be read)."""
+    runs = stored_runs(cfg, limit=200)
     return [(f"{r['id']} · {r['evalset']} · {r['stack_a']} vs {r['stack_b']} · {r['status']}",
              str(r["id"])) for r in runs]
 

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from workbench.runner.run import SCHEDULES, RunOptions
-from workbench.web.common import WebConfig, evalset_names, open_store, stack_names
+from workbench.web.common import WebConfig, evalset_names, stack_names, stored_runs
 from workbench.web.jobs import RunJob, RunSnapshot
 
 #: How often the page asks a running job for its progress (s).
@@ -44,11 +44,7 @@ def render_progress(snap: RunSnapshot | None) -> str:
 
 def resumable_runs(cfg: WebConfig) -> list[tuple[str, str]]:
     """(label, id) of stored runs that did not complete, newest first."""
-    try:
-        with open_store(cfg) as store:
-            runs = store.list_runs(limit=50)
-    except Exception:  # no database yet: nothing to resume
-        return []
+    runs = stored_runs(cfg, limit=50)
     return [(f"{r['id']} {r['status']} {r['evalset']} {r['stack_a']} vs {r['stack_b']} "
              f"({r['responses']}/{2 * r['questions']})", str(r["id"]))
             for r in runs if r["status"] != "completed"]
