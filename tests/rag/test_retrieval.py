@@ -1,11 +1,15 @@
-"""Tokenizer, BM25 (against rank-bm25's own scores), RRF, MMR, filters."""
+"""Tokenizer, BM25 (against rank-bm25's own scores), dense search in a real (in-memory)
+Qdrant, RRF, MMR, filters."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from workbench.rag.bm25 import BM25Index
 from workbench.rag.chunking import Chunk
+from workbench.rag.dense import QdrantDense, qdrant_client_for
 from workbench.rag.index import Space
 from workbench.rag.retrieval import Hit, bm25_search, dense_search, mmr, retrieve, rrf
 from workbench.rag.text import is_russian, tokenize
@@ -28,7 +32,10 @@ def _space(doc_types: list[str | None] | None = None) -> Space:
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(len(TEXTS), 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return Space("s", "digest", chunks, vectors, BM25Index(TEXTS), passages=len(TEXTS))
+    dense = QdrantDense(qdrant_client_for(Path("unused"), ":memory:"), "space_s")
+    dense.write(vectors, [{"doc_type": c.doc_type} for c in chunks])
+    return Space("s", "digest", chunks, vectors, BM25Index(TEXTS), passages=len(TEXTS),
+                 dense=dense)
 
 
 def test_tokenizer_is_unicode_aware_and_lowercases() -> None:

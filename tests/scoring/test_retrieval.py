@@ -51,3 +51,15 @@ def test_miss_and_not_applicable() -> None:
     assert _score(hit_rate(5), [], ["d1"]) == 0.0
     q = question("u", answerable=False)
     assert hit_rate(1)([Sample(q, record("u", "A", "I don't know", docs=["d1"]))]) == [None]
+
+
+def test_plain_ranked_lists_use_the_same_definitions() -> None:
+    """`hit_at_k`/`reciprocal_rank` (used by rag.quality) count a passage once, at its best
+    chunk, with k on the retrieved chunk list, as the scorers do."""
+    from workbench.scoring.retrieval import hit_at_k, reciprocal_rank, relevance_of
+
+    ranked = ["p2", "p2", "p1", "p3"]
+    assert relevance_of(ranked, {"p1", "p2"}) == [1, 0, 1, 0]
+    assert hit_at_k(ranked, ["p1"], 2) == 0.0 and hit_at_k(ranked, ["p1"], 3) == 1.0
+    assert reciprocal_rank(ranked, ["p3"]) == 0.25
+    assert reciprocal_rank(ranked, ["p9"]) == 0.0 and hit_at_k([], ["p1"], 5) == 0.0

@@ -6,13 +6,42 @@ import numpy as np
 import pytest
 
 from tests.report.synthetic import question, record
-from workbench.scoring import Embedder, semantic_similarity
+from workbench.rag.embedder import Embedder as RagEmbedder
+from workbench.rag.embedder import resolve_model_path
+from workbench.scoring import Embedder, default_embedder, semantic_similarity
 from workbench.scoring.base import Sample
+from workbench.scoring.semantic import DEFAULT_MODEL, MAX_TOKENS, scoring_embedder
+
+LONG = "The river runs through the old city and past the harbour walls. " * 30
 
 
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
-    return Embedder()
+    return scoring_embedder()
+
+
+def test_one_class_for_retrieval_and_scoring() -> None:
+    assert Embedder is RagEmbedder
+    shared = default_embedder()
+    assert shared is default_embedder()  # one per process
+    assert (shared.backend, shared.max_tokens, shared.model_name) == ("torch", 128,
+                                                                      DEFAULT_MODEL)
+
+
+def test_vectors_are_what_scoring_computed_before_the_merge(embedder: Embedder) -> None:
+    """The old scoring path: sentence-transformers, max_seq_length 128, one encode call.
+    The shared class must give the same vectors, so stored scores do not move."""
+    from sentence_transformers import SentenceTransformer
+
+    texts = ["The Eiffel Tower is in Paris", "Кто основал компанию?", LONG, "ok"]
+    old = SentenceTransformer(resolve_model_path(DEFAULT_MODEL), device="cpu")
+    old.max_seq_length = MAX_TOKENS
+    expected = old.encode(texts, batch_size=32, normalize_embeddings=True,
+                          convert_to_numpy=True, show_progress_bar=False)
+    np.testing.assert_allclose(embedder.encode(texts), expected, atol=1e-6)
+    # The truncation setting is real: at the model's own 256 the long text differs.
+    full = RagEmbedder(DEFAULT_MODEL, "torch").encode([LONG])[0]
+    assert float(full @ expected[2]) < 0.9999
 
 
 def test_paraphrase_scores_above_unrelated(embedder: Embedder) -> None:
@@ -52,7 +81,7 @@ def test_each_text_is_embedded_once(embedder: Embedder) -> None:
 def test_export_and_preload_skip_the_model(embedder: Embedder) -> None:
     embedder.encode(["delta epsilon"])
     texts, vectors = embedder.export()
-    fresh = Embedder(model="/nonexistent/model")  # loading it would fail
+    fresh = scoring_embedder("/nonexistent/model")  # loading it would fail
     fresh.preload(texts, vectors)
     assert np.array_equal(fresh.encode(["delta epsilon"]), embedder.encode(["delta epsilon"]))
     with pytest.raises(ValueError, match="2 texts but 1 vectors"):

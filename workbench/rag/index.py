@@ -1,4 +1,4 @@
-"""Per-space indexes: chunks, dense vectors (Qdrant + an in-memory matrix) and BM25.
+"""Per-space indexes: chunks, dense vectors (in Qdrant) and BM25.
 
 Layout under the service's data dir (`<state_dir>/stacks/<stack>/index/`):
   qdrant/                      Qdrant local-mode folder, one collection per space
@@ -6,13 +6,14 @@ Layout under the service's data dir (`<state_dir>/stacks/<stack>/index/`):
   spaces/<space_id>/manifest.json   digest, counts and settings; written last, so a
                                     crashed build leaves no valid manifest
   spaces/<space_id>/chunks.jsonl    chunk texts and ids, in vector order
-  spaces/<space_id>/vectors.npy     the dense vectors, for the in-memory search matrix
+  spaces/<space_id>/vectors.npy     the dense vectors: refill a wiped Qdrant, feed MMR
   spaces/<space_id>/bm25.pkl        the BM25 index
 
-Qdrant is the system of record for vectors and payloads; searches use a numpy copy of the
-vectors because Qdrant's local mode scores in Python (see `workbench.bench.rag` for the
-measured difference). An index is reused when the digest over passages + chunking +
-embedding model is unchanged, and rebuilt otherwise.
+Qdrant holds vectors and payloads and answers every dense query (`workbench.rag.dense`).
+The numpy copy in `Space.vectors` never ranks chunks against a query: it refills an
+in-memory or wiped Qdrant without re-embedding, and gives MMR its chunk-to-chunk
+similarities. An index is reused when the digest over passages + chunking + embedding
+model is unchanged, and rebuilt otherwise.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,10 +28,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from qdrant_client import QdrantClient, models
+from qdrant_client import QdrantClient
 
 from workbench.rag.bm25 import BM25Index
 from workbench.rag.chunking import Chunk, chunk_passage
+from workbench.rag.dense import QdrantDense, collection_name, qdrant_client_for
 from workbench.rag.embedder import Embedder, Vectors
 from workbench.rag.schemas import Passage
 from workbench.stacks.recipe import Retrieval
@@ -40,7 +41,9 @@ log = logging.getLogger(__name__)
 
 #: Bumped when the on-disk layout or chunking algorithm changes (forces a rebuild).
 INDEX_FORMAT = 1
-_UPSERT_BATCH = 256
+
+__all__ = ["BuildResult", "IndexStore", "Space", "collection_name", "corpus_digest",
+           "qdrant_client_for"]
 
 #: Called as `progress(done, total)` while chunks are embedded.
 Progress = Callable[[int, int], None]
@@ -56,6 +59,7 @@ class Space:
     vectors: Vectors
     bm25: BM25Index
     passages: int
+    dense: QdrantDense
     doc_types: list[str | None] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -88,23 +92,6 @@ def corpus_digest(passages: Sequence[Passage], retrieval: Retrieval) -> str:
         line = [p.id, p.title, p.text, p.doc_type]
         h.update(json.dumps(line, ensure_ascii=False).encode() + b"\n")
     return h.hexdigest()
-
-
-def qdrant_client_for(data_dir: Path, location: str | None = None) -> QdrantClient:
-    """A server when QDRANT_URL is set, else `location` (e.g. `:memory:`), else local mode."""
-    url = os.environ.get("QDRANT_URL")
-    if url:
-        return QdrantClient(url=url, api_key=os.environ.get("QDRANT_API_KEY"))
-    if location is not None:
-        return QdrantClient(location=location)
-    folder = data_dir / "qdrant"
-    folder.mkdir(parents=True, exist_ok=True)
-    return QdrantClient(path=str(folder))
-
-
-def collection_name(space_id: str) -> str:
-    """Qdrant collection of a space (one per space)."""
-    return f"space_{space_id}"
 
 
 class IndexStore:
@@ -160,20 +147,20 @@ class IndexStore:
             vectors=np.ascontiguousarray(vectors, dtype=np.float32),
             bm25=BM25Index.load(folder / "bm25.pkl"),
             passages=meta["passages"],
+            dense=self._dense(meta["space_id"]),
         )
         self._ensure_qdrant(space)
         self.spaces[space.space_id] = space
         log.info("loaded space %s: %d chunks", space.space_id, len(chunks))
 
     def _ensure_qdrant(self, space: Space) -> None:
-        # An in-memory or wiped Qdrant lost the collection: refill it from our vector copy
-        # rather than re-embedding the corpus.
-        name = collection_name(space.space_id)
-        if self.qdrant.collection_exists(name):
-            count = self.qdrant.count(name, exact=True).count
-            if count == len(space.chunks):
-                return
-        self._write_qdrant(space)
+        # An in-memory or wiped Qdrant lost the collection (or holds one from before the
+        # DOT distance): refill it from our vector copy rather than re-embedding the corpus.
+        if not space.dense.holds(len(space.chunks), int(space.vectors.shape[1])):
+            self._write_qdrant(space)
+
+    def _dense(self, space_id: str) -> QdrantDense:
+        return QdrantDense(self.qdrant, collection_name(space_id))
 
     def build(
         self, space_id: str, passages: Sequence[Passage], progress: Progress | None = None
@@ -210,6 +197,7 @@ class IndexStore:
                 vectors,
                 BM25Index([c.text for c in chunks]),
                 len(passages),
+                self._dense(space_id),
             )
             self._write_qdrant(space)
             self._write_files(space)
@@ -230,29 +218,8 @@ class IndexStore:
         return out
 
     def _write_qdrant(self, space: Space) -> None:
-        name = collection_name(space.space_id)
-        if self.qdrant.collection_exists(name):
-            self.qdrant.delete_collection(name)
-        self.qdrant.create_collection(
-            name,
-            vectors_config=models.VectorParams(
-                size=int(space.vectors.shape[1]), distance=models.Distance.COSINE
-            ),
-        )
-        for start in range(0, len(space.chunks), _UPSERT_BATCH):
-            batch = space.chunks[start : start + _UPSERT_BATCH]
-            self.qdrant.upsert(
-                name,
-                models.Batch(
-                    ids=list(range(start, start + len(batch))),
-                    vectors=space.vectors[start : start + len(batch)].tolist(),
-                    payloads=[{"space_id": space.space_id, **asdict(c)} for c in batch],
-                ),
-            )
-        if os.environ.get("QDRANT_URL"):
-            # A Qdrant server filters faster with these; local mode has no payload indexes.
-            for key in ("doc_id", "doc_type"):
-                self.qdrant.create_payload_index(name, key, models.PayloadSchemaType.KEYWORD)
+        space.dense.write(space.vectors,
+                          [{"space_id": space.space_id, **asdict(c)} for c in space.chunks])
 
     def _write_files(self, space: Space) -> None:
         folder = self._space_dir(space.space_id)

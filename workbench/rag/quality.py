@@ -1,23 +1,29 @@
-"""Retrieval quality on an eval set folder: hit@1, hit@5 and MRR per retrieval mode.
+"""Retrieval quality on an eval set: hit@1, hit@5 and MRR per retrieval mode.
 
-A retrieved chunk counts as a hit for the passage it came from (gold ids are passage ids);
-unanswerable questions (no gold passage) are left out, as the eval data README says.
+The eval set is read by `workbench.evalsets.load_evalset` (a folder, a SQuAD file, a
+shipped name), and the numbers are the scorecard's own (`workbench.scoring.retrieval`):
+the RAG service's top `TOP_K` chunks in rank order, a chunk counting for the passage it
+came from, a passage counted once (at its best chunk), hit@k over the first k chunks and
+MRR over all `TOP_K`. Questions without a gold passage are left out, as the scorecard does.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.evalsets import load_evalset
 from workbench.rag.embedder import get_embedder
 from workbench.rag.index import IndexStore, qdrant_client_for
 from workbench.rag.retrieval import retrieve
 from workbench.rag.schemas import Passage, RetrievalMode
+from workbench.scoring.retrieval import hit_at_k, reciprocal_rank
 from workbench.stacks.recipe import Retrieval
 
 MODES: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
+#: Chunks retrieved per question (what MRR looks at).
+TOP_K = 10
 
 
 @dataclass(frozen=True)
@@ -31,46 +37,32 @@ class Quality:
     mrr: float
 
 
-def _jsonl(path: Path) -> list[dict[str, object]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def evaluate(folder: Path, retrieval: Retrieval, limit: int | None = None) -> list[Quality]:
-    """Index `folder/corpus.jsonl` (in memory) and score every mode on its questions."""
-    passages = [
-        Passage.model_validate({k: p[k] for k in ("id", "title", "text") if k in p})
-        for p in _jsonl(folder / "corpus.jsonl")
-    ]
-    questions = [q for q in _jsonl(folder / "questions.jsonl") if q.get("gold_doc_ids")]
+def evaluate(ref: str | Path, retrieval: Retrieval, limit: int | None = None) -> list[Quality]:
+    """Index the eval set's corpus (Qdrant in memory) and score every mode on its
+    answerable questions (the first `limit` of them when given)."""
+    evalset = load_evalset(ref)
+    passages = [Passage(id=p.id, title=p.title, text=p.text) for p in evalset.passages]
+    questions = [q for q in evalset.questions if q.answerable and q.gold_doc_ids]
     questions = questions[:limit] if limit else questions
     embedder = get_embedder(retrieval.embedding_model, retrieval.embedding_backend)
+    texts = [q.question for q in questions]
+    vectors = embedder.encode(texts, batch_size=64)
+    out = []
     with tempfile.TemporaryDirectory(prefix="rag-quality-") as tmp:
         store = IndexStore(Path(tmp), retrieval, embedder, qdrant_client_for(Path(tmp), ":memory:"))
         try:
-            store.build(folder.name, passages)
-            space = store.spaces[folder.name]
+            store.build(evalset.space_id, passages)
+            space = store.spaces[evalset.space_id]
+            for mode in MODES:
+                hit1 = hit5 = rr = 0.0
+                for q, text, vector in zip(questions, texts, vectors, strict=True):
+                    ranked = retrieve(space, text, vector, retrieval, mode, TOP_K)
+                    doc_ids = [space.chunks[h.row].doc_id for h in ranked.hits]
+                    hit1 += hit_at_k(doc_ids, q.gold_doc_ids, 1)
+                    hit5 += hit_at_k(doc_ids, q.gold_doc_ids, 5)
+                    rr += reciprocal_rank(doc_ids, q.gold_doc_ids)
+                n = max(len(questions), 1)
+                out.append(Quality(mode, len(questions), hit1 / n, hit5 / n, rr / n))
         finally:
-            store.close()
-    texts = [str(q["question"]) for q in questions]
-    vectors = embedder.encode(texts, batch_size=64)
-    out = []
-    for mode in MODES:
-        hit1 = hit5 = rr = 0.0
-        for q, text, vector in zip(questions, texts, vectors, strict=True):
-            gold_ids = q["gold_doc_ids"]
-            gold = {str(g) for g in gold_ids} if isinstance(gold_ids, list) else set()
-            ranked = retrieve(space, text, vector, retrieval, mode, 10)
-            docs: list[str] = []
-            for h in ranked.hits:  # passage ranks: a passage's first chunk counts
-                doc = space.chunks[h.row].doc_id
-                if doc not in docs:
-                    docs.append(doc)
-            rank = next((i for i, d in enumerate(docs, start=1) if d in gold), None)
-            if rank is not None:
-                hit1 += rank == 1
-                hit5 += rank <= 5
-                rr += 1 / rank
-        n = max(len(questions), 1)
-        out.append(Quality(mode, len(questions), hit1 / n, hit5 / n, rr / n))
+            store.close()  # dense search needs Qdrant open until the last question
     return out

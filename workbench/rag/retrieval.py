@@ -1,4 +1,4 @@
-"""Dense, BM25 and hybrid (reciprocal rank fusion) retrieval over one space, with
+"""Dense (Qdrant), BM25 and hybrid (reciprocal rank fusion) retrieval over one space, with
 optional maximal marginal relevance (MMR) re-ranking and doc_type filters."""
 
 from __future__ import annotations
@@ -9,18 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from workbench.rag.dense import Hit
 from workbench.rag.embedder import Vectors
 from workbench.rag.index import Space
 from workbench.rag.schemas import RetrievalMode
 from workbench.stacks.recipe import Retrieval
 
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """A chunk (row of its space) and its score in one ranked list; higher is better."""
-
-    row: int
-    score: float
+__all__ = ["Hit", "Ranked", "bm25_search", "dense_search", "mmr", "retrieve", "rrf"]
 
 
 @dataclass(frozen=True)
@@ -58,15 +53,9 @@ def _top(scores: npt.NDArray[np.floating], n: int, positive_only: bool = False) 
 def dense_search(
     space: Space, query_vector: Vectors, n: int, doc_types: Sequence[str] | None = None
 ) -> list[Hit]:
-    """Cosine similarity (vectors are unit length) against every chunk of the space."""
-    # einsum runs single-threaded SIMD loops; `@` calls multithreaded OpenBLAS, whose
-    # threads spin against the embedder and the engine on a busy small machine (measured
-    # at 10k chunks under load: 22-32 ms for `@`, under 1 ms for einsum).
-    scores = np.einsum("ij,j->i", space.vectors, query_vector)
-    mask = _mask(space, doc_types)
-    if mask is not None:
-        scores = np.where(mask, scores, -np.inf)
-    return _top(scores, n)
+    """Cosine similarity (vectors are unit length) against every chunk of the space, as
+    Qdrant computes it; doc_type filters are Qdrant payload filters."""
+    return space.dense.search(query_vector, n, doc_types)
 
 
 def bm25_search(

@@ -5,16 +5,52 @@ in `rank` order. A passage may come back as several chunks: only its first (best
 chunk counts as relevant, so a passage is never counted twice, while the cut-off k is on
 the retrieved list as the stack returned it (its top_k chunks). A failed request keeps
 whatever sources it recorded, usually none, and so scores 0.
+
+The definitions live once, on relevance lists (`hit_in`, `reciprocal_rank_of`, `ndcg_at`);
+`hit_at_k` and `reciprocal_rank` apply them to a plain ranked list of passage ids, for
+callers without stored samples (the retrieval-quality check in `workbench.rag.quality`).
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from workbench.scoring.base import Metric, Sample, Scorer
+
+
+def relevance_of(ranked_ids: Sequence[str], gold_ids: Collection[str]) -> list[int]:
+    """1/0 per retrieved passage id in rank order: 1 = the first (best-ranked) chunk of a
+    gold passage; a passage's later chunks are 0, so it is never counted twice."""
+    gold = set(gold_ids)
+    seen: set[str] = set()
+    rels = []
+    for doc_id in ranked_ids:
+        rels.append(int(doc_id in gold and doc_id not in seen))
+        seen.add(doc_id)
+    return rels
+
+
+def hit_in(rels: Sequence[int], k: int) -> float:
+    """1.0 when a relevant item is among the first `k`, else 0.0."""
+    return float(any(rels[:k]))
+
+
+def reciprocal_rank_of(rels: Sequence[int]) -> float:
+    """1 / rank of the first relevant item (ranks from 1), 0.0 when there is none."""
+    return next((1.0 / (i + 1) for i, r in enumerate(rels) if r), 0.0)
+
+
+def hit_at_k(ranked_ids: Sequence[str], gold_ids: Collection[str], k: int) -> float:
+    """hit@k of one ranked list of passage ids (one id per retrieved chunk, in rank order)."""
+    return hit_in(relevance_of(ranked_ids, gold_ids), k)
+
+
+def reciprocal_rank(ranked_ids: Sequence[str], gold_ids: Collection[str]) -> float:
+    """Reciprocal rank of the first gold passage in one ranked list of passage ids."""
+    return reciprocal_rank_of(relevance_of(ranked_ids, gold_ids))
 
 
 def relevance(sample: Sample) -> list[int] | None:
@@ -23,12 +59,8 @@ def relevance(sample: Sample) -> list[int] | None:
     gold = set(sample.question.gold_doc_ids)
     if not sample.question.answerable or not gold:
         return None
-    seen: set[str] = set()
-    rels = []
-    for src in sorted(sample.response.sources, key=lambda s: s.rank):
-        rels.append(int(src.doc_id in gold and src.doc_id not in seen))
-        seen.add(src.doc_id)
-    return rels
+    ranked = sorted(sample.response.sources, key=lambda s: s.rank)
+    return relevance_of([src.doc_id for src in ranked], gold)
 
 
 class _SharedRelevance:
@@ -69,7 +101,7 @@ def hit_rate(k: int) -> Scorer:
     """hit@k: some gold passage is among the first k retrieved."""
     metric = Metric(f"hit@{k}", f"Hit@{k}", "retrieval",
                     f"a gold passage is among the first {k} retrieved", binary=True)
-    return _scorer(metric, lambda rels, _: float(any(rels[:k])))
+    return _scorer(metric, lambda rels, _: hit_in(rels, k))
 
 
 def recall(k: int) -> Scorer:
@@ -84,10 +116,7 @@ def mrr() -> Scorer:
     metric = Metric("mrr", "MRR", "retrieval",
                     "1 / rank of the first gold passage retrieved (0 when none)")
 
-    def score(rels: list[int], _: int) -> float:
-        return next((1.0 / (i + 1) for i, r in enumerate(rels) if r), 0.0)
-
-    return _scorer(metric, score)
+    return _scorer(metric, lambda rels, _: reciprocal_rank_of(rels))
 
 
 def ndcg_at(rels: list[int], n_gold: int, k: int) -> float:
