@@ -23,7 +23,7 @@ EVALSET ?= demo-en
 LIMIT ?=
 KEEP ?= 0
 
-.PHONY: help venv llamacpp vllm models engines sysdeps up down status logs demo ab test test-fast lint bench ui tui loadtest chaos clean
+.PHONY: help venv llamacpp vllm models engines sysdeps up down status logs demo matrix choose ab test test-fast lint bench ui tui loadtest chaos clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -90,6 +90,14 @@ ab: up ## run the A/B on the running (or started) stacks: make ab A=.. B=.. EVAL
 
 demo: engines ## install, start the default pair, run demo-en through both, print the report
 	$(WB) demo --evalset $(EVALSET) $(if $(A),--a $(A)) $(if $(B),--b $(B)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter 1,$(KEEP)),--keep)
+
+MATRIX ?= stacks/matrix/cpu.yaml
+matrix: engines ## run a matrix of candidates (default stacks/matrix/cpu.yaml) and print the ranked choice
+	$(WB) matrix $(MATRIX) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter 1,$(KEEP)),--keep)
+
+RUN ?= latest
+choose: venv ## the choice for a stored run; as a CI gate: make choose RUN=.. GATE="--gate --max-drop f1=0.02"
+	$(WB) choose $(RUN) $(GATE)
 
 test: engines sysdeps ## the whole suite, engine tests included (what CI runs)
 	$(BIN)/pytest -q

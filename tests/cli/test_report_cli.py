@@ -38,10 +38,14 @@ def test_report_json_markdown_and_runs_list(stored: tuple[Path, str], tmp_path: 
     card = json.loads(workbench("report", run_id[:12], "--format", "json", "--no-semantic",
                                 "--db", str(db), env=env).stdout)
     assert card["run_id"] == run_id and card["n_pairs"] == 2
-    assert card["sides"]["A"]["quality"]["exact_match"] == 1.0  # "Ann" and a right refusal
+    assert card["summaries"]["alpha"]["quality"]["exact_match"] == 1.0  # "Ann", a refusal
+    assert card["stacks"] == ["alpha", "beta"] and card["baseline"] == "alpha"
     table = workbench("report", "latest", "--no-semantic", "--db", str(db), env=env)
-    assert table.returncode == 0 and "Verdict" in table.stdout
-    assert (tmp_path / "state" / "reports" / f"{run_id}.md").read_text().startswith("# A/B")
+    assert table.returncode == 0 and "Choice" in table.stdout and "Leaderboard" in table.stdout
+    # Two identical stacks: a tie on quality and latency is no reason to prefer either.
+    assert "no clear winner: alpha and beta are statistically tied" in table.stdout
+    md = (tmp_path / "state" / "reports" / f"{run_id}.md").read_text()
+    assert md.startswith("# Scorecard") and "**Choice:** no clear winner" in md
     runs = json.loads(workbench("runs", "list", "--format", "json", "--db", str(db)).stdout)
     assert [(r["id"], r["status"], r["responses"]) for r in runs] == [(run_id, "completed", 4)]
 
@@ -74,3 +78,20 @@ def test_judge_grades_and_is_recorded_in_the_manifest(stored: tuple[Path, str],
     assert "{answer}" in manifest["judge"]["prompt"]  # the template itself is recorded
     stored_bytes = b"".join(p.read_bytes() for p in db.parent.glob("wb.db*"))
     assert b"sk-secret-judge-key" not in stored_bytes
+
+
+def test_choose_and_its_gate(stored: tuple[Path, str], tmp_path: Path) -> None:
+    db, run_id = stored
+    ok = workbench("choose", run_id, "--format", "json", "--db", str(db))
+    assert ok.returncode == 0, ok.stderr
+    body = json.loads(ok.stdout)
+    assert body["chosen"] is None and [r["stack"] for r in body["ranked"]] == ["alpha", "beta"]
+    passed = workbench("choose", run_id, "--gate", "--max-drop", "f1=0.02", "--db", str(db))
+    assert passed.returncode == 0 and "gate passed" in passed.stderr
+    blocked = workbench("choose", run_id, "--gate", "--min", "f1>=1.5", "--db", str(db))
+    assert blocked.returncode == 1
+    assert "gate failed: no stack meets every constraint" in blocked.stderr
+    bad = workbench("choose", run_id, "--slo", "fast please", "--db", str(db))
+    assert bad.returncode == 2 and "cannot read constraint 'fast please'" in bad.stderr
+    who = workbench("choose", run_id, "--gate", "--candidate", "gamma", "--db", str(db))
+    assert who.returncode == 2 and "gamma not a candidate" in who.stderr

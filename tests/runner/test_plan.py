@@ -80,3 +80,19 @@ def test_metrics_follow_vllm_definitions() -> None:
     assert rec.tpot_s == pytest.approx(0.25)
     assert rec.itl_s == pytest.approx([0.5, 0.5])
     assert rec.output_rate == pytest.approx(5 / 1.0)
+
+
+def test_a_run_takes_two_to_eight_distinct_stacks_and_a_baseline_among_them() -> None:
+    from workbench.runner.run import RunError
+    from workbench.runner.session import check_stack_names
+
+    assert check_stack_names(["a", "b", "c"]) == "a"
+    assert check_stack_names(["a", "b", "c"], "c") == "c"
+    with pytest.raises(RunError, match="2 to 8 stacks, got 1"):
+        check_stack_names(["a"])
+    with pytest.raises(RunError, match="2 to 8 stacks, got 9"):
+        check_stack_names([f"s{i}" for i in range(9)])
+    with pytest.raises(RunError, match="b named more than once"):
+        check_stack_names(["a", "b", "b"])
+    with pytest.raises(RunError, match="--baseline: 'z' is not one of the run's stacks"):
+        check_stack_names(["a", "b"], "z")

@@ -213,6 +213,8 @@ def _reasons(order: list[Ranked], groups: list[list[Ranked]], pairs: _Pairs,
              chosen: str | None, costs_known: bool) -> None:
     """One line per ranked stack: its F1 against the stack that places it, its latency
     against the nearest rival, and its cost."""
+    if not groups:
+        return
     top = groups[0][0]
     for r in order:
         assert r.group is not None
