@@ -2,8 +2,9 @@
 
 `EngineTarget` speaks an OpenAI-compatible engine (`POST /v1/chat/completions`, streamed,
 `stream_options.include_usage` so completion tokens are the server's count). `RagTarget`
-speaks our RAG service (`POST /ask/stream`: `sources`, `token`*, `done` | `error`). Both
-run on `LoopbackClient` (raw asyncio HTTP) so the client is never the bottleneck.
+speaks our RAG service (`POST /ask/stream`: `sources`, `token`*, `done` | `error`), read by
+`workbench.rag.stream`, the same reader as the runner's. Both run on `LoopbackClient` (raw
+asyncio HTTP) so the client is never the bottleneck.
 
 Timing follows vLLM's definitions (DESIGN.md "Measuring honestly"): the request starts just
 before a connection is taken; a token time is recorded for every chunk that carries content.
@@ -20,8 +21,8 @@ from typing import Any, Protocol
 
 from workbench.load.http import Endpoint, LoopbackClient
 from workbench.load.prompts import LoadPrompt
-from workbench.load.records import RequestStatus
-from workbench.runner.records import RequestTiming
+from workbench.rag.stream import AnswerStream, answer_events
+from workbench.store.records import RequestTiming, Status
 
 _ANSWER_CHARS = 2000
 
@@ -30,7 +31,7 @@ _ANSWER_CHARS = 2000
 class Outcome:
     """What one request did (the driver adds its schedule and makes a LoadRequestRecord)."""
 
-    status: RequestStatus
+    status: Status
     timing: RequestTiming
     error: str | None = None
     http_status: int | None = None
@@ -74,7 +75,7 @@ class _Stream:
             self.token_times.append(at)
             self.pieces.append(text)
 
-    def outcome(self, status: RequestStatus, **kw: Any) -> Outcome:
+    def outcome(self, status: Status, **kw: Any) -> Outcome:
         ts = self.token_times
         timing = RequestTiming(
             request_start=self.start, first_token=ts[0] if ts else None,
@@ -186,39 +187,34 @@ class RagTarget:
 
     async def send(self, prompt: LoadPrompt) -> Outcome:
         """Stream one answer; TTFT is the first `token` event at the client."""
-        stream = _Stream()
-        return await _guarded(stream, self.timeout_s, self._send(stream, prompt))
-
-    async def _send(self, stream: _Stream, prompt: LoadPrompt) -> Outcome:
         body: dict[str, Any] = {"q": prompt.question, "space_id": self.space_id}
         max_tokens = prompt.output_len or self.max_tokens
         if max_tokens:
             body["max_tokens"] = max_tokens
-        done: dict[str, Any] | None = None
-        async with self.http.request("POST", "/ask/stream", json.dumps(body).encode()) as resp:
-            if resp.status != 200:
-                text = (await resp.read())[:300].decode("utf-8", "replace")
-                status: RequestStatus = "timeout" if resp.status == 504 else "error"
-                return stream.outcome(status, http_status=resp.status,
-                                      error=f"HTTP {resp.status}: {text}")
-            async for event in resp.events():
-                data = json.loads(event.data) if event.data else {}
-                if event.event == "token":
-                    stream.token(event.at, str(data.get("text", "")))
-                elif event.event == "done":
-                    done = data
-                elif event.event == "error":
-                    err = data.get("error", data)
-                    status = "timeout" if err.get("type") == "engine_timeout" else "error"
-                    return stream.outcome(status, http_status=200,
-                                          error=f"{err.get('type')}: {err.get('message')}")
-        if done is None:
-            return stream.outcome("error", http_status=200, error="stream ended without `done`")
-        usage = done.get("usage") or {}
-        out = stream.outcome("ok", http_status=200, prompt_tokens=usage.get("prompt_tokens"),
-                             completion_tokens=usage.get("completion_tokens"))
-        out.answer = str(done.get("answer", out.answer))[:_ANSWER_CHARS]
-        return out
+        answer = AnswerStream()  # the request starts before a connection is taken
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                async with self.http.request("POST", "/ask/stream",
+                                             json.dumps(body).encode()) as resp:
+                    async for event in answer_events(resp.status, resp.pieces()):
+                        answer.add(event)
+                        if answer.error is not None:
+                            break  # the rest of the body is not read: the connection closes
+        except TimeoutError:
+            answer.fail("timeout", f"no complete answer within {self.timeout_s:g}s")
+        except Exception as exc:  # a broken response is a failed request, never a failed point
+            answer.fail("error", f"{type(exc).__name__}: {exc}")
+        answer.finish()
+        usage = answer.usage
+        completion = usage.get("completion_tokens")
+        ts = answer.token_times
+        return Outcome(
+            status=answer.status, timing=answer.timing(), error=answer.error,
+            http_status=answer.http_status, prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=completion if completion is not None else (len(ts) or None),
+            tokens_from="usage" if completion is not None else ("chunks" if ts else "none"),
+            answer=answer.answer[:_ANSWER_CHARS],
+        )
 
     async def aclose(self) -> None:
         """Close connections."""

@@ -4,8 +4,10 @@ Why not httpx: measured here against a trivial local endpoint, httpx's async cli
 tops out near 200 streamed requests/s on one core, while the same loop on raw asyncio
 streams does several thousand. A load generator that is slower than the server measures
 itself, so the request path is kept this small: keep-alive connections per target,
-`Content-Length`, chunked and read-to-close bodies, and server-sent events timestamped as
-each network read arrives. No TLS and no redirects: targets are 127.0.0.1 only.
+`Content-Length`, chunked and read-to-close bodies, each piece timestamped as its network
+read arrives (the server-sent events are decoded by `workbench.rag.stream`, the one SSE
+decoder of the project, which the runner's httpx client uses too). No TLS and no
+redirects: targets are 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
+
+from workbench.rag.stream import SseEvent, sse_events
 
 #: Hosts a load target may name: the generator must never be pointed at another machine.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -44,15 +48,6 @@ class Endpoint:
             )
         host = "127.0.0.1" if parts.hostname == "localhost" else parts.hostname
         return cls(host=host, port=parts.port or 80, base_path=parts.path.rstrip("/"))
-
-
-@dataclass
-class SseEvent:
-    """One server-sent event and when its last byte reached the client (perf_counter s)."""
-
-    at: float
-    event: str
-    data: str
 
 
 @dataclass
@@ -105,22 +100,10 @@ class Response:
         """The whole body."""
         return b"".join([piece async for _, piece in self.pieces()])
 
-    async def events(self) -> AsyncIterator[SseEvent]:
-        """Server-sent events (`event:`/`data:` lines; `\\r\\n` or `\\n` line ends)."""
-        buffer = b""
-        async for at, piece in self.pieces():
-            # Normalising the whole (small) buffer also joins a `\r` and `\n` split by a read.
-            buffer = (buffer + piece).replace(b"\r\n", b"\n")
-            while (end := buffer.find(b"\n\n")) >= 0:
-                block, buffer = buffer[:end], buffer[end + 2 :]
-                event, data = "message", []
-                for line in block.decode("utf-8", "replace").split("\n"):
-                    if line.startswith("data:"):
-                        data.append(line[5:].removeprefix(" "))
-                    elif line.startswith("event:"):
-                        event = line[6:].strip()
-                if data:
-                    yield SseEvent(at=at, event=event, data="\n".join(data))
+    def events(self) -> AsyncIterator[SseEvent]:
+        """Server-sent events, through the one SSE decoder every client shares (stamped
+        when the read that completed each event arrived)."""
+        return sse_events(self.pieces())
 
 
 class LoopbackClient:

@@ -1,7 +1,8 @@
 """Clients that ask one stack one question and time it on the client's monotonic clock.
 
 `RagServiceClient` speaks our RAG service's streaming endpoint (`POST /ask/stream`, SSE:
-`sources`, `token`*, `done` | `error`). `ExternalClient` drives an existing RAG backend of
+`sources`, `token`*, `done` | `error`) over httpx, read by `workbench.rag.stream` (the same
+reader as the load bench's and the arena's). `ExternalClient` drives an existing RAG backend of
 the seed shape (`POST /ask`, non-streaming, fields mapped by the recipe): an HTTP-200 answer
 that starts with an error marker is a failure, and random `_xxxxxxxx` doc id suffixes are
 stripped so retrieved ids match gold passage ids.
@@ -10,7 +11,6 @@ stripped so retrieved ids match gold passage ids.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import time
@@ -20,23 +20,20 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
-from httpx_sse import aconnect_sse
 
 from workbench.rag.auth import API_KEY_ENV
-from workbench.runner.records import RequestTiming, RetrievedSource, Status
+from workbench.rag.stream import (
+    AnswerStream,
+    StreamEvent,
+    answer_events,
+    error_message,
+    parse_sources,
+)
 from workbench.stacks.recipe import Stack
+from workbench.store.records import RequestTiming, RetrievedSource, Status
 
 #: Errors worth retrying: the request never reached the server.
 CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
-
-
-@dataclass
-class StreamEvent:
-    """One server-sent event from the RAG service, stamped on arrival (perf_counter)."""
-
-    kind: str
-    data: dict[str, Any]
-    at: float
 
 
 @dataclass
@@ -79,15 +76,14 @@ def _utc_now() -> str:
 
 
 def _error_text(resp: httpx.Response) -> str:
-    try:
-        body = resp.json()
-    except ValueError:
-        return resp.text[:500]
-    if isinstance(body, dict) and isinstance(body.get("error"), dict):
-        return str(body["error"].get("message", body["error"]))
-    if isinstance(body, dict) and "detail" in body:
-        return json.dumps(body["detail"], ensure_ascii=False)[:500]
-    return json.dumps(body, ensure_ascii=False)[:500]
+    return error_message(resp.content)
+
+
+async def _stamped(chunks: AsyncIterator[bytes]) -> AsyncIterator[tuple[float, bytes]]:
+    # Stamped as httpx hands each network read over: the load client's rule, so TTFT here
+    # and in a load point mean the same.
+    async for chunk in chunks:
+        yield time.perf_counter(), chunk
 
 
 class RagServiceClient:
@@ -128,74 +124,36 @@ class RagServiceClient:
         body: dict[str, Any] = {"q": question, "space_id": space_id}
         if top_k is not None:
             body["top_k"] = top_k
-        async with aconnect_sse(self._http, "POST", "/ask/stream", json=body) as source:
-            code = source.response.status_code
-            if code != 200:
-                await source.response.aread()
-                kind = "engine_timeout" if code == 504 else "http_error"
-                yield StreamEvent("error", {"error": {"type": kind, "message": _error_text(
-                    source.response)}, "http_status": code}, time.perf_counter())
-                return
-            async for event in source.aiter_sse():
-                now = time.perf_counter()
-                yield StreamEvent(event.event, json.loads(event.data) if event.data else {}, now)
+        async with self._http.stream("POST", "/ask/stream", json=body,
+                                     headers={"Accept": "text/event-stream"}) as resp:
+            async for event in answer_events(resp.status_code, _stamped(resp.aiter_bytes())):
+                yield event
 
     async def ask(self, question: str, space_id: str) -> Answer:
         """Stream one answer; TTFT is the first non-empty `token` event at the client."""
-        start_utc = _utc_now()
-        start = time.perf_counter()
-        tokens: list[float] = []
-        pieces: list[str] = []
-        sources_at: float | None = None
-        sources: list[RetrievedSource] = []
-        done: dict[str, Any] | None = None
-        error: str | None = None
-        status_code: int | None = 200
-        status: Status = "ok"
+        stream = AnswerStream()
         try:
             async with asyncio.timeout(self.timeout_s):
                 async for ev in self.stream(question, space_id):
-                    if ev.kind == "token":
-                        text = str(ev.data.get("text", ""))
-                        if text:
-                            tokens.append(ev.at)
-                            pieces.append(text)
-                    elif ev.kind == "sources":
-                        sources_at = ev.at
-                        sources = _sources(ev.data.get("sources", []), None)
-                    elif ev.kind == "done":
-                        done = ev.data
-                    elif ev.kind == "error":
-                        err = ev.data.get("error", ev.data)
-                        status_code = ev.data.get("http_status", status_code)
-                        error = f"{err.get('type', 'error')}: {err.get('message', err)}"
-                        status = "timeout" if err.get("type") == "engine_timeout" else "error"
-            if done is None and error is None:
-                status, error = "error", "stream ended without a `done` event"
+                    stream.add(ev)
         except TimeoutError:
-            status, error = "timeout", f"no complete answer within {self.timeout_s:g}s"
+            stream.fail("timeout", f"no complete answer within {self.timeout_s:g}s")
         except CONNECT_ERRORS:
             raise
         except (httpx.HTTPError, ValueError) as exc:
-            status, error = "error", f"{type(exc).__name__}: {exc}"
-        end = time.perf_counter()
-        timing = RequestTiming(
-            request_start=start, first_token=tokens[0] if tokens else None,
-            last_token=tokens[-1] if tokens else None, request_end=end, token_times=tokens,
-            sources_at=sources_at, started_at_utc=start_utc,
-        )
-        ans = Answer(status=status, timing=timing, answer="".join(pieces), error=error,
-                     http_status=status_code, sources=sources)
-        if done is not None:
-            ans.answer = str(done.get("answer", ans.answer))
-            usage = done.get("usage") or {}
-            ans.prompt_tokens = usage.get("prompt_tokens")
-            ans.completion_tokens = usage.get("completion_tokens") or (len(tokens) or None)
+            stream.fail("error", f"{type(exc).__name__}: {exc}")
+        stream.finish()
+        ans = Answer(status=stream.status, timing=stream.timing(), answer=stream.answer,
+                     error=stream.error, http_status=stream.http_status,
+                     sources=stream.sources)
+        if stream.done is not None:
+            done = stream.done
+            ans.prompt_tokens = stream.usage.get("prompt_tokens")
+            ans.completion_tokens = (stream.usage.get("completion_tokens")
+                                     or (len(stream.token_times) or None))
             ans.server_timings = dict(done.get("timings") or {})
             ans.model = str(done.get("model", ""))
             ans.engine = str(done.get("engine", ""))
-            if not sources:
-                ans.sources = _sources(done.get("sources", []), None)
         return ans
 
     async def aclose(self) -> None:
@@ -207,23 +165,6 @@ def _auth_headers(env_name: str | None) -> dict[str, str]:
     # The token is read from the environment at call time and never stored or logged.
     token = os.environ.get(env_name) if env_name else None
     return {"Authorization": f"Bearer {token}"} if token else {}
-
-
-def _sources(raw: list[Any], suffix: re.Pattern[str] | None, *,
-             id_field: str = "doc_id", chunk_field: str = "chunk_id") -> list[RetrievedSource]:
-    out: list[RetrievedSource] = []
-    for rank, item in enumerate(raw, start=1):
-        if not isinstance(item, dict):
-            continue
-        raw_id = str(item.get(id_field, ""))
-        doc_id = suffix.sub("", raw_id) if suffix else raw_id
-        score = item.get("score")
-        out.append(RetrievedSource(
-            doc_id=doc_id, raw_doc_id=raw_id, chunk_id=str(item.get(chunk_field, "")), rank=rank,
-            score=float(score) if isinstance(score, int | float) else None,
-            text=str(item.get("text", ""))[:4000],
-        ))
-    return out
 
 
 class ExternalClient:
@@ -287,9 +228,9 @@ class ExternalClient:
         timing = RequestTiming(request_start=start, request_end=end, started_at_utc=start_utc)
         return Answer(
             status=status, timing=timing, answer=answer, error=error, http_status=code,
-            sources=_sources(raw_sources if isinstance(raw_sources, list) else [], self._suffix,
-                             id_field=resp_map.get("doc_id", "doc_id"),
-                             chunk_field=resp_map.get("chunk_id", "chunk_index")),
+            sources=parse_sources(raw_sources, self._suffix,
+                                  id_field=resp_map.get("doc_id", "doc_id"),
+                                  chunk_field=resp_map.get("chunk_id", "chunk_index")),
             model=str(data.get(resp_map.get("model", "model"), "") or ""), engine="external",
         )
 

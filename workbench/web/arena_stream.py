@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from workbench.runner.client import StreamEvent
+from workbench.rag.stream import StreamEvent, describe_error, parse_sources
 from workbench.store.db import utc_now
 from workbench.store.records import RequestTiming
 
@@ -107,16 +107,9 @@ class _Feed:
 
 
 def _passages(raw: Any) -> tuple[Passage, ...]:
-    out = []
-    for item in raw if isinstance(raw, list) else []:
-        if isinstance(item, dict):
-            score = item.get("score")
-            out.append(Passage(
-                doc_id=str(item.get("doc_id", "")), chunk_id=str(item.get("chunk_id", "")),
-                score=float(score) if isinstance(score, int | float) else None,
-                text=str(item.get("text", "")),
-            ))
-    return tuple(out)
+    # The one source parser (`workbench.rag.stream`), as the runner reads the same list.
+    return tuple(Passage(doc_id=s.doc_id, chunk_id=s.chunk_id, score=s.score, text=s.text)
+                 for s in parse_sources(raw))
 
 
 def apply_event(pane: Pane, ev: StreamEvent) -> Pane:
@@ -140,10 +133,7 @@ def apply_event(pane: Pane, ev: StreamEvent) -> Pane:
             model=str(ev.data.get("model", "")),
         )
     if ev.kind == "error":
-        err = ev.data.get("error", ev.data)
-        msg = (f"{err.get('type', 'error')}: {err.get('message', err)}"
-               if isinstance(err, dict) else str(err))
-        return replace(pane, finished_at=ev.at, error=msg)
+        return replace(pane, finished_at=ev.at, error=describe_error(ev.data)[1])
     return pane
 
 
