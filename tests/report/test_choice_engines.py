@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.stacks.conftest import stack_on_free_ports
+from tests.stacks.conftest import settings, stack_on_free_ports  # noqa: F401 - the fixture
 from workbench.report.choice import recommend
 from workbench.report.stored import scorecard_for_run
 from workbench.runner.run import RunOptions
@@ -26,7 +26,7 @@ QUESTIONS = 30
 
 
 async def test_same_weights_tie_and_a_better_model_is_called_better(
-        settings: Settings, tmp_path: Path) -> None:
+        settings: Settings, tmp_path: Path) -> None:  # noqa: F811 - the fixture
     if not settings.vllm_python_path.is_file():
         pytest.skip("the vLLM CPU venv is not built (make vllm)")
     for name in (BASE, TWIN, QWEN):

@@ -18,7 +18,7 @@ import pytest
 
 from workbench.evalsets.model import Question
 from workbench.runner.client import Answer
-from workbench.runner.run import RunOptions, Runner
+from workbench.runner.run import Runner, RunOptions
 from workbench.stacks.recipe import Stack
 from workbench.store.db import Store, StoreError
 from workbench.store.records import RequestTiming
@@ -56,7 +56,8 @@ class InstantClient:
 
 def new_run(store: Store) -> str:
     return store.create_run(evalset="t", evalset_digest="d", schedule="interleaved",
-                            stacks=[{"name": "a"}, {"name": "b"}], questions=QUESTIONS, manifest={}, limit=None)
+                            stacks=[{"name": "a"}, {"name": "b"}], questions=QUESTIONS,
+                            manifest={}, limit=None)
 
 
 def rows(db: Path) -> dict[tuple[str, str, int], str]:

@@ -5,7 +5,6 @@ documented CLI and API, streaming included), and Ollama's absence."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from pathlib import Path
 
@@ -53,9 +52,11 @@ def test_ollama_stack_serves_created_model(settings: Settings, fake_ollama: Path
     assert stats.completion_tokens == 5
     assert stats.prompt_tokens == len("Answer in one sentence.".split()) + len(question.split())
     # Timing is measured on arrival: the 50 ms prefill before the first token, then one
-    # token every 20 ms (lower bounds only; a busy machine can only make them later).
+    # token every 20 ms. Only totals are lower-bounded: on a busy machine a late read can
+    # take two chunks back to back, so a single gap has no floor, but the last token can
+    # never arrive before the server has slept 4 x 20 ms after the first.
     assert stats.ttft_ms is not None and stats.ttft_ms >= 45
-    assert all(b - a >= 0.015 for a, b in itertools.pairwise(stamps))
+    assert len(stamps) == 5 and stamps == sorted(stamps)
     assert stats.generation_ms >= stats.ttft_ms + 4 * 18
 
     [st] = status(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -165,13 +166,13 @@ def _old_two_stack_database(path: Path) -> None:
     c.execute("INSERT INTO runs VALUES ('R1', 'then', 'then', 'completed', 't', 'd', "
               "'interleaved', 'alpha', 'beta', NULL, '{}')")
     for side, name in (("A", "alpha"), ("B", "beta")):
-        c.execute("INSERT INTO run_stacks VALUES ('R1', ?, ?, ?)", (side, name, f'{{"name": "{name}"}}'))
-    c.execute("INSERT INTO questions VALUES ('R1', 0, 'q1', 'Who?', '[\"Ann\"]', '[\"p1\"]', 1, 'en')")
+        c.execute("INSERT INTO run_stacks VALUES ('R1', ?, ?, ?)",
+                  (side, name, json.dumps({"name": name})))
+    c.execute("INSERT INTO questions VALUES ('R1', 0, 'q1', 'Who?', ?, ?, 1, 'en')",
+              (json.dumps(["Ann"]), json.dumps(["p1"])))
     for side, name, attempt in (("A", "alpha", 1), ("B", "beta", 1), ("B", "beta", 2)):
         rec = record("R1", "q1", side, attempt=attempt).model_dump()
         rec["side"] = side  # the old record shape carried its side letter
-        import json
-
         c.execute("INSERT INTO responses VALUES (?,?,?,?,?,'ok',NULL,200,'Ann',200.0,500.0,3,"
                   "10,'m','e','then',?)", ("R1", "q1", side, attempt, name, json.dumps(rec)))
         c.execute("INSERT INTO retrieved VALUES ('R1', 'q1', ?, ?, 1, 'p1', '', 0.5)",

@@ -29,8 +29,8 @@ LATENCY_NOTE = (
     "between content chunks; E2E = last chunk - request start; N = completion tokens as the "
     "server reports them. Output tok/s is per request: N / (E2E - TTFT)."
 )
-_LEADER_HEADER = ("Rank", "Stack", "Engine / model", "F1", "F1 vs baseline [95% CI]",
-                  "Median E2E", "E2E vs baseline", "Errors", "Cost")
+_LEADER_HEADER = ("#", "Stack", "Engine, model", "F1", "ΔF1 vs baseline [95% CI]",
+                  "Median E2E", "ΔE2E vs baseline", "Errors", "Cost")
 _DIST_HEADER = ("Latency per stack", "Stack", "n", "mean", "p50", "p90", "p95", "p99")
 
 
@@ -128,11 +128,12 @@ def _method(card: ScoreCard) -> str:
 
 
 def choice_lines(choice: Choice) -> list[str]:
-    """The choice as lines: headline, constraints, one reason per stack."""
+    """The choice as lines: headline, constraints, one reason per other stack (the chosen
+    stack's reason is the headline)."""
     lines = [choice.headline]
     if choice.constraints:
         lines.append("constraints: " + ", ".join(choice.constraints))
-    lines += [f"  {r.reason}" for r in choice.ranked]
+    lines += [f"  {r.reason}" for r in choice.ranked if r.reason != choice.headline]
     return lines
 
 
@@ -150,9 +151,11 @@ def render_rich(card: ScoreCard, choice: Choice | None = None) -> RenderableType
     parts: list[RenderableType] = []
     if choice is not None:
         parts.append(render_choice(choice))
-    board = Table(title="Leaderboard", title_justify="left", expand=False)
+    board = Table(title="Leaderboard (✓: significant after correction)", title_justify="left",
+                  expand=False)
     for i, name in enumerate(_LEADER_HEADER):
-        board.add_column(name, justify="right" if i in (0, 3, 5, 7) else "left")
+        board.add_column(name, justify="right" if i in (0, 3, 5, 7) else "left",
+                         no_wrap=i == 1)
     for row in leaderboard_rows(card, choice):
         board.add_row(*row)
     parts.append(board)
@@ -208,8 +211,9 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None) -> str:
         out += [f"**Choice:** {_md_escape(choice.headline)}", ""]
         if choice.constraints:
             out += [f"Constraints: {_md_escape(', '.join(choice.constraints))}", ""]
-        out += [f"- {_md_escape(r.reason)}" for r in choice.ranked] + [""]
-    out += ["## Leaderboard", ""] + _md_table(_LEADER_HEADER, leaderboard_rows(card, choice))
+        out += [f"- {_md_escape(r.reason)}" for r in choice.ranked
+                if r.reason != choice.headline] + [""]
+    out += ["## Leaderboard", "", *_md_table(_LEADER_HEADER, leaderboard_rows(card, choice))]
     for cand in card.candidates:
         comps = card.comparisons_of(cand)
         out += [f"## {cand} vs {card.baseline}", ""]
@@ -218,7 +222,7 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None) -> str:
         for section in SECTIONS:
             rows = [_cells(c) for c in comps if c.section == section]
             if rows:
-                out += [f"### {_TITLES[section]}", ""] + _md_table(_header(card, cand), rows)
+                out += [f"### {_TITLES[section]}", "", *_md_table(_header(card, cand), rows)]
     out += ["## Latency distribution per stack (successful requests; descriptive)", ""]
     out += _md_table(_DIST_HEADER, _distribution_rows(card))
     out += [*_wins_lines(card), "", *[p.text for p in card.power], ""]
