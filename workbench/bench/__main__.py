@@ -11,7 +11,10 @@ import workbench.bench as package
 
 def main(names: list[str]) -> int:
     """Run the named benchmark modules (all when none are named), in name order."""
-    available = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
+    # `__main__` (this module) and private helpers are not benchmarks: importing this one
+    # again and calling its `run` was what made a bare `make bench` fail at once.
+    available = sorted(m.name for m in pkgutil.iter_modules(package.__path__)
+                       if not m.name.startswith("_"))
     chosen = names or available
     unknown = [n for n in chosen if n not in available]
     if unknown:
