@@ -28,7 +28,7 @@ from workbench.stacks.rag_service import rag_service
 from workbench.stacks.recipe import PACKAGED_GGUF, Generation, get_stack
 
 SIDE_NAMES = {"A": "side-a", "B": "side-b"}
-#: Key of one stored response: (run, question, side, attempt).
+#: Key of one stored response: (run, question, stack name, attempt).
 RowKey = tuple[str, str, str, int]
 
 
@@ -187,13 +187,13 @@ def read_db(db: Path) -> contextlib.closing[sqlite3.Connection]:
 
 
 def rows(db: Path) -> dict[RowKey, str]:
-    """Every stored response by (run, question, side, attempt) -> its record JSON."""
+    """Every stored response by (run, question, stack, attempt) -> its record JSON."""
     if not db.exists():
         return {}
     with read_db(db) as c:
         try:
             return {(r, q, s, int(a)): j for r, q, s, a, j in c.execute(
-                "SELECT run_id, question_id, side, attempt, record_json FROM responses")}
+                "SELECT run_id, question_id, stack, attempt, record_json FROM responses")}
         except sqlite3.OperationalError as exc:
             if "no such table" in str(exc):  # the runner is still creating the schema
                 return {}
@@ -201,11 +201,11 @@ def rows(db: Path) -> dict[RowKey, str]:
 
 
 def duplicates(db: Path) -> int:
-    """Extra rows sharing one (run, question, side, attempt) key."""
+    """Extra rows sharing one (run, question, stack, attempt) key."""
     with read_db(db) as c:
         return int(c.execute(
             "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM responses "
-            "GROUP BY run_id, question_id, side, attempt)").fetchone()[0])
+            "GROUP BY run_id, question_id, stack, attempt)").fetchone()[0])
 
 
 def wait_rows(db: Path, at_least: int, proc: subprocess.Popen[bytes],

@@ -2,7 +2,7 @@
 
 Counting rules:
 - results lost: responses stored before the fault that are missing (or changed) after;
-- duplicates: extra rows sharing one (run, question, side, attempt) key.
+- duplicates: extra rows sharing one (run, question, stack, attempt) key.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.chaos.lab import Lab, RowKey, duplicates, read_db, rows
+from workbench.chaos.lab import SIDE_NAMES, Lab, RowKey, duplicates, read_db, rows
 from workbench.chaos.report import ScenarioResult
 
 #: Seconds the runner may take to finish a small run after a fault.
@@ -21,7 +21,7 @@ FINISH_TIMEOUT_S = 300
 
 @dataclass
 class Latest:
-    """The latest attempt of one (question, side)."""
+    """The latest attempt of one (question, stack)."""
 
     attempt: int
     status: str
@@ -43,10 +43,10 @@ def last_run(db: Path) -> tuple[str, str]:
 
 
 def latest_attempts(db: Path, run_id: str) -> dict[tuple[str, str], Latest]:
-    """Each (question, side)'s latest attempt in `run_id`."""
+    """Each (question, stack name)'s latest attempt in `run_id`."""
     with read_db(db) as c:
         found = c.execute(
-            "SELECT question_id, side, attempt, status, error FROM responses WHERE run_id = ?"
+            "SELECT question_id, stack, attempt, status, error FROM responses WHERE run_id = ?"
             " ORDER BY attempt", (run_id,)).fetchall()
     return {(q, s): Latest(int(a), st, err) for q, s, a, st, err in found}
 
@@ -98,8 +98,8 @@ def settle(result: ScenarioResult, db: Path, proc: subprocess.Popen[bytes],
 def side_b_failed_alone(result: ScenarioResult,
                          latest: dict[tuple[str, str], Latest]) -> list[Latest]:
     """Side A must be untouched by a fault injected into side B; returns B's failures."""
-    a_bad = [k for k, v in latest.items() if k[1] == "A" and v.status != "ok"]
-    b_bad = [v for k, v in latest.items() if k[1] == "B" and v.status != "ok"]
+    a_bad = [k for k, v in latest.items() if k[1] == SIDE_NAMES["A"] and v.status != "ok"]
+    b_bad = [v for k, v in latest.items() if k[1] == SIDE_NAMES["B"] and v.status != "ok"]
     result.errors_recorded = len(b_bad)
     result.check(not a_bad, f"side A affected: {a_bad}")
     return b_bad
