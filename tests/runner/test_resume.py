@@ -26,7 +26,7 @@ def rows(db: Path) -> list[tuple[str, str, int, str]]:
     with sqlite3.connect(db) as c:
         try:
             return [tuple(r) for r in c.execute(
-                "SELECT question_id, side, attempt, record_json FROM responses ORDER BY rowid")]
+                "SELECT question_id, stack, attempt, record_json FROM responses ORDER BY rowid")]
         except sqlite3.OperationalError:  # the runner is still creating the schema
             return []
 

@@ -8,7 +8,7 @@ import pytest
 
 from workbench.runner.matrix import load_matrix
 from workbench.settings import get_settings
-from workbench.stacks.launcher import placed_for_run
+from workbench.stacks.placement import placed_for_run
 from workbench.stacks.recipe import RecipeError, get_stack
 
 

@@ -27,7 +27,8 @@ def matrix_command(
     from workbench.cli.report import print_report
     from workbench.cli.run import run_stacks
     from workbench.runner.matrix import load_matrix
-    from workbench.stacks.launcher import down, up_many
+    from workbench.stacks.launcher import down
+    from workbench.stacks.placement import up_many
     from workbench.stacks.recipe import RecipeError, get_stack
     from workbench.store import Store
 

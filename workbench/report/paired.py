@@ -9,8 +9,6 @@ corrected (the report says so).
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,10 +25,11 @@ from workbench.report.models import (
     StackSummary,
     Wins,
 )
+from workbench.report.summaries import stack_summary
 from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, metric_verdict
-from workbench.scoring.base import Metric, Sample, Scorer
+from workbench.scoring.base import Metric, Sample
 from workbench.scoring.judge import Judge
-from workbench.scoring.latency import LatencyScorer, latency_scorers, summarize
+from workbench.scoring.latency import LatencyScorer, latency_scorers
 from workbench.scoring.semantic import Embedder
 from workbench.scoring.stats import (
     Interval,
@@ -162,49 +161,6 @@ def _compare_p95(scorer: LatencyScorer, a: np.ndarray, b: np.ndarray, base: str,
     return c
 
 
-def _busy_throughput(records: list[ResponseRecord]) -> float | None:
-    """Answers per second of the stack's busy time: completed requests over the union of
-    its requests' [start, end] intervals (the time it was being asked, at the run's
-    concurrency), so interleaving with other stacks does not dilute it."""
-    ok = [r for r in records if r.status == "ok"]
-    spans = sorted((r.timing.request_start, r.timing.request_end) for r in records)
-    busy, end = 0.0, -math.inf
-    for s, e in spans:
-        if s > end:
-            busy += e - s
-            end = e
-        elif e > end:
-            busy += e - end
-            end = e
-    return len(ok) / busy if ok and busy > 0 else None
-
-
-def _summary(stack: str, alias: str, is_base: bool, samples: list[Sample],
-             values: dict[str, np.ndarray], scorers: Sequence[Scorer],
-             lat: Sequence[LatencyScorer]) -> StackSummary:
-    records = [s.response for s in samples]
-    failed = [r for r in records if r.status != "ok"]
-
-    def common(attr: str) -> str:
-        found = Counter(str(getattr(r, attr)) for r in records).most_common(1)
-        return found[0][0] if found else ""
-
-    by_section: dict[str, dict[str, float | None]] = {"quality": {}, "retrieval": {}}
-    for sc in scorers:
-        by_section[sc.metric.section][sc.metric.key] = _mean(values[sc.metric.key])
-    return StackSummary(
-        stack=stack, alias=alias, baseline=is_base, model=common("model"),
-        engine=common("engine"), responses=len(records), ok=len(records) - len(failed),
-        errors=len(failed), error_rate=len(failed) / len(records) if records else None,
-        error_kinds=dict(Counter(r.status for r in failed)),
-        error_examples=list(dict.fromkeys((r.error or r.status)[:200] for r in failed))[:3],
-        quality=by_section["quality"], retrieval=by_section["retrieval"],
-        counts={k: int((~np.isnan(v)).sum()) for k, v in values.items()},
-        latency={sc.metric.key: summarize(sc.distribution(samples)) for sc in lat},
-        throughput=_busy_throughput(records),
-    )
-
-
 def _wins(base: str, cand: str, results: list[Outcome]) -> Wins:
     return Wins(baseline=base, candidate=cand, baseline_wins=results.count(base),
                 candidate_wins=results.count(cand), ties=results.count(TIE),
@@ -317,7 +273,7 @@ def score(questions: list[Question], responses: list[ResponseRecord], *, stacks:
     definitions[ERROR_RATE.key] = ERROR_RATE.definition
     aliases = dict(zip(stacks, "AB", strict=False)) if len(stacks) == 2 else {}
     return Scored(
-        summaries={s: _summary(s, aliases.get(s, ""), s == baseline, samples[s], values[s],
+        summaries={s: stack_summary(s, aliases.get(s, ""), s == baseline, samples[s], values[s],
                                scorers, lat) for s in stacks},
         comparisons=comparisons, rows=rows, wins_f1=wins_f1, wins_e2e=wins_e2e, power=power,
         n_pairs=len(every), n_unpaired=len(some - every), definitions=definitions,
