@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.web.legacy import store_old_two_stack_run
 from workbench.settings import PROJECT_ROOT, Settings
 from workbench.store.db import Store
 from workbench.store.synthetic import store_synthetic_run
@@ -65,10 +66,16 @@ def write_evalset(folder: Path, n: int) -> None:
 
 @pytest.fixture
 def workspace(tmp_path: Path, fixed_ids: None) -> Iterator[Workspace]:
-    """Two stored synthetic runs (40 and 12 questions); two stack recipes; one eval set."""
+    """Stored runs, newest first: a 12-question two-stack run, a 40-question three-stack run
+    with constraints, and a 20-question run stored before N-stack runs (sides A and B);
+    two stack recipes; one eval set."""
     db = tmp_path / "workbench.db"
+    old = store_old_two_stack_run(db, 20)
     with Store(db) as store:
-        first = store_synthetic_run(store, 40, seed=7)
+        first = store_synthetic_run(store, 40, seed=7, stacks=3)
+        manifest = store.get_run(first)["manifest"]
+        store.update_manifest(first, {**manifest, "choice": {"slo": ["e2e.p95<=2s"],
+                                                             "min": ["f1>=0.2"]}})
         second = store_synthetic_run(store, 12, seed=3)
     stacks = tmp_path / "stacks"
     stacks.mkdir()
@@ -78,4 +85,4 @@ def workspace(tmp_path: Path, fixed_ids: None) -> Iterator[Workspace]:
     write_evalset(evalsets / "mini", 4)
     settings = Settings(state_dir=tmp_path / "state", cache_dir=tmp_path / "cache",
                         stacks_dir=stacks, evalsets_dir=evalsets, db=db)
-    yield Workspace(db, settings, [second, first])  # newest first, as History lists them
+    yield Workspace(db, settings, [second, first, old])  # newest first, as History lists them

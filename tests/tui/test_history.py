@@ -11,10 +11,10 @@ from textual.widgets import DataTable
 from tests.tui.conftest import Workspace
 from tests.tui.helpers import settle
 from workbench.report.stored import scorecard_for_run
+from workbench.report.verdict import format_value
 from workbench.tui.app import WorkbenchApp
 from workbench.tui.screens.history import HistoryScreen
 from workbench.tui.screens.results import ResultsScreen
-from workbench.tui.widgets.scorecard import comparison_cells
 
 
 async def test_runs_manifest_and_open(workspace: Workspace) -> None:
@@ -25,6 +25,9 @@ async def test_runs_manifest_and_open(workspace: Workspace) -> None:
         assert isinstance(screen, HistoryScreen)
         table = screen.query_one("#runs-table", DataTable)
         assert [k.value for k in table.rows] == workspace.run_ids
+        stacks = [str(table.get_row(k)[2]) for k in workspace.run_ids]
+        assert stacks == ["llamacpp-cpu*, vllm-cpu", "llamacpp-cpu*, vllm-cpu, llamacpp-cpu-qwen05",
+                          "llamacpp-cpu*, vllm-cpu"]
         assert '"digest": "seed-3"' in screen.manifest_text  # the newest run is highlighted first
         await pilot.press("down")
         await pilot.pause()
@@ -42,13 +45,16 @@ async def test_compare_two_marked_runs(workspace: Workspace) -> None:
         await pilot.press("m", "down", "m", "c")
         await settle(pilot)
         compare = app.screen.query_one("#compare-table", DataTable)
-        rows = {str(compare.get_row_at(i)[0]): [str(x) for x in compare.get_row_at(i)]
-                for i in range(compare.row_count)}
+        rows = [[str(x) for x in compare.get_row_at(i)] for i in range(compare.row_count)]
         with workspace.store() as store:
-            cards = [scorecard_for_run(store, r, semantic=False) for r in workspace.run_ids]
-        f1 = [comparison_cells(c.comparison("f1")) for c in cards]
-        assert rows["Token F1"][1:] == [f1[0][1], f1[0][2], f1[1][1], f1[1][2]]
-        assert rows["pairs"][1] == str(cards[0].n_pairs)
+            cards = [scorecard_for_run(store, r, semantic=False) for r in workspace.run_ids[:2]]
+        # One row per (run, stack): two stacks of run 1, three of run 2.
+        assert [r[:2] for r in rows] == [
+            ["run 1", "llamacpp-cpu*"], ["run 1", "vllm-cpu"], ["run 2", "llamacpp-cpu*"],
+            ["run 2", "vllm-cpu"], ["run 2", "llamacpp-cpu-qwen05"]]
+        qwen = cards[1].summaries["llamacpp-cpu-qwen05"]
+        assert rows[4][2] == format_value(qwen.quality["f1"], "")
+        assert rows[4][6] == format_value(qwen.latency["e2e"].p50, "s")
         assert "●" in str(app.screen.query_one("#runs-table", DataTable).get_row_at(0)[0])
 
 
@@ -75,7 +81,7 @@ async def test_no_color_is_respected(workspace: Workspace,
         # Textual drops every colour through its Monochrome filter at render time.
         assert any(isinstance(f, Monochrome) for f in app._filters)
         svg = app.export_screenshot()
-        assert "Scorecard" in svg
+        assert "Recommendation" in svg and "Leaderboard" in svg
 
 
 def test_manifest_is_pretty_json(workspace: Workspace) -> None:

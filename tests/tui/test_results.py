@@ -1,20 +1,29 @@
-"""Results screen: the scorecard is scorecard_for_run's, filters and sorting, the detail view."""
+"""Results screen: the choice first, the leaderboard, the candidate's comparisons, the
+per-question table with filters and sorting, the detail of every stack; an old run opens."""
 
 from __future__ import annotations
 
 import pytest
+from textual.widgets import ContentSwitcher
 
 from tests.tui.conftest import Workspace
 from tests.tui.helpers import settle
+from workbench.report.choice import recommend
+from workbench.report.constraints import constraints_from_manifest
 from workbench.report.stored import scorecard_for_run
+from workbench.tui.data import stack_tags
 from workbench.tui.screens.detail import DetailScreen
 from workbench.tui.screens.results import ResultsScreen
+from workbench.tui.widgets.choice import choice_text
 from workbench.tui.widgets.histogram import LatencyHistogram
+from workbench.tui.widgets.leaderboard import LeaderboardTable, leaderboard_cells
 from workbench.tui.widgets.questions import QuestionTable
 from workbench.tui.widgets.scorecard import ScorecardTable, comparison_cells
 
+STACKS = ["llamacpp-cpu", "vllm-cpu", "llamacpp-cpu-qwen05"]
 
-async def test_scorecard_holds_the_report_numbers(workspace: Workspace) -> None:
+
+async def test_choice_leaderboard_and_comparisons(workspace: Workspace) -> None:
     run_id = workspace.run_ids[1]
     app = workspace.app(run_id=run_id)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -23,49 +32,76 @@ async def test_scorecard_holds_the_report_numbers(workspace: Workspace) -> None:
         assert isinstance(screen, ResultsScreen)
         with workspace.store() as store:
             card = scorecard_for_run(store, run_id, semantic=False)
+            choice = recommend(card, constraints_from_manifest(
+                store.get_run(run_id)["manifest"]))
+        assert card.stacks == STACKS and choice.chosen == "llamacpp-cpu-qwen05"
+        shown = str(screen.query_one("#choice-text").render())
+        assert shown == choice_text(choice).plain
+        assert shown.startswith("Choose llamacpp-cpu-qwen05\nconstraints: e2e.p95<=2s, f1>=0.2")
+        assert all(r.reason in shown for r in choice.ranked)
+        board = screen.query_one(LeaderboardTable)
+        tags = stack_tags(card)
+        assert tags == {"llamacpp-cpu": "1", "vllm-cpu": "2", "llamacpp-cpu-qwen05": "3"}
+        assert [k.value for k in board.rows] == [r.stack for r in choice.ranked]
+        for key, cells in zip(board.rows, leaderboard_cells(card, choice, tags), strict=True):
+            assert [str(x) for x in board.get_row(key)] == [str(x) for x in cells]
+        assert str(board.get_row("llamacpp-cpu")[3]) == "baseline"
+        f1 = card.comparison("f1", "llamacpp-cpu-qwen05")
+        assert str(board.get_row("llamacpp-cpu-qwen05")[3]) == f"{f1.diff:+.3f} ✓"
+        # v: the comparisons of the first candidate; n: the next candidate's.
+        await pilot.press("v")
+        await pilot.pause()
+        assert screen.query_one("#results-bottom", ContentSwitcher).current == "scorecard"
         table = screen.query_one(ScorecardTable)
-        assert table.row_count == len(card.comparisons)
-        for c in card.comparisons:
-            shown = tuple(str(x) for x in table.get_row(c.key))
-            assert shown == comparison_cells(c)
-        f1 = card.comparison("f1")
-        assert table.get_row("f1")[1] == f"{f1.a:.3f}" and table.get_row("f1")[2] == f"{f1.b:.3f}"
-        assert card.verdict in str(screen.query_one("#verdict").render())
-        hist_a = screen.query_one("#hist-a", LatencyHistogram)
-        assert len(hist_a.values) == sum(r.status_a == "ok" for r in card.rows)
+        for cand in card.candidates:
+            comps = card.comparisons_of(cand)
+            assert table.row_count == len(comps)
+            for c in comps:
+                assert tuple(str(x) for x in table.get_row(c.key)) == comparison_cells(c)
+            await pilot.press("n")
+            await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        hists = list(screen.query(LatencyHistogram))
+        assert [h.border_title for h in hists] == [f"E2E latency {i}: {s}"
+                                                   for i, s in enumerate(STACKS, start=1)]
+        for hist, stack in zip(hists, STACKS, strict=True):
+            assert len(hist.values) == sum(r.status[stack] == "ok" for r in card.rows)
         assert screen.query_one(QuestionTable).row_count == len(card.rows) == 40
 
 
-async def test_filter_keys_and_sort(workspace: Workspace) -> None:
+async def test_filter_keys_candidates_and_sort(workspace: Workspace) -> None:
     app = workspace.app(run_id=workspace.run_ids[1])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         questions = app.screen.query_one(QuestionTable)
         rows = questions.questions
-        for key, outcomes in (("w", {"B"}), ("l", {"A"}), ("t", {"tie"}),
-                              ("e", {"error", "unpaired"})):
-            await pilot.press(key)
+        base = "llamacpp-cpu"
+        for cand in ("vllm-cpu", "llamacpp-cpu-qwen05"):
+            assert questions.candidate == cand
+            for key, outcomes in (("w", {cand}), ("l", {base}), ("t", {"tie"}),
+                                  ("e", {"error", "unpaired"})):
+                await pilot.press(key)
+                await pilot.pause()
+                expected = [r.question_id for r in rows if r.outcome[cand] in outcomes]
+                assert [k.value for k in questions.rows] == expected
+            await pilot.press("a", "n")
             await pilot.pause()
-            expected = [r.question_id for r in rows if r.outcome in outcomes]
-            assert questions.row_count == len(expected)
-            assert [k.value for k in questions.rows] == expected
-        await pilot.press("a")
-        await pilot.pause()
         assert questions.row_count == len(rows)
-        # o cycles the sort column: # -> question -> F1 win -> F1 A ...; r reverses.
+        # o cycles the sort column: # -> question -> F1 win -> F1 1 ...; r reverses.
         for _ in range(3):
             await pilot.press("o")
         await pilot.pause()
-        assert questions.sort_key == "f1_a"
+        assert questions.sort_key == "f1:llamacpp-cpu"
         await pilot.press("r")
         await pilot.pause()
-        shown = [questions.row_for(str(k.value)).scores_a.get("f1") or 0.0
+        shown = [(questions.row_for(str(k.value)).scores["llamacpp-cpu"].get("f1") or 0.0)
                  for k in questions.rows]
         assert shown == sorted(shown, reverse=True)
-        assert "sort: F1 A desc" in str(app.screen.query_one("#view-hint").render())
+        assert "sort: F1 1 desc" in str(app.screen.query_one("#view-hint").render())
 
 
-async def test_enter_opens_both_answers_with_gold(workspace: Workspace) -> None:
+async def test_enter_opens_every_stack_with_gold(workspace: Workspace) -> None:
     app = workspace.app(run_id=workspace.run_ids[1])
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -77,18 +113,34 @@ async def test_enter_opens_both_answers_with_gold(workspace: Workspace) -> None:
         assert isinstance(detail, DetailScreen)
         row = questions.view[1][1]
         assert detail.row.question_id == row.question_id
-        text_a = str(detail.query_one("#side-a .answer").render())
-        text_b = str(detail.query_one("#side-b .answer").render())
-        assert (row.answer_a or "")[:30] in text_a and (row.answer_b or "")[:30] in text_b
+        texts = [str(detail.query_one(f"#stack-{i} .answer").render()) for i in range(3)]
+        for text, stack in zip(texts, STACKS, strict=True):
+            assert text.startswith(stack) and (row.answers[stack] or "")[:30] in text
+        assert "baseline" in texts[0] and "vs baseline: F1 winner" in texts[1]
         head = str(detail.query_one("#detail-question").render())
         assert row.question in head and row.gold[0] in head
-        gold_ids = detail.gold_ids
         retrieved = [s.doc_id for rec in detail.records.values() for s in rec.sources]
-        if set(gold_ids) & set(retrieved):
-            assert "★ GOLD" in text_a + text_b
+        if set(detail.gold_ids) & set(retrieved):
+            assert "★ GOLD" in "".join(texts)
+        await pilot.press("right")
+        await pilot.pause()
+        assert detail.query_one("#stack-1").has_focus
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, ResultsScreen)
+
+
+async def test_a_run_stored_before_named_stacks_opens(workspace: Workspace) -> None:
+    app = workspace.app(run_id=workspace.run_ids[2])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen) and screen.loaded is not None
+        board = screen.query_one(LeaderboardTable)
+        names = {str(board.get_row(k)[1]) for k in board.rows}
+        assert names == {"A: llamacpp-cpu", "B: vllm-cpu"}
+        assert screen.query_one(QuestionTable).row_count == 20
+        assert "E2E A" in [str(c.label) for c in screen.query_one(QuestionTable).columns.values()]
 
 
 async def test_paging_adds_rows_as_the_cursor_moves(workspace: Workspace,
@@ -101,7 +153,7 @@ async def test_paging_adds_rows_as_the_cursor_moves(workspace: Workspace,
         table = app.screen.query_one(QuestionTable)
         assert table.row_count == 16
         table.focus()
-        for _ in range(3):
+        for _ in range(5):
             await pilot.press("pagedown")
         await pilot.pause()
         assert table.row_count == 40

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ROOT
 from workbench.report.stored import scorecard_for_run
 from workbench.store.db import Store
 from workbench.store.synthetic import store_synthetic_run
 
 pytestmark = pytest.mark.slow
 WORKBENCH = Path(sys.executable).with_name("workbench")
+ARTIFACTS = ROOT / "test-artifacts" / "tui"
 
 
 @pytest.fixture
@@ -39,7 +41,7 @@ def tmux_session(tmp_path: Path) -> Iterator[Callable[[str], str]]:
 
     db = tmp_path / "workbench.db"
     with Store(db) as store:
-        run_id = store_synthetic_run(store, 30)
+        run_id = store_synthetic_run(store, 30, stacks=3)
         scorecard_for_run(store, run_id, semantic=False)  # cached: the screen opens at once
     env = {**os.environ, "WORKBENCH_STATE_DIR": str(tmp_path / "state"), "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
@@ -68,13 +70,21 @@ def wait_for_text(send: Callable[[str], str], text: str, seconds: float = 90) ->
 
 def test_tui_in_a_real_terminal(tmux_session: Callable[[str], str]) -> None:
     send = tmux_session
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     pane = wait_for_text(send, "30 of 30 questions")
-    assert "Scorecard (B vs A)" in pane and "Token F1" in pane
+    (ARTIFACTS / "tui-results.txt").write_text(pane)
+    assert "Recommendation" in pane and "Leaderboard" in pane
+    assert "3: llamacpp-cpu-qwen05" in pane and "1: llamacpp-cpu" in pane
     send("w")
     pane = wait_for_text(send, "filter: wins")
+    send("v")
+    pane = wait_for_text(send, "vllm-cpu vs llamacpp-cpu")
+    assert "Token F1 *" in pane
+    (ARTIFACTS / "tui-results-comparisons.txt").write_text(pane)
     send("4")
     pane = wait_for_text(send, "Runs (1)")
     assert "synthetic" in pane and "completed" in pane
+    assert "llamacpp-cpu*, vllm-cpu, llamacpp-cpu-qwen05" in pane
     send("q")
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

@@ -1,5 +1,6 @@
-"""Fixtures for the web UI tests: a temporary store with a stored run, the app served on a
-free port, and a real headless Debian chromium driven by Playwright."""
+"""Fixtures for the web UI tests: temporary stores with a stored two-stack run, a
+three-stack run (with constraints) and a run stored before N-stack runs, the app served on
+a free port, and a real headless Debian chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.conftest import ROOT, free_port
 
 # The real two-RAG-services-over-llama.cpp fixture, shared with the runner tests.
 from tests.runner.conftest import rag_pair  # noqa: F401
+from tests.web.legacy import store_old_two_stack_run
 from workbench.store.db import Store
 from workbench.store.synthetic import store_synthetic_run
 from workbench.web.common import WebConfig
@@ -28,13 +30,37 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 
 
+#: The constraints stored with the three-stack run (as a matrix file records them).
+CONSTRAINTS = {"slo": ["e2e.p95<=2s"], "min": ["f1>=0.2"]}
+
+
 @pytest.fixture
 def stored_run(tmp_path: Path) -> tuple[WebConfig, str]:
-    """A temporary database holding one completed 40-question synthetic run (no semantic
-    scorer, so no embedding model is loaded)."""
+    """A temporary database holding one completed 40-question synthetic two-stack run (no
+    semantic scorer, so no embedding model is loaded)."""
     db = tmp_path / "web.db"
     with Store(db) as store:
         run_id = store_synthetic_run(store, 40)
+    return WebConfig(db=db, semantic=False), run_id
+
+
+@pytest.fixture
+def three_stacks(tmp_path: Path) -> tuple[WebConfig, str]:
+    """A database with a 40-question run of three stacks (baseline llamacpp-cpu, a better
+    and slower third stack) whose manifest carries an SLO and a minimum F1."""
+    db = tmp_path / "three.db"
+    with Store(db) as store:
+        run_id = store_synthetic_run(store, 40, stacks=3)
+        manifest = store.get_run(run_id)["manifest"]
+        store.update_manifest(run_id, {**manifest, "choice": CONSTRAINTS})
+    return WebConfig(db=db, semantic=False), run_id
+
+
+@pytest.fixture
+def old_run(tmp_path: Path) -> tuple[WebConfig, str]:
+    """A database written before N-stack runs (sides A and B), opened by today's store."""
+    db = tmp_path / "old.db"
+    run_id = store_old_two_stack_run(db, 20)
     return WebConfig(db=db, semantic=False), run_id
 
 

@@ -1,6 +1,7 @@
-"""The page in a real headless chromium: the Results tab shows the CLI report's numbers,
-a question opens in detail, and an Arena question fills both panes from real stacks.
-Screenshots go to test-artifacts/web/."""
+"""The page in a real headless chromium: the Results tab leads with the recommendation and
+the leaderboard of a three-stack run (the CLI report's numbers), a question opens with
+every stack's answer, a run stored before N-stack runs opens, and an Arena question fills
+both panes from real stacks. Screenshots go to test-artifacts/web/."""
 
 from __future__ import annotations
 
@@ -30,34 +31,90 @@ def _cli_json(cfg: WebConfig, run_id: str) -> dict[str, Any]:
     return data
 
 
-def test_results_tab_shows_the_cli_numbers(stored_run: tuple[WebConfig, str],
+def _pick_run(page: Any, url: str) -> None:
+    page.goto(url)
+    page.get_by_role("tab", name="Results").click()
+    page.locator("#results-run input").click()
+    page.get_by_role("option").first.click()
+    page.locator("#results-table [data-testid=cell-2-1]").wait_for(timeout=60_000)
+
+
+def test_results_tab_leads_with_the_choice(three_stacks: tuple[WebConfig, str],
                                            page: Any) -> None:
-    cfg, run_id = stored_run
+    cfg, run_id = three_stacks
     card = _cli_json(cfg, run_id)
     demo, url = serve(cfg)
     try:
-        page.goto(url)
-        page.get_by_role("tab", name="Results").click()
-        page.locator("#results-run input").click()
-        page.get_by_role("option").first.click()
-        page.locator("#results-table [data-testid=cell-2-1]").wait_for(timeout=60_000)
-        report = page.locator("#results-report")
-        for key in ("f1", "e2e.p95", "hit@5"):
-            c = Comparison.model_validate(next(x for x in card["comparisons"]
-                                               if x["key"] == key))
-            row = report.locator("tr", has_text=c.label).first.inner_text()
+        page.set_viewport_size({"width": 1400, "height": 900})
+        _pick_run(page, url)
+        choice = page.locator("#results-choice")
+        choice.get_by_text("Choose llamacpp-cpu-qwen05", exact=True).wait_for(timeout=30_000)
+        assert "Constraints: e2e.p95<=2s, f1>=0.2" in choice.inner_text()
+        assert choice.inner_text().count("llamacpp-cpu-qwen05:") >= 1
+        # The recommendation first, then the leaderboard, then the details.
+        tops = [page.locator(f"#results-{part}").bounding_box()["y"]
+                for part in ("choice", "leaderboard", "report")]
+        assert tops == sorted(tops), tops
+        board = page.locator("#results-leaderboard")
+        for stack in card["stacks"]:
+            summary = card["summaries"][stack]
+            row = board.locator("tr", has_text=stack).last.inner_text()
             cells = [x.strip() for x in row.split("\t")]
-            assert cells[:4] == [c.label, format_value(c.a, c.unit),
-                                 format_value(c.b, c.unit), format_diff(c)], cells
-        assert card["verdict"].split(";")[0] in report.inner_text()
-        page.screenshot(path=str(ARTIFACTS / "results.png"), full_page=True)
+            assert cells[2] == format_value(summary["quality"]["f1"], ""), cells
+            if stack == card["baseline"]:
+                assert cells[3] == "baseline"
+            else:
+                c = Comparison.model_validate(next(
+                    x for x in card["comparisons"] if x["key"] == "f1"
+                    and x["candidate"] == stack))
+                assert cells[3].startswith(format_diff(c)), cells
+        report = page.locator("#results-report")
+        c = Comparison.model_validate(next(x for x in card["comparisons"] if x["key"] == "hit@5"
+                                           and x["candidate"] == "llamacpp-cpu-qwen05"))
+        row = report.locator("tr", has_text=c.label).last.inner_text()
+        assert format_diff(c) in row
+        # The table has one F1 · E2E column per stack.
+        headers = page.locator("#results-table thead").inner_text()
+        for stack in card["stacks"]:
+            assert f"{stack}: F1 · E2E" in headers
+        page.locator("canvas, svg.marks").nth(5).wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "results-1400x900.png"))
+        page.screenshot(path=str(ARTIFACTS / "results-full.png"), full_page=True)
+        page.set_viewport_size({"width": 1024, "height": 768})
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "results-1024x768.png"))
         qid = page.locator("#results-table [data-testid=cell-2-0]").inner_text().strip()
         page.locator("#results-table [data-testid=cell-2-1]").click()
         detail = page.locator("#results-detail")
         detail.get_by_text("Retrieved context").first.wait_for(timeout=30_000)
         question = next(r["question"] for r in card["rows"] if r["question_id"] == qid)
-        assert question in detail.inner_text()
+        text = detail.inner_text()
+        assert question in text
+        for stack in card["stacks"]:
+            assert stack in text
         detail.screenshot(path=str(ARTIFACTS / "results-detail.png"))
+    finally:
+        demo.close()
+
+
+def test_a_run_stored_before_named_stacks_opens(old_run: tuple[WebConfig, str],
+                                                page: Any) -> None:
+    cfg, _ = old_run
+    demo, url = serve(cfg)
+    try:
+        _pick_run(page, url)
+        board = page.locator("#results-leaderboard")
+        board.get_by_text("A: llamacpp-cpu (baseline)").wait_for(timeout=30_000)
+        assert "B: vllm-cpu" in board.inner_text()
+        page.get_by_role("tab", name="History").click()
+        runs = page.locator("#history-runs")
+        # Gradio keeps a hidden copy of each cell, so wait on the table's text instead.
+        for _ in range(60):
+            if "old-demo" in runs.inner_text():
+                break
+            page.wait_for_timeout(500)
+        assert "llamacpp-cpu (baseline), vllm-cpu" in runs.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "history-old.png"), full_page=True)
     finally:
         demo.close()
 

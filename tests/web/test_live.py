@@ -48,18 +48,20 @@ def _wait(job: object, until: str, timeout: float = 240) -> str:
 
 
 def test_run_cancel_and_resume(pair_config: WebConfig) -> None:
-    _, job, _ = start_run(pair_config, "demo-en", "side-a", "side-b", "interleaved", 4, None)
+    _, job, _ = start_run(pair_config, "demo-en", ["side-a", "side-b"], None, "interleaved", 4,
+                          None)
     assert job is not None
     _wait(job, "running")
     job.cancel()
     _wait(job, "cancelled")
     run_id = job.snapshot().run_id
+    assert run_id is not None
     with Store(pair_config.db_path) as store:
         assert store.get_run(run_id)["status"] == "cancelled"
     _, again, _ = resume_run(pair_config, run_id, False, job)
     assert again is not None
     text = _wait(again, "completed")
-    assert "| A | 4 /" in text or "| A |" in text
+    assert "| side-a (baseline) |" in text and "| side-b |" in text
     with Store(pair_config.db_path) as store:
         run = store.list_runs()[0]
         assert (run["status"], run["responses"]) == ("completed", 8)

@@ -47,7 +47,7 @@ def run() -> None:
         with Store(db) as store:
             run_id = store_synthetic_run(store, N_QUESTIONS)
         cfg = WebConfig(db=db)
-        print(f"Results tab, stored run of {N_QUESTIONS} questions x 2 sides:")
+        print(f"Results tab, stored run of {N_QUESTIONS} questions x 2 stacks:")
         _timed("first load (scoring, uncached)", lambda: load_results(cfg, run_id))
         warm = []
         for _ in range(3):
@@ -58,7 +58,8 @@ def run() -> None:
         print(f"  {'load with cached scorecard (best of 3)':<46} {best:7.3f} s "
               f"({'OK' if best < TARGET_S else 'OVER'} target {TARGET_S:.0f} s)")
         card = view.card
-        _timed("filter 'B wins' + first page", lambda: table_page(card, "B wins", "", 1))
+        _timed("filter 'candidate better' + first page",
+               lambda: table_page(card, None, "candidate better", "", 1))
         _timed("open one question in detail", lambda: detail_for(cfg, card, "q4321"))
         if CHROMIUM.exists():
             _browser(cfg, Path(tmp))

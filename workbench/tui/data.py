@@ -2,36 +2,40 @@
 
 SQLite connections are not shared across threads here: a thread worker opens its own
 `Store` (cheap, WAL) so scoring a large run never contends with the event loop's writes.
+The screens never speak SQL: they ask `Store`'s methods.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from workbench.runner.records import ResponseRecord
 from workbench.store.db import Store
 
 if TYPE_CHECKING:
+    from workbench.report.choice import Choice
     from workbench.report.models import ScoreCard
 
 
 @dataclass(frozen=True)
 class LoadedCard:
-    """A scorecard and how it was obtained."""
+    """A scorecard, the recommendation it leads to, and how it was obtained."""
 
     card: ScoreCard
+    choice: Choice
     seconds: float
     cached: bool
 
 
 def load_card(db_path: Path, run_id: str, *, semantic: bool) -> LoadedCard:
-    """The run's scorecard through `scorecard_for_run` (the report's code path)."""
+    """The run's scorecard through `scorecard_for_run` (the report's code path) and its
+    choice under the constraints stored with the run (`recommend`)."""
     # Imported here: `workbench.report` loads scipy (seconds), which must happen in the
     # worker thread that calls this, never while the UI starts.
+    from workbench.report.choice import recommend
+    from workbench.report.constraints import constraints_from_manifest
     from workbench.report.stored import cached_scorecard, scorecard_for_run
 
     start = time.perf_counter()
@@ -42,35 +46,26 @@ def load_card(db_path: Path, run_id: str, *, semantic: bool) -> LoadedCard:
         cached = card is not None
         if card is None:
             card = scorecard_for_run(store, run_id, semantic=semantic, use_cache=False)
-    return LoadedCard(card, time.perf_counter() - start, cached)
+        constraints = constraints_from_manifest(store.get_run(run_id)["manifest"])
+    choice = recommend(card, constraints)
+    return LoadedCard(card, choice, time.perf_counter() - start, cached)
 
 
-def latest_records(store: Store, run_id: str, question_id: str) -> dict[str, ResponseRecord]:
-    """Side -> the latest attempt's stored response to one question."""
-    rows = store.conn.execute(
-        "SELECT side, record_json FROM responses WHERE run_id = ? AND question_id = ?"
-        " ORDER BY attempt",
-        (run_id, question_id),
-    ).fetchall()
-    # Later attempts overwrite earlier ones: the latest is what the scorecard scored.
-    return {str(r[0]): ResponseRecord.model_validate_json(r[1]) for r in rows}
+def stack_tags(card: ScoreCard) -> dict[str, str]:
+    """Stack -> the short tag narrow columns use: A/B in a two-stack run, else 1..N in
+    run order (the leaderboard shows each tag beside its stack's name)."""
+    aliases = {s: card.summaries[s].alias for s in card.stacks if s in card.summaries}
+    if all(aliases.values()):
+        return aliases
+    return {s: str(i) for i, s in enumerate(card.stacks, start=1)}
 
 
-def gold_doc_ids(store: Store, run_id: str, question_id: str) -> list[str]:
-    """The gold passage ids of one question of a run."""
-    row = store.conn.execute(
-        "SELECT gold_doc_ids_json FROM questions WHERE run_id = ? AND id = ?",
-        (run_id, question_id),
-    ).fetchone()
-    return [] if row is None else [str(x) for x in json.loads(row[0])]
-
-
-def e2e_by_side(card: ScoreCard) -> dict[str, list[float]]:
-    """Side -> E2E seconds of its successful responses (what the histogram draws)."""
-    out: dict[str, list[float]] = {"A": [], "B": []}
+def e2e_by_stack(card: ScoreCard) -> dict[str, list[float]]:
+    """Stack -> E2E seconds of its successful responses (what the histograms draw)."""
+    out: dict[str, list[float]] = {s: [] for s in card.stacks}
     for r in card.rows:
-        if r.status_a == "ok" and r.e2e_a is not None:
-            out["A"].append(r.e2e_a)
-        if r.status_b == "ok" and r.e2e_b is not None:
-            out["B"].append(r.e2e_b)
+        for s in card.stacks:
+            e2e = r.e2e.get(s)
+            if r.status.get(s) == "ok" and e2e is not None:
+                out[s].append(e2e)
     return out

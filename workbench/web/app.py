@@ -26,6 +26,8 @@ TITLE = "RAG A/B workbench"
 #: System fonts only: a Google font would make every page load fetch from the internet.
 _FONT = ("ui-sans-serif", "system-ui", "sans-serif")
 _MONO = ("ui-monospace", "monospace")
+#: Numbers in the leaderboard never break inside a cell (stack and engine names may).
+_CSS = "#results-leaderboard td:not(:nth-child(2)) {white-space: nowrap}"
 
 
 class AuthRequiredError(ValueError):
@@ -84,5 +86,6 @@ def launch_app(demo: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
     demo.launch(
         server_name=host, server_port=port, share=False, auth=auth, ssr_mode=False,
         prevent_thread_lock=not block, show_error=False, quiet=not block,
-        theme=gr.themes.Default(font=list(_FONT), font_mono=list(_MONO)), footer_links=[],
+        theme=gr.themes.Default(font=list(_FONT), font_mono=list(_MONO)), css=_CSS,
+        footer_links=[],
     )

@@ -72,7 +72,7 @@ def title(rnd: ArenaRound, side: str, position: str) -> str:
     """A pane's heading: the stack's name, or only its position while blind and unvoted."""
     if rnd.blind and rnd.voted is None:
         return f"### {position}"
-    return f"### {position}: {side} = {esc(rnd.stacks[side])}"
+    return f"### {position}: {esc(rnd.stacks[side])}"
 
 
 def render_answer(pane: Pane | None, f1: float | None = None) -> str:

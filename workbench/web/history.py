@@ -1,4 +1,4 @@
-"""History tab: past runs with their manifests, and two runs' key metrics side by side."""
+"""History tab: past runs with their stacks and manifests, and two runs' stacks side by side."""
 
 from __future__ import annotations
 
@@ -10,21 +10,31 @@ import pandas as pd
 
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run
-from workbench.report.verdict import format_diff, format_value
+from workbench.report.verdict import format_value
 from workbench.web.common import WebConfig, esc, open_store, status_md, stored_runs
 from workbench.web.results import run_choices
 
-RUN_COLUMNS = ["id", "created (UTC)", "status", "eval set", "A", "B", "answers", "errors"]
-#: The comparisons shown when two runs are compared (those a run has).
-KEY_METRICS = ("f1", "exact_match", "semantic", "refusal", "hit@5", "mrr", "ttft.p50",
-               "e2e.p50", "e2e.p95", "tok_s.p50", "error_rate")
+RUN_COLUMNS = ["id", "created (UTC)", "status", "eval set", "stacks (baseline first)",
+               "answers", "errors"]
+#: Per-stack columns when two runs are compared: (header, where in a StackSummary, unit).
+STACK_METRICS = (("F1", "quality", "f1", ""), ("exact match", "quality", "exact_match", ""),
+                 ("semantic", "quality", "semantic", ""), ("hit@5", "retrieval", "hit@5", ""),
+                 ("MRR", "retrieval", "mrr", ""), ("TTFT p50", "latency", "ttft", "s"),
+                 ("E2E p50", "latency", "e2e", "s"), ("E2E p95", "latency", "e2e.p95", "s"))
+
+
+def stacks_text(stacks: list[str], baseline: str) -> str:
+    """A run's stacks, the baseline first and marked, the others in run order."""
+    others = [s for s in stacks if s != baseline]
+    return ", ".join([f"{baseline} (baseline)", *others]) if baseline else ", ".join(stacks)
 
 
 def runs_frame(cfg: WebConfig) -> pd.DataFrame:
-    """Every stored run, newest first."""
+    """Every stored run, newest first, with its stacks."""
     runs = stored_runs(cfg, limit=500)
-    data = [[r["id"], str(r["created_utc"])[:19], r["status"], r["evalset"], r["stack_a"],
-             r["stack_b"], f"{r['responses']}/{2 * r['questions']}", r["errors"]]
+    data = [[r["id"], str(r["created_utc"])[:19], r["status"], r["evalset"],
+             stacks_text(r["stacks"], r["baseline"]),
+             f"{r['responses']}/{len(r['stacks']) * r['questions']}", r["errors"]]
             for r in runs]
     return pd.DataFrame(data, columns=RUN_COLUMNS)
 
@@ -38,19 +48,25 @@ def manifest_of(cfg: WebConfig, run_id: str) -> dict[str, Any]:
         return {"error": str(exc).strip("'\"")}
 
 
-def _cell(card: ScoreCard, key: str) -> str:
-    try:
-        c = card.comparison(key)
-    except KeyError:
-        return "-"
-    a, b = format_value(c.a, c.unit), format_value(c.b, c.unit)
-    if key == "error_rate":
-        a, b = (f"{v:.1%}" if v is not None else "n/a" for v in (c.a, c.b))
-    return f"A {a} · B {b} · B-A {format_diff(c)}"
+def stack_cells(card: ScoreCard, stack: str) -> list[str]:
+    """One stack's key numbers in a scored run (its own means and percentiles)."""
+    s = card.summaries[stack]
+    cells = []
+    for _, group, key, unit in STACK_METRICS:
+        if group == "latency":
+            metric, _, stat = key.partition(".")
+            lat = s.latency.get(metric)
+            value = None if lat is None else getattr(lat, stat or "p50")
+        else:
+            value = (s.quality if group == "quality" else s.retrieval).get(key)
+        cells.append(format_value(value, unit))
+    cells.append("n/a" if s.error_rate is None else f"{s.error_rate:.1%}")
+    return cells
 
 
 def compare_runs(cfg: WebConfig, first: str | None, second: str | None) -> str:
-    """Key metrics of two runs' scorecards side by side (Markdown)."""
+    """Two runs' stacks side by side (Markdown): one row per (run, stack) with its key
+    numbers, then each run's verdict against its baseline."""
     if not first or not second:
         return status_md("Pick two runs.", "info")
     cards: list[ScoreCard] = []
@@ -61,15 +77,17 @@ def compare_runs(cfg: WebConfig, first: str | None, second: str | None) -> str:
                                                semantic=cfg.semantic))
     except Exception as exc:  # unknown id or scoring failure
         return status_md(f"Cannot compare: {str(exc).strip(chr(39))}", "error")
-    one, two = cards
-    out = [f"| | run {one.run_id} | run {two.run_id} |", "|---|---|---|",
-           f"| stacks | {esc(one.stacks.get('A', ''))} vs {esc(one.stacks.get('B', ''))} | "
-           f"{esc(two.stacks.get('A', ''))} vs {esc(two.stacks.get('B', ''))} |",
-           f"| questions / pairs | {one.n_questions} / {one.n_pairs} | "
-           f"{two.n_questions} / {two.n_pairs} |",
-           f"| verdict | {esc(one.verdict)} | {esc(two.verdict)} |"]
-    keys = [k for k in KEY_METRICS if any(c.key == k for c in one.comparisons + two.comparisons)]
-    out += [f"| {k} | {_cell(one, k)} | {_cell(two, k)} |" for k in keys]
+    header = ["run", "stack", *[m[0] for m in STACK_METRICS], "error rate"]
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for i, card in enumerate(cards, start=1):
+        for stack in card.stacks:
+            name = card.label(stack) + (" (baseline)" if stack == card.baseline else "")
+            out.append(f"| {i}: {card.run_id} | {esc(name)} | "
+                       + " | ".join(stack_cells(card, stack)) + " |")
+    out.append("")
+    for i, card in enumerate(cards, start=1):
+        out.append(f"- **run {i}** ({card.n_pairs} questions answered by every stack): "
+                   f"{esc(card.verdict)}")
     return "\n".join(out)
 
 

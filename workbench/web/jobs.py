@@ -1,4 +1,5 @@
-"""Long work off the UI's threads: an A/B run (async) or a stack start/stop (blocking).
+"""Long work off the UI's threads: a run of 2-8 stacks (async) or a stack start/stop
+(blocking).
 
 A `RunJob` owns a thread with its own event loop, so `execute()` keeps going while the
 page polls `snapshot()` from a `gr.Timer`; `cancel()` cancels the run's task from any
@@ -15,17 +16,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.runner.records import ResponseRecord
 from workbench.runner.run import RunProgress
+from workbench.store.records import ResponseRecord
 from workbench.web.common import WebConfig, open_store
 
 
 @dataclass(frozen=True)
 class RunSnapshot:
-    """What the Run tab shows at one tick."""
+    """What the Run tab shows at one tick; every count is keyed by stack name."""
 
     state: str
     run_id: str | None
+    #: The run's stacks in run order (empty until the run is recorded).
+    stacks: list[str]
+    baseline: str | None
     done: dict[str, int]
     total: dict[str, int]
     errors: dict[str, int]
@@ -42,13 +46,13 @@ class RunSnapshot:
 
 @dataclass
 class _Counts:
-    e2e_sum: dict[str, float] = field(default_factory=lambda: {"A": 0.0, "B": 0.0})
-    e2e_n: dict[str, int] = field(default_factory=lambda: {"A": 0, "B": 0})
+    e2e_sum: dict[str, float] = field(default_factory=dict)
+    e2e_n: dict[str, int] = field(default_factory=dict)
     progress: RunProgress | None = None
 
 
 class RunJob:
-    """An A/B run (new or resumed) executing in a background thread."""
+    """A run (new or resumed) executing in a background thread."""
 
     def __init__(self, cfg: WebConfig, prepare: Callable[[Any], Any]) -> None:
         """`prepare(store)` returns a `PreparedRun` (`create_run` or `reopen_run`)."""
@@ -58,6 +62,8 @@ class RunJob:
         self._counts = _Counts()
         self._state = "starting"
         self._run_id: str | None = None
+        self._stacks: list[str] = []
+        self._baseline: str | None = None
         self._messages: list[str] = []
         self._error: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -79,8 +85,9 @@ class RunJob:
         with self._lock:
             self._counts.progress = progress
             if rec.status == "ok":
-                self._counts.e2e_sum[rec.side] += rec.e2e_s
-                self._counts.e2e_n[rec.side] += 1
+                c = self._counts
+                c.e2e_sum[rec.stack] = c.e2e_sum.get(rec.stack, 0.0) + rec.e2e_s
+                c.e2e_n[rec.stack] = c.e2e_n.get(rec.stack, 0) + 1
 
     def _on_status(self, message: str) -> None:
         with self._lock:
@@ -95,7 +102,9 @@ class RunJob:
                 prepared = self._prepare(store)
                 with self._lock:
                     self._run_id = prepared.run_id
-                    self._counts.progress = RunProgress(total=0)
+                    self._stacks = list(prepared.stacks)
+                    self._baseline = prepared.baseline
+                    self._counts.progress = RunProgress.for_stacks(self._stacks)
                     if self._cancel_requested:
                         raise asyncio.CancelledError
                     self._state = "running"
@@ -130,16 +139,17 @@ class RunJob:
                 self._loop.call_soon_threadsafe(self._task.cancel)
 
     def snapshot(self) -> RunSnapshot:
-        """Counts so far, per side, with the running mean E2E of successful requests."""
+        """Counts so far, per stack, with the running mean E2E of successful requests."""
         with self._lock:
             p = self._counts.progress
             return RunSnapshot(
-                state=self._state, run_id=self._run_id,
-                done=dict(p.per_side_done) if p else {"A": 0, "B": 0},
-                total=dict(p.per_side_total) if p else {"A": 0, "B": 0},
-                errors=dict(p.errors) if p else {"A": 0, "B": 0},
-                mean_e2e_s={s: (self._counts.e2e_sum[s] / n if n else None)
-                            for s, n in self._counts.e2e_n.items()},
+                state=self._state, run_id=self._run_id, stacks=list(self._stacks),
+                baseline=self._baseline,
+                done=dict(p.per_stack_done) if p else {},
+                total=dict(p.per_stack_total) if p else {},
+                errors=dict(p.errors) if p else {},
+                mean_e2e_s={s: self._counts.e2e_sum[s] / n
+                            for s, n in self._counts.e2e_n.items() if n},
                 messages=list(self._messages), error=self._error,
                 elapsed_s=time.monotonic() - self._started,
             )

@@ -1,82 +1,164 @@
-"""The Results tab's data: the scorecard (the one code path, `scorecard_for_run`), the
-per-question table with its filters and pages, and one question's full detail.
+"""The Results tab's data: the choice and the leaderboard first, then the scorecard's
+details (the one code path, `scorecard_for_run`), the per-question table with its filters
+and pages, and one question's full detail, every part named by stack.
 """
 
 from __future__ import annotations
 
-import json
 import math
 
 import pandas as pd
 
 from workbench.evalsets.model import Question
+from workbench.report.choice import Choice, recommend
+from workbench.report.constraints import constraints_from_manifest
 from workbench.report.models import QuestionRow, ScoreCard
 from workbench.report.render import render_markdown
-from workbench.report.verdict import format_value
-from workbench.runner.records import ResponseRecord
+from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, format_diff, format_value
 from workbench.store.db import Store
+from workbench.store.records import ResponseRecord
 from workbench.web.common import esc
 
-FILTERS = {"all": None, "A wins": "A", "B wins": "B", "ties": "tie", "errors": "error",
-           "unpaired": "unpaired"}
+#: Filter label -> which per-question outcome (against the baseline, by token F1) it keeps.
+FILTERS = {"all": None, "candidate better": "candidate", "baseline better": "baseline",
+           "ties": "tie", "errors": "error", "unpaired": "unpaired"}
 PAGE_SIZE = 50
-COLUMNS = ["question id", "outcome", "lang", "answerable", "F1 A", "F1 B", "E2E A", "E2E B",
-           "question"]
+LEADER_COLUMNS = ("Rank", "Stack (engine · model)", "F1", "F1 vs baseline [95% CI]",
+                  "Median E2E", "E2E vs baseline (paired)", "Errors", "Cost")
+
+
+def choice_of(store: Store, run_id: str, card: ScoreCard) -> Choice:
+    """The recommendation for a scored run, under the constraints stored with it."""
+    manifest = store.get_run(run_id)["manifest"]
+    return recommend(card, constraints_from_manifest(manifest))
+
+
+def choice_markdown(card: ScoreCard, choice: Choice) -> str:
+    """The recommendation: what to choose, the constraints, one reason line per stack (the
+    chosen stack's line is the headline, so it is not printed twice)."""
+    title = (f"Choose **{esc(choice.chosen)}**" if choice.chosen
+             else f"**{esc(choice.headline)}**")
+    out = ["### Recommendation", "", title, ""]
+    if choice.constraints:
+        # Code spans show their text as is (no HTML escaping inside them).
+        out.append("Constraints: " + ", ".join(f"`{c.replace('`', '')}`"
+                                               for c in choice.constraints))
+    else:
+        out.append("Constraints: none stored with this run (a matrix file's SLOs, or "
+                   "`workbench choose RUN --slo ... --min ...`)")
+    out.append("")
+    out += [f"- {esc(r.reason)}" for r in choice.ranked]
+    out += ["", f"<small>{esc(choice.method)}. Baseline: {esc(card.baseline)}.</small>"]
+    return "\n".join(out)
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
+def leaderboard_rows(card: ScoreCard, choice: Choice) -> list[tuple[str, ...]]:
+    """One row per stack in the choice's order: F1 and its paired difference against the
+    baseline, median E2E and the paired per-question ratio, error rate, cost."""
+    rows: list[tuple[str, ...]] = []
+    for r in choice.ranked:
+        s = card.summaries[r.stack]
+        vs_f1 = vs_e2e = "baseline"
+        if not s.baseline:
+            by_key = {c.key: c for c in card.comparisons_of(r.stack)}
+            f1, lat = by_key.get(PRIMARY_QUALITY), by_key.get(PRIMARY_LATENCY)
+            vs_f1 = "n/a" if f1 is None else format_diff(f1) + (" ✓" if f1.significant else "")
+            vs_e2e = "n/a" if lat is None else format_diff(lat) + (" ✓" if lat.significant
+                                                                   else "")
+        e2e = s.latency.get("e2e")
+        rank = str(r.rank) if r.rank is not None else "excluded"
+        if r.group is not None and sum(o.group == r.group for o in choice.ranked) > 1:
+            rank += "="  # statistically tied on F1 with the others of its group
+        rows.append((rank, card.label(r.stack) + (" (baseline)" if s.baseline else ""),
+                     format_value(s.quality.get(PRIMARY_QUALITY), ""),
+                     vs_f1, format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
+                     _rate(s.error_rate), r.cost_text or "-"))
+    return rows
+
+
+def _md_cell(text: str) -> str:
+    return esc(text).replace("|", "\\|").replace("\n", " ")
+
+
+def leaderboard_markdown(card: ScoreCard, choice: Choice) -> str:
+    """The leaderboard as a Markdown table (✓: significant after correction)."""
+    out = ["### Leaderboard", "", "| " + " | ".join(LEADER_COLUMNS) + " |",
+           "|" + "---|" * len(LEADER_COLUMNS)]
+    for r, row in zip(choice.ranked, leaderboard_rows(card, choice), strict=True):
+        s = card.summaries[r.stack]
+        cells = [_md_cell(x) for x in row]
+        cells[1] += f"<br><small>{_md_cell(f'{s.engine} · {s.model}')}</small>"
+        out.append("| " + " | ".join(cells) + " |")
+    out += ["", "<small>= statistically tied on F1 with the other = ranks of its group. "
+            "✓ the difference against the baseline is significant (95% paired "
+            "bootstrap CI, Holm-corrected for F1). E2E vs baseline is the median of "
+            "per-question ratios.</small>"]
+    return "\n".join(out)
 
 
 def scorecard_markdown(card: ScoreCard) -> tuple[str, str]:
-    """(the report, its definitions footer): exactly `workbench report --format markdown`."""
+    """(the report's details, its definitions footer), from `workbench report --format
+    markdown`: every candidate's comparisons against the baseline, latency per stack,
+    wins, power, warnings and notes. Its title and leaderboard are left out: the tab shows
+    the leaderboard above, after the recommendation."""
     text = render_markdown(card)
     head, sep, tail = text.partition("\n## Definitions\n")
-    return head, (sep + tail).strip()
+    sections = head.split("\n## ")
+    kept = [s for s in sections[1:] if not s.startswith("Leaderboard")]
+    return "\n".join("## " + s for s in kept).strip(), (sep + tail).strip()
 
 
-def filtered(card: ScoreCard, which: str, search: str = "") -> list[QuestionRow]:
-    """Rows whose F1 outcome matches the filter and whose id or text contains `search`."""
-    outcome = FILTERS.get(which)
+def outcome_of(row: QuestionRow, candidate: str) -> str:
+    """Who won the question between `candidate` and the baseline, by token F1."""
+    return row.outcome.get(candidate, "unpaired")
+
+
+def filtered(card: ScoreCard, candidate: str, which: str, search: str = "") -> list[QuestionRow]:
+    """Rows whose F1 outcome (candidate against the baseline) matches the filter and whose
+    id or text contains `search`."""
+    wanted = FILTERS.get(which)
+    if wanted == "candidate":
+        wanted = candidate
+    elif wanted == "baseline":
+        wanted = card.baseline
     needle = search.strip().lower()
     return [r for r in card.rows
-            if (outcome is None or r.outcome == outcome)
+            if (wanted is None or outcome_of(r, candidate) == wanted)
             and (not needle or needle in r.question.lower() or needle in r.question_id.lower())]
+
+
+def table_columns(card: ScoreCard) -> list[str]:
+    """The table's headers: one "F1 · E2E" column per stack, in run order."""
+    return ["question id", "F1 winner", "faster", "lang", "answerable",
+            *[f"{card.label(s)}: F1 · E2E" for s in card.stacks], "question"]
 
 
 def _score(value: float | None) -> str:
     return format_value(value, "")
 
 
-def page_frame(rows: list[QuestionRow], page: int) -> tuple[pd.DataFrame, int, int]:
-    """One page of the table; returns (frame, page actually shown, number of pages)."""
+def page_frame(card: ScoreCard, candidate: str, rows: list[QuestionRow],
+               page: int) -> tuple[pd.DataFrame, int, int]:
+    """One page of the table (outcomes of `candidate` against the baseline); returns
+    (frame, page actually shown, number of pages)."""
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
     page = min(max(1, page), pages)
     chunk = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    data = [[r.question_id, r.outcome, r.lang, "yes" if r.answerable else "no",
-             _score(r.scores_a.get("f1")), _score(r.scores_b.get("f1")),
-             format_value(r.e2e_a, "s"), format_value(r.e2e_b, "s"), r.question[:120]]
+    data = [[r.question_id, outcome_of(r, candidate), r.latency_outcome.get(candidate, "-"),
+             r.lang, "yes" if r.answerable else "no",
+             *[f"{_score((r.scores.get(s) or {}).get('f1'))} · "
+               f"{format_value(r.e2e.get(s), 's')}" for s in card.stacks],
+             r.question[:120]]
             for r in chunk]
-    return pd.DataFrame(data, columns=COLUMNS), page, pages
+    return pd.DataFrame(data, columns=table_columns(card)), page, pages
 
 
-def question_of(store: Store, run_id: str, question_id: str) -> Question | None:
-    """One stored question of a run (without loading all of them)."""
-    r = store.conn.execute("SELECT * FROM questions WHERE run_id = ? AND id = ?",
-                           (run_id, question_id)).fetchone()
-    if r is None:
-        return None
-    return Question(id=r["id"], question=r["question"], answers=json.loads(r["answers_json"]),
-                    gold_doc_ids=json.loads(r["gold_doc_ids_json"]),
-                    answerable=bool(r["answerable"]), lang=r["lang"])
-
-
-def responses_of(store: Store, run_id: str, question_id: str) -> dict[str, ResponseRecord]:
-    """The latest response of each side to one question."""
-    rows = store.conn.execute(
-        "SELECT side, record_json FROM responses WHERE run_id = ? AND question_id = ?"
-        " ORDER BY attempt", (run_id, question_id)).fetchall()
-    return {r[0]: ResponseRecord.model_validate_json(r[1]) for r in rows}
-
-
-def _side(side: str, stack: str, rec: ResponseRecord | None, gold: set[str]) -> list[str]:
-    out = [f"### {side}: {esc(stack)}"]
+def _stack_section(label: str, rec: ResponseRecord | None, gold: set[str]) -> list[str]:
+    out = [f"### {esc(label)}"]
     if rec is None:
         return [*out, "*not answered*"]
     ttft = format_value(rec.ttft_s, "s")
@@ -96,22 +178,32 @@ def _side(side: str, stack: str, rec: ResponseRecord | None, gold: set[str]) -> 
 
 def detail_markdown(card: ScoreCard, q: Question | None, row: QuestionRow | None,
                     recs: dict[str, ResponseRecord]) -> str:
-    """One question: text, gold answer and passages, both answers and contexts (gold
-    passages marked), and every score of both sides."""
+    """One question: text, gold answer and passages, every stack's scores side by side,
+    who won it against the baseline, then each stack's answer and context (gold marked)."""
     if q is None or row is None:
         return "*Select a question in the table.*"
     gold = set(q.gold_doc_ids)
+    labels = [card.label(s) for s in card.stacks]
     out = [f"## {esc(q.id)}: {esc(q.question)}", "",
-           f"lang **{q.lang}** · {'answerable' if q.answerable else 'unanswerable'} · "
-           f"F1 outcome **{row.outcome}** · faster **{row.latency_outcome}**", "",
+           f"lang **{q.lang}** · {'answerable' if q.answerable else 'unanswerable'}", "",
            f"**Gold answer(s):** {esc(' | '.join(q.answers)) or '-'}", "",
            f"**Gold passages:** {', '.join(f'`{esc(g)}`' for g in q.gold_doc_ids) or '-'}",
-           "", "| score | A | B |", "|---|---|---|"]
-    for key in dict.fromkeys([*row.scores_a, *row.scores_b]):
-        out.append(f"| {key} | {_score(row.scores_a.get(key))} | "
-                   f"{_score(row.scores_b.get(key))} |")
-    out.append(f"| E2E | {format_value(row.e2e_a, 's')} | {format_value(row.e2e_b, 's')} |")
+           ""]
+    for cand in card.candidates:
+        out.append(f"- {esc(cand)} vs {esc(card.baseline)}: F1 winner "
+                   f"**{esc(outcome_of(row, cand))}**, faster "
+                   f"**{esc(row.latency_outcome.get(cand, '-'))}**")
+    out += ["", "| score | " + " | ".join(_md_cell(x) for x in labels) + " |",
+            "|---|" + "---|" * len(labels)]
+    # Scores no stack has (retrieval on an unanswerable question) are left out.
+    keys = dict.fromkeys(k for s in card.stacks for k, v in (row.scores.get(s) or {}).items()
+                         if v is not None)
+    for key in keys:
+        out.append(f"| {key} | " + " | ".join(_score((row.scores.get(s) or {}).get(key))
+                                              for s in card.stacks) + " |")
+    out.append("| E2E | " + " | ".join(format_value(row.e2e.get(s), "s")
+                                       for s in card.stacks) + " |")
     out.append("")
-    for side in ("A", "B"):
-        out += [*_side(side, card.stacks.get(side, ""), recs.get(side), gold), ""]
+    for stack, label in zip(card.stacks, labels, strict=True):
+        out += [*_stack_section(label, recs.get(stack), gold), ""]
     return "\n".join(out)

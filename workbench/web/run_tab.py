@@ -1,5 +1,6 @@
-"""Run tab: start an A/B run (eval set, two stacks, schedule, limit), watch it, cancel it,
-resume a cancelled one. The run executes in a `RunJob` thread; a `gr.Timer` polls it.
+"""Run tab: start a run (eval set, 2-8 stacks, the baseline, schedule, limit), watch each
+stack's progress, cancel it, resume a cancelled one. The run executes in a `RunJob`
+thread; a `gr.Timer` polls it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ from workbench.web.jobs import RunJob, RunSnapshot
 
 #: How often the page asks a running job for its progress (s).
 POLL_S = 1.0
+#: How many stacks one run compares.
+MIN_STACKS, MAX_STACKS = 2, 8
+#: The baseline choice meaning "the first stack picked".
+FIRST_PICKED = "(the first stack picked)"
 
 
 def _s(value: float | None) -> str:
@@ -22,15 +27,16 @@ def _s(value: float | None) -> str:
 
 
 def render_progress(snap: RunSnapshot | None) -> str:
-    """The progress panel: state, done/total, errors and running mean E2E per side."""
+    """The progress panel: state, then done/total, errors and running mean E2E per stack."""
     if snap is None:
         return "*No run started in this session.*"
     head = f"**Run** `{snap.run_id or '...'}` - **{snap.state}** ({snap.elapsed_s:.0f} s)"
-    rows = ["| side | done / total | errors | mean E2E (ok) |", "|---|---|---|---|"]
-    for side in ("A", "B"):
-        rows.append(f"| {side} | {snap.done.get(side, 0)} / {snap.total.get(side, 0)} | "
-                    f"{snap.errors.get(side, 0)} | {_s(snap.mean_e2e_s.get(side))} |")
-    parts = [head, "", *rows]
+    rows = ["| stack | done / total | errors | mean E2E (ok) |", "|---|---|---|---|"]
+    for name in snap.stacks:
+        label = f"{name} (baseline)" if name == snap.baseline else name
+        rows.append(f"| {label} | {snap.done.get(name, 0)} / {snap.total.get(name, 0)} | "
+                    f"{snap.errors.get(name, 0)} | {_s(snap.mean_e2e_s.get(name))} |")
+    parts = [head, "", *rows] if snap.stacks else [head]
     if snap.messages:
         parts += ["", *[f"- {m}" for m in snap.messages[-4:]]]
     if snap.error:
@@ -45,26 +51,50 @@ def render_progress(snap: RunSnapshot | None) -> str:
 def resumable_runs(cfg: WebConfig) -> list[tuple[str, str]]:
     """(label, id) of stored runs that did not complete, newest first."""
     runs = stored_runs(cfg, limit=50)
-    return [(f"{r['id']} {r['status']} {r['evalset']} {r['stack_a']} vs {r['stack_b']} "
-             f"({r['responses']}/{2 * r['questions']})", str(r["id"]))
+    return [(f"{r['id']} {r['status']} {r['evalset']} {', '.join(r['stacks'])} "
+             f"({r['responses']}/{len(r['stacks']) * r['questions']})", str(r["id"]))
             for r in runs if r["status"] != "completed"]
 
 
-def start_run(cfg: WebConfig, evalset: str, stack_a: str, stack_b: str, schedule: str,
-              limit: float | None, job: RunJob | None) -> tuple[str, RunJob | None, Any]:
-    """Create and start a run in the background; returns (progress, job, timer)."""
+def check_picked(stacks: list[str] | None, baseline: str | None) -> str | None:
+    """Why the picked stacks cannot make a run (None when they can)."""
+    picked = list(stacks or [])
+    if len(set(picked)) != len(picked):
+        return "Each stack can be picked once."
+    if not MIN_STACKS <= len(picked) <= MAX_STACKS:
+        return f"Pick {MIN_STACKS} to {MAX_STACKS} stacks (picked {len(picked)})."
+    if baseline and baseline != FIRST_PICKED and baseline not in picked:
+        return f"The baseline {baseline} is not one of the picked stacks."
+    return None
+
+
+def baseline_choices(stacks: list[str] | None, baseline: str | None) -> Any:
+    """The baseline dropdown for the picked stacks (keeps the choice while it is picked)."""
+    picked = list(stacks or [])
+    return gr.Dropdown(choices=[FIRST_PICKED, *picked],
+                       value=baseline if baseline in picked else FIRST_PICKED)
+
+
+def start_run(cfg: WebConfig, evalset: str, stacks: list[str] | None, baseline: str | None,
+              schedule: str, limit: float | None,
+              job: RunJob | None) -> tuple[str, RunJob | None, Any]:
+    """Create and start a run of the picked stacks (in the order picked; the baseline is
+    `baseline`, else the first) in the background; returns (progress, job, timer)."""
     from workbench.runner.session import create_run
 
     if job is not None and not job.snapshot().finished:
         return render_progress(job.snapshot()), job, gr.Timer(active=True)
-    if not evalset or not stack_a or not stack_b:
-        gr.Warning("Pick an eval set and two stacks.")
+    problem = "Pick an eval set." if not evalset else check_picked(stacks, baseline)
+    if problem:
+        gr.Warning(problem)
         return render_progress(None), job, gr.Timer(active=False)
+    names = list(stacks or [])
+    base = None if not baseline or baseline == FIRST_PICKED else baseline
     n = int(limit) if limit else None
     options = RunOptions(schedule=schedule)  # type: ignore[arg-type]  # from SCHEDULES
 
     def prepare(store: Any) -> Any:
-        return create_run(store, evalset, (stack_a, stack_b), limit=n, options=options,
+        return create_run(store, evalset, names, limit=n, options=options, baseline=base,
                           settings=cfg.settings)
 
     new = RunJob(cfg, prepare).start()
@@ -111,14 +141,18 @@ def build_run_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
     stacks, sets = stack_names(cfg), evalset_names(cfg)
     with gr.Row():
         evalset = gr.Dropdown(sets, value=sets[0] if sets else None, label="Eval set",
-                              allow_custom_value=True)
-        stack_a = gr.Dropdown(stacks, value=stacks[0] if stacks else None, label="Stack A",
-                              allow_custom_value=True)
-        stack_b = gr.Dropdown(stacks, value=stacks[1] if len(stacks) > 1 else None,
-                              label="Stack B", allow_custom_value=True)
+                              allow_custom_value=True, scale=1)
+        picked = gr.Dropdown(stacks, value=stacks[:2], multiselect=True,
+                             max_choices=MAX_STACKS, label="Stacks (2-8, in run order)",
+                             info="the first picked is the baseline unless you choose one",
+                             elem_id="run-stacks", scale=3)
+        baseline = gr.Dropdown([FIRST_PICKED, *stacks[:2]], value=FIRST_PICKED, label="Baseline",
+                               elem_id="run-baseline", scale=1)
+    with gr.Row():
         schedule = gr.Dropdown(list(SCHEDULES), value=SCHEDULES[0], label="Schedule",
-                               info="interleaved: one stack at a time (fair); parallel: both "
-                                    "at once (they disturb each other)")
+                               info="interleaved: one stack at a time, order rotated per "
+                                    "question (fair); parallel: all at once (they disturb "
+                                    "each other)")
         limit = gr.Number(value=None, precision=0, minimum=1, label="Limit (questions)")
     with gr.Row():
         start = gr.Button("Start run", variant="primary", elem_id="run-start")
@@ -132,8 +166,9 @@ def build_run_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
             resume = gr.Button("Resume", variant="primary", scale=0)
     job = gr.State(None)
     timer = gr.Timer(POLL_S, active=False)
+    picked.change(baseline_choices, inputs=[picked, baseline], outputs=[baseline])
     start.click(partial(start_run, cfg),
-                inputs=[evalset, stack_a, stack_b, schedule, limit, job],
+                inputs=[evalset, picked, baseline, schedule, limit, job],
                 outputs=[progress, job, timer])
     resume.click(partial(resume_run, cfg), inputs=[resumable, retry, job],
                  outputs=[progress, job, timer])

@@ -1,4 +1,5 @@
-"""History: past runs, the highlighted run's manifest, and two marked runs compared."""
+"""History: past runs with their stacks, the highlighted run's manifest, and two marked
+runs' stacks compared."""
 
 from __future__ import annotations
 
@@ -16,41 +17,46 @@ from textual.widgets import ContentSwitcher, DataTable, Header, Static
 
 from workbench.tui.data import load_card
 from workbench.tui.widgets.key_footer import KeyFooter
-from workbench.tui.widgets.scorecard import comparison_cells
 
 if TYPE_CHECKING:
     from workbench.report.models import ScoreCard
     from workbench.tui.app import WorkbenchApp
 
-#: Metrics compared between two runs (when a run's card has them).
-KEY_METRICS = ("f1", "exact_match", "hit@5", "mrr", "ttft.p50", "e2e.p50", "e2e.p95",
-               "error_rate")
-RUN_COLUMNS = (("mark", " "), ("id", "Run"), ("created", "Created (UTC)"),
-               ("status", "Status"), ("evalset", "Eval set"), ("a", "A"), ("b", "B"),
+#: Per-stack numbers when two runs are compared: (header, where in a StackSummary, unit).
+STACK_METRICS = (("F1", "quality", "f1", ""), ("EM", "quality", "exact_match", ""),
+                 ("hit@5", "retrieval", "hit@5", ""), ("MRR", "retrieval", "mrr", ""),
+                 ("E2E p50", "latency", "p50", "s"), ("E2E p95", "latency", "p95", "s"))
+COMPARE_COLUMNS = ("Run", "Stack", *[m[0] for m in STACK_METRICS], "Errors")
+RUN_COLUMNS = (("mark", " "), ("id", "Run"), ("stacks", "Stacks (* baseline)"),
+               ("status", "Status"), ("evalset", "Eval set"), ("created", "Created (UTC)"),
                ("questions", "Qs"), ("responses", "Resp"), ("errors", "Err"))
 
 
+def stacks_text(stacks: list[str], baseline: str) -> str:
+    """A run's stacks, the baseline first and starred, the others in run order."""
+    others = [s for s in stacks if s != baseline]
+    return ", ".join([f"{baseline}*", *others]) if baseline else ", ".join(stacks)
+
+
 def compare_rows(first: ScoreCard, second: ScoreCard) -> list[tuple[str, ...]]:
-    """Metric | run 1 A | run 1 B | run 2 A | run 2 B, plus both verdicts' wins."""
-    rows: list[tuple[str, ...]] = [
-        ("stacks", first.stacks.get("A", "?"), first.stacks.get("B", "?"),
-         second.stacks.get("A", "?"), second.stacks.get("B", "?")),
-        ("pairs", str(first.n_pairs), "", str(second.n_pairs), ""),
-    ]
-    for key in KEY_METRICS:
-        cells: list[str] = []
-        label = key
-        for card in (first, second):
-            try:
-                c = card.comparison(key)
-            except KeyError:
-                cells += ["n/a", "n/a"]
-                continue
-            label, a, b, _, _ = comparison_cells(c)
-            cells += [a, b]
-        rows.append((label, *cells))
-    wins = [f"{c.wins_f1.a_wins}/{c.wins_f1.b_wins}/{c.wins_f1.ties}" for c in (first, second)]
-    rows.append(("F1 wins A/B/tie", wins[0], "", wins[1], ""))
+    """One row per (run, stack): its own F1, exact match, hit@5, MRR, E2E p50/p95, errors."""
+    from workbench.report.verdict import format_value
+
+    rows: list[tuple[str, ...]] = []
+    for i, card in enumerate((first, second), start=1):
+        for stack in card.stacks:
+            s = card.summaries[stack]
+            cells = []
+            for _, group, key, unit in STACK_METRICS:
+                if group == "latency":
+                    lat = s.latency.get("e2e")
+                    value = None if lat is None else getattr(lat, key)
+                else:
+                    value = (s.quality if group == "quality" else s.retrieval).get(key)
+                cells.append(format_value(value, unit))
+            errors = "n/a" if s.error_rate is None else f"{s.error_rate:.1%}"
+            name = stack + ("*" if stack == card.baseline else "")
+            rows.append((f"run {i}", name, *cells, errors))
     return rows
 
 
@@ -104,7 +110,7 @@ class HistoryScreen(Screen[None]):
         for key, label in RUN_COLUMNS:
             table.add_column(label, key=key)
         compare = self.query_one("#compare-table", DataTable)
-        for label in ("Metric", "run 1 A", "run 1 B", "run 2 A", "run 2 B"):
+        for label in COMPARE_COLUMNS:
             compare.add_column(label)
         table.focus()
 
@@ -119,8 +125,8 @@ class HistoryScreen(Screen[None]):
         table.clear()
         for r in self.runs:
             table.add_row("●" if r["id"] in self.marked else "", r["id"],
-                          str(r["created_utc"])[:19].replace("T", " "), r["status"],
-                          r["evalset"], r["stack_a"], r["stack_b"], str(r["questions"]),
+                          stacks_text(r["stacks"], r["baseline"]), r["status"], r["evalset"],
+                          str(r["created_utc"])[:19].replace("T", " "), str(r["questions"]),
                           str(r["responses"]), str(r["errors"]), key=r["id"])
         table.border_title = f"Runs ({len(self.runs)}) in {self.wb.db_path.name}"
 
@@ -197,7 +203,8 @@ class HistoryScreen(Screen[None]):
             table.add_row(*row)
         bottom = self.query_one("#history-bottom", ContentSwitcher)
         bottom.current = "compare-table"
-        bottom.border_title = f"run 1 = {message.ids[0]}, run 2 = {message.ids[1]}"
+        bottom.border_title = (f"run 1 = {message.ids[0]}, run 2 = {message.ids[1]} "
+                               "(* baseline)")
         # Verdicts are sentences: they go on the hint line, not in a narrow column.
         self.query_one("#history-hint", Static).update(
             f"run 1: {message.cards[0].verdict}\nrun 2: {message.cards[1].verdict}")

@@ -1,7 +1,9 @@
-"""Results: the scorecard, E2E histograms per side, and the per-question table.
+"""Results: the recommendation first, the leaderboard, then (v switches) the per-question
+table, one candidate's comparisons against the baseline, or E2E histograms per stack.
 
-The card is computed (or read from the store's cache) in a thread worker through
-`scorecard_for_run`, so opening a 5,000-question run never freezes the screen.
+The card and its choice are computed (or the card read from the store's cache) in a
+thread worker through `scorecard_for_run` and `recommend`, so opening a 5,000-question run
+never freezes the screen.
 """
 
 from __future__ import annotations
@@ -12,29 +14,37 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import ContentSwitcher, DataTable, Header, Static
 
-from workbench.tui.data import LoadedCard, e2e_by_side, gold_doc_ids, latest_records, load_card
+from workbench.tui.data import LoadedCard, e2e_by_stack, load_card, stack_tags
 from workbench.tui.screens.detail import DetailScreen
+from workbench.tui.widgets.choice import ChoicePanel
 from workbench.tui.widgets.histogram import LatencyHistogram
 from workbench.tui.widgets.key_footer import KeyFooter
-from workbench.tui.widgets.questions import COLUMNS, Filter, QuestionTable
+from workbench.tui.widgets.leaderboard import LeaderboardTable
+from workbench.tui.widgets.questions import Filter, QuestionTable
 from workbench.tui.widgets.scorecard import ScorecardTable
 
 if TYPE_CHECKING:
+    from workbench.report.models import ScoreCard
     from workbench.tui.app import WorkbenchApp
+
+#: The bottom panels, in the order v cycles through them: id -> what it shows.
+PANELS = {"questions": "questions", "scorecard": "comparisons", "latency": "latency"}
 
 
 class ResultsScreen(Screen[None]):
-    """The current run's scorecard (app.run_id)."""
+    """The current run's recommendation and scorecard (app.run_id)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "next_panel", "View"),
+        Binding("n", "next_candidate", "Candidate"),
         Binding("a", "filter('all')", "All"),
-        Binding("w", "filter('wins')", "B wins"),
-        Binding("l", "filter('losses')", "B losses"),
+        Binding("w", "filter('wins')", "Wins"),
+        Binding("l", "filter('losses')", "Losses"),
         Binding("t", "filter('ties')", "Ties"),
         Binding("e", "filter('errors')", "Errors"),
         Binding("o", "next_sort", "Sort"),
@@ -64,17 +74,15 @@ class ResultsScreen(Screen[None]):
         return cast("WorkbenchApp", self.app)
 
     def compose(self) -> ComposeResult:
-        """Verdict, scorecard beside latency, view line, questions."""
+        """Choice, leaderboard, then one of questions / comparisons / latency."""
         yield Header()
-        yield Static("no run selected: pick one in History (4)", id="verdict",
-                     classes="verdict")
-        with Horizontal(id="results-top"):
+        yield ChoicePanel(id="choice")
+        yield LeaderboardTable(id="leaderboard")
+        with ContentSwitcher(initial="questions", id="results-bottom"):
+            yield QuestionTable(id="questions")
             yield ScorecardTable(id="scorecard")
-            with VerticalScroll(id="latency"):
-                yield LatencyHistogram("E2E latency A", id="hist-a")
-                yield LatencyHistogram("E2E latency B", id="hist-b")
+            yield VerticalScroll(id="latency")
         yield Static("", id="view-hint", classes="hint")
-        yield QuestionTable(id="questions")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -90,7 +98,7 @@ class ResultsScreen(Screen[None]):
         """Ask the worker for `run_id`'s card."""
         self.loaded_run = run_id
         self._asked_at = time.perf_counter()
-        self.query_one("#verdict", Static).update(f"scoring run {run_id} …")
+        self.query_one(ChoicePanel).message(f"scoring run {run_id} …")
         self._score(run_id, rescore)
 
     @work(thread=True, exclusive=True, group="score")
@@ -110,47 +118,87 @@ class ResultsScreen(Screen[None]):
             return
         self.post_message(self.CardLoaded(run_id, loaded))
 
-    def on_results_screen_card_loaded(self, message: CardLoaded) -> None:
-        """Fill every widget from the card."""
+    async def on_results_screen_card_loaded(self, message: CardLoaded) -> None:
+        """Fill every widget from the card and its choice."""
         if message.run_id != self.loaded_run:
             return  # a newer request is on its way
         self.loaded = message.loaded
-        card = message.loaded.card
-        side = card.sides
-        head = (f"Run {message.run_id}: A {card.stacks.get('A', '?')} vs "
-                f"B {card.stacks.get('B', '?')}, {card.n_pairs} pairs"
-                + (f", {len(card.warnings)} warning(s)" if card.warnings else ""))
-        errors = "  ".join(f"{s}: {v.errors} failed" for s, v in side.items())
-        self.query_one("#verdict", Static).update(f"{head}; {errors}\n{card.verdict}")
-        self.query_one(ScorecardTable).show(card)
-        values = e2e_by_side(card)
-        every = values["A"] + values["B"]
-        bounds = (min(every), max(every)) if every else (0.0, 1.0)
-        for key, hist_id in (("A", "#hist-a"), ("B", "#hist-b")):
-            hist = self.query_one(hist_id, LatencyHistogram)
-            hist.bounds = bounds
-            hist.values = tuple(values[key])
-        self.query_one(QuestionTable).load(card.rows)
+        card, choice = message.loaded.card, message.loaded.choice
+        tags = stack_tags(card)
+        title = (f"Recommendation · run {message.run_id}"
+                 + (f" · {len(card.warnings)} warning(s)" if card.warnings else ""))
+        self.query_one(ChoicePanel).show(choice, title)
+        self.query_one(LeaderboardTable).show(card, choice, tags)
+        self.query_one(QuestionTable).load(card.rows, card.stacks, card.baseline, tags)
+        self.query_one(ScorecardTable).show(card, self.query_one(QuestionTable).candidate)
+        await self._fill_latency(card, tags)
         self.open_seconds = time.perf_counter() - self._asked_at
+
+    async def _fill_latency(self, card: ScoreCard, tags: dict[str, str]) -> None:
+        # Awaited: the old histograms (same ids) are gone before the new ones mount.
+        panel = self.query_one("#latency", VerticalScroll)
+        await panel.remove_children()
+        values = e2e_by_stack(card)
+        every = [v for vs in values.values() for v in vs]
+        bounds = (min(every), max(every)) if every else (0.0, 1.0)
+        for i, stack in enumerate(card.stacks):
+            hist = LatencyHistogram(f"E2E latency {tags[stack]}: {stack}", id=f"hist-{i}")
+            await panel.mount(hist)
+            hist.bounds = bounds
+            hist.values = tuple(values[stack])
+
+    def _hint(self) -> None:
+        table = self.query_one(QuestionTable)
+        panel = self.query_one("#results-bottom", ContentSwitcher).current or "questions"
+        if not table.stacks:
+            return
+        cand, base = table.candidate, table.baseline
+        if panel == "questions":
+            order = "desc" if table.sort_reverse else "asc"
+            text = (f"{len(table.view)} of {len(table.questions)} questions · "
+                    f"{table.tags[cand]}: {cand} vs {table.tags[base]}: {base} · filter: "
+                    f"{table.filter} · sort: "
+                    f"{table.header(table.sort_key)} {order} · Enter: answers")
+        elif panel == "scorecard":
+            text = f"{cand} vs {base} · n: next candidate · v: next view"
+        else:
+            text = "E2E of successful requests per stack, on one shared axis · v: next view"
+        self.query_one("#view-hint", Static).update(text)
 
     @on(QuestionTable.ViewChanged)
     def _view_changed(self, event: QuestionTable.ViewChanged) -> None:
+        self._hint()
+
+    def action_next_panel(self) -> None:
+        """Show the next bottom panel: questions -> comparisons -> latency."""
+        switcher = self.query_one("#results-bottom", ContentSwitcher)
+        keys = list(PANELS)
+        current = switcher.current or keys[0]
+        switcher.current = keys[(keys.index(current) + 1) % len(keys)]
+        widget = self.query_one(f"#{switcher.current}")
+        widget.focus()
+        self._hint()
+
+    def action_next_candidate(self) -> None:
+        """Compare the next candidate with the baseline (table outcomes and comparisons)."""
+        if self.loaded is None:
+            return
+        card = self.loaded.card
         table = self.query_one(QuestionTable)
-        label = COLUMNS[table.sort_key][0]
-        order = "desc" if table.sort_reverse else "asc"
-        self.query_one("#view-hint", Static).update(
-            f"{event.shown} of {event.total} questions · filter: {table.filter} · "
-            f"sort: {label} {order} · Enter: both answers"
-        )
+        cands = card.candidates
+        nxt = cands[(cands.index(table.candidate) + 1) % len(cands)]
+        table.set_candidate(nxt)
+        self.query_one(ScorecardTable).show(card, nxt)
+        self._hint()
 
     def action_filter(self, name: Filter) -> None:
-        """Keep only B's wins / losses / ties / errors (or all)."""
+        """Keep only the candidate's wins / losses / ties / errors (or all)."""
         self.query_one(QuestionTable).filter = name
 
     def action_next_sort(self) -> None:
         """Sort by the next column."""
         table = self.query_one(QuestionTable)
-        keys = list(COLUMNS)
+        keys = list(table.columns_spec())
         table.sort_reverse = False
         table.sort_key = keys[(keys.index(table.sort_key) + 1) % len(keys)]
 
@@ -166,12 +214,12 @@ class ResultsScreen(Screen[None]):
 
     @on(DataTable.RowSelected, "#questions")
     def _open_detail(self, event: DataTable.RowSelected) -> None:
-        if self.loaded_run is None or event.row_key.value is None:
+        if self.loaded_run is None or self.loaded is None or event.row_key.value is None:
             return
         table = self.query_one(QuestionTable)
         row = table.row_for(event.row_key.value)
         store = self.wb.store
-        records = latest_records(store, self.loaded_run, row.question_id)
-        gold = gold_doc_ids(store, self.loaded_run, row.question_id)
-        stacks = self.loaded.card.stacks if self.loaded else {}
-        self.app.push_screen(DetailScreen(row, records, gold, stacks))
+        records = store.latest_by_stack(self.loaded_run, row.question_id)
+        question = store.question(self.loaded_run, row.question_id)
+        gold = question.gold_doc_ids if question else []
+        self.app.push_screen(DetailScreen(row, records, gold, self.loaded.card))

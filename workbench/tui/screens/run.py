@@ -1,4 +1,5 @@
-"""Run: choose eval set, stacks, schedule and limit; start, watch, cancel, resume.
+"""Run: choose the eval set, 2-8 stacks (the first picked is the baseline unless one is
+chosen), schedule and limit; start, watch each stack's progress, cancel, resume.
 
 The run is the runner's own `execute` coroutine in an async worker on the app's event
 loop, so cancelling the worker cancels the run: the runner marks it cancelled and every
@@ -14,15 +15,16 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Grid
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Header, Input, Log, Select, Static
 
-from workbench.runner.records import ResponseRecord
+from workbench.store.records import ResponseRecord
 from workbench.tui.widgets.key_footer import KeyFooter
-from workbench.tui.widgets.side_progress import SideProgress
+from workbench.tui.widgets.stack_picker import StackPicker
+from workbench.tui.widgets.stack_progress import StackProgress
 
 if TYPE_CHECKING:
     from workbench.runner.run import RunProgress
@@ -31,6 +33,10 @@ if TYPE_CHECKING:
 
 #: Phases shown on the state line; the last three are final.
 PHASES = ("idle", "preparing", "running", "completed", "cancelled", "failed")
+#: How many stacks one run compares.
+MIN_STACKS, MAX_STACKS = 2, 8
+#: Stacks picked when the screen opens (those of them that exist).
+DEFAULT_STACKS = ("llamacpp-cpu", "vllm-cpu")
 
 
 def _default(names: list[str], wanted: str | None, fallback: int) -> str | None:
@@ -39,8 +45,17 @@ def _default(names: list[str], wanted: str | None, fallback: int) -> str | None:
     return names[min(fallback, len(names) - 1)] if names else None
 
 
+def check_picked(picked: list[str], baseline: str | None) -> str | None:
+    """Why the picked stacks cannot make a run (None when they can)."""
+    if not MIN_STACKS <= len(picked) <= MAX_STACKS:
+        return f"pick {MIN_STACKS} to {MAX_STACKS} stacks (space), picked {len(picked)}"
+    if baseline is not None and baseline not in picked:
+        return f"the baseline {baseline} is not one of the picked stacks"
+    return None
+
+
 class RunScreen(Screen[None]):
-    """Start an A/B run and follow it."""
+    """Start a run of 2-8 stacks and follow it."""
 
     # Priority: the limit field only takes digits, so letters are free for actions.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -63,12 +78,12 @@ class RunScreen(Screen[None]):
         """One response was stored."""
 
         def __init__(self, rec: ResponseRecord, progress: RunProgress) -> None:
-            self.side = rec.side
+            self.stack = rec.stack
             self.ok = rec.status == "ok"
             self.e2e_s = rec.e2e_s
-            self.done = progress.per_side_done[rec.side]
-            self.total = progress.per_side_total[rec.side]
-            self.errors = progress.errors[rec.side]
+            self.done = progress.per_stack_done.get(rec.stack, 0)
+            self.total = progress.per_stack_total.get(rec.stack, 0)
+            self.errors = progress.errors.get(rec.stack, 0)
             super().__init__()
 
     class Finished(Message):
@@ -97,11 +112,10 @@ class RunScreen(Screen[None]):
         return cast("WorkbenchApp", self.app)
 
     def compose(self) -> ComposeResult:
-        """The form, the state line, two progress panels, the run log."""
+        """The form, the state line, one progress line per stack, the run log."""
         from workbench.evalsets.loader import shipped_evalsets
         from workbench.runner.run import SCHEDULES
         from workbench.stacks.recipe import load_stacks
-        from workbench.stacks.state import load_sides
 
         settings = self.wb.settings
         evalsets = shipped_evalsets(settings)
@@ -110,27 +124,28 @@ class RunScreen(Screen[None]):
         except Exception as exc:  # a broken recipe is reported, the screen still opens
             self.notify(f"stacks: {exc}", severity="error")
             stacks = []
-        side_a, side_b = load_sides(settings)
+        picked = [s for s in DEFAULT_STACKS if s in stacks] or stacks[:2]
         yield Header()
-        with Grid(id="run-form"):
-            yield Select([(e, e) for e in evalsets], prompt="eval set", id="evalset",
-                         value=_default(evalsets, "demo-en", 0) or Select.NULL)
-            yield Select([(s, s) for s in stacks], prompt="stack A", id="stack-a",
-                         value=_default(stacks, side_a or "llamacpp-cpu", 0) or Select.NULL)
-            yield Select([(s, s) for s in stacks], prompt="stack B", id="stack-b",
-                         value=_default(stacks, side_b or "vllm-cpu", 1) or Select.NULL)
-            yield Select([(s, s) for s in SCHEDULES], id="schedule", allow_blank=False,
-                         value="interleaved")
-            yield Input(placeholder="limit", type="integer", id="limit")
+        with Horizontal(id="run-form"):
+            yield StackPicker(stacks, picked, id="stack-picker")
+            with Grid(id="run-fields"):
+                yield Select([(e, e) for e in evalsets], prompt="eval set", id="evalset",
+                             value=_default(evalsets, "demo-en", 0) or Select.NULL)
+                yield Select([(s, s) for s in SCHEDULES], id="schedule", allow_blank=False,
+                             value="interleaved")
+                yield Select([(s, s) for s in stacks], prompt="baseline: [1]",
+                             id="baseline")
+                yield Input(placeholder="limit (questions)", type="integer", id="limit")
         yield Static("", id="run-state", classes="hint")
-        yield SideProgress("A", id="progress-a")
-        yield SideProgress("B", id="progress-b")
+        yield VerticalScroll(id="progress")
         yield Log(id="run-log", max_lines=500)
         yield KeyFooter()
 
     def on_mount(self) -> None:
         """Show the idle state."""
         self.query_one("#run-log", Log).border_title = "Run log"
+        self.query_one("#stack-picker").border_title = "Stacks (space: pick, in order)"
+        self.query_one("#progress").border_title = "Progress per stack"
         self.watch_phase("idle")
 
     def watch_phase(self, phase: str) -> None:
@@ -154,19 +169,23 @@ class RunScreen(Screen[None]):
         if self.phase in ("preparing", "running"):
             self.notify("a run is in progress; cancel it first", severity="warning")
             return
-        values = {k: self.query_one(f"#{k}", Select).value
-                  for k in ("evalset", "stack-a", "stack-b", "schedule")}
-        if any(v is Select.NULL for v in values.values()):
-            self.notify("choose an eval set and both stacks", severity="error")
+        evalset = self.query_one("#evalset", Select).value
+        if evalset is Select.NULL:
+            self.notify("choose an eval set", severity="error")
             return
-        if values["stack-a"] == values["stack-b"]:
-            self.notify("stacks A and B must differ", severity="error")
+        # The order the stacks were picked in is the run order.
+        picked = list(self.query_one(StackPicker).picked)
+        chosen = self.query_one("#baseline", Select).value
+        baseline = None if chosen is Select.NULL else str(chosen)
+        problem = check_picked(picked, baseline)
+        if problem:
+            self.notify(problem, severity="error")
             return
         text = self.query_one("#limit", Input).value.strip()
         limit = int(text) if text else None
         self.phase = "preparing"
-        self._create(str(values["evalset"]), (str(values["stack-a"]), str(values["stack-b"])),
-                     str(values["schedule"]), limit)
+        self._create(str(evalset), picked, baseline,
+                     str(self.query_one("#schedule", Select).value), limit)
 
     def action_resume(self) -> None:
         """Ask the missing pairs of this screen's run (else of the app's current run)."""
@@ -187,7 +206,7 @@ class RunScreen(Screen[None]):
         self.workers.cancel_group(self, "run")
 
     @work(thread=True, exclusive=True, group="prepare")
-    def _create(self, evalset: str, stacks: tuple[str, str], schedule: str,
+    def _create(self, evalset: str, stacks: list[str], baseline: str | None, schedule: str,
                 limit: int | None) -> None:
         from workbench.runner.run import RunOptions
         from workbench.runner.session import create_run
@@ -197,12 +216,12 @@ class RunScreen(Screen[None]):
             with Store(self.wb.db_path) as store:
                 prepared = create_run(store, evalset, stacks, limit=limit,
                                       options=RunOptions(schedule=schedule),  # type: ignore[arg-type]
-                                      settings=self.wb.settings)
+                                      baseline=baseline, settings=self.wb.settings)
         except Exception as exc:  # validation errors name the problem; show them
             self.post_message(self.Finished("", "failed", str(exc)))
             return
         n = len(prepared.questions)
-        self.post_message(self.Prepared(prepared, {"A": n, "B": n}))
+        self.post_message(self.Prepared(prepared, dict.fromkeys(prepared.stacks, n)))
 
     @work(thread=True, exclusive=True, group="prepare")
     def _reopen(self, run_id: str) -> None:
@@ -216,20 +235,24 @@ class RunScreen(Screen[None]):
         except Exception as exc:  # e.g. the eval set changed since the run started
             self.post_message(self.Finished(run_id, "failed", str(exc)))
             return
-        pending = {side: sum((q.id, side) not in answered for q in prepared.questions)
-                   for side in ("A", "B")}
+        pending = {stack: sum((q.id, stack) not in answered for q in prepared.questions)
+                   for stack in prepared.stacks}
         self.post_message(self.Prepared(prepared, pending))
 
-    def on_run_screen_prepared(self, message: Prepared) -> None:
-        """Reset the bars and start the run's worker."""
+    async def on_run_screen_prepared(self, message: Prepared) -> None:
+        """One progress line per stack (a resumed run's replace the old ones), then start
+        the run's worker."""
         prepared = message.prepared
         self.run_id = prepared.run_id
-        for side, widget_id in (("A", "#progress-a"), ("B", "#progress-b")):
-            progress = self.query_one(widget_id, SideProgress)
-            progress.set_stack(prepared.stacks[side].name)  # type: ignore[index]
-            progress.reset(message.pending[side])
+        panel = self.query_one("#progress", VerticalScroll)
+        await panel.remove_children()
+        for name in prepared.stacks:
+            progress = StackProgress(name, baseline=name == prepared.baseline)
+            await panel.mount(progress)
+            progress.reset(message.pending[name])
         self._log(f"run {prepared.run_id}: {len(prepared.questions)} questions of "
-                  f"{prepared.evalset.name}, schedule {prepared.options.schedule}")
+                  f"{prepared.evalset.name} x {len(prepared.stacks)} stacks (baseline "
+                  f"{prepared.baseline}), schedule {prepared.options.schedule}")
         self.phase = "running"
         self._execute(prepared)
 
@@ -261,13 +284,19 @@ class RunScreen(Screen[None]):
         self.post_message(self.Finished(run_id, "completed"))
 
     def on_run_screen_result(self, message: Result) -> None:
-        """Move one side's bar and counters."""
-        widget = self.query_one(f"#progress-{message.side.lower()}", SideProgress)
+        """Move one stack's bar and counters."""
+        widget = self.progress_of(message.stack)
+        if widget is None:
+            return
         if message.ok:
             widget.e2e_sum += message.e2e_s
         widget.total = message.total
         widget.errors = message.errors
         widget.done = message.done
+
+    def progress_of(self, stack: str) -> StackProgress | None:
+        """The progress line of `stack` (None before the run is prepared)."""
+        return next((w for w in self.query(StackProgress) if w.stack == stack), None)
 
     def on_run_screen_note(self, message: Note) -> None:
         """Append a runner note to the log."""

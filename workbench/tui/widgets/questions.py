@@ -1,8 +1,10 @@
-"""The per-question table: sortable by any column, filtered by outcome, filled lazily.
+"""The per-question table: every stack's F1 and E2E, who won against the baseline (for
+one candidate at a time), sortable by any column, filtered by outcome, filled lazily.
 
 A 5,000-question run has 5,000 rows; adding them all to a DataTable costs seconds of
 layout work, so the table holds the filtered and sorted list in Python and adds rows in
 pages of `PAGE` as the cursor approaches the end (the user never sees the difference).
+Stacks are headed by their short tags (A/B, or 1..N; the leaderboard names them).
 """
 
 from __future__ import annotations
@@ -19,34 +21,18 @@ if TYPE_CHECKING:
     from workbench.report.models import QuestionRow
 
 Filter = Literal["all", "wins", "losses", "ties", "errors"]
-#: Filter -> the row outcomes it keeps. Wins and losses are B's, as in the verdict (B vs A).
-FILTERS: dict[Filter, frozenset[str]] = {
-    "all": frozenset({"A", "B", "tie", "error", "unpaired"}),
-    "wins": frozenset({"B"}),
-    "losses": frozenset({"A"}),
-    "ties": frozenset({"tie"}),
-    "errors": frozenset({"error", "unpaired"}),
-}
 #: Rows added at a time: a few screens' worth, so a re-sort or re-filter stays cheap.
 PAGE = 100
+#: The fixed columns: key -> (header, width).
+FIXED = {"pos": ("#", 3), "question": ("Question", 20), "outcome": ("F1 win", 6),
+         "faster": ("Faster", 6)}
+
+Row = tuple[int, "QuestionRow"]
 
 
 def _num(v: float | None) -> float:
     # Missing values sort last in ascending order.
     return float("inf") if v is None else v
-
-
-#: Column key -> (header, width, sort key).
-COLUMNS: dict[str, tuple[str, int, Callable[[tuple[int, QuestionRow]], Any]]] = {
-    "pos": ("#", 5, lambda ir: ir[0]),
-    "question": ("Question", 34, lambda ir: ir[1].question.casefold()),
-    "outcome": ("F1 win", 6, lambda ir: ir[1].outcome),
-    "f1_a": ("F1 A", 5, lambda ir: _num(ir[1].scores_a.get("f1"))),
-    "f1_b": ("F1 B", 5, lambda ir: _num(ir[1].scores_b.get("f1"))),
-    "e2e_a": ("E2E A", 8, lambda ir: _num(ir[1].e2e_a)),
-    "e2e_b": ("E2E B", 8, lambda ir: _num(ir[1].e2e_b)),
-    "faster": ("Faster", 6, lambda ir: ir[1].latency_outcome),
-}
 
 
 def _score(v: float | None) -> str:
@@ -57,17 +43,16 @@ def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v * 1000:.0f} ms"
 
 
-def row_cells(pos: int, r: QuestionRow) -> tuple[str | Text, ...]:
-    """The displayed cells of one question."""
-    outcome = Text(r.outcome, style="bold red" if r.outcome in ("error", "unpaired") else "")
-    return (
-        str(pos + 1), r.question.replace("\n", " "), outcome, _score(r.scores_a.get("f1")),
-        _score(r.scores_b.get("f1")), _ms(r.e2e_a), _ms(r.e2e_b), r.latency_outcome,
-    )
+def _f1_of(stack: str) -> Callable[[Row], float]:
+    return lambda ir: _num((ir[1].scores.get(stack) or {}).get("f1"))
+
+
+def _e2e_of(stack: str) -> Callable[[Row], float]:
+    return lambda ir: _num(ir[1].e2e.get(stack))
 
 
 class QuestionTable(DataTable[str | Text]):
-    """Questions of a scorecard with both sides' F1 and E2E; row key = question id."""
+    """Questions of a scorecard with every stack's F1 and E2E; row key = question id."""
 
     DEFAULT_CSS = """
     QuestionTable {
@@ -94,18 +79,71 @@ class QuestionTable(DataTable[str | Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.questions: list[QuestionRow] = []
-        self.view: list[tuple[int, QuestionRow]] = []
+        self.view: list[Row] = []
+        self.stacks: list[str] = []
+        self.tags: dict[str, str] = {}
+        self.baseline = ""
+        #: The candidate whose outcome against the baseline the filter and "F1 win" show.
+        self.candidate = ""
         self._added = 0
 
-    def on_mount(self) -> None:
-        """Columns once; rows come with `load`."""
-        for key, (label, width, _) in COLUMNS.items():
-            self.add_column(label, width=width, key=key)
+    # --- columns ------------------------------------------------------------------------
+    def columns_spec(self) -> dict[str, tuple[str, int, Callable[[Row], Any]]]:
+        """Column key -> (header, width, sort key), for the loaded run's stacks."""
+        cand = self.candidate
+        spec: dict[str, tuple[str, int, Callable[[Row], Any]]] = {
+            "pos": (*FIXED["pos"], lambda ir: ir[0]),
+            "question": (*FIXED["question"], lambda ir: ir[1].question.casefold()),
+            "outcome": (*FIXED["outcome"], lambda ir: ir[1].outcome.get(cand, "")),
+        }
+        for s in self.stacks:
+            spec[f"f1:{s}"] = (f"F1 {self.tags.get(s, s)}", 5, _f1_of(s))
+        for s in self.stacks:
+            spec[f"e2e:{s}"] = (f"E2E {self.tags.get(s, s)}", 7, _e2e_of(s))
+        spec["faster"] = (*FIXED["faster"], lambda ir: ir[1].latency_outcome.get(cand, ""))
+        return spec
 
-    def load(self, rows: list[QuestionRow]) -> None:
-        """Show a new scorecard's questions."""
-        self.questions = rows
+    def header(self, key: str) -> str:
+        """A column's header."""
+        return self.columns_spec()[key][0]
+
+    def _tag(self, outcome: str) -> str:
+        return self.tags.get(outcome, outcome)
+
+    def row_cells(self, pos: int, r: QuestionRow) -> tuple[str | Text, ...]:
+        """The displayed cells of one question."""
+        outcome = r.outcome.get(self.candidate, "unpaired")
+        shown = Text(self._tag(outcome),
+                     style="bold red" if outcome in ("error", "unpaired") else "")
+        return (str(pos + 1), r.question.replace("\n", " "), shown,
+                *[_score((r.scores.get(s) or {}).get("f1")) for s in self.stacks],
+                *[_ms(r.e2e.get(s)) for s in self.stacks],
+                self._tag(r.latency_outcome.get(self.candidate, "-")))
+
+    # --- data ---------------------------------------------------------------------------
+    def load(self, rows: list[QuestionRow], stacks: list[str], baseline: str,
+             tags: dict[str, str]) -> None:
+        """Show a new scorecard's questions (outcomes of its first candidate)."""
+        self.questions, self.stacks, self.baseline, self.tags = rows, stacks, baseline, tags
+        self.candidate = next((s for s in stacks if s != baseline), "")
+        self.clear(columns=True)
+        for key, (label, width, _) in self.columns_spec().items():
+            self.add_column(label, width=width, key=key)
+        if self.sort_key not in self.columns_spec():
+            self.sort_key = "pos"
         self._rebuild()
+
+    def set_candidate(self, candidate: str) -> None:
+        """Show outcomes of `candidate` against the baseline."""
+        self.candidate = candidate
+        self._rebuild()
+
+    def keeps(self, r: QuestionRow) -> bool:
+        """Whether the row passes the filter (the candidate's outcome against the baseline)."""
+        outcome = r.outcome.get(self.candidate, "unpaired")
+        return {"all": True, "wins": outcome == self.candidate,
+                "losses": outcome == self.baseline, "ties": outcome == "tie",
+                "errors": outcome in ("error", "unpaired")}[self.filter]
 
     def row_for(self, question_id: str) -> QuestionRow:
         """The QuestionRow behind a row key."""
@@ -140,11 +178,10 @@ class QuestionTable(DataTable[str | Text]):
         self.sort_by(str(event.column_key.value))
 
     def _rebuild(self) -> None:
-        if not self.is_mounted:
+        if not self.is_mounted or not self.stacks:
             return
-        keep = FILTERS[self.filter]
-        view = [(i, r) for i, r in enumerate(self.questions) if r.outcome in keep]
-        view.sort(key=COLUMNS[self.sort_key][2], reverse=self.sort_reverse)
+        view = [(i, r) for i, r in enumerate(self.questions) if self.keeps(r)]
+        view.sort(key=self.columns_spec()[self.sort_key][2], reverse=self.sort_reverse)
         self.view = view
         self.clear()
         self._added = 0
@@ -154,7 +191,7 @@ class QuestionTable(DataTable[str | Text]):
     def _add_page(self) -> None:
         page = self.view[self._added:self._added + PAGE]
         for i, r in page:
-            self.add_row(*row_cells(i, r), key=r.question_id)
+            self.add_row(*self.row_cells(i, r), key=r.question_id)
         self._added += len(page)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

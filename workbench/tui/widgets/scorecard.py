@@ -1,4 +1,5 @@
-"""The scorecard table: metric, A, B, B - A [95% CI], verdict; one row per comparison.
+"""One candidate's comparisons against the baseline: metric, baseline, candidate,
+difference [95% CI], verdict; one row per comparison.
 
 Cells are formatted with the report's own `format_value`/`format_diff`, so the TUI shows
 exactly the strings `workbench report` prints for the same `ScoreCard`.
@@ -13,8 +14,6 @@ from textual.widgets import DataTable
 if TYPE_CHECKING:
     from workbench.report.models import Comparison, ScoreCard
 
-COLUMNS = ("Metric", "A", "B", "B - A [95% CI]", "Verdict")
-
 
 def comparison_cells(c: Comparison) -> tuple[str, str, str, str, str]:
     """The displayed cells of one comparison (the same strings as the CLI report)."""
@@ -22,14 +21,18 @@ def comparison_cells(c: Comparison) -> tuple[str, str, str, str, str]:
     from workbench.report.verdict import format_diff, format_value
 
     if c.key == "error_rate":
-        a, b = (f"{v:.1%}" if v is not None else "n/a" for v in (c.a, c.b))
+        a, b = (f"{v:.1%}" if v is not None else "n/a"
+                for v in (c.baseline_value, c.candidate_value))
     else:
-        a, b = format_value(c.a, c.unit), format_value(c.b, c.unit)
-    return (c.label, a, b, format_diff(c), c.verdict)
+        a, b = format_value(c.baseline_value, c.unit), format_value(c.candidate_value, c.unit)
+    # "(paired median ratio)" is said once, in the border title, so 80 columns fit.
+    label = c.label.replace(" (paired median ratio)", " ratio")
+    return (label + (" *" if c.primary else ""), a, b, format_diff(c), c.verdict)
 
 
 class ScorecardTable(DataTable[str]):
-    """Every comparison of a scorecard, in the report's order (quality, retrieval, latency)."""
+    """Every comparison of one candidate, in the report's order (quality, retrieval,
+    latency); row key = comparison key."""
 
     DEFAULT_CSS = """
     ScorecardTable {
@@ -45,12 +48,15 @@ class ScorecardTable(DataTable[str]):
         """Row cursor: a row is one statistic."""
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.border_title = "Scorecard (B vs A)"
-        for key, label in zip(("metric", "a", "b", "diff", "verdict"), COLUMNS, strict=True):
-            self.add_column(label, key=key)
 
-    def show(self, card: ScoreCard) -> None:
-        """Replace the rows with `card`'s comparisons (row key = comparison key)."""
-        self.clear()
-        for c in card.comparisons:
+    def show(self, card: ScoreCard, candidate: str) -> None:
+        """Replace the columns and rows with `candidate`'s comparisons."""
+        self.clear(columns=True)
+        base = card.baseline
+        for key, label in (("metric", "Metric"), ("base", base), ("cand", candidate),
+                           ("diff", f"{candidate} - {base} [95% CI]"), ("verdict", "Verdict")):
+            self.add_column(label, key=key)
+        for c in card.comparisons_of(candidate):
             self.add_row(*comparison_cells(c), key=c.key)
+        self.border_title = (f"{card.label(candidate)} vs {card.label(base)} · * Holm-"
+                             "corrected · ratio: median of per-question ratios")

@@ -1,0 +1,85 @@
+"""The leaderboard: one row per stack in the choice's order, with its F1 and median E2E
+and their paired comparison with the baseline (✓: significant), error rate and cost.
+
+Narrow on purpose (it fits 80 columns); the CIs are in the comparisons panel (v).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+if TYPE_CHECKING:
+    from workbench.report.choice import Choice
+    from workbench.report.models import Comparison, ScoreCard
+
+#: Δ: the candidate's paired difference from the baseline (F1: absolute; E2E: the median
+#: of per-question ratios, in %).
+COLUMNS = ("#", "Stack", "F1", "ΔF1", "E2E p50", "ΔE2E", "Err", "Cost")
+
+
+def _vs(c: Comparison | None, relative: bool) -> str:
+    if c is None:
+        return "n/a"
+    value = c.rel_pct if relative else c.diff
+    if value is None:
+        return "n/a"
+    shown = f"{value:+.0f}%" if relative else f"{value:+.3f}"
+    return shown + (" ✓" if c.significant else "")
+
+
+def leaderboard_cells(card: ScoreCard, choice: Choice, tags: dict[str, str]
+                      ) -> list[tuple[str | Text, ...]]:
+    """The rows, in the choice's order."""
+    from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, format_value
+
+    rows: list[tuple[str | Text, ...]] = []
+    for r in choice.ranked:
+        s = card.summaries[r.stack]
+        if s.baseline:
+            vs_f1 = vs_e2e = "baseline"
+        else:
+            by_key = {c.key: c for c in card.comparisons_of(r.stack)}
+            vs_f1 = _vs(by_key.get(PRIMARY_QUALITY), relative=False)
+            vs_e2e = _vs(by_key.get(PRIMARY_LATENCY), relative=True)
+        e2e = s.latency.get("e2e")
+        rank = str(r.rank) if r.rank is not None else "out"
+        style = "bold green" if r.stack == choice.chosen else "red" if not r.feasible else ""
+        rows.append((rank, Text(f"{tags[r.stack]}: {r.stack}", style=style),
+                     format_value(s.quality.get(PRIMARY_QUALITY), ""), vs_f1,
+                     format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
+                     "n/a" if s.error_rate is None else f"{s.error_rate:.1%}",
+                     r.cost_text.split(",")[0] or "-"))
+    return rows
+
+
+class LeaderboardTable(DataTable[str | Text]):
+    """One row per stack (row key = stack name)."""
+
+    DEFAULT_CSS = """
+    LeaderboardTable {
+        height: auto;
+        max-height: 11;
+        border: round $primary-muted;
+    }
+    LeaderboardTable:focus {
+        border: round $accent;
+    }
+    """
+
+    def on_mount(self) -> None:
+        """Row cursor: a row is one stack."""
+        self.cursor_type = "row"
+        self.border_title = "Leaderboard · Δ paired vs baseline, ✓ significant"
+        for label in COLUMNS:
+            self.add_column(label, key=label)
+
+    def show(self, card: ScoreCard, choice: Choice, tags: dict[str, str]) -> None:
+        """Replace the rows."""
+        self.clear()
+        self.border_subtitle = f"baseline {card.baseline} · {card.n_pairs} pairs"
+        for stack, row in zip([r.stack for r in choice.ranked],
+                              leaderboard_cells(card, choice, tags), strict=True):
+            self.add_row(*row, key=stack)
