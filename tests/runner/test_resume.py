@@ -66,7 +66,7 @@ def test_resume_after_kill_9(rag_pair: dict[str, str], tmp_path: Path) -> None:
         assert c.execute("SELECT status FROM runs").fetchone()[0] == "completed"
         qids = [r[0] for r in c.execute("SELECT id FROM questions")]
     assert len(qids) == N_QUESTIONS
-    assert {(q, s) for q, s, _ in keys} == {(q, s) for q in qids for s in "AB"}  # no gap
+    assert {(q, s) for q, s, _ in keys} == {(q, s) for q in qids for s in ("side-a", "side-b")}
 
     listed = workbench("runs", "list", "--format", "json", "--db", str(db), env=env)
     assert run_id in listed.stdout and '"completed"' in listed.stdout

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -73,22 +72,6 @@ def read_only_file(path: Path) -> Iterator[None]:
         if immutable:
             subprocess.run(["chattr", "-i", str(path)], capture_output=True, check=False)
         path.chmod(mode)
-
-
-@contextlib.contextmanager
-def exclusive_lock(db: Path, wait_s: float = 0.0) -> Iterator[None]:
-    """Another connection holds an exclusive lock on `db` for the duration of the block.
-
-    `wait_s`: how long to wait for the lock when another process (a runner mid-commit)
-    holds it at that moment; 0 fails at once.
-    """
-    conn = sqlite3.connect(db, timeout=wait_s, isolation_level=None)
-    try:
-        conn.execute("BEGIN EXCLUSIVE")
-        yield
-    finally:
-        conn.execute("ROLLBACK")
-        conn.close()
 
 
 @contextlib.contextmanager

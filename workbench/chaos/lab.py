@@ -12,7 +12,6 @@ import contextlib
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,10 +25,10 @@ from workbench.settings import PROJECT_ROOT
 from workbench.stacks.process import LaunchError, Server, free_port
 from workbench.stacks.rag_service import rag_service
 from workbench.stacks.recipe import PACKAGED_GGUF, Generation, get_stack
+from workbench.store.inspect import rows
 
 SIDE_NAMES = {"A": "side-a", "B": "side-b"}
 #: Key of one stored response: (run, question, stack name, attempt).
-RowKey = tuple[str, str, str, int]
 
 
 class LabError(RuntimeError):
@@ -178,34 +177,6 @@ class Lab:
         return subprocess.run([sys.executable, "-m", "workbench", *args],
                               env={**os.environ, **self.env, **(env or {})},
                               capture_output=True, text=True, timeout=timeout_s, check=False)
-
-
-def read_db(db: Path) -> contextlib.closing[sqlite3.Connection]:
-    """A read-only connection, closed on leaving the block (sqlite3's own `with` only
-    commits, and an open file would keep a tmpfs busy)."""
-    return contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30))
-
-
-def rows(db: Path) -> dict[RowKey, str]:
-    """Every stored response by (run, question, stack, attempt) -> its record JSON."""
-    if not db.exists():
-        return {}
-    with read_db(db) as c:
-        try:
-            return {(r, q, s, int(a)): j for r, q, s, a, j in c.execute(
-                "SELECT run_id, question_id, stack, attempt, record_json FROM responses")}
-        except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):  # the runner is still creating the schema
-                return {}
-            raise
-
-
-def duplicates(db: Path) -> int:
-    """Extra rows sharing one (run, question, stack, attempt) key."""
-    with read_db(db) as c:
-        return int(c.execute(
-            "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM responses "
-            "GROUP BY run_id, question_id, stack, attempt)").fetchone()[0])
 
 
 def wait_rows(db: Path, at_least: int, proc: subprocess.Popen[bytes],

@@ -9,53 +9,28 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.chaos.lab import SIDE_NAMES, Lab, RowKey, duplicates, read_db, rows
+from workbench.chaos.lab import SIDE_NAMES, Lab
 from workbench.chaos.report import ScenarioResult
+from workbench.store.inspect import (
+    Latest,
+    RowKey,
+    duplicates,
+    last_run,
+    latest_attempts,
+    n_questions,
+    rows,
+)
 
 #: Seconds the runner may take to finish a small run after a fault.
 FINISH_TIMEOUT_S = 300
-
-
-@dataclass
-class Latest:
-    """The latest attempt of one (question, stack)."""
-
-    attempt: int
-    status: str
-    error: str | None
 
 
 def finish(proc: subprocess.Popen[bytes]) -> str:
     """Wait for the runner to end; its output."""
     out, _ = proc.communicate(timeout=FINISH_TIMEOUT_S)
     return out.decode(errors="replace") if out else ""
-
-
-def last_run(db: Path) -> tuple[str, str]:
-    """The newest run's id and status."""
-    with read_db(db) as c:
-        run_id, status = c.execute(
-            "SELECT id, status FROM runs ORDER BY created_utc DESC LIMIT 1").fetchone()
-    return str(run_id), str(status)
-
-
-def latest_attempts(db: Path, run_id: str) -> dict[tuple[str, str], Latest]:
-    """Each (question, stack name)'s latest attempt in `run_id`."""
-    with read_db(db) as c:
-        found = c.execute(
-            "SELECT question_id, stack, attempt, status, error FROM responses WHERE run_id = ?"
-            " ORDER BY attempt", (run_id,)).fetchall()
-    return {(q, s): Latest(int(a), st, err) for q, s, a, st, err in found}
-
-
-def n_questions(db: Path, run_id: str) -> int:
-    """How many questions `run_id` asks."""
-    with read_db(db) as c:
-        return int(c.execute("SELECT COUNT(*) FROM questions WHERE run_id = ?",
-                             (run_id,)).fetchone()[0])
 
 
 def count_lost(before: dict[RowKey, str], after: dict[RowKey, str]) -> int:
@@ -154,9 +129,3 @@ def expect_refusal(db: Path, result: ScenarioResult, inject: Callable[[], object
     message = next((ln for ln in out.splitlines() if ln.startswith("error:")), out.strip())
     result.notes.append(message.replace(str(db), db.name)[:90])
     return out
-
-
-def integrity(db: Path) -> str:
-    """SQLite's `PRAGMA integrity_check` answer (`ok` when sound)."""
-    with read_db(db) as c:
-        return str(c.execute("PRAGMA integrity_check").fetchone()[0])

@@ -9,10 +9,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.chaos.lab import Lab, read_db
+from workbench.chaos.lab import Lab
 from workbench.chaos.report import ScenarioResult
 from workbench.chaos.scenarios._checks import expect_refusal, seed, tail
 from workbench.stacks.process import free_port
+from workbench.store.inspect import run_statuses
 
 #: A tiny valid eval set: every fuzzed folder is this with one thing broken.
 _PASSAGES: list[dict[str, object]] = [
@@ -157,8 +158,7 @@ def bad_input(lab: Lab) -> list[ScenarioResult]:
     root = lab.root / "bad-input"
     db = lab.root / "f.db"
     seed(db)
-    with read_db(db) as c:
-        runs_before = c.execute("SELECT id, status FROM runs").fetchall()
+    runs_before = run_statuses(db)
     results: list[ScenarioResult] = []
     for case in _bad_inputs(lab, root, db):
         result = ScenarioResult(case.name, case.fault)
@@ -171,9 +171,8 @@ def bad_input(lab: Lab) -> list[ScenarioResult]:
             result.check(want in out, f"the error does not hold {want!r}: {tail(out, 300)}")
         for marker in case.markers:
             result.check(not marker.exists(), f"a shell ran: {marker} exists")
-        with read_db(db) as c:
-            result.check(c.execute("SELECT id, status FROM runs").fetchall() == runs_before,
-                         "the runs table changed (a run was created or updated)")
+        result.check(run_statuses(db) == runs_before,
+                     "the runs table changed (a run was created or updated)")
         result.completed = result.completed and result.failure is None
         detail = next((ln.strip() for ln in out.splitlines() if any(
             w in ln for w in case.expect[1:] or case.expect)), "")

@@ -8,22 +8,27 @@ from pathlib import Path
 
 from workbench.chaos.faults import (
     FaultUnavailable,
-    exclusive_lock,
     fill,
     read_only_file,
     small_tmpfs,
 )
-from workbench.chaos.lab import Lab, RowKey, duplicates, rows, wait_rows
+from workbench.chaos.lab import Lab, wait_rows
 from workbench.chaos.report import ScenarioResult
 from workbench.chaos.scenarios._checks import (
     count_lost,
     expect_refusal,
     finish,
-    integrity,
-    last_run,
     resume_complete,
     seed,
     tail,
+)
+from workbench.store.inspect import (
+    RowKey,
+    duplicates,
+    exclusive_lock,
+    integrity,
+    last_run,
+    rows,
 )
 
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 import time
 
 from workbench.chaos.faults import frozen, kill_group
-from workbench.chaos.lab import Lab, duplicates, rows, wait_rows
+from workbench.chaos.lab import Lab, wait_rows
 from workbench.chaos.report import ScenarioResult
 from workbench.chaos.scenarios._checks import (
     count_lost,
     finish,
-    last_run,
     resume_complete,
     retry_and_check,
     settle,
     side_b_failed_alone,
 )
+from workbench.store.inspect import duplicates, last_run, rows
 
 
 def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
