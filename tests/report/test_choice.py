@@ -41,6 +41,8 @@ def test_better_answers_win_over_speed_and_lower_groups_say_by_how_much() -> Non
     assert choice.chosen == C
     assert choice.ranked[0].stack == C and choice.ranked[0].group == 1
     assert choice.headline.startswith(f"choose {C}: F1 1.000, best: +0.333")
+    # The line reads the way the numbers point: C is the slow one.
+    assert "slower on 120 of 120 questions, median E2E +" in choice.headline
     rest = {r.stack: r for r in choice.ranked[1:]}
     assert rest[A].group == rest[B].group == 2  # A and B: same answers, one tied group
     assert f"worse than {C} by -0.333" in rest[A].reason

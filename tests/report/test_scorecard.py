@@ -74,7 +74,7 @@ def test_b_clearly_faster_leads_with_the_paired_ratio_not_p95() -> None:
     assert ratio.rel_pct == pytest.approx(-40.0)
     assert ratio.rel_ci_high is not None and ratio.rel_ci_high < 0
     assert ratio.share_better == 1.0 and ratio.p_holm is not None and ratio.p_holm < 1e-6
-    assert f"{B} is faster: {B} faster on {N} of {N} questions, median E2E -40%" in card.verdict
+    assert f"{B} is faster: {B} is faster on {N} of {N} questions, median E2E -40%" in card.verdict
     assert "no significant difference in answer F1" in card.verdict
     assert card.comparison("ttft.ratio").verdict == f"{B} is faster"
     assert card.comparison("tok_s.ratio").better == B  # a rate: higher is better

@@ -108,9 +108,12 @@ def _fmt(iv: Interval) -> str:
 
 
 def _ratio_text(r: RatioSummary) -> str:
+    """"faster on 63 of 68 questions, median E2E -71% [...]", or "slower on ..." when the
+    median says slower (so the line reads the way the numbers point)."""
     iv = r.ratio
-    return (f"faster on {r.better} of {r.n} questions, median E2E "
-            f"{iv.estimate:+.0f}% [{iv.low:+.0f}%, {iv.high:+.0f}%]")
+    lead = (f"faster on {r.better} of {r.n} questions" if iv.estimate <= 0
+            else f"slower on {r.worse} of {r.n} questions")
+    return f"{lead}, median E2E {iv.estimate:+.0f}% [{iv.low:+.0f}%, {iv.high:+.0f}%]"
 
 
 def _cost(summary: StackSummary) -> tuple[float | None, str, str]:

@@ -65,10 +65,13 @@ def metric_verdict(c: Comparison) -> str:
 
 
 def faster_text(c: Comparison) -> str:
-    """"faster on 63 of 68 questions, median E2E -71% [-75%, -58%]" for a ratio comparison."""
-    share = c.share_better or 0.0
-    n_better = round(share * c.n_pairs)
-    return (f"faster on {n_better} of {c.n_pairs} questions, median E2E {format_diff(c)}")
+    """"faster on 63 of 68 questions, median E2E -71% [-75%, -58%]" for a ratio comparison
+    (the candidate against the baseline), or "slower on ..." when the median is slower."""
+    n_better = round((c.share_better or 0.0) * c.n_pairs)
+    if (c.rel_pct or 0.0) > 0:
+        return f"slower on {c.n_pairs - n_better} of {c.n_pairs} questions, median E2E " \
+               f"{format_diff(c)}"
+    return f"faster on {n_better} of {c.n_pairs} questions, median E2E {format_diff(c)}"
 
 
 def candidate_verdict(comparisons: Sequence[Comparison]) -> str:
@@ -96,7 +99,7 @@ def candidate_verdict(comparisons: Sequence[Comparison]) -> str:
         if lat.better is None:
             parts.append(f"no significant latency difference: median E2E {format_diff(lat)}")
         else:
-            parts.append(f"{lat.better} is faster: {cand} {faster_text(lat)}")
+            parts.append(f"{lat.better} is faster: {cand} is {faster_text(lat)}")
     won = [c for c in comparisons if c.section == "retrieval" and c.better is not None]
     if [c for c in comparisons if c.section == "retrieval"] and not won:
         parts.append("no significant retrieval difference")
