@@ -27,7 +27,8 @@ TITLE = "RAG A/B workbench"
 _FONT = ("ui-sans-serif", "system-ui", "sans-serif")
 _MONO = ("ui-monospace", "monospace")
 #: Numbers in the leaderboard never break inside a cell (stack and engine names may).
-_CSS = "#results-leaderboard td:not(:nth-child(2)) {white-space: nowrap}"
+_CSS = ("#results-leaderboard td:not(:nth-child(2)), #results-leaderboard th "
+        "{white-space: nowrap; word-break: normal; overflow-wrap: normal}")
 
 
 class AuthRequiredError(ValueError):

@@ -23,8 +23,9 @@ from workbench.web.common import esc
 FILTERS = {"all": None, "candidate better": "candidate", "baseline better": "baseline",
            "ties": "tie", "errors": "error", "unpaired": "unpaired"}
 PAGE_SIZE = 50
-LEADER_COLUMNS = ("Rank", "Stack (engine · model)", "F1", "F1 vs baseline [95% CI]",
-                  "Median E2E", "E2E vs baseline (paired)", "Errors", "Cost")
+#: Short headers: at 1024 px wide longer ones broke mid-word ("Ran k", "Error s").
+LEADER_COLUMNS = ("#", "Stack", "F1", "ΔF1 [95% CI]", "Median E2E", "ΔE2E [95% CI]",
+                  "Errors", "Cost")
 
 
 def choice_of(store: Store, run_id: str, card: ScoreCard) -> Choice:
@@ -95,7 +96,7 @@ def leaderboard_markdown(card: ScoreCard, choice: Choice) -> str:
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "<small>= statistically tied on F1 with the other = ranks of its group. "
             "✓ the difference against the baseline is significant (95% paired "
-            "bootstrap CI, Holm-corrected for F1). E2E vs baseline is the median of "
+            "bootstrap CI, Holm-corrected for F1). Δ: against the baseline; ΔE2E is the median of "
             "per-question ratios.</small>"]
     return "\n".join(out)
 
