@@ -21,11 +21,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from workbench.report.constraints import ConstraintError, parse_constraint
-from workbench.stacks.recipe import Cost, RecipeError
+from workbench.stacks.recipe import Cost, RecipeError, read_yaml_mapping, validation_error
 
 
 class _Strict(BaseModel):
@@ -72,23 +71,11 @@ class Matrix(_Strict):
 
 def load_matrix(path: Path) -> Matrix:
     """Load and validate a matrix file (YAML, loaded safely); errors name file and field."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read matrix file: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"{path}: invalid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise RecipeError(f"{path}: a matrix file must be a mapping of fields")
+    data = read_yaml_mapping(path, "matrix file")
     try:
         matrix = Matrix.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for e in exc.errors():
-            loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            lines.append(f"{path}: field {loc}: {msg.removeprefix('Value error, ')}")
-        raise RecipeError("\n".join(lines)) from exc
+        raise validation_error(path, exc) from exc
     names = matrix.stacks
     if len(set(names)) != len(names):
         raise RecipeError(f"{path}: field stacks: a stack is named more than once")

@@ -318,22 +318,34 @@ def _format_error(path: Path, err: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def load_recipe(path: Path) -> Stack:
-    """Load and validate one recipe file (YAML, loaded safely)."""
+def read_yaml_mapping(path: Path, what: str) -> dict[str, Any]:
+    """A YAML file (loaded safely) that must hold a mapping of fields; errors name the file.
+    `what` says what the file is ("recipe", "matrix file")."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise RecipeError(f"{path}: cannot read recipe: {exc}") from exc
+        raise RecipeError(f"{path}: cannot read {what}: {exc}") from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise RecipeError(f"{path}: invalid YAML: {exc}") from exc
     if not isinstance(data, dict):
-        raise RecipeError(f"{path}: a recipe must be a mapping of fields")
+        raise RecipeError(f"{path}: a {what} must be a mapping of fields")
+    return data
+
+
+def validation_error(path: Path, err: ValidationError) -> RecipeError:
+    """A pydantic error as `<file>: field <dotted.path>: <what is wrong>` lines."""
+    return RecipeError(_format_error(path, err))
+
+
+def load_recipe(path: Path) -> Stack:
+    """Load and validate one recipe file (YAML, loaded safely)."""
+    data = read_yaml_mapping(path, "recipe")
     try:
         stack = Stack.model_validate(data)
     except ValidationError as exc:
-        raise RecipeError(_format_error(path, exc)) from exc
+        raise validation_error(path, exc) from exc
     if stack.name != path.stem:
         raise RecipeError(f"{path}: field name: {stack.name!r} must match the file name")
     return stack.model_copy(update={"source_path": path})
