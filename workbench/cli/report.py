@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,9 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
     out = markdown_out or report_path(run_id)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_markdown(card, choice), encoding="utf-8")
-    console = Console()
+    # Piped to a file or a CI log, rich falls back to 80 columns and the leaderboard's nine
+    # columns wrap every cell; a terminal keeps its own width.
+    console = Console(width=None if sys.stdout.isatty() else 132)
     console.print(render_rich(card, choice))
     console.print(f"\nrun {run_id} is stored in {store.path}; Markdown report: {out}")
     # The choice again at the very end, where a reader of a long report looks first.
