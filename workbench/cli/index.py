@@ -51,7 +51,7 @@ def index_command(
     from pydantic import ValidationError
     from tqdm import tqdm
 
-    from workbench.rag.__main__ import default_data_dir
+    from workbench.rag.__main__ import default_data_dir, default_shared_dir
     from workbench.rag.embedder import EmbedderError, get_embedder
     from workbench.rag.index import IndexStore
     from workbench.rag.schemas import IndexRequest
@@ -68,8 +68,10 @@ def index_command(
         raise fail(str(exc)) from exc
     folder = data_dir or default_data_dir(stack)
     try:
-        store = IndexStore(folder, stack.retrieval, get_embedder(stack.retrieval.embedding_model,
-                                                                stack.retrieval.embedding_backend))
+        store = IndexStore(folder, stack.retrieval,
+                           get_embedder(stack.retrieval.embedding_model,
+                                        stack.retrieval.embedding_backend),
+                           shared_dir=default_shared_dir())
     except RuntimeError as exc:  # Qdrant's folder lock: the service is running
         raise fail(f"{folder}: {exc} (stop the stack's RAG service first)") from exc
     try:
@@ -95,5 +97,6 @@ def index_command(
     rate = f", {result.chunks / result.seconds:.1f} chunks/s" if not result.reused else ""
     typer.echo(
         f"{verb} space {result.space_id}: {result.passages} passages, {result.chunks} chunks "
-        f"in {result.seconds:.1f} s{rate} -> {folder}"
+        f"in {result.seconds:.1f} s{rate}, index {result.digest[:12]}"
+        f"{' (shared)' if result.shared else ''} -> {folder}"
     )

@@ -2,7 +2,9 @@
 
 PATH is a `Stack` as JSON or YAML (the launcher writes JSON). The service listens on
 `stack.host:stack.ports.rag`, talks to `stack.engine_base_url`, and keeps its indexes in
-`<state_dir>/stacks/<stack.name>/index/` unless `--data-dir` says otherwise.
+`<state_dir>/stacks/<stack.name>/index/` unless `--data-dir` says otherwise. The index
+files themselves are shared by content key in `<state_dir>/indexes/` (one build for every
+stack with the same corpus, chunking and embedder) unless `--private-index` is given.
 With `WORKBENCH_API_KEY` set, every endpoint but `GET /health` needs
 `Authorization: Bearer <key>`; without it the service refuses to bind a non-loopback address.
 """
@@ -46,11 +48,21 @@ def default_data_dir(stack: Stack) -> Path:
     return get_settings().state_dir / "stacks" / stack.name / "index"
 
 
+def default_shared_dir() -> Path:
+    """Where the indexes shared by every stack of this state dir live by default."""
+    return get_settings().state_dir / "indexes"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and serve until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m workbench.rag", description=__doc__)
     parser.add_argument("--recipe", type=Path, required=True, help="Stack recipe (JSON/YAML).")
     parser.add_argument("--data-dir", type=Path, help="Index folder (default: state dir).")
+    parser.add_argument("--shared-index-dir", type=Path,
+                        help="Folder of indexes shared with other stacks, by content key "
+                             "(default: <state_dir>/indexes).")
+    parser.add_argument("--private-index", action="store_true",
+                        help="Build this service's own indexes; share none with other stacks.")
     parser.add_argument("--host", help="Bind address (default: the stack's host).")
     parser.add_argument("--port", type=int, help="Port (default: the stack's ports.rag).")
     parser.add_argument("--log-level", default="info")
@@ -76,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from workbench.rag.service import create_app
 
-    app = create_app(stack, data_dir, warm=True, api_key=api_key)
+    shared_dir = None if args.private_index else (args.shared_index_dir or default_shared_dir())
+    app = create_app(stack, data_dir, warm=True, api_key=api_key, shared_dir=shared_dir)
     uvicorn.run(
         app,
         host=host,

@@ -49,7 +49,8 @@ class Prepared:
 class RagService:
     """One stack's RAG service state: its indexes, embedder and engine."""
 
-    def __init__(self, stack: Stack, data_dir: Path, qdrant_location: str | None = None) -> None:
+    def __init__(self, stack: Stack, data_dir: Path, qdrant_location: str | None = None,
+                 shared_dir: Path | None = None) -> None:
         if stack.model is None or stack.engine_base_url is None:
             raise ValueError(f"stack {stack.name}: needs a model and an engine URL to serve RAG")
         from workbench.rag.index import qdrant_client_for
@@ -58,8 +59,15 @@ class RagService:
         self.model = stack.model.name
         self.embedder = get_embedder(stack.retrieval.embedding_model,
                                      stack.retrieval.embedding_backend)
+        if shared_dir is not None and qdrant_location is None:
+            # The shared index's vectors.npy is the lasting copy, and every start refills
+            # Qdrant from it (2 s at 5,000 chunks). A local-mode folder would commit each
+            # point to SQLite on its own (18 s at 5,000 chunks here) only to keep a second
+            # copy. A Qdrant server (QDRANT_URL) still takes precedence over this.
+            qdrant_location = ":memory:"
         self.store = IndexStore(
-            data_dir, stack.retrieval, self.embedder, qdrant_client_for(data_dir, qdrant_location)
+            data_dir, stack.retrieval, self.embedder, qdrant_client_for(data_dir, qdrant_location),
+            shared_dir=shared_dir,
         )
         self.store.load_all()
         self.engine = EngineClient(

@@ -157,9 +157,13 @@ class IndexResponse(BaseModel):
     space_id: str
     passages: int
     chunks: int
-    reused: bool
-    digest: str = Field(description="Digest of corpus + chunking/embedding settings.")
+    reused: bool = Field(description="Nothing was embedded: the space was already loaded, "
+                         "or read from the shared index another service built.")
+    digest: str = Field(description="Digest of corpus + chunking/embedding settings: the "
+                        "index key (stacks with the same key share one index).")
     seconds: float
+    shared: bool = Field(default=False, description="The index lives in the machine's shared "
+                         "store (`<state_dir>/indexes/<digest>`), not in this service only.")
 
 
 class SearchHit(BaseModel):

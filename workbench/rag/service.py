@@ -74,15 +74,18 @@ def create_app(
     qdrant_location: str | None = None,
     warm: bool = False,
     api_key: str | None = None,
+    shared_dir: Path | None = None,
 ) -> FastAPI:
     """The RAG service of `stack`, keeping its indexes under `data_dir`.
 
     `qdrant_location=":memory:"` keeps Qdrant in memory (tests); `warm=True` loads the
     embedding model in the background at start-up so the first question does not pay
     for it. With `api_key`, every request but `GET /health` needs
-    `Authorization: Bearer <api_key>` (401 otherwise).
+    `Authorization: Bearer <api_key>` (401 otherwise). With `shared_dir`, indexes are
+    content-addressed there and shared with every other service using the same folder
+    (`workbench.rag.shared_index`); without it, each space is this service's own.
     """
-    service = RagService(stack, data_dir, qdrant_location)
+    service = RagService(stack, data_dir, qdrant_location, shared_dir)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +125,7 @@ def create_app(
             reused=result.reused,
             digest=result.digest,
             seconds=round(result.seconds, 3),
+            shared=result.shared,
         )
 
     @app.get("/search", response_model=SearchResponse)

@@ -57,6 +57,8 @@ class StackClient(Protocol):
     """Asks one stack questions."""
 
     stack: Stack
+    #: Key of the index `prepare` left the stack on (`shared_index.index_key`), when known.
+    index_key: str | None
 
     async def prepare(self, space_id: str, passages: list[dict[str, Any]]) -> str:
         """Make the stack ready for this corpus (index it); returns a short description."""
@@ -92,6 +94,8 @@ class RagServiceClient:
     def __init__(self, stack: Stack, *, timeout_s: float = 120.0) -> None:
         self.stack = stack
         self.timeout_s = timeout_s
+        #: The key of the index the service answered `prepare` with (None before it).
+        self.index_key: str | None = None
         self._http = httpx.AsyncClient(
             base_url=stack.rag_url,
             timeout=httpx.Timeout(timeout_s, connect=5.0),
@@ -111,8 +115,11 @@ class RagServiceClient:
                 f"{_error_text(resp)}"
             )
         body = resp.json()
+        self.index_key = str(body["digest"]) if body.get("digest") else None
         verb = "reused" if body.get("reused") else "built"
-        return f"{body.get('chunks')} chunks {verb} in {body.get('seconds', 0):.1f}s"
+        where = "shared index" if body.get("shared") else "index"
+        return (f"{body.get('chunks')} chunks {verb} in {body.get('seconds', 0):.1f}s "
+                f"({where} {(self.index_key or '?')[:12]})")
 
     async def stream(self, question: str, space_id: str,
                      top_k: int | None = None) -> AsyncIterator[StreamEvent]:
@@ -169,6 +176,9 @@ def _auth_headers(env_name: str | None) -> dict[str, str]:
 
 class ExternalClient:
     """An existing RAG backend of the seed shape (non-streaming `POST /ask`)."""
+
+    #: An external backend keeps its own index, which has no key we could know.
+    index_key: str | None = None
 
     def __init__(self, stack: Stack, *, timeout_s: float = 120.0) -> None:
         if stack.external is None:

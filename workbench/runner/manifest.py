@@ -90,10 +90,23 @@ def model_digest(stack: Stack) -> dict[str, str | None]:
 
 
 def engine_version(stack: Stack, timeout: float = 3.0) -> str | None:
-    """Ask the running engine for its version (llama.cpp /props, vLLM /version, Ollama)."""
+    """Ask the running engine for its version (llama.cpp /props, vLLM /version, Ollama).
+
+    The engine's own adapter answers first: it knows where its engine keeps the version
+    (llama.cpp's packaged binary says `b0-unknown`, and only the adapter knows the release
+    it was built from); the generic probe below covers engines without an adapter answer.
+    """
     base = stack.engine_base_url
     if base is None:
         return None
+    from workbench.stacks.engines import UnknownEngineError, adapter_for
+
+    try:
+        answered = adapter_for(stack).version(stack)
+    except UnknownEngineError:
+        answered = None
+    if answered and answered != "llama.cpp":  # a bare name is no version
+        return answered
     root = base.removesuffix("/v1")
     probes = {
         "vllm": ["/version"],

