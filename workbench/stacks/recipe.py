@@ -118,8 +118,9 @@ class Retrieval(_Strict):
         default="onnx",
         description="How the packaged MiniLM runs: `onnx` (ONNX Runtime via fastembed, the "
         "same weights exported once, about twice as fast per query) or `torch` "
-        "(sentence-transformers). Other models always run on torch. Not part of the index "
-        "digest: both give the same vectors.",
+        "(sentence-transformers). Other models always run on torch. Part of the index key: "
+        "the vectors agree (cosine > 0.9999) but are not identical, so stacks on different "
+        "backends get their own index.",
     )
 
     @field_validator("chunk_overlap")
