@@ -59,3 +59,12 @@ def test_candidates_are_each_checked_against_the_named_baseline() -> None:
     text = "\n".join(fairness_warnings(manifest))
     assert "max tokens differs: b 96, c 32" in text
     assert "a 96" not in text  # a matches the baseline: nothing said of it
+
+
+def test_stacks_on_different_indexes_are_named_and_one_shared_index_is_not() -> None:
+    base, other = _stack("a"), _stack("b")
+    shared = {"stacks": {"a": base, "b": other}, "indexes": {"a": "f" * 64, "b": "f" * 64}}
+    assert fairness_warnings(shared) == []
+    split = {**shared, "indexes": {"a": "1" * 64, "b": "2" * 64}}
+    [warning] = fairness_warnings(split)
+    assert "searched different indexes (a 111111111111, b 222222222222)" in warning

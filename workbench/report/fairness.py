@@ -92,6 +92,12 @@ def fairness_warnings(manifest: Mapping[str, Any] | None) -> list[str]:
         if isinstance(temperature, int | float) and temperature > 0:
             warnings.append(f"{name} samples at temperature {temperature}: repeated runs "
                             "differ, so small quality differences may be noise")
+    indexes = _get(manifest, "indexes")
+    if isinstance(indexes, Mapping) and len({v for v in indexes.values() if v}) > 1:
+        # Retrieval is part of what each stack answers from: say which index each one used.
+        used = ", ".join(f"{k} {str(v)[:12]}" for k, v in indexes.items() if v)
+        warnings.append(f"the stacks searched different indexes ({used}): their retrieval "
+                        "settings or embedders differ")
     if _get(manifest, "schedule") == "parallel":
         warnings.append("parallel schedule: the stacks ran at once and disturbed each "
                         "other's latency")
