@@ -293,6 +293,13 @@ class Server:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGCONT)
             stop_group(self.pid, grace_s=self.grace_s if grace_s is None else grace_s)
+        # stop_group returns once psutil sees no live member, which can be a moment before
+        # the leader's exit is collectable: wait for it, so the status is never lost (a CI
+        # run once saw None here after a clean SIGTERM).
+        proc = _children.get(self.pid)
+        if proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=5)
         return exit_status(self.pid)
 
     def restart(self, timeout_s: float | None = None) -> None:
