@@ -3,7 +3,9 @@ killed, a RAG service restarted."""
 
 from __future__ import annotations
 
+import subprocess
 import time
+from pathlib import Path
 
 from workbench.chaos.faults import frozen, kill_group
 from workbench.chaos.lab import Lab, wait_rows
@@ -16,7 +18,18 @@ from workbench.chaos.scenarios._checks import (
     settle,
     side_b_failed_alone,
 )
+from workbench.stacks.process import Server
 from workbench.store.inspect import duplicates, last_run, rows
+
+
+def _kill_mid_run(lab: Lab, db: Path, server: Server, limit: int) -> subprocess.Popen[bytes]:
+    """Start a run into `db`, kill -9 `server`'s group once two answers are stored, and
+    wait until it is gone; returns the still-running runner."""
+    proc = lab.spawn_runner(lab.run_args(db, limit=limit, timeout_s=60))
+    wait_rows(db, 2, proc)
+    kill_group(server.pid)
+    server.reap()
+    return proc
 
 
 def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
@@ -24,11 +37,8 @@ def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
     restart the engine, `--retry-failed` fills the gaps."""
     result = ScenarioResult("a. engine killed", "kill -9 engine B's process group mid-run")
     db = lab.root / "a.db"
-    proc = lab.spawn_runner(lab.run_args(db, limit=limit, timeout_s=60))
-    wait_rows(db, 2, proc)
     engine = lab.engines["B"]
-    kill_group(engine.pid)
-    engine.reap()
+    proc = _kill_mid_run(lab, db, engine, limit)
     before = rows(db)
     run_id, latest = settle(result, db, proc, before, finish(proc))
     b_bad = side_b_failed_alone(result, latest)
@@ -90,11 +100,8 @@ def rag_restarted(lab: Lab, limit: int = 5) -> ScenarioResult:
     result = ScenarioResult("d. RAG service restarted",
                             "kill -9 RAG service B mid-run, start it again on its port")
     db = lab.root / "d.db"
-    proc = lab.spawn_runner(lab.run_args(db, limit=limit, timeout_s=60))
-    wait_rows(db, 2, proc)
     rag = lab.rags["B"]
-    kill_group(rag.pid)
-    rag.reap()
+    proc = _kill_mid_run(lab, db, rag, limit)
     before = rows(db)
     started = time.monotonic()
     rag.start()
