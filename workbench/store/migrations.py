@@ -249,4 +249,22 @@ MIGRATIONS: list[tuple[str, str]] = [
                                  AND t.stack = s.stack);
         """,
     ),
+    (
+        "006_judge_verdicts",
+        """
+        -- Every verdict of an LLM judge, kept so a report judged once is judged again for free:
+        -- keyed by the judge (its model digest), the prompt template, the item (question and
+        -- gold), the retrieved context sent and the answer, each as a sha256 hex digest.
+        CREATE TABLE judge_verdicts (
+            judge_digest TEXT NOT NULL,
+            prompt_digest TEXT NOT NULL,
+            item_digest TEXT NOT NULL,
+            context_digest TEXT NOT NULL,
+            answer_digest TEXT NOT NULL,
+            verdict_json TEXT NOT NULL,        -- the judge's parsed verdict
+            created_utc TEXT NOT NULL,
+            PRIMARY KEY (judge_digest, prompt_digest, item_digest, context_digest, answer_digest)
+        );
+        """,
+    ),
 ]
