@@ -65,3 +65,39 @@ def test_json_is_the_model_dump() -> None:
     data = json.loads(render_json(card))
     assert data["verdict"] == card.verdict
     assert {c["key"] for c in data["comparisons"]} >= {"f1", "e2e.ratio", "error_rate"}
+
+
+def test_votes_sit_beside_f1_after_the_leaderboard() -> None:
+    from workbench.report.votes import summarize_votes
+    from workbench.store.votes import Vote
+
+    card = _card()
+    votes = [Vote(id=str(i), run_id=None, question=f"Question q{i}?", stack_a="stack-a",
+                  stack_b="stack-b", vote="B" if i % 3 else "tie", blind=True, detail={},
+                  datetime_utc="") for i in range(12)]
+    summary = summarize_votes(votes, card.stacks, card, resamples=200)
+    md = render_markdown(card, recommend(card), summary)
+    assert md.index("## Leaderboard") < md.index("## Human votes (arena)") \
+        < md.index("## stack-b vs stack-a")
+    assert "| Stack | F1 | Vote rating [95% CI] | W-T-L | Votes |" in md
+    top = summary.ratings[0]
+    assert top.stack == "stack-b" and (top.wins, top.ties, top.losses) == (8, 4, 0)
+    assert f"| stack-b | 1.000 | {top.rating:.0f} [" in md
+    assert "stack-a vs stack-b: stack-a better 0, stack-b better 8, tie 4, both bad 0" in md
+    # Every answer has F1 1.0 on both stacks: no vote can agree or disagree with F1.
+    assert "- No decisive vote to compare with token F1; 8 with equal token F1 left out." in md
+    assert "- No LLM judge scores for this run" in md
+    console = Console(width=132, record=True)
+    console.print(render_rich(card, recommend(card), summary))
+    text = console.export_text()
+    assert "Human votes (arena): Bradley-Terry rating beside F1" in text
+    assert "8-4-0" in text
+
+
+def test_no_votes_says_where_they_come_from() -> None:
+    from workbench.report.votes import summarize_votes
+
+    card = _card()
+    md = render_markdown(card, None, summarize_votes([], card.stacks, card))
+    assert "No arena votes between this run's stacks yet" in md
+    assert "Vote rating" not in md

@@ -134,3 +134,22 @@ def test_no_votes_gives_an_empty_summary() -> None:
     summary = summarize_votes([], ["a", "b"])
     assert summary.n_votes == 0 and summary.ratings == [] and summary.pairs == []
     assert summary.agreement[0].text == "no decisive vote to compare with token F1"
+
+
+def test_agreement_with_the_judge_where_it_ran(tmp_path: Path) -> None:
+    store = Store(tmp_path / "wb.db")
+    run_id = store_synthetic_run(store, 6, seed=5)
+    card = scorecard_for_run(store, run_id, semantic=False)
+    a, b = card.stacks
+    # The judge finds only b correct on every question: votes for b agree, for a do not.
+    rows = [r.model_copy(update={"scores": {
+        a: {**r.scores.get(a, {}), "judge_correct": 0.0},
+        b: {**r.scores.get(b, {}), "judge_correct": 1.0}}}) for r in card.rows]
+    judged = card.model_copy(update={"rows": rows})
+    texts = [r.question for r in card.rows]
+    votes = [vote(a, b, "B", texts[0]), vote(b, a, "A", texts[1]), vote(a, b, "A", texts[2]),
+             vote(a, b, "tie", texts[3])]
+    judge = summarize_votes(votes, card.stacks, judged, resamples=50).agreement[1]
+    assert judge.against == "the LLM judge"
+    assert (judge.decisive, judge.compared, judge.agree) == (3, 3, 2)
+    assert "2 of 3" in judge.text

@@ -58,13 +58,16 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
     if fmt == "json":
         typer.echo(card.model_dump_json(indent=2))
         return choice
+    from workbench.report.votes import votes_for_run
+
+    votes = votes_for_run(store, run_id, card)
     out = markdown_out or report_path(run_id)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_markdown(card, choice), encoding="utf-8")
+    out.write_text(render_markdown(card, choice, votes), encoding="utf-8")
     # Piped to a file or a CI log, rich falls back to 80 columns and the leaderboard's nine
     # columns wrap every cell; a terminal keeps its own width.
     console = Console(width=None if sys.stdout.isatty() else 132)
-    console.print(render_rich(card, choice))
+    console.print(render_rich(card, choice, votes))
     console.print(f"\nrun {run_id} is stored in {store.path}; Markdown report: {out}")
     # The choice again at the very end, where a reader of a long report looks first.
     console.print(render_choice(choice))
@@ -116,10 +119,11 @@ def report_command(
         from workbench.report.constraints import constraints_from_manifest
         from workbench.report.render import render_markdown
         from workbench.report.stored import scorecard_for_run
+        from workbench.report.votes import votes_for_run
 
         card = scorecard_for_run(store, rid, semantic=semantic)
         choice = recommend(card, constraints_from_manifest(store.get_run(rid)["manifest"]))
-        typer.echo(render_markdown(card, choice))
+        typer.echo(render_markdown(card, choice, votes_for_run(store, rid, card)))
         return
     print_report(store, rid, fmt=fmt, semantic=semantic, markdown_out=out, judge=judge)
 
@@ -166,15 +170,22 @@ def export_command(
     run_id: str = typer.Argument("latest"),
     out: Path = typer.Option(..., "--out", "-o", help="File: .jsonl, .csv or .parquet"),
     fmt: str = typer.Option(None, "--format", "-f", help="jsonl | csv | parquet (from suffix)"),
+    votes: bool = typer.Option(True, "--votes/--no-votes",
+                               help="Also write the arena votes about the run's stacks "
+                                    "beside it (<name>.votes.<ext>)."),
     db: Path = typer.Option(None, "--db"),
 ) -> None:
-    """Export a run's responses (one row per question, stack and attempt)."""
-    from workbench.store.export import export_run
+    """Export a run's responses (one row per question, stack and attempt) and the arena
+    votes between its stacks (one row per vote)."""
+    from workbench.store.export import export_run, export_votes, votes_path
 
     store = _store(db)
     try:
         rid = store.resolve_run_id(run_id)
         n = export_run(store, rid, out, fmt)
+        n_votes = export_votes(store, rid, votes_path(out), fmt) if votes else None
     except (KeyError, ValueError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
     typer.echo(f"wrote {n} rows to {out}")
+    if n_votes is not None:
+        typer.echo(f"wrote {n_votes} votes to {votes_path(out)}")

@@ -19,6 +19,7 @@ from rich.text import Text
 from workbench.report.choice import Choice
 from workbench.report.models import Comparison, ScoreCard
 from workbench.report.verdict import PRIMARY_LATENCY, format_diff, format_p, format_value
+from workbench.report.votes import VOTES_HEADER, VoteSummary, votes_lines, votes_table_rows
 
 SECTIONS = ("quality", "retrieval", "latency")
 _TITLES = {"quality": "Answer quality", "retrieval": "Retrieval (gold passages, answerable "
@@ -146,8 +147,27 @@ def render_choice(choice: Choice) -> RenderableType:
     return Panel(body, title="Choice", expand=False)
 
 
-def render_rich(card: ScoreCard, choice: Choice | None = None) -> RenderableType:
-    """The scorecard (after its choice, when given) as rich renderables."""
+def render_votes(votes: VoteSummary, card: ScoreCard) -> list[RenderableType]:
+    """Human votes beside the automatic scores: each stack's rating next to its F1, then
+    each pair's record and the votes' agreement with F1 and the judge."""
+    parts: list[RenderableType] = []
+    rows = votes_table_rows(votes, card)
+    if rows:
+        table = Table(title="Human votes (arena): Bradley-Terry rating beside F1",
+                      title_justify="left", expand=False)
+        for i, name in enumerate(VOTES_HEADER):
+            table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
+        for row in rows:
+            table.add_row(*row)
+        parts.append(table)
+    parts.append(Text("\n".join(votes_lines(votes))))
+    return parts
+
+
+def render_rich(card: ScoreCard, choice: Choice | None = None,
+                votes: VoteSummary | None = None) -> RenderableType:
+    """The scorecard (after its choice, when given) as rich renderables; `votes` adds the
+    arena's votes after the leaderboard."""
     parts: list[RenderableType] = []
     if choice is not None:
         parts.append(render_choice(choice))
@@ -159,6 +179,8 @@ def render_rich(card: ScoreCard, choice: Choice | None = None) -> RenderableType
     for row in leaderboard_rows(card, choice):
         board.add_row(*row)
     parts.append(board)
+    if votes is not None:
+        parts += render_votes(votes, card)
     for cand in card.candidates:
         comps = card.comparisons_of(cand)
         parts.append(Text(next((v for v in card.verdict_parts if v.startswith(f"{cand} vs")),
@@ -204,7 +226,8 @@ def _md_table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[
     return out + ["| " + " | ".join(_md_escape(x) for x in row) + " |" for row in rows] + [""]
 
 
-def render_markdown(card: ScoreCard, choice: Choice | None = None) -> str:
+def render_markdown(card: ScoreCard, choice: Choice | None = None,
+                    votes: VoteSummary | None = None) -> str:
     """The scorecard as a Markdown document (same content as `render_rich`)."""
     out = [f"# Scorecard{f' - run {card.run_id}' if card.run_id else ''}", ""]
     if choice is not None:
@@ -214,6 +237,11 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None) -> str:
         out += [f"- {_md_escape(r.reason)}" for r in choice.ranked
                 if r.reason != choice.headline] + [""]
     out += ["## Leaderboard", "", *_md_table(_LEADER_HEADER, leaderboard_rows(card, choice))]
+    if votes is not None:
+        out += ["## Human votes (arena)", ""]
+        if votes.ratings:
+            out += _md_table(VOTES_HEADER, votes_table_rows(votes, card))
+        out += [f"- {_md_escape(line)}" for line in votes_lines(votes)] + [""]
     for cand in card.candidates:
         comps = card.comparisons_of(cand)
         out += [f"## {cand} vs {card.baseline}", ""]

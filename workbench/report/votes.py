@@ -294,6 +294,38 @@ def record_text(r: VoteRating) -> str:
     return f"{r.wins}-{r.ties}-{r.losses}"
 
 
-__all__ = ["Agreement", "PairTally", "VoteRating", "VoteSummary", "agreement",
+#: The votes table's header, shared by the report, the web UI and the TUI.
+VOTES_HEADER = ("Stack", "F1", "Vote rating [95% CI]", "W-T-L", "Votes")
+
+
+def votes_table_rows(summary: VoteSummary, card: ScoreCard | None = None
+                     ) -> list[tuple[str, ...]]:
+    """One row per rated stack, best rating first, with its F1 beside its rating."""
+    rows: list[tuple[str, ...]] = []
+    for r in summary.ratings:
+        f1 = None
+        if card is not None and r.stack in card.summaries:
+            f1 = card.summaries[r.stack].quality.get("f1")
+        rows.append((r.stack, "n/a" if f1 is None else f"{f1:.3f}", rating_text(r),
+                     record_text(r), str(r.votes)))
+    return rows
+
+
+def votes_lines(summary: VoteSummary) -> list[str]:
+    """What the votes say in words: counts, each pair's record, agreement, method."""
+    if not summary.n_votes:
+        return ["No arena votes between this run's stacks yet (the web UI's Arena tab "
+                "records them)."]
+    lines = [f"{summary.n_votes} arena votes between this run's stacks ({summary.n_blind} "
+             f"blind; {summary.n_on_run_questions} on this run's questions)."]
+    for p in summary.pairs:
+        lines.append(f"{p.stack_a} vs {p.stack_b}: {p.stack_a} better {p.a_wins}, "
+                     f"{p.stack_b} better {p.b_wins}, tie {p.ties}, both bad {p.both_bad}")
+    lines += [a.text[0].upper() + a.text[1:] + "." for a in summary.agreement]
+    lines.append(summary.method)
+    return lines
+
+
+__all__ = ["VOTES_HEADER", "Agreement", "PairTally", "VoteRating", "VoteSummary", "agreement",
            "fit_bradley_terry", "rate", "rating_text", "record_text", "summarize_votes",
-           "tally", "votes_for_run"]
+           "tally", "votes_for_run", "votes_lines", "votes_table_rows"]

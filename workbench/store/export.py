@@ -1,4 +1,5 @@
-"""Export a run's responses, flattened one row per (question, stack), to JSONL, CSV or Parquet."""
+"""Export a run's responses, flattened one row per (question, stack), to JSONL, CSV or Parquet;
+and the arena votes about its stacks beside them (`<name>.votes.<ext>`, one row per vote)."""
 
 from __future__ import annotations
 
@@ -47,10 +48,26 @@ def response_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
 
 def export_run(store: Store, run_id: str, path: Path, fmt: str | None = None) -> int:
     """Write the rows to `path` in `fmt` (default: from the suffix); returns the row count."""
+    return _write(response_rows(store, run_id), path, fmt)
+
+
+def votes_path(path: Path) -> Path:
+    """Where the votes go beside a run exported to `path`: `r.jsonl` -> `r.votes.jsonl`."""
+    return path.with_name(f"{path.stem}.votes{path.suffix}")
+
+
+def export_votes(store: Store, run_id: str, path: Path, fmt: str | None = None) -> int:
+    """Write the arena votes about the run's stacks (`store.votes.votes_of_run`: stack names
+    on both sides, the vote, the voted-for stack) to `path`; returns the vote count."""
+    from workbench.store.votes import vote_rows, votes_of_run
+
+    return _write(vote_rows(votes_of_run(store, run_id)), path, fmt)
+
+
+def _write(rows: list[dict[str, Any]], path: Path, fmt: str | None) -> int:
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise ValueError(f"{path}: unknown export format {fmt!r}; known: {', '.join(FORMATS)}")
-    rows = response_rows(store, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     if fmt == "jsonl":
