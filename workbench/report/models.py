@@ -85,6 +85,9 @@ class StackSummary(BaseModel):
         default=None, description="Answers per second while this stack was being asked (its "
         "busy time: the union of its requests' intervals), at the run's concurrency.")
     cost: Cost | None = None
+    ci: dict[str, list[float]] = Field(
+        default_factory=dict, description="Statistic -> 95% bootstrap CI [low, high] over "
+        "this stack's own answers: f1 (mean), e2e.p50, e2e.p95 (successful requests).")
 
 
 class Cost(BaseModel):

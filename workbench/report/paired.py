@@ -274,7 +274,7 @@ def score(questions: list[Question], responses: list[ResponseRecord], *, stacks:
     aliases = dict(zip(stacks, "AB", strict=False)) if len(stacks) == 2 else {}
     return Scored(
         summaries={s: stack_summary(s, aliases.get(s, ""), s == baseline, samples[s], values[s],
-                               scorers, lat) for s in stacks},
+                               scorers, lat, boot) for s in stacks},
         comparisons=comparisons, rows=rows, wins_f1=wins_f1, wins_e2e=wins_e2e, power=power,
         n_pairs=len(every), n_unpaired=len(some - every), definitions=definitions,
         holm_family=family, warnings=warnings, notes=notes,

@@ -1,5 +1,6 @@
 """Each stack's own summary (not only its paired answers): mean scores, latency
-distributions of its successful requests, errors, and throughput while it was asked."""
+distributions of its successful requests, errors, throughput while it was asked, and 95%
+bootstrap CIs of its own F1 and E2E percentiles (the Pareto chart's whiskers)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 from workbench.report.models import StackSummary
 from workbench.scoring.base import Sample, Scorer
 from workbench.scoring.latency import LatencyScorer, summarize
+from workbench.scoring.stats import PairedBootstrap
 from workbench.store.records import ResponseRecord
 
 
@@ -37,11 +39,43 @@ def _busy_throughput(records: list[ResponseRecord]) -> float | None:
     return len(ok) / busy if ok and busy > 0 else None
 
 
+def _ci(draws: np.ndarray, confidence: float) -> list[float] | None:
+    draws = draws[np.isfinite(draws)]
+    if draws.size == 0:
+        return None
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(draws, [tail, 1.0 - tail])
+    return [float(low), float(high)]
+
+
+def own_intervals(values: dict[str, np.ndarray], boot: PairedBootstrap) -> dict[str, list[float]]:
+    """95% bootstrap CIs of one stack's own statistics, its questions resampled: `f1` (the
+    mean over its answers), `e2e.p50` and `e2e.p95` (over its successful requests)."""
+    out: dict[str, list[float]] = {}
+    f1 = values.get("f1")
+    if f1 is not None and np.isfinite(f1).sum() >= 2:
+        x = f1[np.isfinite(f1)]
+        ci = _ci((x.astype(np.float32) @ boot.counts(x.size) / x.size).astype(np.float64),
+                 boot.confidence)
+        if ci is not None:
+            # A mean lies within its data; float32 draws can overshoot it by an ulp.
+            out["f1"] = [max(ci[0], float(x.min())), min(ci[1], float(x.max()))]
+    e2e = values.get("e2e")
+    if e2e is not None and np.isfinite(e2e).sum() >= 2:
+        draws = boot.percentiles(e2e[np.isfinite(e2e)], (50.0, 95.0))
+        for j, key in enumerate(("e2e.p50", "e2e.p95")):
+            ci = _ci(draws[:, j], boot.confidence)
+            if ci is not None:
+                out[key] = ci
+    return out
+
+
 def stack_summary(stack: str, alias: str, is_base: bool, samples: list[Sample],
              values: dict[str, np.ndarray], scorers: Sequence[Scorer],
-             lat: Sequence[LatencyScorer]) -> StackSummary:
+             lat: Sequence[LatencyScorer],
+             boot: PairedBootstrap | None = None) -> StackSummary:
     """One stack's own summary: its mean scores, its latency distributions (successful
-    requests), its errors and its throughput."""
+    requests), its errors, its throughput and (given `boot`) the CIs of `own_intervals`."""
     records = [s.response for s in samples]
     failed = [r for r in records if r.status != "ok"]
 
@@ -62,4 +96,5 @@ def stack_summary(stack: str, alias: str, is_base: bool, samples: list[Sample],
         counts={k: int((~np.isnan(v)).sum()) for k, v in values.items()},
         latency={sc.metric.key: summarize(sc.distribution(samples)) for sc in lat},
         throughput=_busy_throughput(records),
+        ci=own_intervals(values, boot) if boot is not None else {},
     )
