@@ -56,8 +56,8 @@ def _q(**fields: Any) -> dict[str, Any]:
         ('{"id": "x", "id": "y"}', "questions.jsonl:3: malformed JSON: duplicate key 'id'"),
         ("   ", "questions.jsonl:3: blank line"),
         (
-            json.dumps({k: v for k, v in _q(id="qx").items() if k != "answers"}),
-            "questions.jsonl:3: answers: missing",
+            json.dumps({k: v for k, v in _q(id="qx").items() if k != "question"}),
+            "questions.jsonl:3: question: missing",
         ),
         (
             json.dumps(_q(id="qx", answerable="yes")),
@@ -89,8 +89,8 @@ def _q(**fields: Any) -> dict[str, Any]:
             "questions.jsonl:3: source_doc_id: 'zz' is not a corpus passage id",
         ),
         (
-            json.dumps(_q(id="qx", answers=[])),
-            "questions.jsonl:3: answers: answerable question has no answers",
+            json.dumps(_q(id="qx", answers=None, gold_doc_ids={"p1": 1})),
+            "questions.jsonl:3: gold_doc_ids: expected a list of strings, got object",
         ),
     ],
 )

@@ -40,10 +40,10 @@ def _check_str(rec: Mapping[str, object], key: str, required: bool) -> str | Non
     return None
 
 
-def _check_str_list(rec: Mapping[str, object], key: str) -> str | None:
+def _check_str_list(rec: Mapping[str, object], key: str, required: bool = True) -> str | None:
     value = rec.get(key)
     if value is None:
-        return "missing"
+        return "missing" if required else None
     if not isinstance(value, list):
         return f"expected a list of strings, got {_type_name(value)}"
     for i, item in enumerate(value):
@@ -69,15 +69,15 @@ def check_question(rec: Mapping[str, object]) -> list[tuple[str, str]]:
     checks = {
         "id": _check_str(rec, "id", required=True),
         "question": _check_str(rec, "question", required=True),
-        "answers": _check_str_list(rec, "answers"),
-        "gold_doc_ids": _check_str_list(rec, "gold_doc_ids"),
+        # A team's own questions come without gold answers or passages (questions-only):
+        # both are optional, and what they allow to be scored is said in the report.
+        "answers": _check_str_list(rec, "answers", required=False),
+        "gold_doc_ids": _check_str_list(rec, "gold_doc_ids", required=False),
         "lang": _check_str(rec, "lang", required=False),
         "source_doc_id": _check_str(rec, "source_doc_id", required=False),
     }
-    answerable = rec.get("answerable")
-    if answerable is None:
-        checks["answerable"] = "missing"
-    elif not isinstance(answerable, bool):
+    answerable = rec.get("answerable", True)  # absent: a question the corpus should answer
+    if not isinstance(answerable, bool):
         checks["answerable"] = f"expected true or false, got {_type_name(answerable)}"
     meta = rec.get("meta")
     if meta is not None and not isinstance(meta, dict):
@@ -90,9 +90,10 @@ def check_question(rec: Mapping[str, object]) -> list[tuple[str, str]]:
 
 def _check_answerable(rec: Mapping[str, object], answerable: bool) -> list[tuple[str, str]]:
     # `answerable=false` means "the documents do not say": a gold answer or passage for it
-    # would make scoring reward a hallucination, so the two must agree.
+    # would make scoring reward a hallucination, so the two must agree. An answerable
+    # question may lack both (questions-only sets): quality then needs a judge.
     if answerable:
-        return [] if rec.get("answers") else [("answers", "answerable question has no answers")]
+        return []
     return [
         (key, "must be [] when answerable is false")
         for key in ("answers", "gold_doc_ids")

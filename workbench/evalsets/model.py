@@ -1,5 +1,9 @@
 """The eval set format (DESIGN.md): passages with stable ids, questions with gold answers
-and gold passage ids. `answerable=False` means the right behaviour is to refuse."""
+and gold passage ids. `answerable=False` means the right behaviour is to refuse.
+
+Gold answers and gold passage ids are optional: a questions-only set (a team's own
+questions about its own documents) loads with `answers == []` and `gold_doc_ids == []` on
+answerable questions; retrieval metrics then skip them and answer quality needs a judge."""
 
 from __future__ import annotations
 
@@ -42,6 +46,34 @@ class Passage(BaseModel):
     text: str = Field(min_length=1)
 
 
+class Counterfactual(BaseModel):
+    """A planted passage: an edited copy of a real passage that states a false answer.
+
+    A question names it in `meta.counterfactual` (one object, or a list):
+    `{"passage_id": "p12-cf", "false_answer": "1907"}`. An answer that repeats the false
+    answer came from the planted passage: the report counts those per stack."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    passage_id: str = Field(min_length=1, description="The planted passage's id.")
+    false_answer: str = Field(min_length=1, description="What the planted passage says.")
+
+
+def check_counterfactual(meta: object) -> str | None:
+    """What is wrong with a question's `meta.counterfactual`, or None (also when absent)."""
+    if not isinstance(meta, dict) or meta.get("counterfactual") is None:
+        return None
+    value = meta["counterfactual"]
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if not isinstance(item, dict):
+            return "meta.counterfactual: expected an object or a list of objects"
+        for key in ("passage_id", "false_answer"):
+            if not isinstance(item.get(key), str) or not item[key]:
+                return f"meta.counterfactual.{key}: expected a non-empty string"
+    return None
+
+
 class Question(BaseModel):
     """One question (`questions.jsonl` line)."""
 
@@ -59,6 +91,25 @@ class Question(BaseModel):
         description="Unanswerable questions: the on-topic passage the question was written "
         "against (it does not hold the answer); None otherwise.",
     )
+
+    def counterfactuals(self) -> list[Counterfactual]:
+        """The planted false passages `meta.counterfactual` names ([] when none or
+        malformed: the validator reports malformed ones, see `check_counterfactual`)."""
+        if check_counterfactual(self.meta) is not None or not self.meta:
+            return []
+        value = self.meta.get("counterfactual")
+        items = value if isinstance(value, list) else [value] if value is not None else []
+        return [Counterfactual.model_validate(item) for item in items]
+
+    @property
+    def has_gold_answers(self) -> bool:
+        """An answerable question with gold answers (scored by EM/F1 without a judge)."""
+        return self.answerable and bool(self.answers)
+
+    @property
+    def has_gold_ids(self) -> bool:
+        """An answerable question with gold passage ids (scored on retrieval)."""
+        return self.answerable and bool(self.gold_doc_ids)
 
 
 class EvalSet(BaseModel):
@@ -83,3 +134,13 @@ class EvalSet(BaseModel):
     def unanswerable_count(self) -> int:
         """How many questions the corpus does not answer (scored on refusal)."""
         return sum(not q.answerable for q in self.questions)
+
+    @property
+    def without_gold_answers(self) -> int:
+        """Answerable questions with no gold answer (questions-only): judged, not matched."""
+        return sum(q.answerable and not q.answers for q in self.questions)
+
+    @property
+    def without_gold_ids(self) -> int:
+        """Answerable questions with no gold passage id: left out of retrieval metrics."""
+        return sum(q.answerable and not q.gold_doc_ids for q in self.questions)

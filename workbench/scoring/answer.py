@@ -6,6 +6,8 @@ Conventions shared by all of them, so an A/B compares like with like:
 - On an unanswerable question the right answer is a refusal: it scores 1 when the answer
   is a refusal (`is_refusal`), else 0, so these metrics cover both kinds of question.
 - On an answerable question a refusal scores 0, whatever words it shares with the gold.
+- An answerable question without gold answers (a questions-only set) scores `None`: there
+  is nothing to match, so its quality comes from a judge.
 """
 
 from __future__ import annotations
@@ -17,11 +19,17 @@ from workbench.scoring.refusal import is_refusal
 from workbench.scoring.text import contains_gold, exact_match_score, f1_score
 
 
-def _against_gold(sample: Sample, score: Callable[[str, list[str]], float]) -> float:
+def _no_gold(sample: Sample) -> bool:
+    return sample.question.answerable and not sample.question.answers
+
+
+def _against_gold(sample: Sample, score: Callable[[str, list[str]], float]) -> float | None:
+    if _no_gold(sample):
+        return None
     if not sample.ok:
         return 0.0
     refused = is_refusal(sample.response.answer)
-    if not sample.question.answerable or not sample.question.answers:
+    if not sample.question.answerable:
         return float(refused)
     return 0.0 if refused else score(sample.response.answer, sample.question.answers)
 
@@ -79,7 +87,7 @@ def gold_contained() -> Scorer:
         definition="a normalised gold alias appears, as whole tokens, in the normalised answer",
         binary=True,
     )
-    return per_sample(metric, lambda s: float(s.ok and answer_is_correct(
+    return per_sample(metric, lambda s: None if _no_gold(s) else float(s.ok and answer_is_correct(
         s.response.answer, s.question.answers, answerable=s.question.answerable)))
 
 
