@@ -18,6 +18,7 @@ from typing import Any
 from workbench.evalsets.model import Question
 from workbench.report import paired
 from workbench.report.fairness import fairness_warnings
+from workbench.report.gold import gold_notes
 from workbench.report.models import (
     Comparison,
     Cost,
@@ -79,7 +80,7 @@ def build_scorecard(
                                if c.section == "quality"),
         power=data.power,
         warnings=warnings,
-        notes=data.notes,
+        notes=data.notes + gold_notes(questions, judged=judge is not None),
         definitions=data.definitions,
         method=Method(
             resamples=resamples, seed=seed, confidence=0.95,
