@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from workbench.stacks.process import free_port
+from workbench.targets import REMOTE_HOSTS_ENV
 
 __all__ = ["free_port"]  # the tests import it from here
+
+# Tests stand remote hosts in with loopback aliases; nothing else may ever be a target here
+# (set in the environment, so CLI subprocesses the tests start inherit it).
+os.environ[REMOTE_HOSTS_ENV] = "127.0.0.2,127.0.0.3"
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVALDATA = ROOT.parent / "shared" / "evaldata"

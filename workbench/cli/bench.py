@@ -95,6 +95,9 @@ def bench_command(
     db: Path = typer.Option(None, "--db", help="Results database (default .state/workbench.db)."),
     report: str = typer.Option(None, "--report", help="Only show a stored bench (id or latest)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow a target on another machine (only 127.0.0.1 "
+        "without it, unless a stack's recipe says allow_remote: true)."),
 ) -> None:
     """Load-test stacks or an endpoint: concurrency sweep, rate/Poisson arrivals, fixed count."""
     store = _open_store(db)
@@ -123,7 +126,7 @@ def bench_command(
             target=target, evalset=evalset, limit=limit, prompts_file=prompts_file,
             input_len=input_len, output_len=output_len, ignore_eos=ignore_eos, slo=slo_s,
             points=points, max_tokens=max_tokens, warmup=warmup, seed=seed, interval=interval,
-            pids=pid or [], timeout=timeout, min_gain=min_gain,
+            pids=pid or [], timeout=timeout, min_gain=min_gain, allow_remote=allow_remote,
         ))
     except KeyboardInterrupt:
         raise fail("interrupted; the points measured so far are stored", code=130) from None
@@ -169,7 +172,7 @@ async def _run(store: Any, console: Console, **o: Any) -> str:
             sides.append(url_side(o["url"], o["model"], label=o["label"],
                                   max_tokens=o["max_tokens"] or o["output_len"] or 96,
                                   ignore_eos=o["ignore_eos"], timeout_s=o["timeout"],
-                                  pids=o["pids"]))
+                                  pids=o["pids"], allow_remote=o["allow_remote"]))
             meta["url"], meta["model"] = o["url"], o["model"]
         else:
             names = [n.strip() for n in o["stacks"].split(",") if n.strip()]
@@ -178,10 +181,16 @@ async def _run(store: Any, console: Console, **o: Any) -> str:
                 side, recipe = stack_side(
                     name, o["target"], settings, max_tokens=o["max_tokens"],
                     ignore_eos=o["ignore_eos"], timeout_s=o["timeout"],
-                    space_id=evalset.space_id if evalset else "default")
+                    space_id=evalset.space_id if evalset else "default",
+                    allow_remote=o["allow_remote"])
                 sides.append(side)
                 recipes[name] = recipe.model_dump(mode="json")
             meta["recipes"] = recipes
+        for s in sides:  # where every request goes, before the first one is sent
+            if s.route is not None:
+                console.print(f"traffic: {s.route.describe()}", highlight=False,
+                              style="yellow" if s.route.remote else None)
+        meta["traffic"] = [s.route.describe() for s in sides if s.route is not None]
         prompts = await _prompts(sides, evalset, o, meta, console)
     except (SideError, ValueError, OSError) as exc:
         for s in sides:

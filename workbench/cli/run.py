@@ -48,6 +48,9 @@ def run_command(
         None, "--retry-failed", help="Ask again the failed requests of a stored run."
     ),
     report: bool = typer.Option(True, "--report/--no-report", help="Print the scorecard after."),
+    allow_remote: bool = typer.Option(
+        False, "--allow-remote", help="Allow stacks (or their engines) on another machine: "
+        "without it only 127.0.0.1 is a target, unless a recipe says allow_remote: true."),
 ) -> None:
     """Send every question to every stack, store each result as it arrives, then report
     and choose."""
@@ -68,6 +71,7 @@ def run_command(
     run_id = run_stacks(
         store, evalset=evalset, stacks=stacks, limit=limit, resume=resume or retry_failed,
         retry_failed=retry_failed is not None, baseline=baseline, extra_manifest=extra,
+        allow_remote=allow_remote,
         options=RunOptions(schedule=_schedule(schedule), concurrency=concurrency,
                            timeout_s=timeout, warmup=warmup),
     )
@@ -87,7 +91,8 @@ def _schedule(value: str) -> Schedule:
 def run_stacks(store: Store, *, evalset: str | None, stacks: str | None,
                limit: int | None, resume: str | None, retry_failed: bool,
                options: RunOptions, baseline: str | None = None,
-               extra_manifest: dict[str, object] | None = None) -> str:
+               extra_manifest: dict[str, object] | None = None,
+               allow_remote: bool = False) -> str:
     """Create (or reopen) a run and execute it with a progress bar; returns the run id."""
     from workbench.evalsets import EvalSetError
     from workbench.runner.session import create_run, execute, reopen_run
@@ -97,7 +102,8 @@ def run_stacks(store: Store, *, evalset: str | None, stacks: str | None,
     try:
         if resume:
             run_id = store.resolve_run_id(resume)
-            prepared = reopen_run(store, run_id, retry_failed=retry_failed)
+            prepared = reopen_run(store, run_id, retry_failed=retry_failed,
+                                  allow_remote=allow_remote)
             console.print(f"{'retrying failed requests of' if retry_failed else 'resuming'} "
                           f"run [bold]{run_id}[/]")
         else:
@@ -106,7 +112,8 @@ def run_stacks(store: Store, *, evalset: str | None, stacks: str | None,
                            "or --resume RUN_ID)")
             names = [s.strip() for s in stacks.split(",") if s.strip()]
             prepared = create_run(store, evalset, names, limit=limit, options=options,
-                                  baseline=baseline, extra_manifest=extra_manifest)
+                                  baseline=baseline, extra_manifest=extra_manifest,
+                                  allow_remote=allow_remote)
             console.print(
                 f"run [bold]{prepared.run_id}[/]: {prepared.evalset.name}, "
                 f"{len(prepared.questions)} questions, stacks {', '.join(names)} (baseline "
@@ -117,6 +124,9 @@ def run_stacks(store: Store, *, evalset: str | None, stacks: str | None,
                               "each other's timings[/]")
     except (EvalSetError, RecipeError, RunError, KeyError, StoreError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
+    for r in prepared.routes:  # where every request goes, before the first one is sent
+        console.print(f"traffic: {r.describe()}", style="yellow" if r.remote else None,
+                      highlight=False)
 
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("errors {task.fields[errors]}"), TimeElapsedColumn(),

@@ -47,23 +47,25 @@ class ClientCapacity(BaseModel):
 
 
 @contextlib.contextmanager
-def trivial_server() -> Iterator[str]:
-    """Start `trivial_server` in a child process; yields its /v1 URL; stops it after."""
-    port = free_port()
+def trivial_server(host: str = "127.0.0.1") -> Iterator[str]:
+    """Start `trivial_server` in a child process on `host` (a loopback address); yields its
+    /v1 URL; stops it after."""
+    port = free_port()  # free on 127.0.0.1; another alias shares no port with it by luck
     proc = subprocess.Popen(
-        [sys.executable, "-m", "workbench.load.trivial_server", "--port", str(port)],
+        [sys.executable, "-m", "workbench.load.trivial_server", "--port", str(port),
+         "--host", host],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 20
         while True:
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                if httpx.get(f"http://{host}:{port}/health", timeout=1).status_code == 200:
                     break
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the trivial endpoint did not start")
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://{host}:{port}/v1"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

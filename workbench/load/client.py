@@ -110,15 +110,18 @@ class EngineTarget:
         self, name: str, base_url: str, model: str, *, max_tokens: int = 96,
         temperature: float = 0.0, ignore_eos: bool = False, timeout_s: float = 120.0,
         metrics_url: str | None = None, extra_body: dict[str, Any] | None = None,
+        remote_ok: bool = False,
     ) -> None:
         self.name = name
+        #: The URL may name another machine (the caller checked the consent for it).
+        self.remote_ok = remote_ok
         self.model = model
         self.extra_body = extra_body or {}
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.ignore_eos = ignore_eos
         self.timeout_s = timeout_s
-        self.endpoint = Endpoint.parse(base_url)
+        self.endpoint = Endpoint.parse(base_url, remote_ok=remote_ok)
         self.http = LoopbackClient(self.endpoint)
         root = base_url.rstrip("/").removesuffix("/v1")
         self.metrics_url: str | None = (
@@ -176,13 +179,14 @@ class RagTarget:
 
     def __init__(
         self, name: str, rag_url: str, *, space_id: str = "default", max_tokens: int | None = None,
-        timeout_s: float = 120.0, metrics_url: str | None = None,
+        timeout_s: float = 120.0, metrics_url: str | None = None, remote_ok: bool = False,
     ) -> None:
         self.name = name
+        self.remote_ok = remote_ok
         self.space_id = space_id
         self.max_tokens = max_tokens
         self.timeout_s = timeout_s
-        self.http = LoopbackClient(Endpoint.parse(rag_url))
+        self.http = LoopbackClient(Endpoint.parse(rag_url, remote_ok=remote_ok))
         self.metrics_url = metrics_url  # the engine's, when known (the service has none)
 
     async def send(self, prompt: LoadPrompt) -> Outcome:

@@ -7,7 +7,8 @@ itself, so the request path is kept this small: keep-alive connections per targe
 `Content-Length`, chunked and read-to-close bodies, each piece timestamped as its network
 read arrives (the server-sent events are decoded by `workbench.rag.stream`, the one SSE
 decoder of the project, which the runner's httpx client uses too). No TLS and no
-redirects: targets are 127.0.0.1 only.
+redirects: targets are 127.0.0.1, or another host only when the caller was allowed to
+send it traffic (`remote_ok`, after `workbench.targets.check_routes`: `--allow-remote`).
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from urllib.parse import urlsplit
 
 from workbench.rag.stream import SseEvent, sse_events
 
-#: Hosts a load target may name: the generator must never be pointed at another machine.
+#: Hosts a load target may name without consent: this machine.
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _READ_SIZE = 65536
 
 
 class LoadTargetError(ValueError):
-    """A target URL is not a plain-HTTP loopback URL."""
+    """A target URL is not plain HTTP, or names another machine without consent."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +40,22 @@ class Endpoint:
     base_path: str
 
     @classmethod
-    def parse(cls, url: str) -> Endpoint:
-        """Parse `http://127.0.0.1:PORT[/base]`; anything else is a LoadTargetError."""
+    def parse(cls, url: str, *, remote_ok: bool = False) -> Endpoint:
+        """Parse `http://127.0.0.1:PORT[/base]` (any host when `remote_ok`); anything else
+        is a LoadTargetError."""
         parts = urlsplit(url)
-        if parts.scheme != "http" or parts.hostname not in LOOPBACK_HOSTS:
+        if parts.scheme != "http":
             raise LoadTargetError(
-                f"{url!r}: load targets must be http:// on 127.0.0.1 (or localhost)"
+                f"{url!r}: load targets must be http:// (the load generator's raw client has "
+                "no TLS; reach an https server through an SSH tunnel to 127.0.0.1)"
             )
+        if parts.hostname not in LOOPBACK_HOSTS and not remote_ok:
+            raise LoadTargetError(
+                f"{url!r}: load targets must be on 127.0.0.1 (or localhost); another "
+                "machine only with --allow-remote"
+            )
+        if not parts.hostname:
+            raise LoadTargetError(f"{url!r}: no host")
         host = "127.0.0.1" if parts.hostname == "localhost" else parts.hostname
         return cls(host=host, port=parts.port or 80, base_path=parts.path.rstrip("/"))
 

@@ -115,6 +115,7 @@ class ResourceSampler:
     def __init__(
         self, sink: Sink, *, pids: dict[str, int] | None = None, metrics_url: str | None = None,
         interval_s: float = 0.5, client_lags: list[float] | None = None,
+        remote_ok: bool = False,
     ) -> None:
         self.sink = sink
         self.trees = process_trees(pids or {})
@@ -124,7 +125,8 @@ class ResourceSampler:
         self.metrics: tuple[LoopbackClient, str] | None = None
         if metrics_url:
             root, _, path = metrics_url.partition("://")[2].partition("/")
-            self.metrics = (LoopbackClient(Endpoint.parse(f"http://{root}")), "/" + path)
+            self.metrics = (LoopbackClient(Endpoint.parse(f"http://{root}",
+                                                          remote_ok=remote_ok)), "/" + path)
         self._task: asyncio.Task[None] | None = None
         self._seen_lags = 0
 

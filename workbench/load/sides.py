@@ -12,20 +12,32 @@ from workbench.load.client import EngineTarget, RagTarget
 from workbench.load.prompts import LoadPrompt, synthetic_prompts
 from workbench.load.sweep import Side
 from workbench.settings import Settings
+from workbench.targets import RemoteTargetError, Route, check_routes, recipe_allows, route
 
 
 class SideError(ValueError):
     """A side cannot be built (stack not running, no engine URL, ...)."""
 
 
+def checked_route(name: str, part: str, url: str, allowed: set[str] | bool) -> Route:
+    """The route to `url`, refused (SideError naming the URL) when it is remote and not
+    allowed (`workbench.targets`)."""
+    try:
+        return check_routes([route(name, part, url)], allowed)[0]
+    except RemoteTargetError as exc:
+        raise SideError(str(exc)) from exc
+
+
 def stack_side(
     name: str, target: str, settings: Settings, *, max_tokens: int | None, ignore_eos: bool,
-    timeout_s: float, space_id: str = "default",
+    timeout_s: float, space_id: str = "default", allow_remote: bool = False,
 ) -> tuple[Side, Any]:
     """A side for a running stack (engine or RAG service); returns (side, effective recipe).
 
     PIDs (engine and RAG service process groups) come from the launcher's state, so their
-    process trees are sampled on the benchmark's timeline.
+    process trees are sampled on the benchmark's timeline. A target on another machine
+    needs `allow_remote` (`--allow-remote`) or the recipe's `allow_remote: true`; the
+    side's `route` says where its traffic goes.
     """
     from workbench.stacks.launcher import running_stack
     from workbench.stacks.state import load_state
@@ -39,31 +51,39 @@ def stack_side(
     engine_url = stack.engine_base_url
     metrics = f"{engine_url.removesuffix('/v1')}/metrics" if engine_url else None
     gen = stack.generation
+    allowed: set[str] | bool = True if allow_remote else recipe_allows([stack])
     if target == "engine":
         if engine_url is None or stack.model is None:
             raise SideError(f"stack {name!r} has no OpenAI-compatible engine URL")
+        way = checked_route(name, "engine", engine_url, allowed)
         side_target: EngineTarget | RagTarget = EngineTarget(
             name, engine_url, stack.model.name, max_tokens=max_tokens or gen.max_tokens,
             temperature=gen.temperature, ignore_eos=ignore_eos, timeout_s=timeout_s,
-            metrics_url=metrics,
+            metrics_url=metrics, remote_ok=way.remote,
         )
     else:
         if stack.engine == "external":
             raise SideError(f"stack {name!r} is an external backend without a streaming "
                             "endpoint; load its engine, or use `workbench run` for it")
+        way = checked_route(name, "rag", stack.rag_url, allowed)
+        # The engine's /metrics is scraped too: it needs the same consent.
+        scraped = checked_route(name, "engine metrics", metrics, allowed) if metrics else None
         side_target = RagTarget(name, stack.rag_url, space_id=space_id, max_tokens=max_tokens,
-                                timeout_s=timeout_s, metrics_url=metrics)
-    return Side(name=name, target=side_target, pids=pids), stack
+                                timeout_s=timeout_s, metrics_url=metrics,
+                                remote_ok=way.remote or bool(scraped and scraped.remote))
+    return Side(name=name, target=side_target, pids=pids, route=way), stack
 
 
 def url_side(
     url: str, model: str, *, label: str, max_tokens: int, ignore_eos: bool, timeout_s: float,
-    pids: list[int],
+    pids: list[int], allow_remote: bool = False,
 ) -> Side:
-    """A side for a bare OpenAI-compatible endpoint (e.g. a llama-server for validation)."""
+    """A side for a bare OpenAI-compatible endpoint (e.g. a llama-server for validation);
+    another machine's only with `allow_remote`."""
+    way = checked_route(label, "engine", url, allow_remote)
     target = EngineTarget(label, url, model, max_tokens=max_tokens, ignore_eos=ignore_eos,
-                          timeout_s=timeout_s)
-    return Side(name=label, target=target, pids=_pid_labels(pids))
+                          timeout_s=timeout_s, remote_ok=way.remote)
+    return Side(name=label, target=target, pids=_pid_labels(pids), route=way)
 
 
 def _pid_labels(pids: list[int]) -> dict[str, int]:

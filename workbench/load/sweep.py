@@ -22,6 +22,7 @@ from workbench.load.prompts import LoadPrompt
 from workbench.load.resources import ResourceSampler
 from workbench.store.load_benches import LoadBenchStore
 from workbench.store.records import PointSpec
+from workbench.targets import Route
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Side:
     name: str
     target: LoadTarget
     pids: dict[str, int] = field(default_factory=dict)
+    #: Where its traffic goes (printed before the first request), when known.
+    route: Route | None = None
 
 
 @dataclass
@@ -102,7 +105,7 @@ async def _measure(
     sampler = ResourceSampler(
         lambda t, kind, data: samples.append((t, kind, data)), pids=side.pids,
         metrics_url=side.target.metrics_url, interval_s=config.sample_interval_s,
-        client_lags=lags,
+        client_lags=lags, remote_ok=bool(getattr(side.target, "remote_ok", False)),
     )
     sampler.start()
     try:

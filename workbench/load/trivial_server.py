@@ -85,9 +85,11 @@ def main() -> None:
     """`python -m workbench.load.trivial_server --port P`."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="A loopback address (127.0.0.2 stands in for another machine).")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.port))
+        asyncio.run(serve(args.port, args.host))
 
 
 if __name__ == "__main__":

@@ -2,21 +2,17 @@
 
 `RagServiceClient` speaks our RAG service's streaming endpoint (`POST /ask/stream`, SSE:
 `sources`, `token`*, `done` | `error`) over httpx, read by `workbench.rag.stream` (the same
-reader as the load bench's and the arena's). `ExternalClient` drives an existing RAG backend of
-the seed shape (`POST /ask`, non-streaming, fields mapped by the recipe): an HTTP-200 answer
-that starts with an error marker is a failure, and random `_xxxxxxxx` doc id suffixes are
-stripped so retrieved ids match gold passage ids.
+reader as the load bench's and the arena's). An existing RAG backend of the seed shape is
+driven by `workbench.runner.external.ExternalClient` (fields mapped by the recipe).
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import httpx
@@ -27,7 +23,6 @@ from workbench.rag.stream import (
     StreamEvent,
     answer_events,
     error_message,
-    parse_sources,
 )
 from workbench.stacks.recipe import Stack
 from workbench.store.records import RequestTiming, RetrievedSource, Status
@@ -71,10 +66,6 @@ class StackClient(Protocol):
     async def aclose(self) -> None:
         """Release connections."""
         ...
-
-
-def _utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _error_text(resp: httpx.Response) -> str:
@@ -174,83 +165,11 @@ def _auth_headers(env_name: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-class ExternalClient:
-    """An existing RAG backend of the seed shape (non-streaming `POST /ask`)."""
-
-    #: An external backend keeps its own index, which has no key we could know.
-    index_key: str | None = None
-
-    def __init__(self, stack: Stack, *, timeout_s: float = 120.0) -> None:
-        if stack.external is None:
-            raise ValueError(f"stack {stack.name} has no `external` section")
-        self.stack = stack
-        self.api = stack.external
-        self.timeout_s = timeout_s
-        self._suffix = re.compile(self.api.doc_id_suffix)
-        self._http = httpx.AsyncClient(
-            base_url=self.api.url, timeout=httpx.Timeout(timeout_s, connect=5.0),
-            headers=_auth_headers(self.api.api_key_env),
-        )
-
-    async def prepare(self, space_id: str, passages: list[dict[str, Any]]) -> str:
-        """An external backend indexes its own documents; check it is reachable."""
-        resp = await self._http.get(self.api.health_path)
-        if resp.status_code >= 400:
-            raise RuntimeError(f"{self.stack.name}: health check HTTP {resp.status_code}")
-        return "external backend (its own index; not re-indexed)"
-
-    async def ask(self, question: str, space_id: str) -> Answer:
-        """Ask once; no streaming, so TTFT is unknown and E2E is the whole request."""
-        req_map, resp_map = self.api.request_map, self.api.response_map
-        body: dict[str, Any] = {req_map.get("question", "q"): question}
-        space = self.api.space_id or space_id
-        if "space_id" in req_map:
-            body[req_map["space_id"]] = space
-        if "top_k" in req_map:
-            body[req_map["top_k"]] = self.stack.retrieval.top_k
-        start_utc = _utc_now()
-        start = time.perf_counter()
-        status: Status = "ok"
-        error: str | None = None
-        data: dict[str, Any] = {}
-        code: int | None = None
-        try:
-            resp = await self._http.post(self.api.ask_path, json=body)
-            code = resp.status_code
-            if code != 200:
-                status, error = ("timeout" if code == 504 else "error"), (
-                    f"HTTP {code}: {_error_text(resp)}")
-            else:
-                parsed = resp.json()
-                data = parsed if isinstance(parsed, dict) else {}
-        except httpx.TimeoutException:
-            status, error = "timeout", f"no answer within {self.timeout_s:g}s"
-        except CONNECT_ERRORS:
-            raise
-        except (httpx.HTTPError, ValueError) as exc:
-            status, error = "error", f"{type(exc).__name__}: {exc}"
-        end = time.perf_counter()
-        answer = str(data.get(resp_map.get("answer", "answer"), "") or "")
-        marker = next((m for m in self.api.error_markers if answer.lstrip().startswith(m)), None)
-        if status == "ok" and marker is not None:
-            status, error = "error", f"HTTP 200 with an error answer: {answer[:300]}"
-        raw_sources = data.get(resp_map.get("sources", "sources")) or []
-        timing = RequestTiming(request_start=start, request_end=end, started_at_utc=start_utc)
-        return Answer(
-            status=status, timing=timing, answer=answer, error=error, http_status=code,
-            sources=parse_sources(raw_sources, self._suffix,
-                                  id_field=resp_map.get("doc_id", "doc_id"),
-                                  chunk_field=resp_map.get("chunk_id", "chunk_index")),
-            model=str(data.get(resp_map.get("model", "model"), "") or ""), engine="external",
-        )
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self._http.aclose()
-
-
 def client_for(stack: Stack, *, timeout_s: float = 120.0) -> StackClient:
     """The right client for a stack's kind."""
     if stack.engine == "external":
-        return ExternalClient(stack, timeout_s=timeout_s)
+        from workbench.runner.external import ExternalClient
+
+        api_key_env = stack.external.api_key_env if stack.external else None
+        return ExternalClient(stack, timeout_s=timeout_s, headers=_auth_headers(api_key_env))
     return RagServiceClient(stack, timeout_s=timeout_s)

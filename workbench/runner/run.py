@@ -165,8 +165,9 @@ class Runner:
                 if attempt == retries:
                     self._unreachable.add(side)
                     return Answer(
-                        status="error", error=f"connection failed: {type(exc).__name__}: {exc}",
-                        timing=_no_timing(),
+                        status="error", timing=_no_timing(),
+                        error=f"connection to {url} failed: {type(exc).__name__}: {exc}",
+                    url = self.clients[side].stack.rag_url  # the side and where it was
                     )
                 await asyncio.sleep(delay)
                 delay *= 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.evalsets.model import EvalSet, Question
@@ -25,6 +25,13 @@ from workbench.runner.run import (
 from workbench.settings import Settings, get_settings
 from workbench.stacks.recipe import Stack, get_stack
 
+from workbench.targets import (
+    RemoteTargetError,
+    Route,
+    check_routes,
+    recipe_allows,
+    stack_routes,
+)
 
 def resolve_stack(name: str, settings: Settings | None = None) -> Stack:
     """The recipe of a stack by name, placed on the ports it really runs on when it is up."""
@@ -53,6 +60,8 @@ class PreparedRun:
     options: RunOptions
     baseline: str = ""
 
+    #: Where the run's traffic goes, per stack (printed before the first request).
+    routes: list[Route] = field(default_factory=list)
     def __post_init__(self) -> None:
         if not self.baseline:
             self.baseline = next(iter(self.stacks))
@@ -74,14 +83,34 @@ def check_stack_names(names: Sequence[str], baseline: str | None = None) -> str:
 
 
 def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
+def run_routes(stacks: dict[str, Stack], allow_remote: bool,
+               recorded: Sequence[str] = ()) -> list[Route]:
+    """Every route of the run's stacks, checked: a remote one needs `allow_remote` (the
+    `--allow-remote` flag), the stack's `allow_remote: true`, or (resuming) to be one the
+    run was allowed when it started (`recorded`: the URLs in its manifest)."""
+    routes = [r for st in stacks.values() for r in stack_routes(st)]
+    allowed: set[str] | bool = True if allow_remote else recipe_allows(stacks.values())
+    try:
+        # A URL the run was allowed at its start is still checked against the permitted
+        # hosts (check_routes with True), only the consent is remembered.
+        check_routes([r for r in routes if r.url in recorded], True)
+        check_routes([r for r in routes if r.url not in recorded], allowed)
+    except RemoteTargetError as exc:
+        raise RunError(str(exc)) from exc
+    return routes
+
+
                limit: int | None, options: RunOptions, baseline: str | None = None,
                settings: Settings | None = None,
-               extra_manifest: dict[str, Any] | None = None) -> PreparedRun:
+               extra_manifest: dict[str, Any] | None = None,
+               allow_remote: bool = False) -> PreparedRun:
     """Validate everything, record the run with its manifest; nothing is asked yet.
 
     `stack_names` are 2-8 stacks in run order; the baseline is `baseline`, else the first.
     `extra_manifest` adds entries (a matrix file's SLOs and prices) to the manifest.
     """
+    A stack reached at another machine is refused unless `allow_remote` (or its recipe's
+    `allow_remote: true`); the routes are recorded in the manifest (`traffic`).
     if options.schedule not in SCHEDULES:
         raise RunError(f"unknown schedule {options.schedule!r}; known: {', '.join(SCHEDULES)}")
     if options.concurrency < 1:
@@ -97,6 +126,7 @@ def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
                            f"({st.rag_url})")
         seen[st.rag_url] = name
     questions = select_questions(evalset, limit)
+    routes = run_routes(stacks, allow_remote)
     manifest = build_manifest(
         evalset, stacks, schedule=options.schedule,
         concurrency=options.concurrency, timeout_s=options.timeout_s, warmup=options.warmup,
@@ -104,16 +134,21 @@ def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
     )
     manifest.update(extra_manifest or {})
     run_id = store.create_run(
+    manifest["traffic"] = [{"stack": r.stack, "part": r.part, "url": r.url,
+                            "remote": r.remote} for r in routes]
         evalset=evalset.name, evalset_digest=evalset.digest, schedule=options.schedule,
         stacks=[recipe_dump(st) for st in stacks.values()], questions=questions,
         manifest=manifest, limit=limit, baseline=base,
     )
-    return PreparedRun(run_id, evalset, questions, stacks, options, base)
+    return PreparedRun(run_id, evalset, questions, stacks, options, base, routes)
 
 
 def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
-               settings: Settings | None = None) -> PreparedRun:
-    """A stored run set up again to resume it (or to retry its failed requests)."""
+               settings: Settings | None = None, allow_remote: bool = False) -> PreparedRun:
+    """A stored run set up again to resume it (or to retry its failed requests).
+
+    The remote URLs the run was allowed when it started stay allowed; a stack that moved to
+    another remote URL needs `allow_remote` again."""
     settings = settings or get_settings()
     run = store.get_run(run_id)
     manifest = run["manifest"]
@@ -129,12 +164,15 @@ def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
         live = resolve_stack(recipe["name"], settings)
         stacks[side] = Stack.model_validate({**recipe, "ports": live.ports.model_dump()})
     options = RunOptions(
+    recorded = [str(t.get("url")) for t in manifest.get("traffic") or []
+                if isinstance(t, dict)]
+    routes = run_routes(stacks, allow_remote, recorded)
         schedule=manifest["schedule"], concurrency=int(manifest["concurrency"]),
         timeout_s=float(manifest["timeout_s"]), warmup=int(manifest["warmup_requests"]),
         retry_failed=retry_failed,
     )
     return PreparedRun(run_id, evalset, store.questions(run_id), stacks, options,
-                       store.baseline(run_id))
+                       store.baseline(run_id), routes)
 
 
 async def execute(store: Any, prepared: PreparedRun,

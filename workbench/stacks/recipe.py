@@ -167,7 +167,13 @@ class ExternalAPI(_Strict):
     url: str = Field(pattern=r"^https?://", description="Base URL of the backend.")
     ask_path: str = "/ask"
     health_path: str = "/health"
-    space_id: str | None = Field(default=None, description="Sent as `space_id` when set.")
+    space_id: str | None = Field(
+        default=None,
+        description="The space (collection) the backend holds your documents in, sent as "
+        "`space_id`. Set it: without it the eval set's space id is sent (`xquad_en` for a "
+        "folder eval set), which a backend that indexed its own documents elsewhere does not "
+        "know, so it finds nothing (the report then warns, naming the id it sent).",
+    )
     request_map: dict[str, str] = Field(
         default_factory=lambda: {"question": "q", "top_k": "top_k", "space_id": "space_id"},
         description="Our field -> the backend's request field.",
@@ -183,8 +189,32 @@ class ExternalAPI(_Strict):
         description="Our field -> the backend's response field.",
     )
     error_markers: list[str] = Field(
-        default_factory=lambda: ["[LLM error", "[vLLM ошибка", "[Ollama error"],
-        description="An HTTP-200 answer starting with one of these is a failure.",
+        default_factory=list,
+        description="More answer prefixes that mean an error, added to the built-in ones "
+        "(`DEFAULT_ERROR_MARKERS`: `[LLM error`, `[LLM ошибка`, `[vLLM error`, `[vLLM ошибка`, "
+        "...). An HTTP-200 answer starting with any of them, in any letter case, is stored as "
+        "an error, not scored as an answer.",
+    )
+    stream: bool = Field(
+        default=False,
+        description="Ask `stream_path` for server-sent events (TTFT from the first token). "
+        "Off: one `POST ask_path`, and only E2E is known (the report says so).",
+    )
+    stream_path: str = Field(default="/ask/stream", description="The streaming endpoint.")
+    timing_headers: list[str] = Field(
+        default_factory=lambda: ["X-Process-Time", "Server-Timing"],
+        description="Response headers with the backend's own timing, kept in each record "
+        "(`X-Process-Time` in seconds unless it says ms; `Server-Timing` `dur` in ms).",
+#: Answer prefixes of the seed backend and its kin that are errors sent with HTTP 200 (the
+#: seed returns `[vLLM error: ...]`, `[LLM ошибка: ...]` and `[LLM выключена]`); matched
+#: in any letter case, and a recipe's `external.error_markers` adds to them.
+DEFAULT_ERROR_MARKERS: tuple[str, ...] = (
+    "[LLM error", "[LLM ошибка", "[LLM выключена", "[LLM disabled",
+    "[vLLM error", "[vLLM ошибка", "[Ollama error", "[Ollama ошибка",
+    "[TGI error", "[TGI ошибка", "[OpenAI error", "[OpenAI ошибка",
+)
+
+
     )
     doc_id_suffix: str = Field(
         default=r"_[0-9a-f]{8}$",
