@@ -20,8 +20,9 @@ from textual.widgets import DataTable, Header, Input, Static
 from workbench.evalsets.builder.review import ReviewError, ReviewSet
 from workbench.tui.widgets.key_footer import KeyFooter
 
-COLUMNS = (("id", "Question id"), ("state", "State"), ("kind", "Kind"),
-           ("question", "Question"), ("answer", "Answer"))
+#: The question last: it is the long one, and gets whatever width is left (80 columns too).
+COLUMNS = (("id", "Question id"), ("state", "State"), ("answer", "Answer"),
+           ("question", "Question"))
 
 
 def _answer(q: dict[str, object]) -> str:
@@ -85,9 +86,8 @@ class ReviewScreen(Screen[None]):
         keep = select or self.current_id
         table.clear()
         for q in self.review.rows():
-            kind = "answerable" if q.get("answerable", True) else "unanswerable"
-            table.add_row(q["id"], self.review.status(q["id"]), kind, q["question"],
-                          _answer(q), key=q["id"])
+            table.add_row(q["id"], self.review.status(q["id"]), _answer(q), q["question"],
+                          key=q["id"])
         if keep is not None and keep in [q["id"] for q in self.review.rows()]:
             table.move_cursor(row=table.get_row_index(keep))
         c = self.review.counts()
