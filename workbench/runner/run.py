@@ -164,10 +164,10 @@ class Runner:
             except CONNECT_ERRORS as exc:
                 if attempt == retries:
                     self._unreachable.add(side)
+                    url = self.clients[side].stack.rag_url  # the side and where it was
                     return Answer(
                         status="error", timing=_no_timing(),
                         error=f"connection to {url} failed: {type(exc).__name__}: {exc}",
-                    url = self.clients[side].stack.rag_url  # the side and where it was
                     )
                 await asyncio.sleep(delay)
                 delay *= 2

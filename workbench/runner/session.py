@@ -24,7 +24,6 @@ from workbench.runner.run import (
 )
 from workbench.settings import Settings, get_settings
 from workbench.stacks.recipe import Stack, get_stack
-
 from workbench.targets import (
     RemoteTargetError,
     Route,
@@ -32,6 +31,7 @@ from workbench.targets import (
     recipe_allows,
     stack_routes,
 )
+
 
 def resolve_stack(name: str, settings: Settings | None = None) -> Stack:
     """The recipe of a stack by name, placed on the ports it really runs on when it is up."""
@@ -59,9 +59,9 @@ class PreparedRun:
     stacks: dict[str, Stack]
     options: RunOptions
     baseline: str = ""
-
     #: Where the run's traffic goes, per stack (printed before the first request).
     routes: list[Route] = field(default_factory=list)
+
     def __post_init__(self) -> None:
         if not self.baseline:
             self.baseline = next(iter(self.stacks))
@@ -82,7 +82,6 @@ def check_stack_names(names: Sequence[str], baseline: str | None = None) -> str:
     return base
 
 
-def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
 def run_routes(stacks: dict[str, Stack], allow_remote: bool,
                recorded: Sequence[str] = ()) -> list[Route]:
     """Every route of the run's stacks, checked: a remote one needs `allow_remote` (the
@@ -100,6 +99,7 @@ def run_routes(stacks: dict[str, Stack], allow_remote: bool,
     return routes
 
 
+def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
                limit: int | None, options: RunOptions, baseline: str | None = None,
                settings: Settings | None = None,
                extra_manifest: dict[str, Any] | None = None,
@@ -108,9 +108,9 @@ def run_routes(stacks: dict[str, Stack], allow_remote: bool,
 
     `stack_names` are 2-8 stacks in run order; the baseline is `baseline`, else the first.
     `extra_manifest` adds entries (a matrix file's SLOs and prices) to the manifest.
-    """
     A stack reached at another machine is refused unless `allow_remote` (or its recipe's
     `allow_remote: true`); the routes are recorded in the manifest (`traffic`).
+    """
     if options.schedule not in SCHEDULES:
         raise RunError(f"unknown schedule {options.schedule!r}; known: {', '.join(SCHEDULES)}")
     if options.concurrency < 1:
@@ -125,17 +125,17 @@ def run_routes(stacks: dict[str, Stack], allow_remote: bool,
             raise RunError(f"stacks {seen[st.rag_url]} and {name} are the same endpoint "
                            f"({st.rag_url})")
         seen[st.rag_url] = name
-    questions = select_questions(evalset, limit)
     routes = run_routes(stacks, allow_remote)
+    questions = select_questions(evalset, limit)
     manifest = build_manifest(
         evalset, stacks, schedule=options.schedule,
         concurrency=options.concurrency, timeout_s=options.timeout_s, warmup=options.warmup,
         limit=limit, baseline=base,
     )
     manifest.update(extra_manifest or {})
-    run_id = store.create_run(
     manifest["traffic"] = [{"stack": r.stack, "part": r.part, "url": r.url,
                             "remote": r.remote} for r in routes]
+    run_id = store.create_run(
         evalset=evalset.name, evalset_digest=evalset.digest, schedule=options.schedule,
         stacks=[recipe_dump(st) for st in stacks.values()], questions=questions,
         manifest=manifest, limit=limit, baseline=base,
@@ -163,10 +163,10 @@ def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
         # The recorded recipe is what was measured; only its ports follow the live stack.
         live = resolve_stack(recipe["name"], settings)
         stacks[side] = Stack.model_validate({**recipe, "ports": live.ports.model_dump()})
-    options = RunOptions(
     recorded = [str(t.get("url")) for t in manifest.get("traffic") or []
                 if isinstance(t, dict)]
     routes = run_routes(stacks, allow_remote, recorded)
+    options = RunOptions(
         schedule=manifest["schedule"], concurrency=int(manifest["concurrency"]),
         timeout_s=float(manifest["timeout_s"]), warmup=int(manifest["warmup_requests"]),
         retry_failed=retry_failed,

@@ -161,6 +161,16 @@ class Compose(_Strict):
     service: str = Field(description="The engine's service name inside the compose file.")
 
 
+#: Answer prefixes of the seed backend and its kin that are errors sent with HTTP 200 (the
+#: seed returns `[vLLM error: ...]`, `[LLM ошибка: ...]` and `[LLM выключена]`); matched
+#: in any letter case, and a recipe's `external.error_markers` adds to them.
+DEFAULT_ERROR_MARKERS: tuple[str, ...] = (
+    "[LLM error", "[LLM ошибка", "[LLM выключена", "[LLM disabled",
+    "[vLLM error", "[vLLM ошибка", "[Ollama error", "[Ollama ошибка",
+    "[TGI error", "[TGI ошибка", "[OpenAI error", "[OpenAI ошибка",
+)
+
+
 class ExternalAPI(_Strict):
     """An existing RAG backend reached by URL (the seed FastAPI shape by default)."""
 
@@ -205,16 +215,6 @@ class ExternalAPI(_Strict):
         default_factory=lambda: ["X-Process-Time", "Server-Timing"],
         description="Response headers with the backend's own timing, kept in each record "
         "(`X-Process-Time` in seconds unless it says ms; `Server-Timing` `dur` in ms).",
-#: Answer prefixes of the seed backend and its kin that are errors sent with HTTP 200 (the
-#: seed returns `[vLLM error: ...]`, `[LLM ошибка: ...]` and `[LLM выключена]`); matched
-#: in any letter case, and a recipe's `external.error_markers` adds to them.
-DEFAULT_ERROR_MARKERS: tuple[str, ...] = (
-    "[LLM error", "[LLM ошибка", "[LLM выключена", "[LLM disabled",
-    "[vLLM error", "[vLLM ошибка", "[Ollama error", "[Ollama ошибка",
-    "[TGI error", "[TGI ошибка", "[OpenAI error", "[OpenAI ошибка",
-)
-
-
     )
     doc_id_suffix: str = Field(
         default=r"_[0-9a-f]{8}$",
