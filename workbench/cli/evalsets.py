@@ -1,6 +1,9 @@
-"""`workbench evalsets list|validate`: the shipped eval sets, and checking any eval set."""
+"""`workbench evalsets list|validate|build|review`: the shipped eval sets, checking any
+eval set, building one from a folder of documents, and reviewing a built one."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
@@ -52,3 +55,98 @@ def validate_command(
         f"OK {es.name}: {len(es.passages)} passages, {len(es.questions)} questions "
         f"({es.unanswerable_count} unanswerable), digest {es.digest}"
     )
+
+
+@evalsets_app.command("build")
+def build_command(
+    docs: Path = typer.Argument(help="Folder of documents (.txt, .md, .html, .pdf)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Folder to write the eval set to."),
+    model: str = typer.Option("qwen2.5-1.5b-instruct", help="Registry model that writes "
+                              "the questions (workbench models list)."),
+    per_passage: int = typer.Option(1, min=1, max=5, help="Questions asked per passage."),
+    unanswerable: float = typer.Option(0.15, min=0.0, max=0.5, help="Share of passages "
+                                       "held out to make unanswerable questions."),
+    passage_chars: int = typer.Option(700, min=200, max=4000, help="Passage size (chars)."),
+    max_passages: int | None = typer.Option(None, min=1, help="Ask about the first N "
+                                            "passages only (a quick, smaller set)."),
+    url: str | None = typer.Option(None, help="Use the llama-server at this /v1 URL, "
+                                   "serving --model, instead of starting one."),
+    threads: int = typer.Option(2, min=1, help="llama-server threads."),
+    overwrite: bool = typer.Option(False, help="Replace an earlier generated set in --out."),
+) -> None:
+    """Build an eval set from a folder of documents, with questions written by a local model.
+
+    Passages are cut from every document; the model writes questions with answers that
+    must appear in their passage (the gold passage); a share of passages is held out to
+    make unanswerable questions from their near-miss neighbours. Replies are cached, so a
+    rerun is fast. Review the result with `workbench evalsets review OUT`.
+    """
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from workbench.evalsets import EvalSetError
+    from workbench.evalsets.builder import (
+        BuildOptions,
+        DocumentError,
+        GenerationError,
+        build_evalset,
+        question_writer,
+    )
+    from workbench.settings import get_settings
+    from workbench.stacks.engines.base import EngineUnavailableError
+    from workbench.stacks.models import ModelFileError
+    from workbench.stacks.process import LaunchError
+    from workbench.stacks.registry import UnknownModelError
+
+    settings = get_settings()
+    opts = BuildOptions(docs=docs, out=out, model=model, per_passage=per_passage,
+                        unanswerable_share=unanswerable, passage_chars=passage_chars,
+                        max_passages=max_passages, overwrite=overwrite)
+    console = Console(stderr=True)
+    columns = (TextColumn("passages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("left"), TimeRemainingColumn())
+    try:
+        console.print(f"starting {model} on llama.cpp ..." if url is None else
+                      f"using {url} ...")
+        with question_writer(model, log=settings.state_dir / "logs" / "evalset-build.log",
+                             cache_dir=settings.cache_dir / "evalset-build", threads=threads,
+                             url=url) as (writer, engine), \
+                Progress(*columns, console=console) as bar:
+            task = bar.add_task("passages", total=None)
+            result = build_evalset(opts, writer, engine=engine, progress=lambda done, total:
+                                   bar.update(task, completed=done, total=total))
+    except (DocumentError, FileExistsError, GenerationError, EngineUnavailableError,
+            LaunchError, UnknownModelError, EvalSetError, ModelFileError) as exc:
+        raise fail(str(exc)) from exc
+    for line in result.skipped:
+        typer.secho(f"skipped: {line}", fg=typer.colors.YELLOW, err=True)
+    rate = f", {result.per_minute:.1f} questions/min" if result.gen_s else " (all cached)"
+    typer.echo(
+        f"OK {out}: {result.passages} passages, {result.questions} questions "
+        f"({result.unanswerable} unanswerable), {result.rejected} refused "
+        f"({result.duplicates} duplicates), {result.asked} passages asked{rate}, "
+        f"{result.elapsed_s:.0f} s"
+    )
+
+
+@evalsets_app.command("review")
+def review_command(
+    path: Path = typer.Argument(help="A generated eval set folder (has build.json)."),
+) -> None:
+    """Keep, edit or drop each generated question in the terminal (saved as you go)."""
+    from workbench.evalsets.builder.review import ReviewError, ReviewSet
+
+    try:
+        review = ReviewSet.open(path)
+    except ReviewError as exc:
+        raise fail(str(exc)) from exc
+    from workbench.tui.screens.review import ReviewApp
+
+    ReviewApp(review).run()

@@ -1,0 +1,81 @@
+"""Bench: questions generated per minute by `workbench evalsets build` on this machine.
+
+Builds an eval set from the project's own test documents (.txt, .md, .html and a PDF
+written with reportlab when it is installed) with each question-writer model, twice,
+cache off, one llama-server per model (started once; its start-up is printed, not
+counted). "Generated" counts every pair the model wrote; "kept" those that passed the
+span, giveaway and duplicate checks: the rate a user sees. Per minute of model time.
+
+Environment: `EVALSET_BENCH_MODELS` (comma-separated registry names; default the 1.5B and
+the 0.5B Qwen2.5-Coder), `EVALSET_BENCH_PASSAGES` (default 4), `EVALSET_BENCH_ROUNDS`
+(default 2). `run(tiny=True)` is the smoke test: SmolLM2-135M, 1 passage, 1 round.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from workbench.settings import PROJECT_ROOT
+
+DOCS = PROJECT_ROOT / "tests" / "evalsets" / "docs"
+DEFAULT_MODELS = ("qwen2.5-1.5b-instruct", "qwen2.5-0.5b-instruct")
+
+
+def _docs(tmp: Path) -> Path:
+    folder = tmp / "docs"
+    shutil.copytree(DOCS, folder)
+    try:
+        from tests.evalsets.build_docs import make_pdf  # reportlab: a dev dependency
+
+        (folder / "specs").mkdir()
+        make_pdf(folder / "specs" / "ember.pdf")
+    except ImportError:
+        pass  # a user's install without dev dependencies: the three text formats only
+    return folder
+
+
+def measure(model: str, passages: int, rounds: int, tmp: Path) -> list[dict[str, float]]:
+    """One llama-server for `model`, `rounds` builds of `passages` passages, cache off."""
+    from workbench.evalsets.builder import BuildOptions, build_evalset, question_writer
+
+    docs = _docs(tmp)
+    started = time.perf_counter()
+    results = []
+    with question_writer(model, log=tmp / f"{model}.log", cache_dir=None) as (writer, engine):
+        print(f"  {model}: {engine} ready in {time.perf_counter() - started:.1f} s", flush=True)
+        for r in range(rounds):
+            out = tmp / f"{model}-{r}"
+            res = build_evalset(BuildOptions(docs=docs, out=out, model=model,
+                                             passage_chars=300, max_passages=passages,
+                                             unanswerable_share=0.25), writer, engine=engine)
+            per_min = res.generated / res.gen_s * 60.0 if res.gen_s else 0.0
+            results.append({"generated_per_min": per_min, "kept_per_min": res.per_minute,
+                            "generated": res.generated, "kept": res.questions,
+                            "seconds": res.gen_s})
+            print(f"    round {r + 1}: {res.generated} written, {res.questions} kept in "
+                  f"{res.gen_s:.0f} s -> {per_min:.2f} written/min, {res.per_minute:.2f} "
+                  f"kept/min (load average {os.getloadavg()[0]:.1f})", flush=True)
+    return results
+
+
+def run(tiny: bool = False) -> None:
+    """Print questions generated (and kept) per minute for each model, each round."""
+    env = os.environ
+    models = (("smollm2-135m-instruct",) if tiny else
+              tuple(m for m in env.get("EVALSET_BENCH_MODELS", "").split(",") if m)
+              or DEFAULT_MODELS)
+    passages = 1 if tiny else int(env.get("EVALSET_BENCH_PASSAGES", "4"))
+    rounds = 1 if tiny else int(env.get("EVALSET_BENCH_ROUNDS", "2"))
+    print(f"evalset build: {passages} passages x {rounds} rounds per model, cache off, "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="evalset-bench-") as tmp:
+        for model in models:
+            measure(model, passages, rounds, Path(tmp) / model)
+
+
+if __name__ == "__main__":
+    run()
