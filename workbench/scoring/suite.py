@@ -6,7 +6,13 @@ from collections.abc import Sequence
 
 from workbench.scoring import answer, retrieval
 from workbench.scoring.base import Scorer
-from workbench.scoring.judge import Judge, judge_correctness, judge_faithfulness
+from workbench.scoring.judge import (
+    Judge,
+    faithfulness,
+    judge_correctness,
+    judge_faithfulness,
+    judge_relevance,
+)
 from workbench.scoring.semantic import Embedder, semantic_similarity
 from workbench.store.records import ResponseRecord
 
@@ -25,7 +31,8 @@ def default_scorers(ks: Sequence[int], *, semantic: bool, judge: Judge | None,
         scorers.append(semantic_similarity(embedder))
     scorers.append(answer.refusal())
     if judge is not None:
-        scorers += [judge_correctness(judge), judge_faithfulness(judge)]
+        scorers += [judge_correctness(judge), faithfulness(judge), judge_faithfulness(judge),
+                    judge_relevance(judge)]
     if ks:
         scorers += [retrieval.hit_rate(k) for k in ks] + [retrieval.recall(k) for k in ks]
         scorers += [retrieval.mrr()] + [retrieval.ndcg(k) for k in ks]
