@@ -28,6 +28,15 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settin
     launcher.down(None, s)
 
 
+def port_on(host: str) -> int:
+    """A port free on `host` right now (127.0.0.2 and 127.0.0.3 stand in for other machines)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
 def stack_on_free_ports(name: str, settings: Settings) -> Stack:
     """A shipped recipe moved to free ports (never 8000/9000: other suites run alongside)."""
     return launcher.place(get_stack(name, settings.stacks_dir), free_port(), free_port())

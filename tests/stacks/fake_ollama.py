@@ -6,8 +6,11 @@ docs/modelfile.md, docs/openai.md). It is never used outside tests.
 Implemented:
 - `ollama serve`: HTTP/1.1 server on `OLLAMA_HOST` (host:port, default 127.0.0.1:11434) with
   `GET /` ("Ollama is running"), `GET /api/version`, `GET /api/tags`, `POST /api/create`,
-  `POST /api/show` (the created model's Modelfile, its `PARAMETER` lines as `parameters`,
-  its template), and the OpenAI-compatible `GET /v1/models` and `POST /v1/chat/completions`.
+  `POST /api/show` (the created model's Modelfile with `FROM` naming the GGUF's blob
+  `.../blobs/sha256-<sha256 of the file>` as Ollama reports it, its `PARAMETER` lines as
+  `parameters`, its template; the real CLI uploads the blob first, this one lets the server
+  read the file), `GET /api/tags` with each model's `digest`, and the OpenAI-compatible
+  `GET /v1/models` and `POST /v1/chat/completions`.
   Chat completions stream as Ollama's OpenAI layer does when `"stream": true`: a
   `text/event-stream` of `data: {chat.completion.chunk}` events (role "assistant", one
   token's text in `delta.content`, `system_fingerprint` "fp_ollama"), a last chunk with
@@ -27,6 +30,7 @@ further token, so a test can check that what streams back and when comes from it
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -60,6 +64,21 @@ def _reply_tokens(messages: list[dict[str, object]], max_tokens: int) -> tuple[l
     return tokens, "length" if len(words) > max_tokens else "stop"
 
 
+def _as_blob(modelfile: str) -> str:
+    """The Modelfile as Ollama keeps it: `FROM` names the GGUF's content-addressed blob."""
+    lines = []
+    for line in modelfile.splitlines():
+        src = Path(line.removeprefix("FROM ").strip())
+        if line.startswith("FROM ") and src.is_file():
+            digest = hashlib.sha256()
+            with src.open("rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            line = f"FROM /root/.ollama/models/blobs/sha256-{digest.hexdigest()}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
 class Handler(BaseHTTPRequestHandler):
     """The documented endpoints the launcher and the RAG service use."""
 
@@ -88,8 +107,9 @@ class Handler(BaseHTTPRequestHandler):
         elif self.path == "/api/version":
             self._send(200, {"version": VERSION})
         elif self.path == "/api/tags":
-            models = [{"name": f"{n}:latest", "model": f"{n}:latest", "size": 1}
-                      for n in _models()]
+            models = [{"name": f"{n}:latest", "model": f"{n}:latest", "size": 1,
+                       "digest": hashlib.sha256(text.encode()).hexdigest()}
+                      for n, text in _models().items()]
             self._send(200, {"models": models})
         elif self.path == "/v1/models":
             data = [{"id": f"{n}:latest", "object": "model", "owned_by": "library"}
@@ -103,7 +123,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/api/create":
             name = body["model"].removesuffix(":latest")
             models = _models()
-            models[name] = body.get("modelfile", "")
+            models[name] = _as_blob(str(body.get("modelfile", "")))
             RECORD.mkdir(parents=True, exist_ok=True)
             (RECORD / "models.json").write_text(json.dumps(models))
             self._send(200, {"status": "success"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +42,7 @@ def test_compose_file_services(name: str) -> None:
     assert services["qdrant"]["ports"][0].startswith("${BIND_HOST:-127.0.0.1}:${QDRANT_PORT:-")
     [device] = engine["deploy"]["resources"]["reservations"]["devices"]
     assert device["driver"] == "nvidia" and device["capabilities"] == ["gpu"]
+    assert device["device_ids"] == ["${GPU_IDS:-0}"]  # resources.gpus, from the launcher
     for svc in services.values():
         assert svc["healthcheck"]["test"], svc
     assert "qdrant-data" in load(name)["volumes"]
@@ -51,3 +53,16 @@ def test_hf_token_passed_through_not_written() -> None:
     assert env["HF_TOKEN"] == "${HF_TOKEN:-}"
     assert "hf-cache" in load("vllm-gpu")["volumes"]
     assert "ollama-models" in load("ollama-gpu")["volumes"]
+
+
+def test_vllm_compose_takes_the_recipes_memory_share(tmp_path: Path) -> None:
+    from workbench.stacks.engines.compose import compose_env
+
+    command = load("vllm-gpu")["services"]["vllm"]["command"]
+    assert "--gpu-memory-utilization=${GPU_MEMORY_SHARE:-0.9}" in command
+    stack = load_stacks(PROJECT_ROOT / "stacks")["vllm-gpu"]
+    placed = stack.model_copy(update={"resources": stack.resources.model_copy(
+        update={"gpus": "1", "gpu_memory_share": 0.4})})
+    env = compose_env(placed, tmp_path)
+    assert env["GPU_IDS"] == "1" and env["GPU_MEMORY_SHARE"] == "0.4"
+    assert compose_env(stack, tmp_path)["GPU_MEMORY_SHARE"] == "0.9"

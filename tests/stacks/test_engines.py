@@ -32,9 +32,9 @@ def ctx(settings: Settings, tmp_path: Path) -> LaunchContext:
 
 def test_unknown_engine_kind_lists_known_ones() -> None:
     with pytest.raises(UnknownEngineError) as err:
-        get_adapter("tgi")
-    assert "'tgi'" in str(err.value)
-    for kind in ("llamacpp", "ollama", "vllm", "external"):
+        get_adapter("sglang")
+    assert "'sglang'" in str(err.value)
+    for kind in ("llamacpp", "ollama", "vllm", "tgi", "external"):
         assert kind in str(err.value)
 
 
@@ -151,7 +151,7 @@ def test_llamacpp_gpu_context_total(settings: Settings, tmp_path: Path) -> None:
     ],
 )
 def test_default_sides(gpu: bool, ollama: bool, a: str, b: str, note: str) -> None:
-    sides = default_sides(gpu=gpu, ollama=ollama)
+    sides = default_sides(gpu=gpu, ollama=ollama, docker=True)
     assert (sides.a, sides.b) == (a, b)
     assert any(note in n for n in sides.notes)
 
@@ -162,3 +162,21 @@ def test_vllm_rpc_dir_stays_short(tmp_path: Path) -> None:
     deep = tmp_path / ("x" * 80) / "stacks" / "vllm-cpu"
     fallback = rpc_dir(deep)
     assert len(str(fallback)) <= 70 and fallback != rpc_dir(deep.with_name("other"))
+
+
+@pytest.mark.parametrize(
+    ("native", "a", "b", "note"),
+    [
+        ((True, True), "llamacpp-gpu-native", "vllm-gpu-native", "`docker compose` does not"),
+        ((False, True), "llamacpp-cpu", "vllm-gpu-native",
+         "no CUDA llama-server is installed: that side"),
+        ((False, False), "llamacpp-cpu", "vllm-cpu",
+         "no CUDA llama-server or CUDA vLLM is installed: both"),
+    ],
+)
+def test_default_sides_on_a_gpu_host_without_docker(native: tuple[bool, bool], a: str, b: str,
+                                                    note: str) -> None:
+    # A GPU host with no Docker never picks the compose stacks (they would fail at once).
+    sides = default_sides(gpu=True, ollama=False, docker=False, native=native)
+    assert (sides.a, sides.b) == (a, b)
+    assert any(note in n for n in sides.notes), sides.notes

@@ -12,6 +12,7 @@ The Python API the runner and the UIs use:
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.settings import Settings, get_settings
+from workbench.stacks import identity
 from workbench.stacks.engines import LaunchContext, adapter_for
 from workbench.stacks.process import (
     LaunchError,
@@ -87,11 +89,23 @@ def check_cpuset(stack: Stack) -> None:
             )
 
 
+def check_gpu_room(stack: Stack, settings: Settings) -> None:
+    """Raise RecipeError when `stack` and the stacks already running here would ask one
+    GPU for more memory than it has (see `workbench.stacks.gpu`)."""
+    from workbench.stacks.gpu import check_gpu_shares, runs_on_gpu_here
+
+    if not runs_on_gpu_here(stack):
+        return
+    others = [s for n in recorded_names(settings) if n != stack.name
+              and (s := running_stack(n, settings)) is not None]
+    check_gpu_shares([*others, stack])
+
+
 def _ports_needed(stack: Stack, with_rag: bool) -> list[tuple[str, int]]:
     ports: list[tuple[str, int]] = []
     if with_rag and stack.engine != "external":
         ports.append(("ports.rag", stack.ports.rag))
-    if stack.launch != "none" and stack.ports.engine is not None:
+    if not identity.engine_is_elsewhere(stack) and stack.ports.engine is not None:
         ports.append(("ports.engine", stack.ports.engine))
     if stack.launch == "compose":
         from workbench.stacks.engines.compose import qdrant_port
@@ -139,6 +153,7 @@ def up(
     """
     settings = settings or get_settings()
     check_cpuset(stack)
+    check_gpu_room(stack, settings)
     with stack_lock(stack.name, settings):
         previous = load_state(stack.name, settings)
         if previous is not None:
@@ -168,6 +183,9 @@ def _start(
     stack: Stack, settings: Settings, with_rag: bool, health_timeout_s: float | None
 ) -> RunningStack:
     adapter = adapter_for(stack)
+    elsewhere = identity.engine_is_elsewhere(stack)
+    if elsewhere:
+        identity.check_remote_allowed(stack)  # before any traffic; prints where it goes
     adapter.check_available(stack, settings)
     check_ports_free(stack, with_rag)
     adapter.prepare(stack, settings)
@@ -196,7 +214,9 @@ def _start(
         if proc is not None:
             _spawn_recorded(state, "engine", proc.argv, proc.env, ctx, settings)
         health = adapter.health_url(stack)
-        if health is not None:
+        if elsewhere:
+            _check_remote_engine(stack, folder)
+        elif health is not None:
             timeout = (
                 health_timeout_s
                 or stack.startup_timeout_s
@@ -266,6 +286,26 @@ def _start_rag(
                           timeout_s=health_timeout_s or RAG_HEALTH_TIMEOUT_S)
     service.start(on_spawn=lambda pid: _record(state, "rag", pid, service.argv, service.log,
                                                settings))
+
+
+def _check_remote_engine(stack: Stack, folder: Path) -> None:
+    """An engine that runs elsewhere: it answers its health check, and what it serves is
+    recorded in `identity.json` (the run manifest asks again). A model the server does
+    not list is an error where the engine routes by model name (vLLM, Ollama, a hosted
+    API); llama.cpp and TGI serve one model whatever the request names."""
+    identity.check_reachable(stack)
+    served = identity.served_identity(stack, fresh=True)
+    (folder / "identity.json").write_text(json.dumps(served, indent=2), encoding="utf-8")
+    models = served.get("models") or []
+    if stack.model is not None and models and not served.get("model_listed"):
+        msg = (f"the {stack.engine} server at {served['url']} does not serve "
+               f"{stack.model.name!r} (model.name of stack {stack.name!r}); it lists: "
+               f"{', '.join(models)}")
+        if stack.engine in ("vllm", "ollama", "openai"):
+            raise LaunchError(msg)
+        print(f"warning: {msg}", file=sys.stderr)
+    for note in served.get("notes") or []:
+        print(f"note: stack {stack.name!r}: {note}", file=sys.stderr)
 
 
 def _check_external(stack: Stack) -> None:
@@ -354,6 +394,9 @@ def up_pair(
         raise LaunchError(f"side A and side B are both {a.name!r}: choose two different stacks")
     side_a, side_b = place(a, a_port, a_engine_port), place(b, b_port, b_engine_port)
     check_port_clashes([side_a, side_b])
+    from workbench.stacks.gpu import check_gpu_shares
+
+    check_gpu_shares([side_a, side_b])
     for stack in (side_a, side_b):
         check_cpuset(stack)
         previous = load_state(stack.name, settings)

@@ -20,7 +20,8 @@ from workbench.stacks.registry import REGISTRY_PREFIX, get_model, model_for_spec
 
 EngineKind = Literal["ollama", "vllm", "llamacpp", "tgi", "openai", "external"]
 ENGINE_KINDS: tuple[str, ...] = ("ollama", "vllm", "llamacpp", "tgi", "openai", "external")
-LaunchMode = Literal["native", "compose", "none"]
+#: `remote`: the engine runs elsewhere (`engine_url`); only the RAG service starts here.
+LaunchMode = Literal["native", "compose", "none", "remote"]
 Port = Annotated[int, Field(ge=1024, le=65535)]
 # Names become process titles, folder names and compose project names: keep them plain.
 _NAME_RE = r"^[a-z0-9][a-z0-9._-]{0,62}$"
@@ -95,6 +96,22 @@ class Resources(_Strict):
     )
     slots: int = Field(default=1, ge=1, le=256, description="Parallel sequences (llama.cpp -np).")
     kv_cache_gib: float = Field(default=1.0, gt=0, description="KV cache size (vLLM CPU).")
+    gpus: str | None = Field(
+        default=None,
+        pattern=r"^\d+(,\d+)*$",
+        description="GPU indexes the engine may use (`0` or `0,1`): its CUDA_VISIBLE_DEVICES.",
+    )
+    gpu_memory_share: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="Share of each of its GPUs' memory the engine may take (vLLM "
+        "--gpu-memory-utilization; default 0.9 for a GPU vLLM). Stacks on one card must fit "
+        "together: their shares may not add up to more than 1.",
+    )
+    gpu_layers: int = Field(
+        default=999, ge=0, description="Layers llama.cpp offloads to the GPU (-ngl; 999: all)."
+    )
 
 
 class Retrieval(_Strict):
@@ -248,10 +265,20 @@ class Stack(_Strict):
     engine_url: str | None = Field(
         default=None,
         pattern=r"^https?://",
-        description="For engine `openai`: a hosted OpenAI-compatible base URL (ends in /v1).",
+        description="Where the engine already runs: for `launch: remote` (any engine kind) "
+        "its base URL (`http://gpu-box:8000`; `/v1` is added for the OpenAI API), for engine "
+        "`openai` a hosted OpenAI-compatible base URL (ends in /v1).",
+    )
+    allow_remote: bool = Field(
+        default=False,
+        description="Allow traffic to a host other than this machine (127.0.0.1) in "
+        "engine_url (or an external backend's url). Without it the launcher, the runner and "
+        "the load bench refuse such a target (see workbench/targets.py).",
     )
     api_key_env: str | None = Field(
-        default=None, description="Environment variable holding the engine's API key."
+        default=None,
+        description="Environment variable holding the engine's API key, sent as "
+        "`Authorization: Bearer`; the key itself is never logged or stored.",
     )
     retrieval: Retrieval = Retrieval()
     generation: Generation = Generation()
@@ -292,12 +319,14 @@ class Stack(_Strict):
         else:
             if self.model is None:
                 problems.append(("model", f"engine {self.engine!r} needs a `model:` section"))
-            if self.launch != "none" and self.ports.engine is None:
+            if self.launch not in ("none", "remote") and self.ports.engine is None:
                 problems.append(("ports.engine", "a launched engine needs an engine port"))
             if self.ports.engine == self.ports.rag:
                 problems.append(("ports.engine", f"clashes with ports.rag ({self.ports.rag})"))
         if self.launch == "compose" and self.compose is None:
             problems.append(("compose", "launch: compose needs a `compose:` section"))
+        if self.launch == "remote" and self.engine_url is None:
+            problems.append(("engine_url", "launch: remote needs engine_url (where it runs)"))
         if self.engine == "openai" and self.engine_url is None:
             problems.append(("engine_url", "engine `openai` needs engine_url"))
         if problems:
@@ -315,7 +344,11 @@ class Stack(_Strict):
     def engine_base_url(self) -> str | None:
         """OpenAI-compatible base URL of the engine (ends in /v1)."""
         if self.engine_url:
-            return self.engine_url.rstrip("/")
+            url = self.engine_url.rstrip("/")
+            # A remote engine is named by its server's URL; its OpenAI API lives under /v1.
+            if self.engine != "openai" and not url.endswith("/v1"):
+                url += "/v1"
+            return url
         if self.ports.engine is None:
             return None
         return f"http://{_url_host(self.host)}:{self.ports.engine}/v1"
@@ -387,7 +420,7 @@ def check_port_clashes(stacks: list[Stack]) -> None:
     seen: dict[int, str] = {}
     for stack in stacks:
         for field, port in (("ports.rag", stack.ports.rag), ("ports.engine", stack.ports.engine)):
-            if port is None or (stack.launch == "none" and field == "ports.engine"):
+            if port is None or (stack.launch in ("none", "remote") and field == "ports.engine"):
                 continue
             where = f"{stack.source_path or stack.name}: field {field}"
             if port in seen:

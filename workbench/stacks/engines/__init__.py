@@ -12,6 +12,8 @@ from workbench.stacks.engines.compose import ComposeAdapter
 from workbench.stacks.engines.external import ExternalAdapter
 from workbench.stacks.engines.llamacpp import LlamaCppAdapter
 from workbench.stacks.engines.ollama import OllamaAdapter
+from workbench.stacks.engines.remote import RemoteAdapter
+from workbench.stacks.engines.tgi import TgiAdapter
 from workbench.stacks.engines.vllm import VllmAdapter
 from workbench.stacks.recipe import Stack
 
@@ -21,6 +23,7 @@ __all__ = [
     "EngineProcess",
     "EngineUnavailableError",
     "LaunchContext",
+    "RemoteAdapter",
     "UnknownEngineError",
     "adapter_for",
     "get_adapter",
@@ -31,6 +34,7 @@ ADAPTERS: dict[str, EngineAdapter] = {
     "llamacpp": LlamaCppAdapter(),
     "vllm": VllmAdapter(),
     "ollama": OllamaAdapter(),
+    "tgi": TgiAdapter(),
     "external": ExternalAdapter(),
     "openai": ExternalAdapter(),
 }
@@ -53,8 +57,11 @@ def get_adapter(kind: str) -> EngineAdapter:
 
 
 def adapter_for(stack: Stack) -> EngineAdapter:
-    """The adapter that launches `stack`: compose wraps the engine's own adapter."""
+    """The adapter that launches `stack`: compose wraps the engine's own adapter, and so
+    does an engine that runs elsewhere (`launch: remote`, or `none`: nothing is started)."""
     adapter = get_adapter(stack.engine)
     if stack.launch == "compose":
         return ComposeAdapter(adapter)
+    if stack.launch in ("remote", "none") and stack.engine not in ("external", "openai"):
+        return RemoteAdapter(adapter)
     return adapter

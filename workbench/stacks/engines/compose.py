@@ -19,6 +19,7 @@ from workbench.stacks.engines.base import (
     LaunchContext,
     which,
 )
+from workbench.stacks.gpu import VLLM_DEFAULT_SHARE, memory_share
 from workbench.stacks.models import recipe_gguf
 from workbench.stacks.process import run_once
 from workbench.stacks.recipe import Stack
@@ -62,6 +63,9 @@ def compose_env(stack: Stack, run_dir: Path) -> dict[str, str]:
         "SLOTS": str(stack.resources.slots),
         "CONTEXT_TOTAL": str(stack.generation.context_window * stack.resources.slots),
         "RUN_DIR": str(run_dir),
+        # The cards the engine's container reserves, and vLLM's share of each.
+        "GPU_IDS": stack.resources.gpus or "0",
+        "GPU_MEMORY_SHARE": f"{memory_share(stack) or VLLM_DEFAULT_SHARE:g}",
         **stack.env,
     }
 
@@ -79,7 +83,9 @@ class ComposeAdapter(EngineAdapter):
         if which("docker") is None:
             raise EngineUnavailableError(
                 f"stack {stack.name!r} runs under docker compose (GPU servers), but `docker` "
-                "is not installed here; use a `-cpu` stack instead"
+                "is not installed here; use a native CUDA install instead "
+                "(stacks/*-gpu-native.yaml), a GPU server by URL (`launch: remote`), or a "
+                "`-cpu` stack"
             )
         try:
             ok = subprocess.run(

@@ -76,9 +76,15 @@ class OllamaAdapter(EngineAdapter):
         """`ollama serve`; its env binds it to the engine port."""
         binary = which("ollama")
         if binary is None:
-            self.check_available(stack, ctx.settings)
-            raise AssertionError("unreachable")
-        env = {"OLLAMA_HOST": ollama_host(stack), **stack.env}
+            # Reached only for a launch that needs a local binary (remote starts nothing).
+            raise EngineUnavailableError(
+                f"stack {stack.name!r} needs Ollama, but `ollama` is not installed here; "
+                "point it at a running Ollama with `launch: remote` and `engine_url`, or use "
+                f"{ALTERNATIVE!r}"
+            )
+        from workbench.stacks.gpu import gpu_env
+
+        env = {"OLLAMA_HOST": ollama_host(stack), **gpu_env(stack), **stack.env}
         argv = [*taskset_prefix(stack), binary, "serve", *stack.engine_args]
         return EngineProcess(argv=argv, env=env, health_timeout_s=60.0)
 

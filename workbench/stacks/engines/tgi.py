@@ -1,0 +1,76 @@
+"""Hugging Face Text Generation Inference (TGI): `text-generation-launcher` where it is
+installed (GPU servers), or a TGI server reached by URL (`launch: remote`).
+
+The RAG service asks TGI through its OpenAI-compatible Messages API
+(`POST /v1/chat/completions`, streamed); `/health` says it is up, `/info` what it serves
+(model_id, model_sha, dtype, token limits, version) and `/metrics` its `tgi_*` counters.
+TGI loads a Hugging Face checkpoint, so a recipe names it with `model.hf_id`.
+"""
+
+from __future__ import annotations
+
+from workbench.settings import Settings
+from workbench.stacks.engines.base import (
+    EngineAdapter,
+    EngineProcess,
+    EngineUnavailableError,
+    LaunchContext,
+    engine_root,
+    get_json,
+    which,
+)
+from workbench.stacks.recipe import Stack
+
+LAUNCHER = "text-generation-launcher"
+
+
+def tgi_argv(binary: str, stack: Stack) -> list[str]:
+    """`text-generation-launcher` for the recipe: the checkpoint, where it binds, and a
+    token budget that fits the recipe's context window."""
+    assert stack.model is not None and stack.ports.engine is not None
+    window = stack.generation.context_window
+    return [
+        binary,
+        "--model-id", stack.model.hf_id or stack.model.name,
+        "--hostname", stack.host,
+        "--port", str(stack.ports.engine),
+        "--max-input-tokens", str(window - stack.generation.max_tokens),
+        "--max-total-tokens", str(window),
+        "--max-concurrent-requests", str(max(stack.resources.slots, 1) * 32),
+        *stack.engine_args,
+    ]  # fmt: skip
+
+
+class TgiAdapter(EngineAdapter):
+    """TGI: `/health`, `/info`, `/metrics` and the Messages API."""
+
+    kind = "tgi"
+
+    def check_available(self, stack: Stack, settings: Settings) -> None:
+        """Raise unless `text-generation-launcher` is on PATH (it is not on PyPI)."""
+        if stack.launch == "native" and which(LAUNCHER) is None:
+            raise EngineUnavailableError(
+                f"stack {stack.name!r} runs TGI natively, but `{LAUNCHER}` is not installed "
+                "here (not on PATH). Point the recipe at a running TGI server instead "
+                "(`launch: remote` with `engine_url`), as stacks/tgi-remote.yaml does."
+            )
+
+    def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
+        """The launcher command; GPUs as the recipe's `resources.gpus`."""
+        binary = which(LAUNCHER)
+        if binary is None:
+            self.check_available(stack, ctx.settings)
+            raise EngineUnavailableError(f"`{LAUNCHER}` is not on PATH")
+        env = dict(stack.env)
+        if stack.resources.gpus is not None:
+            env.setdefault("CUDA_VISIBLE_DEVICES", stack.resources.gpus)
+        # TGI downloads and warms the model before /health answers: minutes, not seconds.
+        return EngineProcess(argv=tgi_argv(binary, stack), env=env, health_timeout_s=900.0)
+
+    def version(self, stack: Stack) -> str | None:
+        """`version` from `GET /info`."""
+        root = engine_root(stack)
+        info = get_json(f"{root}/info") if root else None
+        if isinstance(info, dict) and info.get("version"):
+            return f"TGI {info['version']}"
+        return None
