@@ -4,6 +4,7 @@ deterministically, plain names unchanged, different names never to the same id."
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +36,19 @@ def test_hub_ids_read_as_owner_and_name() -> None:
 def test_different_names_never_share_a_space() -> None:
     spaces = [space_id_for(n) for n in NAMES]
     assert len(set(spaces)) == len(NAMES)
+
+
+def test_a_folder_given_by_any_path_gets_its_folder_name_as_space_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.evalsets.loader import load_evalset
+
+    folder = tmp_path / "data" / "xquad_en"
+    folder.mkdir(parents=True)
+    (folder / "corpus.jsonl").write_text('{"id": "p1", "title": "t", "text": "x"}\n')
+    (folder / "questions.jsonl").write_text(
+        '{"id": "q1", "question": "q?", "answers": ["x"], "gold_doc_ids": ["p1"]}\n')
+    monkeypatch.chdir(tmp_path)
+    for ref in (str(folder), "data/xquad_en", "./data/xquad_en/", str(folder / "corpus.jsonl")):
+        evalset = load_evalset(ref)
+        assert evalset.space_id == "xquad_en", ref  # was --tmp--...--xquad_en-<hex>
+        assert Path(evalset.source).resolve() in (folder, folder / "corpus.jsonl"), ref

@@ -56,9 +56,12 @@ def seed_answer(q: str) -> dict[str, Any]:
         {"doc_id": "spain", "chunk_index": 2, "doc_type": "wiki"}]}
 
 
-def seed_backend(delay_s: float, token_delay_s: float = 0.0) -> FastAPI:
+def seed_backend(delay_s: float, token_delay_s: float = 0.0, space: str | None = None
+                 ) -> FastAPI:
     """The fake backend; each answer takes `delay_s` (streamed: before the first event),
-    and each streamed word `token_delay_s` more."""
+    and each streamed word `token_delay_s` more. With `space`, it holds its documents in
+    that space only: asked under another space id it finds nothing and answers from no
+    context, with no sources (what the real one did when sent an eval set's space id)."""
     app = FastAPI()
     seen: list[dict[str, object]] = []
     app.state.seen = seen
@@ -79,12 +82,17 @@ def seed_backend(delay_s: float, token_delay_s: float = 0.0) -> FastAPI:
     async def ask(body: dict[str, object]) -> dict[str, object]:
         seen.append(body)
         await asyncio.sleep(delay_s)
+        return answer_for(body)
+
+    def answer_for(body: dict[str, object]) -> dict[str, Any]:
+        if space is not None and body.get("space_id") != space:
+            return {"answer": "В документах нет ответа.", "sources": [], "model": "qwen"}
         return seed_answer(str(body["q"]))
 
     @app.post("/ask/stream")
     async def ask_stream(body: dict[str, object]) -> StreamingResponse:
         seen.append(body)
-        out = seed_answer(str(body["q"]))
+        out = answer_for(body)
 
         def event(data: dict[str, Any]) -> str:
             return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
@@ -149,3 +157,17 @@ def write_external_stack(stacks_dir: Path, name: str, url: str, *, stream: bool 
         " chunk_id: chunk_index, model: model}\n"
         '  doc_id_suffix: "_[0-9a-f]{8}$"\n'
     )
+
+
+def write_number_evalset(folder: Path, n: int = 3) -> Path:
+    """An eval set the fake answers right: questions "what is N?" with gold passage docN
+    (the fake cites `docN_<hex>`), in `folder` (its name is the eval set's space id)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "corpus.jsonl").write_text("".join(
+        json.dumps({"id": f"doc{i}", "title": f"t{i}", "text": f"The number is {i}."}) + "\n"
+        for i in range(1, n + 1)))
+    (folder / "questions.jsonl").write_text("".join(
+        json.dumps({"id": f"q{i}", "question": f"what is {i}?", "answers": [str(i)],
+                    "gold_doc_ids": [f"doc{i}"], "answerable": True, "lang": "en"}) + "\n"
+        for i in range(1, n + 1)))
+    return folder

@@ -7,7 +7,6 @@ WORKBENCH_REMOTE_HOSTS (tests/conftest.py) forbids every other remote host.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,25 +14,12 @@ import pytest
 from typer.testing import CliRunner
 
 import workbench.cli.run  # noqa: F401  (registers the command on `app`)
-from tests.fakes.seed_backend import seed_server, write_external_stack
+from tests.fakes.seed_backend import seed_server, write_external_stack, write_number_evalset
 from workbench.cli.app import app
 from workbench.stacks.recipe import Stack
 from workbench.store import Store
 
 cli = CliRunner()
-
-
-def write_evalset(folder: Path, n: int = 3) -> Path:
-    """Questions "what is N?" with gold passage docN (the fake cites docN_<hex>)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "corpus.jsonl").write_text("".join(
-        json.dumps({"id": f"doc{i}", "title": f"t{i}", "text": f"The number is {i}."}) + "\n"
-        for i in range(1, n + 1)))
-    (folder / "questions.jsonl").write_text("".join(
-        json.dumps({"id": f"q{i}", "question": f"what is {i}?", "answers": [str(i)],
-                    "gold_doc_ids": [f"doc{i}"], "answerable": True, "lang": "en"}) + "\n"
-        for i in range(1, n + 1)))
-    return folder
 
 
 @pytest.fixture
@@ -50,8 +36,9 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
 
 
 def run(workspace: Path, *extra: str) -> tuple[int, str]:
-    args = ["run", "--evalset", str(write_evalset(workspace / "es")), "--stacks", "here,there",
-            "--warmup", "0", "--no-report", "--db", str(workspace / "r.db"), *extra]
+    args = ["run", "--evalset", str(write_number_evalset(workspace / "es")),
+            "--stacks", "here,there", "--warmup", "0", "--no-report", "--db",
+            str(workspace / "r.db"), *extra]
     result = cli.invoke(app, args)
     return result.exit_code, result.output
 

@@ -114,9 +114,12 @@ def load_evalset(ref: str | Path, settings: Settings | None = None) -> EvalSet:
         where = where.parent  # a file of a folder set stands for its folder
     if not where.is_dir():
         raise EvalSetError.at(where, "not a folder, a SQuAD .json file or a hub id")
-    if isinstance(ref, str) and where == settings.evalsets_dir / ref:
+    if isinstance(ref, str) and Path(ref).name == ref and where == settings.evalsets_dir / ref:
         # A shipped set is recorded by name, so a run's manifest stays valid in another clone.
         return load_folder(where, name=ref, source=ref)
+    # Any other folder, however it was named (an absolute path too: `evalsets_dir / ref` is
+    # then `ref` itself), is named by its folder, so its space id reads `xquad_en`, not
+    # `--work--shared--evaldata--xquad_en-<hex>`; `source` keeps the path it came from.
     return load_folder(where)
 
 

@@ -28,6 +28,7 @@ from workbench.report.models import (
     StackSummary,
     Wins,
 )
+from workbench.report.response_checks import check_responses
 from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, candidate_verdict
 from workbench.scoring.judge import Judge
 from workbench.scoring.semantic import Embedder
@@ -58,6 +59,8 @@ def build_scorecard(
     base = baseline or (names[0] if names else "")
     data = paired.score(questions, responses, stacks=names, baseline=base, semantic=semantic,
                         judge=judge, embedder=embedder, resamples=resamples, seed=seed)
+    # Before the verdicts: a stack whose retrieval cannot be scored is not compared on it.
+    check_responses(questions, responses, names, manifest).apply(data)
     parts = [candidate_verdict([c for c in data.comparisons if c.candidate == cand])
              for cand in names if cand != base]
     warnings = fairness_warnings(manifest) + data.warnings

@@ -11,6 +11,7 @@ from typing import Any
 from workbench.evalsets.model import EvalSet, Question
 from workbench.runner import usage
 from workbench.runner.client import client_for
+from workbench.runner.external import sent_space_id
 from workbench.runner.manifest import build_manifest, recipe_dump
 from workbench.runner.run import (
     MAX_STACKS,
@@ -133,6 +134,10 @@ def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
         limit=limit, baseline=base,
     )
     manifest.update(extra_manifest or {})
+    # The space id each stack is asked under (an external stack's recipe may set its own):
+    # the report names it when a stack finds nothing there.
+    manifest["space_ids"] = {name: sent_space_id(st, evalset.space_id)
+                             for name, st in stacks.items()}
     manifest["traffic"] = [{"stack": r.stack, "part": r.part, "url": r.url,
                             "remote": r.remote} for r in routes]
     run_id = store.create_run(
