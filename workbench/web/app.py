@@ -1,4 +1,4 @@
-"""The Gradio Blocks app: one tab per concern (Arena, Run, Results, History, Stacks).
+"""The Gradio Blocks app: one tab per concern (Arena, Run, Results, History, Stacks, Review).
 
 `launch_app` refuses a non-loopback host without a login (the UI can start processes and
 write the database), never asks for a public share link, and turns Gradio's analytics off
@@ -19,6 +19,7 @@ from workbench.web.arena import build_arena_tab
 from workbench.web.common import WebConfig
 from workbench.web.history import build_history_tab
 from workbench.web.results import build_results_tab
+from workbench.web.review_tab import build_review_tab
 from workbench.web.run_tab import build_run_tab
 from workbench.web.stacks_tab import build_stacks_tab
 
@@ -77,6 +78,8 @@ def build_app(cfg: WebConfig | None = None) -> gr.Blocks:
                 build_history_tab(cfg, tab)
             with gr.Tab("Stacks", id="stacks") as tab:
                 build_stacks_tab(cfg, tab)
+            with gr.Tab("Review", id="review") as tab:
+                build_review_tab(cfg, tab)
     return demo
 
 
