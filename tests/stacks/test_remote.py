@@ -173,10 +173,6 @@ def test_remote_recipe_needs_engine_url(tmp_path: Path) -> None:
         load_recipe(path)
 
 
-def test_urls_with_credentials_are_never_printed() -> None:
-    assert identity.safe_url("http://bob:pw@127.0.0.2:8000/v1") == "http://127.0.0.2:8000/v1"
-
-
 @pytest.fixture
 def remote_ollama(tmp_path: Path, no_ollama: None) -> Iterator[str]:
     """The fake `ollama serve` on 127.0.0.2 with the packaged GGUF created there (as its

@@ -280,6 +280,7 @@ def served_identity(stack: Stack, timeout_s: float = PROBE_TIMEOUT_S,
                 else:
                     out["metrics"] = None
                     out["notes"].append(f"/metrics: {f'HTTP {mcode}' if mcode else text}")
+    out.pop("served_entry", None)  # folded into context and details by the probes
     context = out.get("context")
     window = stack.generation.context_window
     if isinstance(context, int) and context < window:
