@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from textual.pilot import Pilot
 
 from tests.tui.conftest import Workspace
@@ -56,4 +57,34 @@ def test_stacks(workspace: Workspace, snap_compare: Snap) -> None:
 
 def test_run_form(workspace: Workspace, snap_compare: Snap) -> None:
     app = workspace.app(start_mode="run")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+def test_results_votes_80x24(workspace: Workspace, snap_compare: Snap) -> None:
+    from tests.tui.live_helpers import add_votes
+
+    with workspace.store() as store:
+        add_votes(store, workspace.run_ids[1])
+
+    async def votes(pilot: Pilot[None]) -> None:
+        await settle(pilot)
+        await pilot.press("v", "v", "v")
+        await settle(pilot)
+
+    app = workspace.app(run_id=workspace.run_ids[1])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=votes)
+
+
+def test_results_live_80x24(workspace: Workspace, snap_compare: Snap,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    from tests.tui.live_helpers import store_running_run
+
+    # The synthetic answers were started at 2026-01-01T00:00:00Z: "12 s ago", always.
+    monkeypatch.setattr("workbench.tui.widgets.live_run.now",
+                        lambda: datetime.fromisoformat("2026-01-01T00:00:12+00:00"))
+    with workspace.store() as store:
+        run_id, _ = store_running_run(store, 50)
+    app = workspace.app(run_id=run_id)
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.tui.live_helpers import add_votes
 from workbench.report.stored import scorecard_for_run
 from workbench.store.db import Store
 from workbench.store.synthetic import store_synthetic_run
@@ -25,6 +26,11 @@ ARTIFACTS = ROOT / "test-artifacts" / "tui"
 @pytest.fixture
 def tmux_session(tmp_path: Path) -> Iterator[Callable[[str], str]]:
     """A detached 100x30 tmux session (its own server socket); yields `capture(keys)`."""
+    yield from _session(tmp_path, 100, 30)
+
+
+def _session(tmp_path: Path, cols: int, rows: int, votes: int = 0
+             ) -> Iterator[Callable[[str], str]]:
     if shutil.which("tmux") is None:
         pytest.skip("tmux is not installed (apt-get install tmux)")
     socket = str(tmp_path / "tmux.sock")
@@ -43,10 +49,12 @@ def tmux_session(tmp_path: Path) -> Iterator[Callable[[str], str]]:
     with Store(db) as store:
         run_id = store_synthetic_run(store, 30, stacks=3)
         scorecard_for_run(store, run_id, semantic=False)  # cached: the screen opens at once
+        if votes:
+            add_votes(store, run_id, votes)
     env = {**os.environ, "WORKBENCH_STATE_DIR": str(tmp_path / "state"), "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     subprocess.run(
-        ["tmux", "-S", socket, "new-session", "-d", "-s", name, "-x", "100", "-y", "30",
+        ["tmux", "-S", socket, "new-session", "-d", "-s", name, "-x", str(cols), "-y", str(rows),
          f"{WORKBENCH} tui --db {db} --no-semantic"],
         check=True, env=env,
     )
@@ -94,3 +102,31 @@ def test_tui_in_a_real_terminal(tmux_session: Callable[[str], str]) -> None:
             return  # the app quit, so the session (and its server) ended
         time.sleep(0.3)
     raise AssertionError("q did not quit the app")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_the_decision_first_at_80x24_and_120x40(tmp_path: Path, size: tuple[int, int]) -> None:
+    cols, rows = size
+    session = _session(tmp_path, cols, rows, votes=40)
+    send = next(session)
+    try:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        pane = wait_for_text(send, "Leaderboard")
+        pane = wait_for_text(send, "3: llamacpp-cpu-qwen05")
+        (ARTIFACTS / f"tui-results-{cols}x{rows}.txt").write_text(pane)
+        lines = pane.splitlines()
+        assert len(lines) == rows and all(len(line) <= cols for line in lines)
+        # Headline, one reason per other stack, then the leaderboard, all on screen.
+        choose = next(i for i, line in enumerate(lines) if "Choose " in line)
+        reasons = [i for i, line in enumerate(lines) if "• #" in line]
+        board = next(i for i, line in enumerate(lines) if "Leaderboard" in line)
+        assert len(reasons) == 2 and choose < reasons[0] < reasons[1] < board
+        for tag in ("1: llamacpp-cpu", "2: vllm-cpu", "3: llamacpp-cpu-qwen05"):
+            assert any(tag in line for line in lines[board:]), tag
+        for _ in range(3):
+            send("v")
+        pane = wait_for_text(send, "Vote rating [95% CI]")
+        (ARTIFACTS / f"tui-votes-{cols}x{rows}.txt").write_text(pane)
+        assert "Human votes · 40 arena votes" in pane
+    finally:
+        session.close()

@@ -17,16 +17,21 @@ from workbench.store.db import Store
 if TYPE_CHECKING:
     from workbench.report.choice import Choice
     from workbench.report.models import ScoreCard
+    from workbench.report.votes import VoteSummary
+    from workbench.store.progress import RunState
 
 
 @dataclass(frozen=True)
 class LoadedCard:
-    """A scorecard, the recommendation it leads to, and how it was obtained."""
+    """A scorecard, the recommendation it leads to, the arena votes about its stacks, the
+    run's stored progress, and how it was obtained."""
 
     card: ScoreCard
     choice: Choice
     seconds: float
     cached: bool
+    votes: VoteSummary
+    state: RunState
 
 
 def load_card(db_path: Path, run_id: str, *, semantic: bool) -> LoadedCard:
@@ -37,6 +42,8 @@ def load_card(db_path: Path, run_id: str, *, semantic: bool) -> LoadedCard:
     from workbench.report.choice import recommend
     from workbench.report.constraints import constraints_from_manifest
     from workbench.report.stored import cached_scorecard, scorecard_for_run
+    from workbench.report.votes import votes_for_run
+    from workbench.store.progress import run_state
 
     start = time.perf_counter()
     with Store(db_path) as store:
@@ -47,8 +54,26 @@ def load_card(db_path: Path, run_id: str, *, semantic: bool) -> LoadedCard:
         if card is None:
             card = scorecard_for_run(store, run_id, semantic=semantic, use_cache=False)
         constraints = constraints_from_manifest(store.get_run(run_id)["manifest"])
+        votes = votes_for_run(store, run_id, card)
+        state = run_state(store, run_id)
     choice = recommend(card, constraints)
-    return LoadedCard(card, choice, time.perf_counter() - start, cached)
+    return LoadedCard(card, choice, time.perf_counter() - start, cached, votes, state)
+
+
+def load_state(db_path: Path, run_id: str) -> RunState:
+    """The run's stored progress (cheap: one grouped query), for polling a live run."""
+    from workbench.store.progress import run_state
+
+    with Store(db_path) as store:
+        return run_state(store, run_id)
+
+
+def state_tags(state: RunState) -> dict[str, str]:
+    """`stack_tags` for a run that has no card yet: A/B for two stacks, else 1..N."""
+    names = [s.stack for s in state.stacks]
+    if len(names) == 2:
+        return dict(zip(names, "AB", strict=True))
+    return {s: str(i) for i, s in enumerate(names, start=1)}
 
 
 def stack_tags(card: ScoreCard) -> dict[str, str]:

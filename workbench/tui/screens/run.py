@@ -80,6 +80,9 @@ class RunScreen(Screen[None]):
         def __init__(self, rec: ResponseRecord, progress: RunProgress) -> None:
             self.stack = rec.stack
             self.ok = rec.status == "ok"
+            self.question_id = rec.question_id
+            #: The failure as the runner stored it ("timeout: ...", "error: HTTP 500 ...").
+            self.error = None if self.ok else f"{rec.status}: {rec.error or 'no message'}"
             self.e2e_s = rec.e2e_s
             self.done = progress.per_stack_done.get(rec.stack, 0)
             self.total = progress.per_stack_total.get(rec.stack, 0)
@@ -290,6 +293,9 @@ class RunScreen(Screen[None]):
             return
         if message.ok:
             widget.e2e_sum += message.e2e_s
+        else:
+            # Each failure in the log, named by stack and question (the bar only counts).
+            self._log(f"{message.stack} · {message.question_id} · {message.error}")
         widget.total = message.total
         widget.errors = message.errors
         widget.done = message.done

@@ -3,6 +3,7 @@ constraints, and one reason line per stack (`workbench.report.choice.recommend`)
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -11,23 +12,49 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from textual.events import Resize
+
     from workbench.report.choice import Choice
 
+#: Narrower than this, reasons drop their CIs (the comparisons panel, v, has them) and the
+#: cost per correct answer, so a three-stack run's reasons fit 80x24 (two lines each).
+COMPACT_BELOW = 100
+_CI = re.compile(r" \[[^\]]*\]")
+_PER_CORRECT = re.compile(r", [0-9.]+ per correct answer")
 
-def choice_text(choice: Choice) -> Text:
-    """Choose X (or the headline when nothing is chosen), constraints, reasons."""
+
+def compact_reason(reason: str) -> str:
+    """A reason line without its bracketed CIs and its cost per correct answer: "faster on
+    28 of 39, median E2E -34%; 0.10 USD/1k"."""
+    short = _PER_CORRECT.sub("", _CI.sub("", reason))
+    return short.replace(" per 1,000 answers", "/1k").replace(" questions, median", ", median")
+
+
+def constraints_text(choice: Choice) -> str:
+    """"constraints: e2e.p95<=2s, f1>=0.2" (the panel's subtitle)."""
+    return "constraints: " + (", ".join(choice.constraints) or "none stored with this run")
+
+
+def choice_text(choice: Choice, *, compact: bool = False) -> Text:
+    """"Choose X: its reason" (or the headline when nothing is chosen), then one reason
+    line per other stack; the constraints are the panel's subtitle, so that at 80x24 every
+    stack of a three-stack run has its reason on screen (`compact`: `compact_reason`)."""
+    def short(line: str) -> str:
+        return compact_reason(line) if compact else line
+
     text = Text()
     if choice.chosen:
         text.append("Choose ", style="bold")
         text.append(choice.chosen, style="bold green")
+        mine = next((r.reason for r in choice.ranked if r.stack == choice.chosen), "")
+        text.append(short(mine.removeprefix(f"choose {choice.chosen}")))
     else:
-        text.append(choice.headline, style="bold yellow")
-    constraints = ", ".join(choice.constraints) or "none stored with this run"
-    text.append(f"\nconstraints: {constraints}", style="dim")
+        text.append(short(choice.headline), style="bold yellow")
     for r in choice.ranked:
-        style = "green" if r.stack == choice.chosen else "red" if not r.feasible else ""
+        if r.stack == choice.chosen:
+            continue
         text.append("\n• ")
-        text.append(r.reason, style=style)
+        text.append(short(r.reason), style="red" if not r.feasible else "")
     return text
 
 
@@ -37,7 +64,7 @@ class ChoicePanel(VerticalScroll):
     DEFAULT_CSS = """
     ChoicePanel {
         height: auto;
-        max-height: 30%;
+        max-height: 40%;
         min-height: 4;
         border: round $success;
         padding: 0 1;
@@ -47,15 +74,36 @@ class ChoicePanel(VerticalScroll):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.choice: Choice | None = None
+
     def compose(self) -> ComposeResult:
         """One text block."""
         yield Static("no run selected: pick one in History (4)", id="choice-text")
 
+    @property
+    def compact(self) -> bool:
+        """Whether the reasons are shortened for a narrow terminal."""
+        return self.app.size.width < COMPACT_BELOW
+
     def show(self, choice: Choice, title: str) -> None:
         """Show `choice`; `title` names the run."""
+        self.choice = choice
         self.border_title = title
-        self.query_one("#choice-text", Static).update(choice_text(choice))
+        self.border_subtitle = constraints_text(choice)
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.choice is not None:
+            self.query_one("#choice-text", Static).update(
+                choice_text(self.choice, compact=self.compact))
+
+    def on_resize(self, event: Resize) -> None:
+        """Full or compact reasons, as the terminal's width allows."""
+        self._draw()
 
     def message(self, text: str) -> None:
         """A plain line (scoring..., no run)."""
+        self.choice = None
         self.query_one("#choice-text", Static).update(text)

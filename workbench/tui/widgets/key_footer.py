@@ -27,6 +27,10 @@ class KeyFooter(Footer):
         super().__init__()
         self._rebuild_pending = False
 
+    def on_resize(self) -> None:
+        """Less space between keys on a narrow terminal (80 columns), so more keys fit."""
+        self.compact = self.app.size.width < 100
+
     def bindings_changed(self, screen: Screen[Any]) -> None:
         """Schedule one rebuild; updates arriving before it runs are covered by it."""
         if self._rebuild_pending:

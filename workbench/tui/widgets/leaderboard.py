@@ -1,7 +1,10 @@
 """The leaderboard: one row per stack in the choice's order, with its F1 and median E2E
 and their paired comparison with the baseline (✓: significant), error rate and cost.
 
-Narrow on purpose (it fits 80 columns); the CIs are in the comparisons panel (v).
+Narrow on purpose (eight stacks' rows and every column fit 80 columns): the rank is the
+row order (a stack the constraints exclude is marked ✗ and listed last), the cost is
+short (price per 1,000 answers, currency in the subtitle, else CPU-seconds per answer),
+and the CIs are in the comparisons panel (v).
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from textual.widgets import DataTable
 
 if TYPE_CHECKING:
     from workbench.report.choice import Choice
-    from workbench.report.models import Comparison, ScoreCard
+    from workbench.report.models import Comparison, ScoreCard, StackSummary
 
 #: Δ: the candidate's paired difference from the baseline (F1: absolute; E2E: the median
 #: of per-question ratios, in %).
-COLUMNS = ("#", "Stack", "F1", "ΔF1", "E2E p50", "ΔE2E", "Err", "Cost")
+COLUMNS = ("Stack", "F1", "ΔF1", "E2E p50", "ΔE2E", "Err", "Cost")
 
 
 def _vs(c: Comparison | None, relative: bool) -> str:
@@ -30,6 +33,18 @@ def _vs(c: Comparison | None, relative: bool) -> str:
     return shown + (" ✓" if c.significant else "")
 
 
+def cost_cell(s: StackSummary) -> str:
+    """A stack's cost in at most 10 characters: "0.052/1k" (its price per 1,000 answers,
+    in the currency the subtitle names), else "0.83 CPU-s" per answer, else "-"."""
+    c = s.cost
+    if c is not None and c.per_1k_answers is not None:
+        v = c.per_1k_answers
+        return f"{v:.2f}/1k" if v >= 0.1 else f"{v:.3f}/1k"
+    if c is not None and c.cpu_s_per_answer is not None:
+        return f"{c.cpu_s_per_answer:.2f} CPU-s"
+    return "-"
+
+
 def leaderboard_cells(card: ScoreCard, choice: Choice, tags: dict[str, str]
                       ) -> list[tuple[str | Text, ...]]:
     """The rows, in the choice's order."""
@@ -39,19 +54,19 @@ def leaderboard_cells(card: ScoreCard, choice: Choice, tags: dict[str, str]
     for r in choice.ranked:
         s = card.summaries[r.stack]
         if s.baseline:
-            vs_f1 = vs_e2e = "baseline"
+            vs_f1 = vs_e2e = "base"
         else:
             by_key = {c.key: c for c in card.comparisons_of(r.stack)}
             vs_f1 = _vs(by_key.get(PRIMARY_QUALITY), relative=False)
             vs_e2e = _vs(by_key.get(PRIMARY_LATENCY), relative=True)
         e2e = s.latency.get("e2e")
-        rank = str(r.rank) if r.rank is not None else "out"
         style = "bold green" if r.stack == choice.chosen else "red" if not r.feasible else ""
-        rows.append((rank, Text(f"{tags[r.stack]}: {r.stack}", style=style),
+        mark = "" if r.feasible else "✗ "
+        rows.append((Text(f"{mark}{tags[r.stack]}: {r.stack}", style=style),
                      format_value(s.quality.get(PRIMARY_QUALITY), ""), vs_f1,
                      format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
                      "n/a" if s.error_rate is None else f"{s.error_rate:.1%}",
-                     r.cost_text.split(",")[0] or "-"))
+                     cost_cell(s)))
     return rows
 
 
@@ -79,7 +94,10 @@ class LeaderboardTable(DataTable[str | Text]):
     def show(self, card: ScoreCard, choice: Choice, tags: dict[str, str]) -> None:
         """Replace the rows."""
         self.clear()
-        self.border_subtitle = f"baseline {card.baseline} · {card.n_pairs} pairs"
+        currencies = {s.cost.currency for s in card.summaries.values()
+                      if s.cost is not None and s.cost.per_1k_answers is not None}
+        priced = f" · cost: {', '.join(sorted(currencies))} per 1k answers" if currencies else ""
+        self.border_subtitle = f"baseline {card.baseline} · {card.n_pairs} pairs{priced}"
         for stack, row in zip([r.stack for r in choice.ranked],
                               leaderboard_cells(card, choice, tags), strict=True):
             self.add_row(*row, key=stack)
