@@ -18,7 +18,7 @@ from tests.conftest import ROOT, free_port
 from tests.runner.conftest import rag_pair  # noqa: F401
 from tests.web.legacy import store_old_two_stack_run
 from workbench.store.db import Store
-from workbench.store.synthetic import store_synthetic_run
+from workbench.store.synthetic import STACKS, store_synthetic_run, synthetic_run
 from workbench.web.common import WebConfig
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
@@ -62,6 +62,44 @@ def old_run(tmp_path: Path) -> tuple[WebConfig, str]:
     db = tmp_path / "old.db"
     run_id = store_old_two_stack_run(db, 20)
     return WebConfig(db=db, semantic=False), run_id
+
+
+#: The run in progress: answers stored so far per stack (of 40), and errors among them.
+LIVE_ANSWERED = {"llamacpp-cpu": 30, "vllm-cpu": 18, "llamacpp-cpu-qwen05": 6}
+LIVE_ERRORS = {"llamacpp-cpu": 0, "vllm-cpu": 3, "llamacpp-cpu-qwen05": 1}
+
+
+def store_live_run(store: Store, n: int = 40) -> str:
+    """A three-stack run still `running`: each stack has answered LIVE_ANSWERED of its
+    questions (its first ones, as the runner stores them), LIVE_ERRORS of them failed."""
+    questions, records = synthetic_run(n, seed=11, stacks=3)
+    recipes = [{"name": name, "engine": "llamacpp"} for name in STACKS.values()]
+    run_id = store.create_run(evalset="synthetic", evalset_digest="seed-11",
+                              schedule="interleaved", stacks=recipes, questions=questions,
+                              manifest={"synthetic": True, "schedule": "interleaved"},
+                              limit=None)
+    kept = []
+    for name in STACKS.values():
+        mine = [r for r in records if r.stack == name][:LIVE_ANSWERED[name]]
+        for i, rec in enumerate(mine):
+            update: dict[str, Any] = {"run_id": run_id}
+            if i < LIVE_ERRORS[name]:
+                update |= {"status": "error", "answer": "",
+                           "error": f"connection failed: {name} refused the connection"}
+            kept.append(rec.model_copy(update=update))
+    store.add_responses(kept)
+    return run_id
+
+
+@pytest.fixture
+def running_run(tmp_path: Path) -> tuple[WebConfig, str, str]:
+    """A database with a completed three-stack run and, newer, one still in progress:
+    returns (config, the completed run's id, the live run's id)."""
+    db = tmp_path / "live.db"
+    with Store(db) as store:
+        done = store_synthetic_run(store, 40, stacks=3)
+        live = store_live_run(store)
+    return WebConfig(db=db, semantic=False), done, live
 
 
 def serve(cfg: WebConfig) -> tuple[Any, str]:

@@ -32,10 +32,9 @@ def _cli_json(cfg: WebConfig, run_id: str) -> dict[str, Any]:
 
 
 def _pick_run(page: Any, url: str) -> None:
+    """Open Results: with one stored run it opens by itself (the latest completed)."""
     page.goto(url)
     page.get_by_role("tab", name="Results").click()
-    page.locator("#results-run input").click()
-    page.get_by_role("option").first.click()
     page.locator("#results-table [data-testid=cell-2-1]").wait_for(timeout=60_000)
 
 
@@ -53,7 +52,7 @@ def test_results_tab_leads_with_the_choice(three_stacks: tuple[WebConfig, str],
         assert choice.inner_text().count("llamacpp-cpu-qwen05:") >= 1
         # The recommendation first, then the leaderboard, then the details.
         tops = [page.locator(f"#results-{part}").bounding_box()["y"]
-                for part in ("choice", "leaderboard", "report")]
+                for part in ("choice", "pareto", "leaderboard", "report")]
         assert tops == sorted(tops), tops
         board = page.locator("#results-leaderboard")
         for stack in card["stacks"]:
@@ -77,7 +76,8 @@ def test_results_tab_leads_with_the_choice(three_stacks: tuple[WebConfig, str],
         headers = page.locator("#results-table thead").inner_text()
         for stack in card["stacks"]:
             assert f"{stack}: F1 · E2E" in headers
-        page.locator("canvas, svg.marks").nth(5).wait_for(timeout=60_000)
+        page.locator("#results-hit-k .js-plotly-plot .legendtext").first.wait_for(
+            timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "results-1400x900.png"))
         page.screenshot(path=str(ARTIFACTS / "results-full.png"), full_page=True)
         page.set_viewport_size({"width": 1024, "height": 768})

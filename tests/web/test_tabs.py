@@ -65,9 +65,12 @@ def test_progress_panel_per_stack() -> None:
                        done={"s1": 3, "s2": 2, "s3": 1}, total=dict.fromkeys(["s1", "s2", "s3"], 4),
                        errors={"s1": 0, "s2": 1, "s3": 0}, mean_e2e_s={"s1": 0.5},
                        messages=[], error=None, elapsed_s=3.0)
+    # No store holds run R1: the session's own counts are shown.
     text = render_progress(snap)
-    assert "| s1 (baseline) | 3 / 4 | 0 | 0.50 s |" in text
-    assert "| s2 | 2 / 4 | 1 | - |" in text and "| s3 | 1 / 4 | 0 | - |" in text
+    assert "6 of 12 answers in this session" in text
+    assert "| s1 (baseline) | 3 / 4 | `█████████░░░` 75% | 0 | 0.50 s |" in text
+    assert "| s2 | 2 / 4 |" in text and "| **1** | - |" in text
+    assert "| s3 | 1 / 4 |" in text
 
 
 def test_stacks_tab_lists_recipes_and_reports_a_failed_start(tmp_path: Path) -> None:

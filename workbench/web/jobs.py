@@ -19,6 +19,7 @@ from typing import Any
 from workbench.runner.run import RunProgress
 from workbench.store.records import ResponseRecord
 from workbench.web.common import WebConfig, open_store
+from workbench.web.live import LiveRun, live_run
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class RunSnapshot:
     messages: list[str]
     error: str | None
     elapsed_s: float
+    #: Stack -> the latest failed answer's message in this session.
+    last_error: dict[str, str] = field(default_factory=dict)
+    #: The stored progress of the whole run (answered / planned per stack), once recorded.
+    live: LiveRun | None = None
 
     @property
     def finished(self) -> bool:
@@ -48,22 +53,25 @@ class RunSnapshot:
 class _Counts:
     e2e_sum: dict[str, float] = field(default_factory=dict)
     e2e_n: dict[str, int] = field(default_factory=dict)
+    last_error: dict[str, str] = field(default_factory=dict)
     progress: RunProgress | None = None
 
 
 class RunJob:
     """A run (new or resumed) executing in a background thread."""
 
-    def __init__(self, cfg: WebConfig, prepare: Callable[[Any], Any]) -> None:
-        """`prepare(store)` returns a `PreparedRun` (`create_run` or `reopen_run`)."""
+    def __init__(self, cfg: WebConfig, prepare: Callable[[Any], Any],
+                 stacks: list[str] | None = None, baseline: str | None = None) -> None:
+        """`prepare(store)` returns a `PreparedRun` (`create_run` or `reopen_run`);
+        `stacks` and `baseline` name the run's stacks while it is being prepared."""
         self._cfg = cfg
         self._prepare = prepare
         self._lock = threading.Lock()
         self._counts = _Counts()
         self._state = "starting"
         self._run_id: str | None = None
-        self._stacks: list[str] = []
-        self._baseline: str | None = None
+        self._stacks: list[str] = list(stacks or [])
+        self._baseline: str | None = baseline
         self._messages: list[str] = []
         self._error: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -84,10 +92,12 @@ class RunJob:
     def _on_result(self, rec: ResponseRecord, progress: RunProgress) -> None:
         with self._lock:
             self._counts.progress = progress
+            c = self._counts
             if rec.status == "ok":
-                c = self._counts
                 c.e2e_sum[rec.stack] = c.e2e_sum.get(rec.stack, 0.0) + rec.e2e_s
                 c.e2e_n[rec.stack] = c.e2e_n.get(rec.stack, 0) + 1
+            else:
+                c.last_error[rec.stack] = rec.error or rec.status
 
     def _on_status(self, message: str) -> None:
         with self._lock:
@@ -138,8 +148,21 @@ class RunJob:
             if self._loop is not None and self._task is not None and not self._task.done():
                 self._loop.call_soon_threadsafe(self._task.cancel)
 
+    def _live(self, run_id: str | None) -> LiveRun | None:
+        if run_id is None:
+            return None
+        try:
+            with open_store(self._cfg) as store:
+                return live_run(store, run_id)
+        except Exception:  # a locked or damaged store: the session's own counts remain
+            return None
+
     def snapshot(self) -> RunSnapshot:
-        """Counts so far, per stack, with the running mean E2E of successful requests."""
+        """Counts so far, per stack, with the running mean E2E of successful requests and
+        the run's stored progress (read outside the lock: it opens the store)."""
+        with self._lock:
+            run_id = self._run_id
+        live = self._live(run_id)
         with self._lock:
             p = self._counts.progress
             return RunSnapshot(
@@ -152,6 +175,7 @@ class RunJob:
                             for s, n in self._counts.e2e_n.items() if n},
                 messages=list(self._messages), error=self._error,
                 elapsed_s=time.monotonic() - self._started,
+                last_error=dict(self._counts.last_error), live=live,
             )
 
 

@@ -1,8 +1,9 @@
 """Data frames for the Results tab's plots, from the stored run and its scorecard.
 
-One series per stack (the `stack` column is the colour). Distributions are reduced before
-they reach the browser (101 quantiles per CDF, at most `MAX_POINTS` dots per stack in the
-scatter), so a 5,000-question run draws as fast as a ten-question one. Latencies are
+One series per stack (the `stack` column is the colour; `workbench.web.charts` draws
+them). Distributions are reduced before they reach the browser (101 quantiles per CDF, at
+most `MAX_POINTS` dots per stack in the scatter, drawn as SVG), so a 5,000-question run
+draws as fast as a ten-question one. Latencies are
 derived by `RequestTiming` from the stored timestamps (`Store.ok_timings`); aggregates
 shown as numbers elsewhere (hit@k) come from the scorecard.
 """
@@ -15,7 +16,7 @@ import pandas as pd
 from workbench.report.models import ScoreCard
 from workbench.store.db import Store
 
-MAX_POINTS = 1500
+MAX_POINTS = 800
 
 
 def latencies(store: Store, run_id: str) -> pd.DataFrame:
@@ -42,7 +43,7 @@ def ttft_vs_e2e(lat: pd.DataFrame) -> pd.DataFrame:
     """TTFT against E2E per request, thinned evenly to MAX_POINTS per stack."""
     parts = []
     for _, group in lat.dropna().groupby("stack", sort=False):
-        step = max(1, len(group) // MAX_POINTS)
+        step = max(1, -(-len(group) // MAX_POINTS))  # ceil: never more than MAX_POINTS
         parts.append(group.iloc[::step])
     return pd.concat(parts, ignore_index=True) if parts else lat.dropna()
 
@@ -52,22 +53,23 @@ def quality_by(card: ScoreCard, attribute: str) -> pd.DataFrame:
 
     By language: mean token F1. By answerability: token F1 on answerable questions and
     the refusal rate on unanswerable ones (refusing is the right answer there).
-    Columns: group, stack, value, n (groups in first-seen order, stacks in run order).
+    Columns: group (the language, or "answerable: F1" / "unanswerable: refusal rate"),
+    stack, value, n (groups sorted, stacks in run order).
     """
     sums: dict[tuple[str, str], list[float]] = {}
     for row in card.rows:
         if attribute == "lang":
             group, key = row.lang or "?", "f1"
         else:
-            group, key = (("answerable", "f1") if row.answerable
-                          else ("unanswerable", "refusal"))
+            group, key = (("answerable: F1", "f1") if row.answerable
+                          else ("unanswerable: refusal rate", "refusal"))
         for stack in card.stacks:
             value = (row.scores.get(stack) or {}).get(key)
             if value is not None:
                 sums.setdefault((group, stack), []).append(value)
     order = {s: i for i, s in enumerate(card.stacks)}
     keys = sorted(sums, key=lambda k: (k[0], order[k[1]]))
-    data = [(f"{g} · {s}", s, float(np.mean(sums[(g, s)])), len(sums[(g, s)])) for g, s in keys]
+    data = [(g, s, float(np.mean(sums[(g, s)])), len(sums[(g, s)])) for g, s in keys]
     return pd.DataFrame(data, columns=["group", "stack", "value", "n"])
 
 

@@ -1,7 +1,11 @@
-"""Results tab: a stored run's recommendation first (headline, constraints, one reason per
-stack), then the leaderboard (one row per stack), the scorecard's details (exactly the CLI
-report's numbers), plots with one series per stack, and a per-question table (one
+"""Results tab: a stored run's decision first (the recommendation, then the quality-latency
+Pareto chart, then the leaderboard), then the scorecard's details (exactly the CLI
+report's numbers), plots with one colour per stack, and a per-question table (one
 candidate against the baseline: better/worse/tie/error, paged) whose rows open in detail.
+
+The tab opens on the run named in the URL (`?run=ID`), else the latest completed run. A
+run still in progress shows its stacks, each stack's answered / planned and its errors,
+refreshed until it ends, then its results.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 import pandas as pd
+import plotly.graph_objects as go
 
+from workbench.report.constraints import Constraint, constraints_from_manifest
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run
-from workbench.web import plots
+from workbench.web import charts, plots
 from workbench.web.common import WebConfig, open_store, status_md, stored_runs
+from workbench.web.live import live_header, live_run
+from workbench.web.pareto_chart import BUBBLE_CHOICES, LATENCY_CHOICES, pareto_figure
 from workbench.web.results_data import (
     FILTERS,
     choice_markdown,
@@ -27,12 +35,22 @@ from workbench.web.results_data import (
     scorecard_markdown,
 )
 
+#: How often the header of a run in progress is refreshed (s).
+LIVE_POLL_S = 2.0
+#: The six detail charts: (elem_id, title).
+CHARTS = (("results-e2e-cdf", "E2E latency CDF"), ("results-ttft-cdf", "TTFT CDF"),
+          ("results-scatter", "TTFT vs E2E per request"),
+          ("results-by-lang", "Token F1 by language"),
+          ("results-by-answerable", "Answerable F1 · unanswerable refusal rate"),
+          ("results-hit-k", "Hit@k (answerable questions)"))
+
 
 class ResultsView(NamedTuple):
-    """What loading a run yields, in the order of the tab's output components."""
+    """What loading a run yields: the texts, the Pareto chart, the plots' data, the table."""
 
     status: str
     choice: str
+    pareto: go.Figure
     leaderboard: str
     report: str
     definitions: str
@@ -48,6 +66,8 @@ class ResultsView(NamedTuple):
     page: int
     card: ScoreCard | None
     detail: str
+    #: The run has not ended: its header is refreshed.
+    live: bool = False
 
 
 def run_choices(cfg: WebConfig) -> list[tuple[str, str]]:
@@ -58,15 +78,31 @@ def run_choices(cfg: WebConfig) -> list[tuple[str, str]]:
              str(r["id"])) for r in runs]
 
 
+def initial_run(cfg: WebConfig, requested: str | None) -> str | None:
+    """The run the tab opens on: the one requested (an id or a unique prefix), else the
+    latest completed run, else the latest run; None without runs."""
+    runs = stored_runs(cfg, limit=200)
+    if requested:
+        try:
+            with open_store(cfg) as store:
+                return store.resolve_run_id(requested)
+        except KeyError:
+            pass  # an unknown id in the URL: open the latest instead (the status says so)
+    done = [r for r in runs if r["status"] == "completed"]
+    chosen = done[0] if done else (runs[0] if runs else None)
+    return str(chosen["id"]) if chosen else None
+
+
 def candidate_choices(card: ScoreCard) -> list[tuple[str, str]]:
     """(label, name) of each candidate, as compared with the baseline."""
     return [(f"{card.label(c)} vs {card.label(card.baseline)}", c) for c in card.candidates]
 
 
-def _empty(message: str) -> ResultsView:
+def _empty(message: str, *, live: bool = False) -> ResultsView:
     blank = pd.DataFrame()
-    return ResultsView(message, "", "", "", "", blank, blank, blank, blank, blank, blank,
-                       gr.Dropdown(choices=[], value=None), pd.DataFrame(), "", 1, None, "")
+    return ResultsView(message, "", pareto_figure(None), "", "", "", blank, blank, blank,
+                       blank, blank, blank, gr.Dropdown(choices=[], value=None),
+                       pd.DataFrame(), "", 1, None, "", live)
 
 
 def _page_info(n_rows: int, page: int, pages: int) -> str:
@@ -94,21 +130,40 @@ def plot_frames(cfg: WebConfig, card: ScoreCard | None) -> Charts:
             plots.quality_by(card, "answerable"), plots.hit_at_k(card))
 
 
-def load_results(cfg: WebConfig, run_ref: str | None, *,
-                 with_plots: bool = True) -> ResultsView:
+def plot_figures(cfg: WebConfig, card: ScoreCard | None) -> tuple[go.Figure, ...]:
+    """The six detail charts for a loaded card (titled empty frames without one)."""
+    if card is None:
+        return tuple(charts.empty_figure(title, "Pick a run") for _, title in CHARTS)
+    e2e, ttft, scatter, by_lang, by_ans, hits = plot_frames(cfg, card)
+    s = card.stacks
+    return (charts.cdf_figure(e2e, s, CHARTS[0][1], "E2E"),
+            charts.cdf_figure(ttft, s, CHARTS[1][1], "TTFT"),
+            charts.scatter_figure(scatter, s),
+            charts.bars_figure(by_lang, s, CHARTS[3][1], "token F1 (mean)"),
+            charts.bars_figure(by_ans, s, CHARTS[4][1], "F1 · refusal rate"),
+            charts.hit_at_k_figure(hits, s))
+
+
+def load_results(cfg: WebConfig, run_ref: str | None, *, with_plots: bool = True,
+                 latency: str = "median", bubble: str = "throughput") -> ResultsView:
     """Score (or fetch the cached card of) a stored run and build the whole tab.
 
-    `with_plots=False` leaves the plots empty: the page draws the report and the table
-    first and fills the plots in a second step (`plot_frames`), since drawing six charts
-    is most of the browser's time on a large run.
+    `with_plots=False` leaves the plots' data empty: the page draws the decision, the
+    report and the table first and the six charts in a second step (`plot_figures`).
+    A run that has not completed leads with its live progress (`live_header`); one with
+    no answer yet shows only that.
     """
     if not run_ref:
-        return _empty(status_md("Pick a run.", "info"))
+        return _empty(status_md("No run stored yet: start one in the Run tab.", "info"))
     try:
         with open_store(cfg) as store:
             run_id = store.resolve_run_id(run_ref)
+            live = live_run(store, run_id)
+            if live.status != "completed" and live.answered == 0:
+                return _empty(live_header(live), live=live.status == "running")
             card = scorecard_for_run(store, run_id, semantic=cfg.semantic)
             choice = choice_of(store, run_id, card)
+            limits = constraints_from_manifest(store.get_run(run_id)["manifest"])
     except KeyError as exc:
         return _empty(status_md(str(exc).strip("'\""), "error"))
     except Exception as exc:  # a broken database or scorer: a message, not a traceback
@@ -118,15 +173,55 @@ def load_results(cfg: WebConfig, run_ref: str | None, *,
     candidate = card.candidates[0]
     rows = filtered(card, candidate, "all")
     frame, page, pages = page_frame(card, candidate, rows, 1)
-    charts = plot_frames(cfg, card) if with_plots else _no_charts()
-    status = (f"Run {run_id}: {len(card.stacks)} stacks, baseline {card.baseline}, "
-              f"{card.n_pairs} questions answered by every stack.")
+    data = plot_frames(cfg, card) if with_plots else _no_charts()
+    if live.status == "completed":
+        status = status_md(f"Run {run_id}: {len(card.stacks)} stacks, baseline "
+                           f"{card.baseline}, {card.n_pairs} questions answered by every "
+                           "stack.", "ok")
+    else:
+        status = live_header(live) + "\n\n" + status_md(
+            "The numbers below are of the answers stored so far.", "warn")
+    figure = pareto_figure(card, LATENCY_CHOICES.get(latency, "median"),
+                           BUBBLE_CHOICES.get(bubble, "throughput"), limits)
     return ResultsView(
-        status_md(status, "ok"), choice_markdown(card, choice),
-        leaderboard_markdown(card, choice), report, definitions, *charts,
+        status, choice_markdown(card, choice), figure, leaderboard_markdown(card, choice),
+        report, definitions, *data,
         gr.Dropdown(choices=candidate_choices(card), value=candidate), frame,
         _page_info(len(rows), page, pages), page, card, "*Select a question in the table.*",
+        live.status == "running",
     )
+
+
+def constraints_of(cfg: WebConfig, card: ScoreCard | None) -> list[Constraint]:
+    """The constraints stored with a loaded run (none when they cannot be read)."""
+    if card is None or card.run_id is None:
+        return []
+    try:
+        with open_store(cfg) as store:
+            return constraints_from_manifest(store.get_run(card.run_id)["manifest"])
+    except Exception:  # the chart still draws, without the lines
+        return []
+
+
+def decision_chart(cfg: WebConfig, card: ScoreCard | None, latency: str,
+                   bubble: str) -> go.Figure:
+    """The Pareto chart for the radios' latency and bubble choices."""
+    return pareto_figure(card, LATENCY_CHOICES.get(latency, "median"),
+                         BUBBLE_CHOICES.get(bubble, "throughput"), constraints_of(cfg, card))
+
+
+def live_tick(cfg: WebConfig, run_ref: str | None) -> tuple[str, Any, bool]:
+    """One refresh of a run in progress: (its header, the timer, whether it just ended)."""
+    if not run_ref:
+        return "", gr.Timer(active=False), False
+    try:
+        with open_store(cfg) as store:
+            live = live_run(store, store.resolve_run_id(run_ref))
+    except Exception as exc:  # a vanished or locked store: say so and stop polling
+        return status_md(f"Cannot read run {run_ref}: {exc}", "error"), gr.Timer(
+            active=False), False
+    running = live.status == "running"
+    return live_header(live), gr.Timer(active=running), not running
 
 
 def table_page(card: ScoreCard | None, candidate: str | None, which: str, search: str,
@@ -152,8 +247,23 @@ def detail_for(cfg: WebConfig, card: ScoreCard | None, question_id: str) -> str:
     return detail_markdown(card, q, row, recs)
 
 
-def _plot(kind: Any, title: str, x: str, y: str, **kw: Any) -> Any:
-    return kind(x=x, y=y, title=title, height=260, **kw)
+def _outputs(view: ResultsView) -> tuple[Any, ...]:
+    """The view in the order of the tab's first-step outputs (charts come second)."""
+    return (view.status, view.choice, view.pareto, view.leaderboard, view.report,
+            view.definitions, view.candidate, view.table, view.page_info, view.page,
+            view.card, view.detail, gr.Timer(active=view.live))
+
+
+def show_run(cfg: WebConfig, run_ref: str | None, latency: str,
+             bubble: str) -> tuple[Any, ...]:
+    """Load a run for the page: everything but the six detail charts."""
+    return _outputs(load_results(cfg, run_ref, with_plots=False, latency=latency,
+                                 bubble=bubble))
+
+
+def _plot(elem_id: str) -> gr.Plot:
+    # The figure carries its own title (one that fits); Gradio's label would add a second.
+    return gr.Plot(show_label=False, elem_id=elem_id, min_width=400)
 
 
 def build_results_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
@@ -164,23 +274,26 @@ def build_results_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
         refresh = gr.Button("Refresh runs", scale=0)
     status = gr.Markdown(elem_id="results-status")
     choice = gr.Markdown(elem_id="results-choice")
+    pareto = gr.Plot(show_label=False, elem_id="results-pareto")
+    # Under the chart, so the chart itself follows the recommendation at once.
+    with gr.Row(equal_height=False):
+        latency = gr.Radio(list(LATENCY_CHOICES), value="median E2E", label="Latency axis",
+                           elem_id="results-latency", scale=1)
+        bubble = gr.Radio(list(BUBBLE_CHOICES), value="throughput", label="Bubble size",
+                          elem_id="results-bubble", scale=1)
     leaderboard = gr.Markdown(elem_id="results-leaderboard")
+    card = gr.State(None)
+    # Votes beside the automatic scores mount here (workbench/web/votes_panel.py).
     with gr.Accordion("Every comparison against the baseline, latency per stack, wins",
                       open=True):
         report = gr.Markdown(elem_id="results-report")
     with gr.Accordion("Definitions and method", open=False):
         definitions = gr.Markdown()
-    with gr.Row():
-        e2e_cdf = _plot(gr.LinePlot, "E2E latency CDF", "seconds", "share", color="stack")
-        ttft_cdf = _plot(gr.LinePlot, "TTFT CDF", "seconds", "share", color="stack")
-        scatter = _plot(gr.ScatterPlot, "TTFT vs E2E per request", "ttft_s", "e2e_s",
-                        color="stack")
-    with gr.Row():
-        by_lang = _plot(gr.BarPlot, "Token F1 by language", "group", "value", color="stack",
-                        x_label_angle=-15)
-        by_answerable = _plot(gr.BarPlot, "Answerable: token F1 · unanswerable: refusal rate",
-                              "group", "value", color="stack", x_label_angle=-15)
-        hit_k = _plot(gr.LinePlot, "Hit@k over k (answerable)", "k", "hit_rate", color="stack")
+    figures: list[gr.Plot] = []
+    # Two charts a row: three were 380 px wide at 1400 px and unreadable at 1024.
+    for start in range(0, len(CHARTS), 2):
+        with gr.Row(equal_height=False):
+            figures += [_plot(elem_id) for elem_id, _ in CHARTS[start:start + 2]]
     with gr.Row():
         candidate = gr.Dropdown([], label="Per question: candidate against the baseline",
                                 scale=2, elem_id="results-candidate")
@@ -191,17 +304,36 @@ def build_results_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
     table = gr.Dataframe(interactive=False, wrap=True, max_height=420,
                          elem_id="results-table")
     detail = gr.Markdown("*Select a question in the table.*", elem_id="results-detail")
-    card = gr.State(None)
     page = gr.State(1)
-    charts = [e2e_cdf, ttft_cdf, scatter, by_lang, by_answerable, hit_k]
-    # The report and the table first, the charts right after (see `load_results`).
-    run.change(partial(load_results, cfg, with_plots=False), inputs=[run],
-               outputs=[status, choice, leaderboard, report, definitions, *charts, candidate,
-                        table, page_info, page, card, detail]
-               ).then(partial(plot_frames, cfg), inputs=[card], outputs=charts,
+    ended = gr.State(False)
+    timer = gr.Timer(LIVE_POLL_S, active=False)
+    outputs = [status, choice, pareto, leaderboard, report, definitions, candidate, table,
+               page_info, page, card, detail, timer]
+    # The decision, the report and the table first, the six charts right after.
+    run.change(partial(show_run, cfg), inputs=[run, latency, bubble], outputs=outputs
+               ).then(partial(plot_figures, cfg), inputs=[card], outputs=figures,
                       show_progress="hidden")
+    gr.on([latency.change, bubble.change], partial(decision_chart, cfg),
+          inputs=[card, latency, bubble], outputs=[pareto], show_progress="hidden")
+
+    # Opening the page: the run in the URL (?run=ID), else the latest completed one.
+    def opened(request: gr.Request) -> Any:
+        wanted = request.query_params.get("run") if request is not None else None
+        return gr.Dropdown(choices=run_choices(cfg), value=initial_run(cfg, wanted))
+
+    gr.on(None, opened, inputs=None, outputs=[run])
     gr.on([refresh.click, *([tab.select] if tab else [])],
           lambda: gr.Dropdown(choices=run_choices(cfg)), outputs=[run])
+    # A run in progress: its header every LIVE_POLL_S, then its results once it ends.
+    timer.tick(partial(live_tick, cfg), inputs=[run], outputs=[status, timer, ended],
+               show_progress="hidden"
+               ).then(lambda done, r, lat, b: show_run(cfg, r, lat, b) if done
+                      else tuple(gr.skip() for _ in outputs),
+                      inputs=[ended, run, latency, bubble], outputs=outputs,
+                      show_progress="hidden"
+               ).then(lambda done, c: plot_figures(cfg, c) if done
+                      else tuple(gr.skip() for _ in figures),
+                      inputs=[ended, card], outputs=figures, show_progress="hidden")
     gr.on([candidate.input, which.change, search.submit],
           lambda c, v, w, s: table_page(c, v, w, s, 1),
           inputs=[card, candidate, which, search], outputs=[table, page_info, page])

@@ -13,6 +13,7 @@ import gradio as gr
 from workbench.runner.run import SCHEDULES, RunOptions
 from workbench.web.common import WebConfig, evalset_names, stack_names, stored_runs
 from workbench.web.jobs import RunJob, RunSnapshot
+from workbench.web.live import LiveRun, StackProgress, progress_table
 
 #: How often the page asks a running job for its progress (s).
 POLL_S = 1.0
@@ -22,21 +23,47 @@ MIN_STACKS, MAX_STACKS = 2, 8
 FIRST_PICKED = "(the first stack picked)"
 
 
-def _s(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f} s"
+#: What each job state means to the person watching.
+_STATES = {"starting": "preparing: indexing the corpus on every stack, then warm-up",
+           "running": "asking", "completed": "completed", "cancelled": "cancelled",
+           "failed": "failed"}
+
+
+def _session_counts(snap: RunSnapshot) -> LiveRun | None:
+    """This session's own counts, when the store could not be read for the run's."""
+    if not snap.run_id or not snap.total:
+        return None
+    stacks = [StackProgress(stack=n, baseline=n == snap.baseline,
+                            answered=snap.done.get(n, 0), planned=snap.total.get(n, 0),
+                            errors=snap.errors.get(n, 0),
+                            error_kinds={"error": snap.errors[n]} if snap.errors.get(n)
+                            else {})
+              for n in snap.stacks]
+    return LiveRun(run_id=snap.run_id, status=snap.state, evalset="",
+                   questions=max(snap.total.values(), default=0), stacks=stacks)
 
 
 def render_progress(snap: RunSnapshot | None) -> str:
-    """The progress panel: state, then done/total, errors and running mean E2E per stack."""
+    """The progress panel: the run, its state and stacks, then per stack the questions
+    answered of those planned (the stored run, resumed sessions included), its errors with
+    the latest message, and the running mean E2E of this session's successful answers."""
     if snap is None:
         return "*No run started in this session.*"
-    head = f"**Run** `{snap.run_id or '...'}` - **{snap.state}** ({snap.elapsed_s:.0f} s)"
-    rows = ["| stack | done / total | errors | mean E2E (ok) |", "|---|---|---|---|"]
-    for name in snap.stacks:
-        label = f"{name} (baseline)" if name == snap.baseline else name
-        rows.append(f"| {label} | {snap.done.get(name, 0)} / {snap.total.get(name, 0)} | "
-                    f"{snap.errors.get(name, 0)} | {_s(snap.mean_e2e_s.get(name))} |")
-    parts = [head, "", *rows] if snap.stacks else [head]
+    state = _STATES.get(snap.state, snap.state)
+    head = f"**Run** `{snap.run_id or '...'}` - **{state}** ({snap.elapsed_s:.0f} s)"
+    names = [s.stack for s in snap.live.stacks] if snap.live else snap.stacks
+    if names:
+        head += " · stacks: " + ", ".join(f"{n} (baseline)" if n == snap.baseline else n
+                                          for n in names)
+    parts = [head]
+    live = snap.live or _session_counts(snap)
+    if live is not None:
+        stored = "stored" if snap.live is not None else "in this session"
+        parts += ["", f"{live.answered} of {live.planned} answers {stored} "
+                      f"({live.questions} questions x {len(live.stacks)} stacks), "
+                      f"{sum(s.errors for s in live.stacks)} failed.", "",
+                  *progress_table(live, mean_e2e_s=snap.mean_e2e_s,
+                                  last_error=snap.last_error)]
     if snap.messages:
         parts += ["", *[f"- {m}" for m in snap.messages[-4:]]]
     if snap.error:
@@ -97,7 +124,7 @@ def start_run(cfg: WebConfig, evalset: str, stacks: list[str] | None, baseline: 
         return create_run(store, evalset, names, limit=n, options=options, baseline=base,
                           settings=cfg.settings)
 
-    new = RunJob(cfg, prepare).start()
+    new = RunJob(cfg, prepare, stacks=names, baseline=base or names[0]).start()
     return render_progress(new.snapshot()), new, gr.Timer(active=True)
 
 
