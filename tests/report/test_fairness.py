@@ -68,3 +68,18 @@ def test_stacks_on_different_indexes_are_named_and_one_shared_index_is_not() -> 
     split = {**shared, "indexes": {"a": "1" * 64, "b": "2" * 64}}
     [warning] = fairness_warnings(split)
     assert "searched different indexes (a 111111111111, b 222222222222)" in warning
+
+
+def test_prefix_caching_that_differs_is_flagged_and_alike_is_not() -> None:
+    a, b = _stack("a"), _stack("b", generation={"prefix_caching": False})
+    on = {"on": True, "from": "engine default"}
+    off = {"on": False, "from": "recipe"}
+    text = "\n".join(fairness_warnings(_manifest(a, b, prefix_caching={"A": on, "B": off})))
+    assert "prefix caching differs: a on, b off" in text
+    assert "set generation.prefix_caching alike" in text
+    same = _manifest(a, _stack("b"), prefix_caching={"A": on, "B": dict(on)})
+    assert not any("prefix caching" in w for w in fairness_warnings(same))
+    unknown = _manifest(a, b, prefix_caching={"A": on, "B": {"on": None}})
+    assert "prefix caching differs: a on, b unknown" in "\n".join(fairness_warnings(unknown))
+    # Runs stored before the manifest recorded it say nothing about it.
+    assert not any("prefix caching" in w for w in fairness_warnings(_manifest(a, b)))

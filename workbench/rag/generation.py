@@ -19,7 +19,7 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk
 
-from workbench.rag.schemas import ComponentHealth
+from workbench.rag.schemas import ComponentHealth, EngineCounters
 from workbench.stacks.recipe import Generation
 
 #: How long `/health` trusts its last engine check, and how long that check may take.
@@ -63,6 +63,41 @@ class GenerationStats:
     completion_tokens: int | None = None
     ttft_ms: float | None = None
     generation_ms: float = 0.0
+    counters: EngineCounters | None = None
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) and value >= 0 else None
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and value >= 0 else None
+
+
+def engine_counters(chunk: ChatCompletionChunk) -> EngineCounters | None:
+    """The engine's own counters in one streamed chunk (its last, with usage), if any.
+
+    llama.cpp (b11434) adds `timings` beside `usage` in its final chunk: `prompt_n`
+    prompt tokens computed, `cache_n` reused from the slot's cache, `prompt_ms`,
+    `predicted_ms`. vLLM puts `prompt_tokens_details.cached_tokens` in `usage` when
+    started with `--enable-prompt-tokens-details`. Neither reports queue time per request.
+    """
+    extra = chunk.model_extra or {}
+    timings = extra.get("timings")
+    if isinstance(timings, dict) and ("prompt_n" in timings or "cache_n" in timings):
+        computed, cached = _int(timings.get("prompt_n")), _int(timings.get("cache_n"))
+        return EngineCounters(
+            prompt_tokens=(computed or 0) + (cached or 0) if computed is not None
+            or cached is not None else None,
+            cached_tokens=cached, prompt_ms=_float(timings.get("prompt_ms")),
+            decode_ms=_float(timings.get("predicted_ms")), source="timings",
+        )
+    usage = chunk.usage
+    details = usage.prompt_tokens_details if usage is not None else None
+    if usage is not None and details is not None and details.cached_tokens is not None:
+        return EngineCounters(prompt_tokens=usage.prompt_tokens,
+                              cached_tokens=details.cached_tokens, source="usage")
+    return None
 
 
 class EngineStream:
@@ -88,6 +123,8 @@ class EngineStream:
         if chunk.usage is not None:
             self.stats.prompt_tokens = chunk.usage.prompt_tokens
             self.stats.completion_tokens = chunk.usage.completion_tokens
+        if (counters := engine_counters(chunk)) is not None:
+            self.stats.counters = counters
         piece = ""
         for choice in chunk.choices:
             if choice.delta.content:
@@ -133,9 +170,12 @@ class EngineClient:
     """The engine a stack's RAG service talks to."""
 
     def __init__(
-        self, base_url: str, model: str, settings: Generation, api_key_env: str | None = None
+        self, base_url: str, model: str, settings: Generation, api_key_env: str | None = None,
+        engine: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: The recipe's engine kind: llama.cpp takes the prompt-cache switch per request.
+        self.engine = engine
         self.model = model
         self.settings = settings
         self._api_key = (os.environ.get(api_key_env) if api_key_env else None) or "unused"
@@ -171,6 +211,13 @@ class EngineClient:
         }
         if g.seed is not None:
             params["seed"] = g.seed
+        if self.engine == "llamacpp" and g.prefix_caching is not None:
+            # Obeyed by any llama-server, also one started elsewhere without our flags.
+            params["extra_body"] = {"cache_prompt": g.prefix_caching}
+        if self.engine == "tgi" and g.top_p >= 1.0:
+            # TGI's Messages API refuses top_p 1.0 ("must be > 0.0 and < 1.0"); leaving it
+            # out is the same sampling (no nucleus cut).
+            del params["top_p"]
         started = time.perf_counter()
         try:
             async with asyncio.timeout(g.timeout_s):

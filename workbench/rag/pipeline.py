@@ -71,7 +71,8 @@ class RagService:
         )
         self.store.load_all()
         self.engine = EngineClient(
-            stack.engine_base_url, self.model, stack.generation, stack.api_key_env
+            stack.engine_base_url, self.model, stack.generation, stack.api_key_env,
+            engine=stack.engine,
         )
 
     def space(self, space_id: str, loc: Sequence[str]) -> Space:
@@ -164,6 +165,7 @@ class RagService:
             engine=self.stack.engine,
             stack=self.stack.name,
             finish_reason=stats.finish_reason,
+            engine_counters=stats.counters,
             space_id=prepared.space.space_id,
             prompt_lang=prepared.prompt.lang,
         )

@@ -89,6 +89,26 @@ class Usage(BaseModel):
     completion_tokens: int | None = None
 
 
+class EngineCounters(BaseModel):
+    """What the engine itself reported about one request (None: it did not say).
+
+    llama.cpp's `timings` give `prompt_n` (prompt tokens it computed) and `cache_n` (prompt
+    tokens it reused from its cache): `prompt_tokens` = both, `cached_tokens` = `cache_n`.
+    vLLM's `usage.prompt_tokens_details.cached_tokens` (served with
+    `--enable-prompt-tokens-details`) are the prompt tokens its prefix cache served.
+    """
+
+    prompt_tokens: int | None = Field(default=None, description="Prompt tokens, all of them.")
+    cached_tokens: int | None = Field(
+        default=None, description="Prompt tokens served from the engine's prompt/prefix cache.")
+    prompt_ms: float | None = Field(
+        default=None, description="Engine time computing the uncached prompt tokens (prefill).")
+    decode_ms: float | None = Field(default=None, description="Engine time generating.")
+    queue_ms: float | None = Field(default=None, description="Time queued inside the engine.")
+    source: str = Field(default="", description='Where they came from: "timings" (llama.cpp) '
+                        'or "usage" (OpenAI usage details).')
+
+
 class AskResponse(BaseModel):
     """The answer with its sources, timings and usage."""
 
@@ -101,6 +121,9 @@ class AskResponse(BaseModel):
     engine: str
     stack: str = ""
     finish_reason: str | None = None
+    engine_counters: EngineCounters | None = Field(
+        default=None, description="The engine's own counters for this request (prompt tokens, "
+        "those served from its cache, prefill time), when it reports them.")
     space_id: str = Field(default="", description="The space the sources came from.")
     prompt_lang: str | None = Field(default=None, description="Template language (en/ru).")
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from workbench.store.records import RequestTiming, RetrievedSource, Status
+from workbench.store.records import EngineCounters, RequestTiming, RetrievedSource, Status
 
 #: Longest source text kept per source: a backend that returns whole documents as
 #: "sources" must not make every stored record carry them.
@@ -211,6 +211,18 @@ class AnswerStream:
         """`done`'s token usage (empty when there was none)."""
         usage = (self.done or {}).get("usage")
         return usage if isinstance(usage, dict) else {}
+
+    @property
+    def engine_counters(self) -> EngineCounters | None:
+        """`done`'s engine counters (None when the engine reported none, or they are
+        unreadable: a counter is never worth failing an answer for)."""
+        raw = (self.done or {}).get("engine_counters")
+        if not isinstance(raw, dict):
+            return None
+        try:
+            return EngineCounters.model_validate(raw)
+        except ValueError:
+            return None
 
     def timing(self) -> RequestTiming:
         """The raw timestamps (`finish` must have been called)."""

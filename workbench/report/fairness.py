@@ -87,6 +87,7 @@ def fairness_warnings(manifest: Mapping[str, Any] | None) -> list[str]:
             warnings.append(f"eval set differs: {base_name} {eb!r}, {name} {ec!r} (the stacks "
                             "answered different questions)")
     warnings += _model_warnings(manifest, entries)
+    warnings += _prefix_caching_warnings(manifest, entries)
     for _, name, recipe in entries:
         temperature = _get(recipe, "generation.temperature")
         if isinstance(temperature, int | float) and temperature > 0:
@@ -127,3 +128,22 @@ def _model_warnings(manifest: Mapping[str, Any],
             warnings.append(f"{base} and {name} both serve {model!r} but different weights "
                             f"(sha256 {base_sha[:12]}... vs {sha[:12]}...)")
     return warnings
+
+
+def _prefix_caching_warnings(manifest: Mapping[str, Any],
+                             entries: list[tuple[str, str, Mapping[str, Any]]]) -> list[str]:
+    """Stacks whose engines differ in reusing cached prompt prefixes (the manifest's
+    `prefix_caching`: on, off or unknown, per stack), which moves TTFT by itself."""
+    recorded = _get(manifest, "prefix_caching")
+    if not isinstance(recorded, Mapping):
+        return []  # runs stored before the manifest recorded it
+    states: list[tuple[str, str]] = []
+    for key, name, _ in entries:
+        entry = recorded.get(key)
+        on = entry.get("on") if isinstance(entry, Mapping) else None
+        states.append((name, "unknown" if on is None else "on" if on else "off"))
+    if len({state for _, state in states}) < 2:
+        return []
+    said = ", ".join(f"{name} {state}" for name, state in states)
+    return [f"prefix caching differs: {said} (a cached prompt prefix shortens TTFT by itself; "
+            "set generation.prefix_caching alike to compare the engines like for like)"]

@@ -85,9 +85,57 @@ class StackSummary(BaseModel):
         default=None, description="Answers per second while this stack was being asked (its "
         "busy time: the union of its requests' intervals), at the run's concurrency.")
     cost: Cost | None = None
+    engine_counters: EngineCounterTotals | None = Field(
+        default=None, description="The engine's own counters over the run (None: it reported "
+        "none).")
     ci: dict[str, list[float]] = Field(
         default_factory=dict, description="Statistic -> 95% bootstrap CI [low, high] over "
         "this stack's own answers: f1 (mean), e2e.p50, e2e.p95 (successful requests).")
+
+
+class EngineCounterTotals(BaseModel):
+    """What one stack's engine itself counted over the run (`workbench.report.engine_counters`):
+    per-request counters summed over its successful answers, and its `/metrics` deltas."""
+
+    requests: int = Field(description="Successful answers that carried engine counters.")
+    prompt_tokens: int | None = Field(default=None, description="Prompt tokens, all requests.")
+    cached_tokens: int | None = Field(
+        default=None, description="Of those, served from the engine's prompt/prefix cache.")
+    cache_hit_rate: float | None = Field(
+        default=None, description="cached_tokens / prompt_tokens (from /metrics when the "
+        "answers carried no counters).")
+    prompt_tokens_mean: float | None = Field(default=None, description="Per request.")
+    prefill_tok_s: float | None = Field(
+        default=None, description="Uncached prompt tokens per second of engine prefill time.")
+    queue_ms_mean: float | None = Field(
+        default=None, description="Mean time a request waited in the engine's queue.")
+    prefix_caching: bool | None = Field(
+        default=None, description="The run's setting (recipe, else the engine's default).")
+    source: str = Field(default="", description='"per request", "/metrics" or both.')
+
+
+class PlantedFalse(BaseModel):
+    """Answers that repeat the false answer of a planted (counterfactual) passage."""
+
+    repeated: int = Field(description="Answers containing a planted false answer.")
+    answered: int = Field(description="Successful answers to questions with a planted passage.")
+    rate: float | None = Field(description="repeated / answered.")
+    question_ids: list[str] = Field(default_factory=list,
+                                    description="Questions whose answer repeated it.")
+
+
+class Faithfulness(BaseModel):
+    """One stack's faithfulness: the judge's claim-level score on its sample, and the
+    answers that repeated a planted false passage (counted without a judge)."""
+
+    judged: int = Field(default=0, description="Answers the judge scored (the sample).")
+    mean: float | None = Field(default=None, description="Mean share of supported claims.")
+    ci_low: float | None = Field(default=None, description="95% bootstrap CI of the mean, "
+                                 "over the judged sample.")
+    ci_high: float | None = None
+    all_supported: float | None = Field(default=None, description="Share of judged answers "
+                                        "whose every claim is supported.")
+    planted: PlantedFalse | None = None
 
 
 class Cost(BaseModel):
@@ -180,6 +228,9 @@ class ScoreCard(BaseModel):
     power: list[Power] = Field(default_factory=list)
     warnings: list[str] = Field(description="Fairness and data warnings.")
     notes: list[str] = Field(default_factory=list, description="What was left out and why.")
+    engine_notes: list[str] = Field(
+        default_factory=list, description="One line per candidate whose TTFT differs a lot "
+        "from the baseline's, saying what the engines' counters show about why.")
     definitions: dict[str, str] = Field(description="Metric key -> definition.")
     method: Method
     rows: list[QuestionRow]

@@ -33,6 +33,9 @@ LATENCY_NOTE = (
 _LEADER_HEADER = ("#", "Stack", "Engine, model", "F1", "ΔF1 vs baseline [95% CI]",
                   "Median E2E", "ΔE2E vs baseline", "Errors", "Cost")
 _DIST_HEADER = ("Latency per stack", "Stack", "n", "mean", "p50", "p90", "p95", "p99")
+_ENGINE_HEADER = ("Stack", "Prefix cache", "Requests", "Prompt tok/req", "Prompt tokens",
+                  "From cache", "Hit rate", "Prefill tok/s", "Queue mean", "TTFT p50")
+_ENGINE_TITLE = "Engine counters per stack (as each engine reports them)"
 
 
 def _header(card: ScoreCard, cand: str) -> tuple[str, ...]:
@@ -94,6 +97,29 @@ def _distribution_rows(card: ScoreCard) -> list[tuple[str, ...]]:
                 continue
             stats = (s.mean, s.p50, s.p90, s.p95, s.p99)
             rows.append((label, name, str(s.n), *(format_value(v, unit) for v in stats)))
+    return rows
+
+
+def engine_rows(card: ScoreCard) -> list[tuple[str, ...]]:
+    """Each stack's engine counters beside its median TTFT (stacks without any: none)."""
+    rows: list[tuple[str, ...]] = []
+    for name in card.stacks:
+        s = card.summaries.get(name)
+        e = s.engine_counters if s is not None else None
+        if s is None or e is None:
+            continue
+        ttft = s.latency.get("ttft")
+        cache = "?" if e.prefix_caching is None else "on" if e.prefix_caching else "off"
+        rows.append((
+            name, cache, str(e.requests),
+            f"{e.prompt_tokens_mean:.0f}" if e.prompt_tokens_mean is not None else "n/a",
+            f"{e.prompt_tokens:,}" if e.prompt_tokens is not None else "n/a",
+            f"{e.cached_tokens:,}" if e.cached_tokens is not None else "n/a",
+            f"{e.cache_hit_rate:.0%}" if e.cache_hit_rate is not None else "n/a",
+            f"{e.prefill_tok_s:,.0f}" if e.prefill_tok_s is not None else "n/a",
+            f"{e.queue_ms_mean:.1f} ms" if e.queue_ms_mean is not None else "n/a",
+            format_value(ttft.p50 if ttft else None, "s"),
+        ))
     return rows
 
 
@@ -205,6 +231,16 @@ def render_rich(card: ScoreCard, choice: Choice | None = None,
     for row in _distribution_rows(card):
         dist.add_row(*row)
     parts.append(dist)
+    engine = engine_rows(card)
+    if engine:
+        table = Table(title=_ENGINE_TITLE, title_justify="left", expand=False)
+        for i, name in enumerate(_ENGINE_HEADER):
+            table.add_column(name, justify="left" if i < 2 else "right")
+        for row in engine:
+            table.add_row(*row)
+        parts.append(table)
+    if card.engine_notes:
+        parts.append(Text("\n".join(card.engine_notes), style="bold"))
     parts.append(Text("\n".join(_wins_lines(card) + [p.text for p in card.power])))
     if card.warnings:
         parts.append(Text("Warnings:\n" + "\n".join(f"  ! {w}" for w in card.warnings),
@@ -253,6 +289,10 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None,
                 out += [f"### {_TITLES[section]}", "", *_md_table(_header(card, cand), rows)]
     out += ["## Latency distribution per stack (successful requests; descriptive)", ""]
     out += _md_table(_DIST_HEADER, _distribution_rows(card))
+    if engine_rows(card):
+        out += [f"## {_ENGINE_TITLE}", "", *_md_table(_ENGINE_HEADER, engine_rows(card))]
+    out += [f"**{_md_escape(line)}**" for line in card.engine_notes]
+    out += [""] if card.engine_notes else []
     out += [*_wins_lines(card), "", *[p.text for p in card.power], ""]
     if card.warnings:
         out += ["## Warnings", ""] + [f"- {_md_escape(w)}" for w in card.warnings] + [""]

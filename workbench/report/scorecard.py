@@ -17,6 +17,7 @@ from typing import Any
 
 from workbench.evalsets.model import Question
 from workbench.report import paired
+from workbench.report.engine_counters import add_engine_counters, explain_ttft
 from workbench.report.fairness import fairness_warnings
 from workbench.report.gold import gold_notes
 from workbench.report.models import (
@@ -65,6 +66,7 @@ def build_scorecard(
              for cand in names if cand != base]
     warnings = fairness_warnings(manifest) + data.warnings
     add_costs(data.summaries, manifest)
+    add_engine_counters(data.summaries, responses, manifest)
     run_ids = {r.run_id for r in responses}
     return ScoreCard(
         run_id=run_ids.pop() if len(run_ids) == 1 else None,
@@ -84,6 +86,7 @@ def build_scorecard(
         power=data.power,
         warnings=warnings,
         notes=data.notes + gold_notes(questions, judged=judge is not None),
+        engine_notes=explain_ttft(data.summaries, base),
         definitions=data.definitions,
         method=Method(
             resamples=resamples, seed=seed, confidence=0.95,

@@ -25,7 +25,7 @@ from workbench.rag.stream import (
     error_message,
 )
 from workbench.stacks.recipe import Stack
-from workbench.store.records import RequestTiming, RetrievedSource, Status
+from workbench.store.records import EngineCounters, RequestTiming, RetrievedSource, Status
 
 #: Errors worth retrying: the request never reached the server.
 CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
@@ -46,6 +46,7 @@ class Answer:
     server_timings: dict[str, float | None] = field(default_factory=dict)
     model: str = ""
     engine: str = ""
+    engine_counters: EngineCounters | None = None
 
 
 class StackClient(Protocol):
@@ -152,6 +153,7 @@ class RagServiceClient:
             ans.server_timings = dict(done.get("timings") or {})
             ans.model = str(done.get("model", ""))
             ans.engine = str(done.get("engine", ""))
+            ans.engine_counters = stream.engine_counters
         return ans
 
     async def aclose(self) -> None:

@@ -125,6 +125,24 @@ def engine_version(stack: Stack, timeout: float = 3.0) -> str | None:
     return None
 
 
+def prefix_caching(stack: Stack) -> dict[str, Any]:
+    """Whether the stack's engine reuses cached prompt prefixes: the recipe's
+    `generation.prefix_caching`, else the engine's default (`on` None: unknown)."""
+    setting = stack.generation.prefix_caching
+    if setting is not None:
+        return {"on": setting, "from": "recipe"}
+    from workbench.stacks.engines import UnknownEngineError, get_adapter
+
+    try:
+        default = get_adapter(stack.engine).prefix_caching_default
+    except UnknownEngineError:
+        default = None
+    # An engine this machine did not start may have been started with other flags.
+    started_here = stack.launch == "native"
+    return {"on": default, "from": "engine default" if started_here
+            else "engine default, unless its server was started otherwise"}
+
+
 def hardware() -> dict[str, Any]:
     """CPU model, cores, RAM, GPU (nvidia-smi when present), OS."""
     cpu = platform.processor()
@@ -188,6 +206,7 @@ def build_manifest(
         "stacks": {side: recipe_dump(s) for side, s in stacks.items()},
         "engine_versions": {side: engine_version(s) for side, s in stacks.items()},
         "models": {side: model_digest(s) for side, s in stacks.items()},
+        "prefix_caching": {side: prefix_caching(s) for side, s in stacks.items()},
         "hardware": hardware(),
         "judge": judge,
     }

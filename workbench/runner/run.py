@@ -119,6 +119,9 @@ class Runner:
         self._unreachable: set[str] = set()
         #: The counts of the current (or last) `run`.
         self.progress = RunProgress.for_stacks(self.stacks)
+        #: Called once the warm-up is over, before the first measured request (the
+        #: engines' counters are read there, so warm-up requests are not counted).
+        self.after_warmup: Callable[[], None] | None = None
 
     def pending(self, questions: Sequence[Question]) -> tuple[set[tuple[str, str]], dict[
             tuple[str, str], int]]:
@@ -182,7 +185,7 @@ class Runner:
             sources=ans.sources, timing=ans.timing, prompt_tokens=ans.prompt_tokens,
             completion_tokens=ans.completion_tokens, server_timings=ans.server_timings,
             model=ans.model or (stack.model.name if stack.model else ""),
-            engine=ans.engine or stack.engine,
+            engine=ans.engine or stack.engine, engine_counters=ans.engine_counters,
         )
         async with self._write_lock:
             # Stored the moment it arrives: nothing answered is lost to a crash.
@@ -204,6 +207,8 @@ class Runner:
         try:
             if todo:
                 await self.warm_up(questions)
+                if self.after_warmup is not None:
+                    await asyncio.to_thread(self.after_warmup)
             for phase in plan(questions, todo, self.options.schedule, self.options.concurrency,
                               self.stacks):
                 await self._run_phase(phase, attempts, progress)

@@ -3,13 +3,14 @@ call."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.evalsets.model import EvalSet, Question
-from workbench.runner import usage
+from workbench.runner import engine_metrics, usage
 from workbench.runner.client import client_for
 from workbench.runner.external import sent_space_id
 from workbench.runner.manifest import build_manifest, recipe_dump
@@ -212,9 +213,17 @@ async def execute(store: Any, prepared: PreparedRun,
         usages = usage.stack_usages(list(prepared.stacks), get_settings())
         for u in usages.values():
             u.start()
+        meters = engine_metrics.engine_meters(prepared.stacks)
+        runner.after_warmup = lambda: engine_metrics.start_all(meters)
         try:
             return await runner.run(prepared.questions)
         finally:
+            if meters:
+                await asyncio.to_thread(engine_metrics.stop_all, meters)
+                with contextlib.suppress(Exception):  # best effort, as usage below
+                    manifest = store.get_run(prepared.run_id)["manifest"]
+                    store.update_manifest(prepared.run_id,
+                                          engine_metrics.record(manifest, meters))
             # Recorded even when the run stops early: the answers stored so far cost it.
             for u in usages.values():
                 u.stop()

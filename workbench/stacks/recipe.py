@@ -161,6 +161,13 @@ class Generation(_Strict):
     )
     timeout_s: float = Field(default=120.0, gt=0, description="Engine request timeout.")
     seed: int | None = 0
+    prefix_caching: bool | None = Field(
+        default=None,
+        description="Reuse the KV cache of a prompt prefix seen before: vLLM "
+        "--enable-prefix-caching / --no-enable-prefix-caching, llama.cpp --cache-prompt / "
+        "--no-cache-prompt and the request's `cache_prompt`. Unset: the engine's default "
+        "(on for both). Set it alike on every stack to compare engines like for like.",
+    )
 
 
 class Cost(_Strict):

@@ -23,6 +23,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The engine's per-request counters are part of the RAG service's answer (its contract).
+from workbench.rag.schemas import EngineCounters
+
 #: How a request ended: one status type for runs, load benches and the arena.
 Status = Literal["ok", "error", "timeout"]
 
@@ -104,6 +107,8 @@ class ResponseRecord(BaseModel):
     )
     model: str = ""
     engine: str = ""
+    engine_counters: EngineCounters | None = Field(
+        default=None, description="The engine's own per-request counters, when it reports them.")
 
     @property
     def ttft_s(self) -> float | None:
@@ -193,5 +198,5 @@ class LoadRequestRecord(BaseModel):
         return self.timing.request_start - self.ready
 
 
-__all__ = ["LoadRequestRecord", "PointSpec", "RequestTiming", "ResponseRecord",
+__all__ = ["EngineCounters", "LoadRequestRecord", "PointSpec", "RequestTiming", "ResponseRecord",
            "RetrievedSource", "Status"]

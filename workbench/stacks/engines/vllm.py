@@ -55,6 +55,8 @@ class VllmAdapter(EngineAdapter):
     bf16 answers wrongly on this CPU)."""
 
     kind = "vllm"
+    #: vLLM's V1 engine caches prefixes unless told not to (CPU included, v0.32).
+    prefix_caching_default = True
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise when the vLLM venv is missing."""
@@ -109,6 +111,9 @@ class VllmAdapter(EngineAdapter):
             "--host", stack.host,
             "--port", str(stack.ports.engine),
             "--served-model-name", stack.model.name,
+            # Per-request cached prompt tokens in `usage` (the engine counters of a run).
+            "--enable-prompt-tokens-details",
+            *prefix_caching_args(stack.generation.prefix_caching),
             *stack.engine_args,
         ]  # fmt: skip
         return EngineProcess(argv=argv, env=env, health_timeout_s=600.0)
@@ -132,6 +137,13 @@ class VllmAdapter(EngineAdapter):
         if isinstance(info, dict) and info.get("version"):
             return f"vLLM {info['version']}"
         return None
+
+
+def prefix_caching_args(setting: bool | None) -> list[str]:
+    """vLLM's prefix-caching flag for a recipe's `generation.prefix_caching` (none: default)."""
+    if setting is None:
+        return []
+    return ["--enable-prefix-caching" if setting else "--no-enable-prefix-caching"]
 
 
 def _gib(value: float) -> str:
