@@ -136,11 +136,16 @@ class RagServiceClient:
                 async for ev in self.stream(question, space_id):
                     stream.add(ev)
         except TimeoutError:
-            stream.fail("timeout", f"no complete answer within {self.timeout_s:g}s")
+            # Named with both URLs: a stalled remote engine stalls its local RAG service.
+            engine = f" (engine {self.stack.engine_base_url})" if self.stack.engine_base_url \
+                else ""
+            stream.fail("timeout", f"no complete answer from {self.stack.rag_url}{engine} "
+                                   f"within {self.timeout_s:g}s")
         except CONNECT_ERRORS:
             raise
         except (httpx.HTTPError, ValueError) as exc:
-            stream.fail("error", f"{type(exc).__name__}: {exc}")
+            stream.fail("error", f"{type(exc).__name__} from {self.stack.rag_url}: "
+                                 f"{str(exc) or 'the connection was closed or reset'}")
         stream.finish()
         ans = Answer(status=stream.status, timing=stream.timing(), answer=stream.answer,
                      error=stream.error, http_status=stream.http_status,

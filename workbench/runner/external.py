@@ -245,7 +245,9 @@ class ExternalClient:
         except MalformedStream as exc:
             stream.fail("error", str(exc))
         except (httpx.HTTPError, ValueError) as exc:
-            stream.fail("error", f"{type(exc).__name__} from {where}: {exc}")
+            # A reset connection says nothing (`ReadError('')`): say what it was.
+            why = str(exc) or "the connection was closed or reset by the server"
+            stream.fail("error", f"{type(exc).__name__} from {where}: {why}")
         stream.finish()
         answer = stream.answer
         marker = error_marker(answer, self.api.error_markers)
