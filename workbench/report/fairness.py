@@ -87,6 +87,7 @@ def fairness_warnings(manifest: Mapping[str, Any] | None) -> list[str]:
             warnings.append(f"eval set differs: {base_name} {eb!r}, {name} {ec!r} (the stacks "
                             "answered different questions)")
     warnings += _model_warnings(manifest, entries)
+    warnings += _served_warnings(manifest, entries)
     warnings += _prefix_caching_warnings(manifest, entries)
     for _, name, recipe in entries:
         temperature = _get(recipe, "generation.temperature")
@@ -147,3 +148,34 @@ def _prefix_caching_warnings(manifest: Mapping[str, Any],
     said = ", ".join(f"{name} {state}" for name, state in states)
     return [f"prefix caching differs: {said} (a cached prompt prefix shortens TTFT by itself; "
             "set generation.prefix_caching alike to compare the engines like for like)"]
+
+
+def _served_warnings(manifest: Mapping[str, Any],
+                     entries: list[tuple[str, str, Mapping[str, Any]]]) -> list[str]:
+    """Engines that run elsewhere (the manifest's `served`, from stacks.identity): one not
+    asked, one that does not list the recipe's model, one serving a shorter context."""
+    served = _get(manifest, "served")
+    if not isinstance(served, Mapping):
+        return []  # runs stored before the manifest asked remote engines
+    warnings = []
+    for key, name, _ in entries:
+        entry = served.get(key)
+        if not isinstance(entry, Mapping):
+            continue
+        url = entry.get("url")
+        if entry.get("reachable") is None:
+            warnings.append(f"{name}: the remote engine at {url} was not asked what it serves "
+                            "(another host the recipe does not allow: allow_remote)")
+            continue
+        if not entry.get("reachable"):
+            warnings.append(f"{name}: the remote engine at {url} did not answer when the run "
+                            "was recorded: what it serves is unknown")
+            continue
+        models = entry.get("models") or []
+        if models and not entry.get("model_listed"):
+            warnings.append(f"{name}: the engine at {url} does not list the recipe's model "
+                            f"{entry.get('model_named')!r} (it serves {', '.join(models)})")
+        for note in entry.get("notes") or []:
+            if "context" in str(note):
+                warnings.append(f"{name}: the engine at {url} {note}")
+    return warnings

@@ -23,6 +23,7 @@ from workbench import __version__
 from workbench.evalsets.model import EvalSet
 from workbench.settings import get_settings
 from workbench.stacks.fetch import cached_gguf
+from workbench.stacks.identity import engine_is_elsewhere, served_identity
 from workbench.stacks.models import ModelFileError, gguf_digest, resolve_gguf
 from workbench.stacks.recipe import Stack
 from workbench.stacks.registry import UnknownModelError, model_for_digest, model_for_spec
@@ -59,6 +60,11 @@ def model_digest(stack: Stack) -> dict[str, str | None]:
     if stack.model is None:
         return {"registry": None, "file": None, "sha256": None,
                 "note": "no local model (an external backend): its weights are unknown here"}
+    from workbench.stacks.identity import remote_model_entry
+
+    if engine_is_elsewhere(stack):
+        # The local GGUF proves nothing about a server we did not start: ask it.
+        return remote_model_entry(stack)
     if stack.model.hf_id is not None and stack.engine in ("vllm", "tgi"):
         return {"registry": None, "file": stack.model.hf_id, "sha256": None,
                 "note": f"serves the Hugging Face checkpoint {stack.model.hf_id}, not the GGUF: "
@@ -206,6 +212,9 @@ def build_manifest(
         "stacks": {side: recipe_dump(s) for side, s in stacks.items()},
         "engine_versions": {side: engine_version(s) for side, s in stacks.items()},
         "models": {side: model_digest(s) for side, s in stacks.items()},
+        # What each engine that runs elsewhere says it serves (stacks.identity).
+        "served": {side: served_identity(s) for side, s in stacks.items()
+                   if engine_is_elsewhere(s)},
         "prefix_caching": {side: prefix_caching(s) for side, s in stacks.items()},
         "hardware": hardware(),
         "judge": judge,

@@ -37,11 +37,13 @@ PACKAGED_ALIAS = "smollm2-135m-instruct"
 
 
 def llama_server_argv(gguf: str | Path, port: int, *, context: int, slots: int, threads: int,
-                      alias: str, host: str = "127.0.0.1") -> list[str]:
+                      alias: str, host: str = "127.0.0.1", binary: str | None = None,
+                      ) -> list[str]:
     """The `llama-server` command line every caller uses: `context` is the window of each
-    of the `slots` parallel slots (llama.cpp's `-c` is their total), metrics on."""
+    of the `slots` parallel slots (llama.cpp's `-c` is their total), metrics on.
+    `binary`: another build (a CUDA one) than this venv's packaged CPU binary."""
     return [
-        llama_server_binary(),
+        binary or llama_server_binary(),
         "--host", host,
         "--port", str(port),
         "-m", str(gguf),
@@ -60,31 +62,33 @@ class LocalLlamaServer:
 
     pid: int
     port: int
+    host: str = "127.0.0.1"
 
     @property
     def url(self) -> str:
         """Its OpenAI-compatible base URL (`.../v1`)."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://{self.host}:{self.port}/v1"
 
 
 @contextlib.contextmanager
 def local_llama_server(log: Path, port: int, *, context: int = 2048, slots: int = 4,
                        threads: int = 2, gguf: str = PACKAGED_GGUF,
                        alias: str = PACKAGED_ALIAS, timeout_s: float = 60.0,
-                       ) -> Iterator[LocalLlamaServer]:
+                       host: str = "127.0.0.1") -> Iterator[LocalLlamaServer]:
     """A loopback `llama-server` for tests and benchmarks (not a stack: no recipe, no
-    state file), healthy on entry and stopped, with its process group, on exit.
+    state file), healthy on entry and stopped, with its process group, on exit. `host`
+    may be another loopback address (127.0.0.2 stands in for a remote machine).
 
     Raises `EngineUnavailableError` when llama.cpp is not installed and `LaunchError`
     (with the command and the log's tail) when it exits or stays unhealthy for `timeout_s`.
     """
     argv = llama_server_argv(resolve_gguf(gguf), port, context=context, slots=slots,
-                             threads=threads, alias=alias)
+                             threads=threads, alias=alias, host=host)
     pid = spawn(argv, {}, log)
     try:
-        wait_healthy(f"http://127.0.0.1:{port}/health", pid, timeout_s, "llama-server",
+        wait_healthy(f"http://{host}:{port}/health", pid, timeout_s, "llama-server",
                      argv, log)
-        yield LocalLlamaServer(pid, port)
+        yield LocalLlamaServer(pid, port, host)
     finally:
         stop_group(pid)
 
@@ -97,7 +101,16 @@ class LlamaCppAdapter(EngineAdapter):
     prefix_caching_default = True
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
-        """Raise when the llama-server binary is missing."""
+        """Raise when the llama-server binary is missing (a CUDA one for a GPU stack)."""
+        if stack.variant == "gpu" and stack.launch == "native":
+            from workbench.stacks import gpu
+
+            if gpu.llama_server_gpu() is None or not gpu.has_nvidia_gpu():
+                missing = ("no NVIDIA driver is here (no nvidia-smi)" if gpu.llama_server_gpu()
+                           else f"no CUDA llama-server is installed (none on PATH, "
+                                f"${gpu.LLAMA_SERVER_GPU_ENV} unset; the packaged one is CPU)")
+                raise EngineUnavailableError(gpu.no_gpu_route(stack, missing))
+            return
         llama_server_binary()
 
     def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
@@ -107,15 +120,28 @@ class LlamaCppAdapter(EngineAdapter):
 
         gguf = recipe_gguf(stack)
         slots = stack.resources.slots
+        env = dict(stack.env)
+        binary = None
+        gpu_args: list[str] = []
+        if stack.variant == "gpu":
+            from workbench.stacks import gpu
+
+            binary = gpu.llama_server_gpu()
+            if binary is None:
+                raise EngineUnavailableError(
+                    gpu.no_gpu_route(stack, "no CUDA llama-server is installed"))
+            gpu_args = ["-ngl", str(stack.resources.gpu_layers)]  # layers offloaded
+            env = {**gpu.gpu_env(stack), **env}
         argv = [
             *taskset_prefix(stack),
             *llama_server_argv(gguf, stack.ports.engine, context=stack.generation.context_window,
                                slots=slots, threads=stack.resources.threads,
-                               alias=stack.model.name, host=stack.host),
+                               alias=stack.model.name, host=stack.host, binary=binary),
+            *gpu_args,
             *prefix_caching_args(stack.generation.prefix_caching),
             *stack.engine_args,
         ]
-        return EngineProcess(argv=argv, env=dict(stack.env), health_timeout_s=60.0)
+        return EngineProcess(argv=argv, env=env, health_timeout_s=60.0)
 
     def version(self, stack: Stack) -> str | None:
         """`build_info` from `/props` (e.g. `b7000-abc1234`); for our own packaged binary

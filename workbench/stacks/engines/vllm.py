@@ -65,6 +65,14 @@ class VllmAdapter(EngineAdapter):
             raise EngineUnavailableError(
                 f"the vLLM CPU venv python {python} does not exist (run `make vllm`)"
             )
+        if stack.variant == "gpu" and stack.launch == "native":
+            from workbench.stacks import gpu
+
+            if gpu.vllm_gpu_python() is None or not gpu.has_nvidia_gpu():
+                missing = ("no NVIDIA driver is here (no nvidia-smi)" if gpu.vllm_gpu_python()
+                           else f"no CUDA vLLM is installed (no `vllm` on PATH, "
+                                f"${gpu.VLLM_GPU_PYTHON_ENV} unset)")
+                raise EngineUnavailableError(gpu.no_gpu_route(stack, missing))
 
     def prepare(self, stack: Stack, settings: Settings) -> None:
         """Convert the GGUF to an HF folder once (cached by digest)."""
@@ -81,6 +89,8 @@ class VllmAdapter(EngineAdapter):
     def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
         """The api_server command and its environment."""
         assert stack.model is not None and stack.ports.engine is not None
+        if stack.variant == "gpu":
+            return self.gpu_process(stack, ctx)
         settings = ctx.settings
         python = settings.vllm_python_path
         cache = ctx.run_dir / "vllm-cache"
@@ -117,6 +127,44 @@ class VllmAdapter(EngineAdapter):
             *stack.engine_args,
         ]  # fmt: skip
         return EngineProcess(argv=argv, env=env, health_timeout_s=600.0)
+
+    def gpu_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
+        """vLLM with CUDA: the CUDA venv's python, the recipe's cards
+        (CUDA_VISIBLE_DEVICES) and memory share (--gpu-memory-utilization). No
+        `--device cuda`: vLLM 0.10 removed that flag; a CUDA build runs on the GPUs it
+        sees. Compiled mode (no --enforce-eager): the wrong-answer bug is a CPU one."""
+        from workbench.stacks import gpu
+
+        assert stack.model is not None and stack.ports.engine is not None
+        python = gpu.vllm_gpu_python()
+        if python is None:
+            raise EngineUnavailableError(gpu.no_gpu_route(stack, "no CUDA vLLM is installed"))
+        cache = ctx.run_dir / "vllm-cache"
+        rpc = rpc_dir(ctx.run_dir)
+        env = {
+            "VLLM_NO_USAGE_STATS": "1",
+            "VLLM_CACHE_ROOT": str(cache),
+            "TORCHINDUCTOR_CACHE_DIR": str(cache / "inductor"),
+            "VLLM_RPC_BASE_PATH": str(rpc),
+            **gpu.gpu_env(stack),
+            **stack.env,
+        }
+        rpc.mkdir(mode=0o700, parents=True, exist_ok=True)
+        share = gpu.memory_share(stack) or gpu.VLLM_DEFAULT_SHARE
+        argv = [
+            *taskset_prefix(stack),
+            str(python), "-m", "vllm.entrypoints.openai.api_server",
+            "--model", self.model_path(stack, ctx.settings),
+            "--max-model-len", str(stack.generation.context_window),
+            "--gpu-memory-utilization", f"{share:g}",
+            "--host", stack.host,
+            "--port", str(stack.ports.engine),
+            "--served-model-name", stack.model.name,
+            "--enable-prompt-tokens-details",
+            *prefix_caching_args(stack.generation.prefix_caching),
+            *stack.engine_args,
+        ]  # fmt: skip
+        return EngineProcess(argv=argv, env=env, health_timeout_s=900.0)
 
     def after_stop(self, stack: Stack, ctx: LaunchContext) -> None:
         """Remove the RPC socket folder when it had to live outside the run folder."""
