@@ -45,6 +45,8 @@ class Constraint:
         if self.metric == "error_rate":
             v = summary.error_rate
             return v, "n/a" if v is None else f"{v:.1%}"
+        if self.metric in ("faithfulness", "planted_false"):
+            return _faithfulness(self.metric, summary)
         if self.metric in summary.latency:
             lat = summary.latency[self.metric]
             v = getattr(lat, self.stat or "p50")
@@ -63,6 +65,20 @@ class Constraint:
         if value is None:
             return False, shown
         return _OPS[self.op](value, self.value), shown
+
+
+def _faithfulness(metric: str, summary: StackSummary) -> tuple[float | None, str]:
+    # The judge's claim-level score (over its sample), and the share of answers that
+    # repeated a planted false passage: both from `report.faithfulness`.
+    f = summary.faithfulness
+    if metric == "faithfulness":
+        if f is None or not f.judged or f.mean is None:
+            return None, "faithfulness: not judged (score the run with --judge local)"
+        return f.mean, f"faithfulness {f.mean:.2f} (n={f.judged} judged)"
+    p = f.planted if f is not None else None
+    if p is None or p.rate is None:
+        return None, "planted_false: the eval set plants no false passage"
+    return p.rate, f"planted false answers {p.repeated}/{p.answered}"
 
 
 def parse_constraint(text: str) -> Constraint:

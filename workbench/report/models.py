@@ -7,7 +7,7 @@ paired against it. `ScoreCard.model_dump_json()` is the JSON export;
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -85,6 +85,9 @@ class StackSummary(BaseModel):
         default=None, description="Answers per second while this stack was being asked (its "
         "busy time: the union of its requests' intervals), at the run's concurrency.")
     cost: Cost | None = None
+    faithfulness: Faithfulness | None = Field(
+        default=None, description="Judged faithfulness and answers from planted false "
+        "passages (`workbench.report.faithfulness`); None when neither applies.")
     engine_counters: EngineCounterTotals | None = Field(
         default=None, description="The engine's own counters over the run (None: it reported "
         "none).")
@@ -112,6 +115,30 @@ class EngineCounterTotals(BaseModel):
     prefix_caching: bool | None = Field(
         default=None, description="The run's setting (recipe, else the engine's default).")
     source: str = Field(default="", description='"per request", "/metrics" or both.')
+
+
+class PlantedFalse(BaseModel):
+    """Answers that repeat the false answer of a planted (counterfactual) passage."""
+
+    repeated: int = Field(description="Answers containing a planted false answer.")
+    answered: int = Field(description="Successful answers to questions with a planted passage.")
+    rate: float | None = Field(description="repeated / answered.")
+    question_ids: list[str] = Field(default_factory=list,
+                                    description="Questions whose answer repeated it.")
+
+
+class Faithfulness(BaseModel):
+    """One stack's faithfulness: the judge's claim-level score on its sample, and the
+    answers that repeated a planted false passage (counted without a judge)."""
+
+    judged: int = Field(default=0, description="Answers the judge scored (the sample).")
+    mean: float | None = Field(default=None, description="Mean share of supported claims.")
+    ci_low: float | None = Field(default=None, description="95% bootstrap CI of the mean, "
+                                 "over the judged sample.")
+    ci_high: float | None = None
+    all_supported: float | None = Field(default=None, description="Share of judged answers "
+                                        "whose every claim is supported.")
+    planted: PlantedFalse | None = None
 
 
 class PlantedFalse(BaseModel):
@@ -205,7 +232,41 @@ class Method(BaseModel):
     primary_metrics: list[str] = Field(description="The Holm family's metrics.")
     holm_family: int = Field(description="Tests in the Holm family (candidates x primary).")
     semantic_model: str | None
-    judge: dict[str, str] | None = Field(description="Judge model, endpoint and prompt.")
+    judge: dict[str, Any] | None = Field(
+        description="Judge kind, model, digest, endpoint, prompt and sample.")
+
+
+class JudgeAgreement(BaseModel):
+    """How often the judge's "correct" agrees with token F1 >= 0.5 on gold questions."""
+
+    n: int = Field(description="Judged answers to questions with gold answers.")
+    agreement: float | None = Field(description="Share where both say right, or both wrong.")
+    kappa: float | None = Field(description="Cohen's kappa (agreement beyond chance).")
+    judge_correct: float | None = Field(description="Share the judge called correct.")
+    f1_correct: float | None = Field(description="Share with F1 >= 0.5.")
+
+
+class PairwiseBias(BaseModel):
+    """One candidate against the baseline judged pairwise, each pair in both orders."""
+
+    candidate: str
+    n: int = Field(description="Pairs judged in both orders.")
+    baseline_wins: int
+    candidate_wins: int
+    ties: int
+    inconsistent: int = Field(description="Pairs whose two orders disagreed.")
+    position_bias: int = Field(description="Pairs where both orders picked the same position.")
+    position_bias_rate: float | None = Field(description="position_bias / n.")
+
+
+class JudgeTrust(BaseModel):
+    """How far to trust the judge: agreement with F1, and position bias when pairwise."""
+
+    agreement: JudgeAgreement | None = None
+    pairwise: list[PairwiseBias] = Field(default_factory=list)
+    calls: int = Field(default=0, description="Judge calls made for this card.")
+    cache_hits: int = Field(default=0, description="Verdicts read from the cache.")
+    problems: list[str] = Field(default_factory=list, description="Failed calls (first few).")
 
 
 class ScoreCard(BaseModel):
@@ -233,6 +294,7 @@ class ScoreCard(BaseModel):
         "from the baseline's, saying what the engines' counters show about why.")
     definitions: dict[str, str] = Field(description="Metric key -> definition.")
     method: Method
+    judge_trust: JudgeTrust | None = Field(default=None, description="Judged runs only.")
     rows: list[QuestionRow]
     elapsed_s: float = Field(description="Time spent scoring.")
 

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from workbench.report.choice import Choice
+from workbench.report.faithfulness import faithfulness_lines
 from workbench.report.models import Comparison, ScoreCard
 from workbench.report.verdict import PRIMARY_LATENCY, format_diff, format_p, format_value
 from workbench.report.votes import VOTES_HEADER, VoteSummary, votes_lines, votes_table_rows
@@ -150,7 +151,13 @@ def _method(card: ScoreCard) -> str:
             "requests count as wrong answers and are excluded from latency. Wins: per "
             f"question by token F1, and by E2E (ties within {m.latency_tie_pct:.0f}%).")
     if m.judge:
-        text += f" LLM judge: {m.judge['model']} at {m.judge['base_url']}."
+        j = m.judge
+        where = (f"local llama.cpp, model sha256 {str(j.get('digest', ''))[:12]}"
+                 if j.get("kind") == "local" else f"at {j.get('base_url')}")
+        sample = (f"a seeded sample of {j['sample']} questions (seed {j.get('seed')})"
+                  if j.get("sample") else "every answer")
+        text += (f" LLM judge: {j.get('model')} ({where}), {sample}; prompt sha256 "
+                 f"{str(j.get('prompt_digest', ''))[:12]}, recorded in the manifest.")
     return text
 
 
@@ -241,6 +248,8 @@ def render_rich(card: ScoreCard, choice: Choice | None = None,
         parts.append(table)
     if card.engine_notes:
         parts.append(Text("\n".join(card.engine_notes), style="bold"))
+    if faithful := faithfulness_lines(card):
+        parts.append(Text("\n".join(faithful)))
     parts.append(Text("\n".join(_wins_lines(card) + [p.text for p in card.power])))
     if card.warnings:
         parts.append(Text("Warnings:\n" + "\n".join(f"  ! {w}" for w in card.warnings),
@@ -293,6 +302,9 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None,
         out += [f"## {_ENGINE_TITLE}", "", *_md_table(_ENGINE_HEADER, engine_rows(card))]
     out += [f"**{_md_escape(line)}**" for line in card.engine_notes]
     out += [""] if card.engine_notes else []
+    if faithful := faithfulness_lines(card):
+        out += ["## Faithfulness", "", *[f"- {_md_escape(x.strip())}" for x in faithful[1:]],
+                ""]
     out += [*_wins_lines(card), "", *[p.text for p in card.power], ""]
     if card.warnings:
         out += ["## Warnings", ""] + [f"- {_md_escape(w)}" for w in card.warnings] + [""]

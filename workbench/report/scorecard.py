@@ -19,7 +19,9 @@ from workbench.evalsets.model import Question
 from workbench.report import paired
 from workbench.report.engine_counters import add_engine_counters, explain_ttft
 from workbench.report.fairness import fairness_warnings
+from workbench.report.faithfulness import add_faithfulness
 from workbench.report.gold import gold_notes
+from workbench.report.judge_trust import judge_trust, pairwise_bias
 from workbench.report.models import (
     Comparison,
     Cost,
@@ -33,6 +35,7 @@ from workbench.report.response_checks import check_responses
 from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, candidate_verdict
 from workbench.scoring.judge import Judge
 from workbench.scoring.semantic import Embedder
+from workbench.scoring.stats import PairedBootstrap
 from workbench.store.records import ResponseRecord
 
 
@@ -45,6 +48,7 @@ def build_scorecard(
     manifest: dict[str, Any] | None = None,
     semantic: bool = True,
     judge: Judge | None = None,
+    pairwise: bool = False,
     embedder: Embedder | None = None,
     resamples: int = 2000,
     seed: int = 20240521,
@@ -54,7 +58,8 @@ def build_scorecard(
 
     `stacks` (run order) defaults to the stacks in `responses` in order of appearance, the
     baseline to the first. `semantic=False` skips the embedding model; `judge` adds LLM-judge
-    scores."""
+    scores (and with `pairwise`, each candidate judged against the baseline in both orders,
+    for position bias)."""
     started = time.perf_counter()
     names = stacks or list(dict.fromkeys(r.stack for r in responses))
     base = baseline or (names[0] if names else "")
@@ -66,6 +71,12 @@ def build_scorecard(
              for cand in names if cand != base]
     warnings = fairness_warnings(manifest) + data.warnings
     add_costs(data.summaries, manifest)
+    add_faithfulness(data.summaries, data.rows, questions,
+                     PairedBootstrap(resamples=resamples, seed=seed))
+    trust = None
+    if judge is not None:
+        bias = pairwise_bias(judge, questions, responses, names, base) if pairwise else None
+        trust = judge_trust(judge, data.rows, names, bias)
     add_engine_counters(data.summaries, responses, manifest)
     run_ids = {r.run_id for r in responses}
     return ScoreCard(
@@ -96,6 +107,7 @@ def build_scorecard(
             if semantic else None,
             judge=judge.manifest() if judge else None,
         ),
+        judge_trust=trust,
         rows=data.rows,
         elapsed_s=time.perf_counter() - started,
     )

@@ -28,11 +28,13 @@ def cached_scorecard(store: Store, run_id: str, *, semantic: bool = True) -> Sco
 
 def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
                       persist_scores: bool = False, use_cache: bool = True,
-                      judge: Judge | None = None) -> ScoreCard:
+                      judge: Judge | None = None, pairwise: bool = False) -> ScoreCard:
     """Score a stored run (or return its cached card); optionally store per-question scores.
 
     With a `judge`, the card is always recomputed (judged cards are not cached) and the
-    judge's model, endpoint and prompt are recorded in the run's manifest.
+    judge's model, endpoint and prompt are recorded in the run's manifest. The judge's
+    verdicts are cached in the store (`store.verdicts`) unless it brings its own cache;
+    `pairwise` also judges each candidate against the baseline in both orders.
     """
     if use_cache and judge is None:
         card = cached_scorecard(store, run_id, semantic=semantic)
@@ -44,7 +46,11 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
     run = store.get_run(run_id)
     manifest = run["manifest"]
     if judge is not None:
-        manifest = {**manifest, "judge": judge.manifest()}
+        if judge.cache is None:
+            from workbench.store.verdicts import VerdictStore
+
+            judge.cache = VerdictStore(store)
+        manifest = {**manifest, "judge": {**judge.manifest(), "pairwise": pairwise}}
         try:
             store.update_manifest(run_id, manifest)
         except StoreError:
@@ -52,6 +58,7 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
     card = build_scorecard(
         store.questions(run_id), store.responses(run_id), stacks=list(store.recipes(run_id)),
         baseline=store.baseline(run_id), manifest=manifest, semantic=semantic, judge=judge,
+        pairwise=pairwise,
     )
     card = card.model_copy(update={"run_id": run_id})
     if judge is not None:
