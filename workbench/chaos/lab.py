@@ -4,6 +4,12 @@ Two llama.cpp `llama-server`s (one per side, so killing one leaves the other alo
 the packaged SmolLM2 GGUF, each behind its own RAG service (`python -m workbench.rag`).
 Everything binds 127.0.0.1 on free ports (never 8000/9000) and lives in a temp folder;
 every pid started is recorded so that `close()` stops exactly those process groups.
+
+`start_remote()` adds the "remote" sides, on loopback aliases that stand in for other
+machines (the lab's WORKBENCH_REMOTE_HOSTS permits only those): a real llama.cpp on
+127.0.0.2 behind a local RAG service (stack `remote-b`, the engine reached by
+`engine_url`), and a breakable fake backend of the seed shape on 127.0.0.3 (stacks
+`ext-json` and `ext-sse`, `workbench.chaos.remote_fake`).
 """
 
 from __future__ import annotations
@@ -18,16 +24,22 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import get_args
 
 import httpx
 
+from workbench.chaos.remote_fake import RemoteFake
 from workbench.settings import PROJECT_ROOT
 from workbench.stacks.process import LaunchError, Server, free_port
 from workbench.stacks.rag_service import rag_service
-from workbench.stacks.recipe import PACKAGED_GGUF, Generation, get_stack
+from workbench.stacks.recipe import PACKAGED_GGUF, Generation, LaunchMode, get_stack
 from workbench.store.inspect import rows
+from workbench.targets import REMOTE_HOSTS_ENV
 
 SIDE_NAMES = {"A": "side-a", "B": "side-b"}
+#: The hosts that stand in for other machines, and the lab's remote stacks.
+REMOTE_ENGINE_HOST, REMOTE_BACKEND_HOST = "127.0.0.2", "127.0.0.3"
+REMOTE_STACKS = ("remote-b", "ext-json", "ext-sse")
 #: Key of one stored response: (run, question, stack name, attempt).
 
 
@@ -49,6 +61,10 @@ class Lab:
         self.engines: dict[str, Server] = {}
         self.rags: dict[str, Server] = {}
         self.runners: list[subprocess.Popen[bytes]] = []
+        #: The remote sides (`start_remote`): engine on 127.0.0.2, its RAG service, the fake.
+        self.remote_engine: Server | None = None
+        self.remote_rag: Server | None = None
+        self.fake: RemoteFake | None = None
 
     # --- set-up -------------------------------------------------------------------------
     def __enter__(self) -> Lab:
@@ -67,7 +83,8 @@ class Lab:
     def env(self) -> dict[str, str]:
         """Environment for the workbench CLI: this lab's recipes and state folder."""
         return {"WORKBENCH_STACKS_DIR": str(self.stacks_dir),
-                "WORKBENCH_STATE_DIR": str(self.state_dir), "HF_HUB_OFFLINE": "1"}
+                "WORKBENCH_STATE_DIR": str(self.state_dir), "HF_HUB_OFFLINE": "1",
+                REMOTE_HOSTS_ENV: f"{REMOTE_ENGINE_HOST},{REMOTE_BACKEND_HOST}"}
 
     def start(self) -> None:
         """Start both engines and both RAG services, then index demo-en on each."""
@@ -112,14 +129,60 @@ class Lab:
             self.rags[side].start()
         self._index()
 
-    def _index(self) -> None:
+    def start_remote(self) -> None:
+        """Start the remote sides once (see the module's docstring); later calls do nothing."""
+        if self.fake is not None:
+            return
+        try:
+            self._start_remote()
+        except LaunchError as exc:
+            raise LabError(str(exc)) from exc
+
+    def _start_remote(self) -> None:
+        from workbench.stacks.engines.llamacpp import llama_server_argv
+        from workbench.stacks.models import resolve_gguf
+        from workbench.stacks.recipe import ExternalAPI, Ports, Stack
+
+        self.fake = RemoteFake(REMOTE_BACKEND_HOST).start()
+        for name, stream in (("ext-json", False), ("ext-sse", True)):
+            ext = Stack(name=name, engine="external", launch="none",
+                        ports=Ports(rag=self.fake.port),
+                        external=ExternalAPI(url=self.fake.url, stream=stream))
+            (self.stacks_dir / f"{name}.yaml").write_text(ext.model_dump_json())
+        port = _free_port_on(REMOTE_ENGINE_HOST)
+        argv = llama_server_argv(str(resolve_gguf(PACKAGED_GGUF)), port, context=2048,
+                                 slots=2, threads=1, alias="smollm2-135m-instruct",
+                                 host=REMOTE_ENGINE_HOST)
+        self.remote_engine = Server("remote engine", argv,
+                                    f"http://{REMOTE_ENGINE_HOST}:{port}/health",
+                                    self.root / "engine-remote.log")
+        self.remote_engine.start(60)
+        base = get_stack("llamacpp-cpu", PROJECT_ROOT / "stacks")
+        gen = Generation(max_tokens=self.max_tokens, context_window=2048,
+                         timeout_s=self.engine_timeout_s)
+        update: dict[str, object] = {
+            "name": "remote-b", "generation": gen,
+            "engine_url": f"http://{REMOTE_ENGINE_HOST}:{port}/v1"}
+        if "remote" in get_args(LaunchMode):  # the engine is not ours to start
+            update["launch"] = "remote"
+        # The engine port only satisfies recipes that predate `launch: remote`; engine_url wins.
+        stack = base.model_copy(update=update).with_ports(free_port(), port)
+        recipe = self.stacks_dir / "remote-b.yaml"
+        recipe.write_text(stack.model_dump_json())
+        self.remote_rag = rag_service(stack, recipe, self.root / "rag-remote.log",
+                                      state_dir=self.state_dir,
+                                      data_dir=self.root / "index" / "remote-b", env=self.env)
+        self.remote_rag.start()
+        self._index([self.remote_rag])
+
+    def _index(self, servers: list[Server] | None = None) -> None:
         # The first /index embeds the corpus and loads MiniLM: paid here, not in a scenario.
         from workbench.evalsets.loader import load_evalset
         from workbench.settings import get_settings
 
         evalset = load_evalset("demo-en", settings=get_settings())
         passages = [p.model_dump() for p in evalset.passages]
-        for server in self.rags.values():
+        for server in servers if servers is not None else list(self.rags.values()):
             base = server.health_url.rsplit("/", 1)[0]
             resp = httpx.post(f"{base}/index", json={"space_id": evalset.space_id,
                                                      "passages": passages}, timeout=600)
@@ -133,15 +196,20 @@ class Lab:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
-        for server in [*self.rags.values(), *self.engines.values()]:
+        remote = [s for s in (self.remote_rag, self.remote_engine) if s is not None]
+        for server in [*self.rags.values(), *self.engines.values(), *remote]:
             server.stop()
+        if self.fake is not None:
+            self.fake.stop()
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def wait_engine_idle(self, side: str, timeout_s: float = 120.0) -> None:
-        """Until side's engine has no request in flight or queued (after a thaw it first
-        finishes what the RAG service sent while it was frozen)."""
-        base = self.engines[side].health_url.rsplit("/", 1)[0]
+        """Until side's engine (a side letter, or `remote`) has no request in flight or
+        queued (after a thaw it first finishes what the RAG service sent while frozen)."""
+        engine = self.remote_engine if side == "remote" else self.engines[side]
+        assert engine is not None, "start_remote() first"
+        base = engine.health_url.rsplit("/", 1)[0]
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             try:
@@ -156,11 +224,12 @@ class Lab:
         raise LabError(f"engine {side} still busy after {timeout_s:.0f} s")
 
     # --- the runner ---------------------------------------------------------------------
-    def run_args(self, db: Path, *, limit: int, timeout_s: float) -> list[str]:
+    def run_args(self, db: Path, *, limit: int, timeout_s: float,
+                 stacks: str = "side-a,side-b", extra: tuple[str, ...] = ()) -> list[str]:
         """`workbench run` arguments for a new demo-en run of `limit` questions."""
-        return ["run", "--evalset", "demo-en", "--stacks", "side-a,side-b", "--limit",
+        return ["run", "--evalset", "demo-en", "--stacks", stacks, "--limit",
                 str(limit), "--timeout", f"{timeout_s:g}", "--warmup", "0", "--no-report",
-                "--db", str(db)]
+                "--db", str(db), *extra]
 
     def spawn_runner(self, args: list[str]) -> subprocess.Popen[bytes]:
         """The real runner CLI in its own process group (so kill -9 hits only it)."""
@@ -177,6 +246,15 @@ class Lab:
         return subprocess.run([sys.executable, "-m", "workbench", *args],
                               env={**os.environ, **self.env, **(env or {})},
                               capture_output=True, text=True, timeout=timeout_s, check=False)
+
+
+def _free_port_on(host: str) -> int:
+    """A TCP port free on `host` (a loopback alias) right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
 
 
 def wait_rows(db: Path, at_least: int, proc: subprocess.Popen[bytes],
