@@ -71,3 +71,21 @@ def test_only_e2e_is_known_for_a_stack_asked_without_streaming(stacks: Path) -> 
     notes = [n for n in card.notes if "only E2E is known" in n]
     assert [n.split(":")[0] for n in notes] == ["found"]  # the streamed one has its TTFT
     assert card.summaries["lost-streamed"].latency["ttft"].n == 3
+
+
+def test_doc_ids_from_another_namespace_are_unusable_not_worse() -> None:
+    """Sources whose ids match no gold passage of the run (the backend's own documents)
+    count like no sources; a stack that merely retrieves the wrong gold passage does not."""
+    from tests.report.synthetic import question, record
+    from workbench.report.response_checks import check_responses
+
+    qs = [question(f"q{i}") for i in range(4)]
+    base = [record(q.id, "A", "gold", docs=[f"{q.id}-doc"]) for q in qs]
+    foreign = [record(q.id, "B", "gold", docs=["handbook_1a2b3c4d"]) for q in qs]
+    wrong = [record(q.id, "C", "gold", docs=["q0-doc"]) for q in qs]  # a gold id, wrong one
+    checks = check_responses(qs, base + foreign + wrong, ["stack-a", "stack-b", "stack-c"],
+                             {"space_ids": {"stack-b": "xquad_en"}})
+    assert list(checks.unusable_retrieval) == ["stack-b"]
+    assert ("only doc ids that match no gold passage for 4 of 4 questions (space id sent: "
+            "'xquad_en')") in checks.warnings[0]
+    assert checks.notes == []  # every answer here was streamed
