@@ -155,3 +155,25 @@ def test_a_driverless_host_is_named(settings: Settings, bare_host: None, tmp_pat
     stack = get_stack("vllm-gpu-native", settings.stacks_dir)
     with pytest.raises(EngineUnavailableError, match=r"no NVIDIA driver is here"):
         adapter_for(stack).check_available(stack, settings)
+
+
+def test_a_stack_already_running_on_the_card_counts(settings: Settings) -> None:
+    # A compose GPU stack started earlier (recorded, no local processes: compose owns them)
+    # holds 0.85 of GPU 0; a second stack asking 0.85 of it is refused at `up`.
+    from workbench.stacks.state import StackState, save_recipe, save_state
+
+    running = with_resources(get_stack("vllm-gpu", settings.stacks_dir), gpu_memory_share=0.85)
+    save_recipe(running, settings)
+    save_state(StackState(name=running.name, engine="vllm", launch="compose",
+                          model=None, rag_port=running.ports.rag,
+                          engine_port=running.ports.engine, rag_url=running.rag_url,
+                          engine_url=running.engine_base_url, with_rag=True,
+                          recipe_source=str(running.source_path)), settings)
+    second = with_resources(get_stack("vllm-gpu-native", settings.stacks_dir),
+                            gpu_memory_share=0.85)
+    with pytest.raises(RecipeError, match=r"GPU 0 cannot hold both: .*vllm-gpu\.yaml.*"
+                                          r"vllm-gpu-native\.yaml"):
+        launcher.up(second, settings)
+    from workbench.stacks.state import clear_state
+
+    clear_state(running.name, settings)  # nothing to stop: it never ran

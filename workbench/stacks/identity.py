@@ -18,11 +18,13 @@ them, and the manifest says so. Traffic goes only where the recipe allows: a non
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 import sys
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -289,6 +291,26 @@ def served_identity(stack: Stack, timeout_s: float = PROBE_TIMEOUT_S,
     out["proven"] = bool(out.get("gguf_sha256"))
     _cache[key] = (time.monotonic(), out)
     return out
+
+
+def check_remote_engine(stack: Stack, folder: Path) -> None:
+    """An engine that runs elsewhere: it answers its health check, and what it serves is
+    recorded in `identity.json` (the run manifest asks again). A model the server does
+    not list is an error where the engine routes by model name (vLLM, Ollama, a hosted
+    API); llama.cpp and TGI serve one model whatever the request names."""
+    check_reachable(stack)
+    served = served_identity(stack, fresh=True)
+    (folder / "identity.json").write_text(json.dumps(served, indent=2), encoding="utf-8")
+    models = served.get("models") or []
+    if stack.model is not None and models and not served.get("model_listed"):
+        msg = (f"the {stack.engine} server at {served['url']} does not serve "
+               f"{stack.model.name!r} (model.name of stack {stack.name!r}); it lists: "
+               f"{', '.join(models)}")
+        if stack.engine in ("vllm", "ollama", "openai"):
+            raise LaunchError(msg)
+        print(f"warning: {msg}", file=sys.stderr)
+    for note in served.get("notes") or []:
+        print(f"note: stack {stack.name!r}: {note}", file=sys.stderr)
 
 
 def served_version(stack: Stack) -> str | None:

@@ -12,7 +12,6 @@ The Python API the runner and the UIs use:
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -96,8 +95,14 @@ def check_gpu_room(stack: Stack, settings: Settings) -> None:
 
     if not runs_on_gpu_here(stack):
         return
-    others = [s for n in recorded_names(settings) if n != stack.name
-              and (s := running_stack(n, settings)) is not None]
+    others = []
+    for name in recorded_names(settings):
+        other = running_stack(name, settings) if name != stack.name else None
+        state = load_state(name, settings) if other is not None else None
+        if other is not None and state is not None:
+            # recipe.json has no source path; the state keeps it, so errors name the file.
+            source = Path(state.recipe_source) if state.recipe_source else None
+            others.append(other.model_copy(update={"source_path": source}))
     check_gpu_shares([*others, stack])
 
 
@@ -215,7 +220,7 @@ def _start(
             _spawn_recorded(state, "engine", proc.argv, proc.env, ctx, settings)
         health = adapter.health_url(stack)
         if elsewhere:
-            _check_remote_engine(stack, folder)
+            identity.check_remote_engine(stack, folder)
         elif health is not None:
             timeout = (
                 health_timeout_s
@@ -286,26 +291,6 @@ def _start_rag(
                           timeout_s=health_timeout_s or RAG_HEALTH_TIMEOUT_S)
     service.start(on_spawn=lambda pid: _record(state, "rag", pid, service.argv, service.log,
                                                settings))
-
-
-def _check_remote_engine(stack: Stack, folder: Path) -> None:
-    """An engine that runs elsewhere: it answers its health check, and what it serves is
-    recorded in `identity.json` (the run manifest asks again). A model the server does
-    not list is an error where the engine routes by model name (vLLM, Ollama, a hosted
-    API); llama.cpp and TGI serve one model whatever the request names."""
-    identity.check_reachable(stack)
-    served = identity.served_identity(stack, fresh=True)
-    (folder / "identity.json").write_text(json.dumps(served, indent=2), encoding="utf-8")
-    models = served.get("models") or []
-    if stack.model is not None and models and not served.get("model_listed"):
-        msg = (f"the {stack.engine} server at {served['url']} does not serve "
-               f"{stack.model.name!r} (model.name of stack {stack.name!r}); it lists: "
-               f"{', '.join(models)}")
-        if stack.engine in ("vllm", "ollama", "openai"):
-            raise LaunchError(msg)
-        print(f"warning: {msg}", file=sys.stderr)
-    for note in served.get("notes") or []:
-        print(f"note: stack {stack.name!r}: {note}", file=sys.stderr)
 
 
 def _check_external(stack: Stack) -> None:
