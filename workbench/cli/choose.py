@@ -34,6 +34,11 @@ def choose_command(
     fmt: str = typer.Option("table", "--format", "-f", help="table | json"),
     semantic: bool = typer.Option(False, "--semantic/--no-semantic",
                                   help="Score semantic similarity too (slower)."),
+    judge_kind: str = typer.Option(None, "--judge", help="`local`: judge the answers with a "
+                                   "packaged model (for --min faithfulness>=0.8; verdicts "
+                                   "already cached are not asked again)."),
+    judge_model: str = typer.Option(None, "--judge-model", help="The local judge's model."),
+    judge_sample: int = typer.Option(50, "--judge-sample", help="Questions judged; 0: all."),
     db: Path = typer.Option(None, "--db"),
 ) -> None:
     """Rank the run's stacks under the constraints and say which one to choose, and why."""
@@ -58,7 +63,13 @@ def choose_command(
         margins = [parse_margin(m) for m in [*max_drop, *max_rise]]
     except (KeyError, ConstraintError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
-    card = scorecard_for_run(store, rid, semantic=semantic)
+    from workbench.cli.judging import judge_errors, judge_failure, open_judge
+
+    with open_judge(judge_kind, model=judge_model, sample=judge_sample) as judge:
+        try:
+            card = scorecard_for_run(store, rid, semantic=semantic, judge=judge)
+        except judge_errors() as exc:
+            raise judge_failure(exc) from exc
     unknown = [c for c in candidate if c not in card.candidates]
     if unknown:
         raise fail(f"--candidate: {', '.join(unknown)} not a candidate of run {rid} "

@@ -62,7 +62,16 @@ def matrix_command(
         )
         steps.append(("run", time.perf_counter() - t1))
         t2 = time.perf_counter()
-        print_report(store, run_id, semantic=semantic)
+        from workbench.cli.judging import judge_errors, judge_failure, open_judge
+
+        j = m.judge
+        with open_judge(j.kind if j else None, url=j.url if j else None,
+                        model=j.model if j else None, sample=j.sample if j else 50) as judge:
+            try:
+                print_report(store, run_id, semantic=semantic, judge=judge,
+                             pairwise=bool(j and j.pairwise))
+            except judge_errors() as exc:
+                raise judge_failure(exc) from exc
         steps.append(("score and report", time.perf_counter() - t2))
     finally:
         if not keep and started:

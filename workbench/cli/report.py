@@ -36,7 +36,8 @@ def report_path(run_id: str) -> Path:
 
 
 def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool = True,
-                 markdown_out: Path | None = None, judge: Any = None) -> Any:
+                 markdown_out: Path | None = None, judge: Any = None,
+                 pairwise: bool = False) -> Any:
     """Score the stored run, print it with its choice (the run's own constraints), and write
     its Markdown report; returns the choice."""
     from workbench.report.choice import recommend
@@ -53,7 +54,7 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
            if semantic else "")
     ):
         card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True,
-                                 judge=judge)
+                                 judge=judge, pairwise=pairwise)
     choice = recommend(card, constraints_from_manifest(store.get_run(run_id)["manifest"]))
     if fmt == "json":
         typer.echo(card.model_dump_json(indent=2))
@@ -81,10 +82,20 @@ def report_command(
     out: Path = typer.Option(None, "--out", "-o", help="Markdown file (default .state/reports)."),
     semantic: bool = typer.Option(True, "--semantic/--no-semantic",
                                   help="Semantic similarity (loads an embedding model)."),
+    judge_kind: str = typer.Option(
+        None, "--judge", help="`local`: judge with a packaged model on llama.cpp (started for "
+        "this report, stopped after; --judge-model qwen2.5-1.5b-instruct by default, or "
+        "qwen2.5-0.5b-instruct)."),
     judge_url: str = typer.Option(
         None, "--judge-url", help="Optional LLM judge: an OpenAI-compatible base URL (.../v1)."
     ),
     judge_model: str = typer.Option(None, "--judge-model", help="The judge's model name."),
+    judge_sample: int = typer.Option(
+        50, "--judge-sample", help="Questions judged (a seeded sample, the same for every "
+        "stack); 0 judges every answer."),
+    judge_pairwise: bool = typer.Option(
+        False, "--judge-pairwise", help="Also judge each candidate against the baseline "
+        "pairwise, in both orders (reports the judge's position bias; 2 calls per pair)."),
     judge_key_env: str = typer.Option(
         "WORKBENCH_JUDGE_API_KEY", "--judge-key-env",
         help="Environment variable holding the judge's API key (never printed or stored).",
@@ -94,19 +105,13 @@ def report_command(
     """Print a run's choice and scorecard (each candidate against the baseline, 95% CIs,
     Holm-corrected primary metrics) and write it as Markdown.
 
-    With --judge-url and --judge-model an LLM judge also grades correctness and
-    faithfulness to the retrieved context; its model and prompt go into the run manifest.
+    With --judge local (or --judge-url and --judge-model) an LLM judge also grades
+    correctness, claim-level faithfulness to the retrieved context and relevance, on a seeded
+    sample; its verdicts are cached in the store, its model digest and prompt go into the
+    run manifest.
     """
-    judge = None
-    if judge_url or judge_model:
-        if not (judge_url and judge_model):
-            raise fail("--judge-url and --judge-model go together")
-        import os
+    from workbench.cli.judging import judge_errors, judge_failure, open_judge
 
-        from workbench.scoring.judge import Judge
-
-        judge = Judge(base_url=judge_url, model=judge_model,
-                      api_key=os.environ.get(judge_key_env, "not-needed"))
     store = _store(db)
     try:
         rid = store.resolve_run_id(run_id)
@@ -125,7 +130,13 @@ def report_command(
         choice = recommend(card, constraints_from_manifest(store.get_run(rid)["manifest"]))
         typer.echo(render_markdown(card, choice, votes_for_run(store, rid, card)))
         return
-    print_report(store, rid, fmt=fmt, semantic=semantic, markdown_out=out, judge=judge)
+    with open_judge(judge_kind, url=judge_url, model=judge_model, key_env=judge_key_env,
+                    sample=judge_sample) as judge:
+        try:
+            print_report(store, rid, fmt=fmt, semantic=semantic, markdown_out=out,
+                         judge=judge, pairwise=judge_pairwise)
+        except judge_errors() as exc:
+            raise judge_failure(exc) from exc
 
 
 @runs_app.command("list")
