@@ -46,6 +46,7 @@ def measure(model: str, passages: int, rounds: int, tmp: Path) -> list[dict[str,
     started = time.perf_counter()
     results = []
     with question_writer(model, log=tmp / f"{model}.log", cache_dir=None) as (writer, engine):
+        writer.start()
         print(f"  {model}: {engine} ready in {time.perf_counter() - started:.1f} s", flush=True)
         for r in range(rounds):
             out = tmp / f"{model}-{r}"

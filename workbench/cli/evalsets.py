@@ -45,7 +45,7 @@ def validate_command(
     ref: str = typer.Argument(help="Shipped set name, folder, SQuAD .json file or hf:hub/id."),
 ) -> None:
     """Check an eval set: print OK with counts and digest, or every problem (exit code 2)."""
-    from workbench.evalsets import EvalSetError, load_evalset
+    from workbench.evalsets import EvalSetError, load_evalset, resolve_ref
 
     try:
         es = load_evalset(ref)
@@ -55,6 +55,19 @@ def validate_command(
         f"OK {es.name}: {len(es.passages)} passages, {len(es.questions)} questions "
         f"({es.unanswerable_count} unanswerable), digest {es.digest}"
     )
+    if es.without_gold_answers or es.without_gold_ids:
+        typer.echo(f"questions-only: {es.without_gold_answers} answerable questions without "
+                   f"gold answers (quality needs --judge), {es.without_gold_ids} without gold "
+                   "passage ids (no retrieval metrics)")
+    where = resolve_ref(ref)
+    build = where / "build.json" if isinstance(where, Path) and where.is_dir() else None
+    if build is not None and build.is_file():
+        import json
+
+        gen = json.loads(build.read_text("utf-8")).get("generator", {})
+        typer.echo(f"generated: true, by {gen.get('model')} (sha256 "
+                   f"{str(gen.get('model_digest'))[:12]}...), prompt sha256 "
+                   f"{str(gen.get('prompt_digest'))[:12]}...")
 
 
 @evalsets_app.command("build")
@@ -113,8 +126,8 @@ def build_command(
     columns = (TextColumn("passages"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("left"), TimeRemainingColumn())
     try:
-        console.print(f"starting {model} on llama.cpp ..." if url is None else
-                      f"using {url} ...")
+        console.print(f"questions by {model} on llama.cpp (started at the first passage "
+                      "not in the cache)" if url is None else f"questions by {model} at {url}")
         with question_writer(model, log=settings.state_dir / "logs" / "evalset-build.log",
                              cache_dir=settings.cache_dir / "evalset-build", threads=threads,
                              url=url) as (writer, engine), \

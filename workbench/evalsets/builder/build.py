@@ -129,10 +129,9 @@ def build_evalset(opts: BuildOptions, writer: QuestionWriter, *, engine: str = "
     for done, p in enumerate(passages):
         miss = held.get(p.id)
         n = 1 if miss else opts.per_passage
-        t0, before = time.perf_counter(), writer.misses
+        before = writer.ask_s
         written = writer.write(p.title, p.text, n)
-        if writer.misses > before:
-            gen_s += time.perf_counter() - t0
+        gen_s += writer.ask_s - before
         generated += len(written)
         for k, w in enumerate(written, start=1):
             span, why = span_problem(w.question, w.answer, p.text)
@@ -210,8 +209,9 @@ def _question(p: DocPassage, question: str, span: str, k: int, unanswerable: boo
 def question_writer(model: str, *, log: Path, cache_dir: Path | None, threads: int = 2,
                     url: str | None = None, timeout_s: float = 180.0
                     ) -> Iterator[tuple[QuestionWriter, str]]:
-    """A `QuestionWriter` for registry model `model` and the engine's name: on a
-    llama-server started here (stopped on exit), or on the one at `url`."""
+    """A `QuestionWriter` for registry model `model` and the engine's name: on the
+    llama-server at `url`, else on one started here at the first cache miss (none when
+    every passage is cached) and stopped on exit."""
     from workbench.stacks.registry import get_model
 
     registered = get_model(model)
@@ -223,16 +223,21 @@ def question_writer(model: str, *, log: Path, cache_dir: Path | None, threads: i
             writer.close()
         return
     from workbench.stacks.engines.llamacpp import local_llama_server, packaged_build
+    from workbench.stacks.models import resolve_gguf
     from workbench.stacks.process import free_port
 
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with local_llama_server(log, free_port(), context=4096, slots=1, threads=threads,
-                            gguf=registered.spec, alias=model, timeout_s=timeout_s) as server:
-        writer = QuestionWriter(server.url, registered.sha256, model, cache_dir)
-        try:
-            yield writer, f"llama.cpp {packaged_build() or ''}".strip()
-        finally:
-            writer.close()
+    resolve_gguf(registered.spec)  # a missing model fails now, not after the cached part
+    with contextlib.ExitStack() as stack:
+        def start() -> str:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            server = stack.enter_context(local_llama_server(
+                log, free_port(), context=4096, slots=1, threads=threads,
+                gguf=registered.spec, alias=model, timeout_s=timeout_s))
+            return server.url
+
+        writer = QuestionWriter("", registered.sha256, model, cache_dir, connect=start)
+        stack.callback(writer.close)
+        yield writer, f"llama.cpp {packaged_build() or ''}".strip()
 
 
 __all__ = ["DEFAULT_MODEL", "BuildOptions", "BuildResult", "GenerationError", "build_evalset",

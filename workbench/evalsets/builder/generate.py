@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,10 +70,12 @@ class QuestionWriter:
     """Asks an OpenAI-compatible llama-server for questions about a passage, with a cache.
 
     `cache_dir=None` disables the cache (benchmarks measure generation, not the cache).
+    `connect`, when given, is called on the first cache miss and returns the server's URL
+    (it starts the server): a rebuild served wholly from the cache starts no model.
     """
 
     base_url: str
-    """The server's `/v1` URL."""
+    """The server's `/v1` URL ("" until `connect` gives it)."""
     model_digest: str
     """sha256 of the GGUF served: part of every cache key and of the set's metadata."""
     model_name: str = "question-writer"
@@ -80,9 +84,17 @@ class QuestionWriter:
     max_tokens: int = 400
     hits: int = 0
     misses: int = 0
+    connect: Callable[[], str] | None = None
+    ask_s: float = 0.0
+    """Seconds spent in requests to the model (its start-up not included)."""
 
     def __post_init__(self) -> None:
         self._client = httpx.Client(timeout=self.timeout_s)
+
+    def start(self) -> None:
+        """Start the server now (benchmarks: keep its start-up out of the timing)."""
+        if not self.base_url and self.connect is not None:
+            self.base_url = self.connect()
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
@@ -118,11 +130,15 @@ class QuestionWriter:
             "response_format": {"type": "json_schema",
                                 "json_schema": {"name": "questions", "schema": reply_schema(n)}},
         }
+        self.start()
         url = f"{self.base_url.rstrip('/')}/chat/completions"
+        started = time.perf_counter()
         try:
             resp = self._client.post(url, json=body)
         except httpx.HTTPError as exc:
             raise GenerationError(f"{url}: {exc}") from exc
+        finally:
+            self.ask_s += time.perf_counter() - started
         if resp.status_code != 200:
             raise GenerationError(f"{url}: HTTP {resp.status_code}: {resp.text[:300]}")
         try:
