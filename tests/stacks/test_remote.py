@@ -76,6 +76,7 @@ def test_tgi_remote_runs_only_the_rag_service_and_records_what_tgi_serves(
     assert served["details"]["model_sha"].startswith("12fd25f7")
     assert served["context"] == 4096 and served["models"] == [served["details"]["model_id"]]
     assert "tgi_request_count" in served["metrics"] and served["proven"] is False
+    assert served["model_listed"]  # TGI lists the checkpoint: the recipe's model.hf_id
 
     # The RAG service answers through TGI's Messages API (which would refuse top_p 1.0).
     rag = running.rag_url
@@ -129,6 +130,7 @@ def test_tgi_remote_in_the_manifest_and_fairness(settings: Settings,
     warnings = fairness_warnings(manifest)
     assert any(w.startswith("tgi-remote: model identity cannot be proven (remote engine: "
                             "known by name only") for w in warnings), warnings
+    assert not any("does not list" in w for w in warnings), warnings
 
 
 def test_wrong_key_and_unreachable_engine_are_clear(settings: Settings, tgi: tuple[str, Path],

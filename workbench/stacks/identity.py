@@ -250,6 +250,9 @@ def served_identity(stack: Stack, timeout_s: float = PROBE_TIMEOUT_S,
         out["reachable"] = None
         out["notes"].append(f"not asked: {refused}")
         return out
+    # Either name serves: the one the engine was told (--served-model-name, an Ollama
+    # tag) or the checkpoint it loaded (TGI and vLLM list the Hugging Face id).
+    names = {n for n in (want, stack.model.hf_id if stack.model else None) if n}
     key = (root, want or "")
     hit = _cache.get(key)
     if hit is not None and not fresh and time.monotonic() - hit[0] < _CACHE_S:
@@ -263,7 +266,7 @@ def served_identity(stack: Stack, timeout_s: float = PROBE_TIMEOUT_S,
         if code != 200:
             out["notes"].append(f"/v1/models: {f'HTTP {code}' if code else models}")
         match = next((m for m in entries if isinstance(m, dict)
-                      and want and str(m.get("id", "")).removesuffix(":latest") == want), None)
+                      and str(m.get("id", "")).removesuffix(":latest") in names), None)
         out["served_model"] = str(match["id"]) if match else (ids[0] if len(ids) == 1 else None)
         out["model_listed"] = match is not None
         out["served_entry"] = {k: match.get(k) for k in ("max_model_len", "root", "owned_by")
