@@ -82,7 +82,7 @@ def duplicates(questions: Sequence[tuple[str, str]]) -> list[Duplicate]:
     anywhere, or near the same words (Jaccard >= `NEAR_DUPLICATE_JACCARD`) on one passage.
     The first of each group is kept."""
     seen: dict[str, int] = {}
-    words: list[tuple[str, set[str], int]] = []
+    words: dict[str, list[tuple[set[str], int]]] = {}  # per passage: a few questions each
     out = []
     for i, (pid, text) in enumerate(questions):
         norm = normalise(text)
@@ -90,13 +90,13 @@ def duplicates(questions: Sequence[tuple[str, str]]) -> list[Duplicate]:
             out.append(Duplicate(i, seen[norm]))
             continue
         tokens = set(norm.split())
-        twin = next((j for p, w, j in words if p == pid and tokens and
+        twin = next((j for w, j in words.get(pid, []) if tokens and
                      len(tokens & w) / len(tokens | w) >= NEAR_DUPLICATE_JACCARD), None)
         if twin is not None:
             out.append(Duplicate(i, twin))
             continue
         seen[norm] = i
-        words.append((pid, tokens, i))
+        words.setdefault(pid, []).append((tokens, i))
     return out
 
 
