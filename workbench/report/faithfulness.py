@@ -104,6 +104,17 @@ def faithfulness_line(summary: StackSummary) -> str | None:
 
 
 
+def faithfulness_cell(summary: StackSummary) -> str:
+    """A leaderboard cell for the views: `0.82 (n=50)`, `3/24 planted`, both, or `-`."""
+    f = summary.faithfulness
+    if f is None:
+        return "-"
+    parts = [f"{f.mean:.2f} (n={f.judged})"] if f.judged and f.mean is not None else []
+    if f.planted is not None:
+        parts.append(f"{f.planted.repeated}/{f.planted.answered} planted")
+    return " · ".join(parts) or "-"
+
+
 def faithfulness_lines(card: ScoreCard) -> list[str]:
     """The report's faithfulness block: one line per stack, then what to trust the judge for
     (none when the run was not judged and its set plants nothing)."""
@@ -116,5 +127,5 @@ def faithfulness_lines(card: ScoreCard) -> list[str]:
     return lines + [f"  {line}" for line in trust_lines(card.judge_trust)]
 
 
-__all__ = ["add_faithfulness", "faithfulness_line", "faithfulness_lines", "judged_faithfulness",
-           "planted_false"]
+__all__ = ["add_faithfulness", "faithfulness_cell", "faithfulness_line", "faithfulness_lines",
+           "judged_faithfulness", "planted_false"]
