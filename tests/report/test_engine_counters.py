@@ -114,6 +114,19 @@ def test_faster_prefill_of_the_same_tokens_explains_it() -> None:
                            "uncached prompt tokens at 2,667 tok/s, stack-a's at 444 tok/s")
 
 
+def test_the_slow_sides_own_prefill_time_explains_it_when_the_other_has_none() -> None:
+    # As measured here: llama.cpp reports prefill time per request, vLLM (without its
+    # /metrics) does not; the caches do not explain it (llama.cpp's is the larger).
+    card = _card(_run(4, ttft_a=9.0, ttft_b=1.4,
+                      a={"prompt_tokens": 406, "cached_tokens": 150, "prompt_ms": 9000.0},
+                      b={"prompt_tokens": 406, "cached_tokens": 77}))
+    assert card.engine_notes == [
+        "stack-b's TTFT is 6.4x lower than stack-a's: stack-a's engine spent 9,000 ms per "
+        "request computing its uncached prompt tokens (28 tok/s); prompt from cache 37% vs "
+        "stack-b's 19%: a slower prefill, not a setting"]
+    assert "| 9000 ms |" in render_markdown(card)
+
+
 def test_a_gap_the_counters_do_not_explain_is_said_and_a_small_gap_is_not() -> None:
     same = {"prompt_tokens": 400, "cached_tokens": 0}
     card = _card(_run(4, ttft_a=1.0, ttft_b=0.3, a=same, b=same))

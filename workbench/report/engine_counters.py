@@ -54,13 +54,15 @@ def _from_metrics(counts: Mapping[str, Any]) -> dict[str, float | None]:
             # vLLM's own hit rate: prefix-cache hits over queries, in tokens.
             "hit_rate": _ratio(hits, queries) if queries else _ratio(cached, prompt),
             "prefill_s": _num(counts, "vllm:request_prefill_time_seconds_sum"),
+            "prefills": _num(counts, "vllm:request_prefill_time_seconds_count"),
             "queue_ms": queue * 1000 if queue is not None else None,
         }
     computed = _num(counts, "llamacpp:prompt_tokens")  # llama.cpp counts computed tokens
     cached = _num(counts, "llamacpp:prompt_tokens_cached")
     prompt = computed + (cached or 0.0) if computed is not None else None
     return {"prompt": prompt, "cached": cached, "hit_rate": _ratio(cached, prompt),
-            "prefill_s": _num(counts, "llamacpp:prompt_seconds"), "queue_ms": None}
+            "prefill_s": _num(counts, "llamacpp:prompt_seconds"), "prefills": None,
+            "queue_ms": None}
 
 
 def stack_totals(records: list[ResponseRecord], metrics: Mapping[str, Any] | None = None,
@@ -77,13 +79,16 @@ def stack_totals(records: list[ResponseRecord], metrics: Mapping[str, Any] | Non
     cached = sum(c.cached_tokens or 0 for c in both) if both else None
     hit_rate = _ratio(float(cached), float(prompt)) if cached is not None and prompt else None
     timed = [c for c in both if c.prompt_ms]
-    prefill = None
+    prefill = prefill_ms = None
     if timed:
         computed = sum((c.prompt_tokens or 0) - (c.cached_tokens or 0) for c in timed)
-        prefill = _ratio(float(computed), sum(c.prompt_ms or 0.0 for c in timed) / 1000)
+        spent_s = sum(c.prompt_ms or 0.0 for c in timed) / 1000
+        prefill, prefill_ms = _ratio(float(computed), spent_s), spent_s * 1000 / len(timed)
     elif metric.get("prefill_s") and metric.get("prompt") is not None:
         computed_m = (metric["prompt"] or 0.0) - (metric.get("cached") or 0.0)
         prefill = _ratio(computed_m, metric["prefill_s"])
+        per = _ratio(metric["prefill_s"], metric.get("prefills"))
+        prefill_ms = per * 1000 if per is not None else None
     queued = [c.queue_ms for c in counted if c.queue_ms is not None]
     queue = sum(queued) / len(queued) if queued else metric.get("queue_ms")
     mean = _ratio(float(prompt), float(len(both))) if both and prompt is not None else None
@@ -101,7 +106,8 @@ def stack_totals(records: list[ResponseRecord], metrics: Mapping[str, Any] | Non
         requests=len(counted), prompt_tokens=prompt, cached_tokens=cached,
         cache_hit_rate=hit_rate,
         prompt_tokens_mean=mean,
-        prefill_tok_s=prefill, queue_ms_mean=queue, prefix_caching=prefix_caching,
+        prefill_tok_s=prefill, prefill_ms_mean=prefill_ms, queue_ms_mean=queue,
+        prefix_caching=prefix_caching,
         source=source,
     )
 
@@ -146,6 +152,12 @@ def _why(fast: str, f: EngineCounterTotals, slow: str, s: EngineCounterTotals,
         return (f"its engine computed uncached prompt tokens at {f.prefill_tok_s:,.0f} tok/s, "
                 f"{slow}'s at {s.prefill_tok_s:,.0f} tok/s (cache {_pct(f.cache_hit_rate)} vs "
                 f"{_pct(s.cache_hit_rate)}): a faster prefill, not a setting")
+    if s.prefill_ms_mean is not None and ttft_gap_ms > 0 \
+            and s.prefill_ms_mean - (f.prefill_ms_mean or 0.0) >= QUEUE_SHARE * ttft_gap_ms:
+        rate = f" ({s.prefill_tok_s:,.0f} tok/s)" if s.prefill_tok_s else ""
+        return (f"{slow}'s engine spent {s.prefill_ms_mean:,.0f} ms per request computing its "
+                f"uncached prompt tokens{rate}; prompt from cache {_pct(s.cache_hit_rate)} "
+                f"vs {fast}'s {_pct(f.cache_hit_rate)}: a slower prefill, not a setting")
     return None
 
 

@@ -110,6 +110,8 @@ class EngineCounterTotals(BaseModel):
     prompt_tokens_mean: float | None = Field(default=None, description="Per request.")
     prefill_tok_s: float | None = Field(
         default=None, description="Uncached prompt tokens per second of engine prefill time.")
+    prefill_ms_mean: float | None = Field(
+        default=None, description="Engine prefill time per request (uncached prompt tokens).")
     queue_ms_mean: float | None = Field(
         default=None, description="Mean time a request waited in the engine's queue.")
     prefix_caching: bool | None = Field(

@@ -35,7 +35,8 @@ _LEADER_HEADER = ("#", "Stack", "Engine, model", "F1", "ΔF1 vs baseline [95% CI
                   "Median E2E", "ΔE2E vs baseline", "Errors", "Cost")
 _DIST_HEADER = ("Latency per stack", "Stack", "n", "mean", "p50", "p90", "p95", "p99")
 _ENGINE_HEADER = ("Stack", "Prefix cache", "Requests", "Prompt tok/req", "Prompt tokens",
-                  "From cache", "Hit rate", "Prefill tok/s", "Queue mean", "TTFT p50")
+                  "From cache", "Hit rate", "Prefill tok/s", "Prefill/req", "Queue mean",
+                  "TTFT p50")
 _ENGINE_TITLE = "Engine counters per stack (as each engine reports them)"
 
 
@@ -118,6 +119,8 @@ def engine_rows(card: ScoreCard) -> list[tuple[str, ...]]:
             f"{e.cached_tokens:,}" if e.cached_tokens is not None else "n/a",
             f"{e.cache_hit_rate:.0%}" if e.cache_hit_rate is not None else "n/a",
             f"{e.prefill_tok_s:,.0f}" if e.prefill_tok_s is not None else "n/a",
+            format_value(e.prefill_ms_mean / 1000 if e.prefill_ms_mean is not None else None,
+                         "s"),
             f"{e.queue_ms_mean:.1f} ms" if e.queue_ms_mean is not None else "n/a",
             format_value(ttft.p50 if ttft else None, "s"),
         ))
