@@ -8,6 +8,7 @@ has voted (left, right, tie, both bad); the vote is stored with the real stack n
 from __future__ import annotations
 
 import random
+import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,8 @@ from workbench.web.common import WebConfig, esc, evalset_names, open_store, stac
 
 VOTES = {"left": "Left is better", "right": "Right is better", "tie": "Tie",
          "both_bad": "Both are bad"}
+#: A URL in an error message: its port tells the stacks apart, so blind mode hides it.
+_URL = re.compile(r"https?://[^\s'\")]+")
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,17 @@ def auto_scores(rnd: ArenaRound) -> dict[str, float]:
     return {side: f1_score(p.text, [rnd.gold]) for side, p in rnd.panes.items()}
 
 
+def blinded(rnd: ArenaRound, text: str) -> str:
+    """`text` with the stacks' names and any URL hidden while a blind round is unvoted (an
+    error such as "vllm-cpu: HTTP 500 from http://127.0.0.1:9000" would say who is who)."""
+    if not rnd.blind or rnd.voted is not None:
+        return text
+    for name in sorted(set(rnd.stacks.values()), key=len, reverse=True):
+        if name:
+            text = text.replace(name, "(a stack)")
+    return _URL.sub("(a stack's URL)", text)
+
+
 def title(rnd: ArenaRound, side: str, position: str) -> str:
     """A pane's heading: the stack's name, or only its position while blind and unvoted."""
     if rnd.blind and rnd.voted is None:
@@ -107,11 +121,12 @@ def render_sources(pane: Pane | None) -> str:
 def view(rnd: ArenaRound, status: str, prepared: frozenset[str]) -> ArenaView:
     """The whole tab for a round (both panes in their blind/revealed positions)."""
     f1 = auto_scores(rnd) if all(p.finished for p in rnd.panes.values()) else {}
-    left, right = rnd.panes.get(rnd.left), rnd.panes.get(rnd.right)
+    left, right = (None if p is None else replace(p, error=p.error and blinded(rnd, p.error))
+                   for p in (rnd.panes.get(rnd.left), rnd.panes.get(rnd.right)))
     return ArenaView(
         title(rnd, rnd.left, "Left"), render_answer(left, f1.get(rnd.left)), render_sources(left),
         title(rnd, rnd.right, "Right"), render_answer(right, f1.get(rnd.right)),
-        render_sources(right), status, rnd, prepared,
+        render_sources(right), blinded(rnd, status), rnd, prepared,
     )
 
 

@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from workbench.report.constraints import Constraint, constraints_from_manifest
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run
+from workbench.store.db import Store
 from workbench.web import charts, plots
 from workbench.web.common import WebConfig, open_store, status_md, stored_runs
 from workbench.web.live import live_header, live_run
@@ -34,6 +35,7 @@ from workbench.web.results_data import (
     page_frame,
     scorecard_markdown,
 )
+from workbench.web.votes_panel import mount_votes_panel
 
 #: How often the header of a run in progress is refreshed (s).
 LIVE_POLL_S = 2.0
@@ -215,7 +217,8 @@ def live_tick(cfg: WebConfig, run_ref: str | None) -> tuple[str, Any, bool]:
     if not run_ref:
         return "", gr.Timer(active=False), False
     try:
-        with open_store(cfg) as store:
+        # Read-only: polling must not queue behind the runner's writes.
+        with Store(cfg.db_path, readonly=True) as store:
             live = live_run(store, store.resolve_run_id(run_ref))
     except Exception as exc:  # a vanished or locked store: say so and stop polling
         return status_md(f"Cannot read run {run_ref}: {exc}", "error"), gr.Timer(
@@ -283,7 +286,7 @@ def build_results_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
                           elem_id="results-bubble", scale=1)
     leaderboard = gr.Markdown(elem_id="results-leaderboard")
     card = gr.State(None)
-    # Votes beside the automatic scores mount here (workbench/web/votes_panel.py).
+    mount_votes_panel(cfg, card)  # votes beside the automatic scores (web/votes_panel.py)
     with gr.Accordion("Every comparison against the baseline, latency per stack, wins",
                       open=True):
         report = gr.Markdown(elem_id="results-report")
