@@ -7,7 +7,7 @@ counted). "Generated" counts every pair the model wrote; "kept" those that passe
 span, giveaway and duplicate checks: the rate a user sees. Per minute of model time.
 
 Environment: `EVALSET_BENCH_MODELS` (comma-separated registry names; default the 1.5B and
-the 0.5B Qwen2.5-Coder), `EVALSET_BENCH_PASSAGES` (default 4), `EVALSET_BENCH_ROUNDS`
+the 0.5B Qwen2.5-Coder), `EVALSET_BENCH_PASSAGES` (default 3), `EVALSET_BENCH_ROUNDS`
 (default 2). `run(tiny=True)` is the smoke test: SmolLM2-135M, 1 passage, 1 round.
 """
 
@@ -41,6 +41,7 @@ def _docs(tmp: Path) -> Path:
 def measure(model: str, passages: int, rounds: int, tmp: Path) -> list[dict[str, float]]:
     """One llama-server for `model`, `rounds` builds of `passages` passages, cache off."""
     from workbench.evalsets.builder import BuildOptions, build_evalset, question_writer
+    from workbench.evalsets.builder.build import NothingKeptError
 
     docs = _docs(tmp)
     started = time.perf_counter()
@@ -50,16 +51,20 @@ def measure(model: str, passages: int, rounds: int, tmp: Path) -> list[dict[str,
         print(f"  {model}: {engine} ready in {time.perf_counter() - started:.1f} s", flush=True)
         for r in range(rounds):
             out = tmp / f"{model}-{r}"
-            res = build_evalset(BuildOptions(docs=docs, out=out, model=model,
-                                             passage_chars=300, max_passages=passages,
-                                             unanswerable_share=0.25), writer, engine=engine)
-            per_min = res.generated / res.gen_s * 60.0 if res.gen_s else 0.0
-            results.append({"generated_per_min": per_min, "kept_per_min": res.per_minute,
-                            "generated": res.generated, "kept": res.questions,
-                            "seconds": res.gen_s})
-            print(f"    round {r + 1}: {res.generated} written, {res.questions} kept in "
-                  f"{res.gen_s:.0f} s -> {per_min:.2f} written/min, {res.per_minute:.2f} "
-                  f"kept/min (load average {os.getloadavg()[0]:.1f})", flush=True)
+            opts = BuildOptions(docs=docs, out=out, model=model, passage_chars=300,
+                                max_passages=passages, unanswerable_share=0.25)
+            try:
+                res = build_evalset(opts, writer, engine=engine)
+                generated, kept, seconds = res.generated, res.questions, res.gen_s
+            except NothingKeptError as exc:  # a small model's bad round is a number too
+                generated, kept, seconds = exc.generated, 0, exc.gen_s
+            per_min = generated / seconds * 60.0 if seconds else 0.0
+            kept_min = kept / seconds * 60.0 if seconds else 0.0
+            results.append({"generated_per_min": per_min, "kept_per_min": kept_min,
+                            "generated": generated, "kept": kept, "seconds": seconds})
+            print(f"    round {r + 1}: {generated} written, {kept} kept in {seconds:.0f} s "
+                  f"-> {per_min:.2f} written/min, {kept_min:.2f} kept/min (load average "
+                  f"{os.getloadavg()[0]:.1f})", flush=True)
     return results
 
 
@@ -69,7 +74,7 @@ def run(tiny: bool = False) -> None:
     models = (("smollm2-135m-instruct",) if tiny else
               tuple(m for m in env.get("EVALSET_BENCH_MODELS", "").split(",") if m)
               or DEFAULT_MODELS)
-    passages = 1 if tiny else int(env.get("EVALSET_BENCH_PASSAGES", "4"))
+    passages = 1 if tiny else int(env.get("EVALSET_BENCH_PASSAGES", "3"))
     rounds = 1 if tiny else int(env.get("EVALSET_BENCH_ROUNDS", "2"))
     print(f"evalset build: {passages} passages x {rounds} rounds per model, cache off, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}", flush=True)

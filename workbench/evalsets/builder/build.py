@@ -87,6 +87,16 @@ class BuildResult:
         return self.questions / self.gen_s * 60.0 if self.gen_s > 0 else 0.0
 
 
+class NothingKeptError(GenerationError):
+    """Every generated question failed a check: the folder holds no loadable set (its
+    `rejected.jsonl` says why each was refused)."""
+
+    def __init__(self, generated: int, gen_s: float, message: str) -> None:
+        super().__init__(message)
+        self.generated = generated
+        self.gen_s = gen_s
+
+
 def read_passages(docs: Path, size: int) -> tuple[list[DocPassage], list[dict[str, Any]],
                                                    list[str]]:
     """Passages of every readable document, one record per document, unreadable ones."""
@@ -180,8 +190,9 @@ def build_evalset(opts: BuildOptions, writer: QuestionWriter, *, engine: str = "
                          "text": m.held_out.text} for m in pairs],
               rejected=rejected, build=build)
     if not questions:
-        raise GenerationError(f"{opts.out}: none of the {generated} generated questions passed "
-                              "the checks (each refusal and its reason is in rejected.jsonl)")
+        raise NothingKeptError(generated, gen_s, f"{opts.out}: none of the {generated} "
+                               "generated questions passed the checks (each refusal and its "
+                               "reason is in rejected.jsonl)")
     from workbench.evalsets.loader import load_folder
 
     load_folder(opts.out)  # the set must load like any other; raises EvalSetError if not
@@ -240,5 +251,5 @@ def question_writer(model: str, *, log: Path, cache_dir: Path | None, threads: i
         yield writer, f"llama.cpp {packaged_build() or ''}".strip()
 
 
-__all__ = ["DEFAULT_MODEL", "BuildOptions", "BuildResult", "GenerationError", "build_evalset",
-           "question_writer", "read_passages"]
+__all__ = ["DEFAULT_MODEL", "BuildOptions", "BuildResult", "GenerationError", "NothingKeptError",
+           "build_evalset", "question_writer", "read_passages"]
