@@ -105,13 +105,24 @@ def test_queue_time_explains_it() -> None:
                                  "requests waited 700 ms in its engine's queue; its own 5 ms"]
 
 
-def test_faster_prefill_of_the_same_tokens_explains_it() -> None:
+def test_prefill_time_of_the_same_tokens_explains_it() -> None:
     card = _card(_run(4, ttft_a=1.0, ttft_b=0.25,
                       a={"prompt_tokens": 400, "cached_tokens": 0, "prompt_ms": 900.0},
                       b={"prompt_tokens": 400, "cached_tokens": 0, "prompt_ms": 150.0}))
+    assert card.engine_notes == [
+        "stack-b's TTFT is 4.0x lower than stack-a's: stack-a's engine spent 900 ms per "
+        "request computing its prompt, stack-b's 150 ms (from cache 0% vs 0%, 444 vs 2,667 "
+        "tok/s): a slower prefill, not a setting"]
+
+
+def test_faster_prefill_speed_explains_it_when_prefill_time_is_small() -> None:
+    # Prefill time is a small part of the TTFT gap, but the speeds are far apart.
+    card = _card(_run(4, ttft_a=1.0, ttft_b=0.25,
+                      a={"prompt_tokens": 400, "cached_tokens": 300, "prompt_ms": 100.0},
+                      b={"prompt_tokens": 400, "cached_tokens": 300, "prompt_ms": 20.0}))
     [line] = card.engine_notes
     assert line.startswith("stack-b's TTFT is 4.0x lower than stack-a's: its engine computed "
-                           "uncached prompt tokens at 2,667 tok/s, stack-a's at 444 tok/s")
+                           "uncached prompt tokens at 5,000 tok/s, stack-a's at 1,000 tok/s")
 
 
 def test_the_slow_sides_own_prefill_time_explains_it_when_the_other_has_none() -> None:

@@ -148,6 +148,14 @@ def _why(fast: str, f: EngineCounterTotals, slow: str, s: EngineCounterTotals,
             and s.queue_ms_mean - (f.queue_ms_mean or 0.0) >= QUEUE_SHARE * ttft_gap_ms:
         return (f"{slow}'s requests waited {s.queue_ms_mean:.0f} ms in its engine's queue; "
                 f"its own {f.queue_ms_mean or 0:.0f} ms")
+    if f.prefill_ms_mean is not None and s.prefill_ms_mean is not None and ttft_gap_ms > 0 \
+            and s.prefill_ms_mean - f.prefill_ms_mean >= QUEUE_SHARE * ttft_gap_ms:
+        speeds = (f", {s.prefill_tok_s:,.0f} vs {f.prefill_tok_s:,.0f} tok/s"
+                  if s.prefill_tok_s and f.prefill_tok_s else "")
+        return (f"{slow}'s engine spent {s.prefill_ms_mean:,.0f} ms per request computing its "
+                f"prompt, {fast}'s {f.prefill_ms_mean:,.0f} ms (from cache "
+                f"{_pct(s.cache_hit_rate)} vs {_pct(f.cache_hit_rate)}{speeds}): a slower "
+                "prefill, not a setting")
     if f.prefill_tok_s and s.prefill_tok_s and f.prefill_tok_s >= FACTOR * s.prefill_tok_s:
         return (f"its engine computed uncached prompt tokens at {f.prefill_tok_s:,.0f} tok/s, "
                 f"{slow}'s at {s.prefill_tok_s:,.0f} tok/s (cache {_pct(f.cache_hit_rate)} vs "

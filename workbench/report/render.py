@@ -35,8 +35,7 @@ _LEADER_HEADER = ("#", "Stack", "Engine, model", "F1", "ΔF1 vs baseline [95% CI
                   "Median E2E", "ΔE2E vs baseline", "Errors", "Cost")
 _DIST_HEADER = ("Latency per stack", "Stack", "n", "mean", "p50", "p90", "p95", "p99")
 _ENGINE_HEADER = ("Stack", "Prefix cache", "Requests", "Prompt tok/req", "Prompt tokens",
-                  "From cache", "Hit rate", "Prefill tok/s", "Prefill/req", "Queue mean",
-                  "TTFT p50")
+                  "Cached", "Hit rate", "Prefill tok/s", "Prefill/req", "Queue", "TTFT p50")
 _ENGINE_TITLE = "Engine counters per stack (as each engine reports them)"
 
 
@@ -245,7 +244,7 @@ def render_rich(card: ScoreCard, choice: Choice | None = None,
     if engine:
         table = Table(title=_ENGINE_TITLE, title_justify="left", expand=False)
         for i, name in enumerate(_ENGINE_HEADER):
-            table.add_column(name, justify="left" if i < 2 else "right")
+            table.add_column(name, justify="left" if i < 2 else "right", no_wrap=i in (0, 8))
         for row in engine:
             table.add_row(*row)
         parts.append(table)

@@ -12,7 +12,7 @@ from workbench.scoring.judge import Judge
 from workbench.store.db import Store, StoreError
 
 #: Bump when scoring changes meaning, so cached cards are recomputed.
-SCORING_VERSION = "4"
+SCORING_VERSION = "5"
 
 
 def fingerprint(store: Store, run_id: str) -> str:
