@@ -64,7 +64,9 @@ def load_state(db_path: Path, run_id: str) -> RunState:
     """The run's stored progress (cheap: one grouped query), for polling a live run."""
     from workbench.store.progress import run_state
 
-    with Store(db_path) as store:
+    # Read-only: a poll never takes the write lock the runner (maybe another process)
+    # needs for each answer.
+    with Store(db_path, readonly=True) as store:
         return run_state(store, run_id)
 
 
