@@ -4,6 +4,7 @@ polled from the store while another process runs it), and failures in the Run lo
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -90,3 +91,48 @@ async def test_the_run_log_names_each_failure(workspace: Workspace) -> None:
             log = "\n".join(str(line) for line in screen.query_one("#run-log").lines)
             for name in ("ext-a", "ext-b"):
                 assert f"{name} · q1 · error: " in log
+
+
+async def test_results_follow_the_run_this_app_is_running(workspace: Workspace) -> None:
+    with seed_server(delay_s=0.3) as url_a, seed_server(delay_s=0.3) as url_b:
+        write_external_stack(workspace.settings.stacks_dir, "ext-a", url_a)
+        write_external_stack(workspace.settings.stacks_dir, "ext-b", url_b)
+        app = workspace.app(start_mode="run", refresh_s=0.2)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            await start(pilot, screen, ["ext-a", "ext-b"])
+            await wait_for(pilot, lambda: screen.phase == "running")
+            await pilot.press("3")
+            results = app.screen
+            assert isinstance(results, ResultsScreen)
+            panel = results.query_one(LiveRunPanel)
+            await wait_for(pilot, lambda: panel.display and "ext-b" in _text(pilot))
+            assert panel.border_title == f"Run {screen.run_id} · 2 stacks · mini"
+            assert "A: ext-a (base)" in _text(pilot) and "/4 err " in _text(pilot)
+            # When the run ends, the screen scores it and the progress panel goes.
+            await wait_for(pilot, lambda: screen.phase == "completed", 120)
+            await wait_for(pilot, lambda: not panel.display and results.loaded is not None
+                           and results.loaded.state.status == "completed", 120)
+            assert results.loaded is not None and results.loaded.card.n_pairs == 4
+
+
+async def test_the_provisional_card_follows_the_answers(workspace: Workspace,
+                                                        monkeypatch: Any) -> None:
+    monkeypatch.setattr("workbench.tui.screens.results.RESCORE_EVERY_S", 0.0)
+    with workspace.store() as store:
+        run_id, _ = store_running_run(store, 0)
+    app = workspace.app(run_id=run_id, refresh_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ResultsScreen)
+        shown = str(screen.query_one("#choice-text").render())
+        assert shown.startswith("No question is answered by every stack yet")
+        with workspace.store() as store:
+            finish_run(store, run_id, 0)
+            store.set_status(run_id, "running")  # all answered, still running
+        await wait_for(pilot, lambda: screen.loaded is not None
+                       and screen.loaded.card.n_pairs > 0, 60)
+        assert screen.query_one(LiveRunPanel).display  # still running: progress stays
+        assert str(screen.query_one("#choice-text").render()).startswith("Choose ")

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from workbench.store.progress import RunState
     from workbench.tui.app import WorkbenchApp
 
+#: While a run is in progress its card is scored again at most this often (s), as answers
+#: arrive: scoring a large run takes seconds, and the progress panel updates meanwhile.
+RESCORE_EVERY_S = 10.0
 #: The bottom panels, in the order v cycles through them: id -> what it shows.
 PANELS = {"questions": "questions", "scorecard": "comparisons", "latency": "latency",
           "votes": "votes"}
@@ -127,13 +130,17 @@ class ResultsScreen(Screen[None]):
             self.load(self.wb.run_id)
 
     def load(self, run_id: str, *, rescore: bool = False) -> None:
-        """Ask the worker for `run_id`'s card."""
+        """Ask the worker for `run_id`'s card (the same run in progress: its progress
+        panel and polling stay while it is scored again)."""
+        again = run_id == self.loaded_run and self.state is not None \
+            and self.state.status == "running"
         self.loaded_run = run_id
-        self.state = None
-        self._stop_polling()
-        self.query_one(LiveRunPanel).display = False
         self._asked_at = time.perf_counter()
-        self.query_one(ChoicePanel).message(f"scoring run {run_id} …")
+        if not again:
+            self.state = None
+            self._stop_polling()
+            self.query_one(LiveRunPanel).display = False
+            self.query_one(ChoicePanel).message(f"scoring run {run_id} …")
         self._score(run_id, rescore)
 
     @work(thread=True, exclusive=True, group="score")
@@ -175,6 +182,11 @@ class ResultsScreen(Screen[None]):
                  else provisional) + (f" · {len(card.warnings)} warning(s)" if card.warnings
                                       else "")
         self.query_one(ChoicePanel).show(choice, title)
+        if state.status != "completed" and card.n_pairs == 0:
+            # Nothing to choose from yet; "no stack meets every constraint" would mislead.
+            self.query_one(ChoicePanel).message(
+                "No question is answered by every stack yet: the provisional "
+                "recommendation follows as answers arrive.")
         self.query_one(LeaderboardTable).show(card, choice, tags)
         self.query_one(QuestionTable).load(card.rows, card.stacks, card.baseline, tags)
         self.query_one(ScorecardTable).show(card, self.query_one(QuestionTable).candidate)
@@ -232,6 +244,10 @@ class ResultsScreen(Screen[None]):
         self._show_state(message.state, tags)
         ended = message.state.status != "running"
         if before is not None and before.status == "running" and ended:
+            self.load(message.run_id)
+        elif not ended and not message.card_failed and before is not None \
+                and message.state.answered > before.answered \
+                and time.perf_counter() - self._asked_at >= RESCORE_EVERY_S:
             self.load(message.run_id)
 
     async def _fill_latency(self, card: ScoreCard, tags: dict[str, str]) -> None:

@@ -247,6 +247,8 @@ class RunScreen(Screen[None]):
         the run's worker."""
         prepared = message.prepared
         self.run_id = prepared.run_id
+        # Results (3) follows the run while it runs: its live progress, then its results.
+        self.wb.run_id = prepared.run_id
         panel = self.query_one("#progress", VerticalScroll)
         await panel.remove_children()
         for name in prepared.stacks:
