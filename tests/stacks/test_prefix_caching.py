@@ -64,5 +64,6 @@ def test_manifest_records_the_setting_or_the_engine_default(settings: Settings) 
         "on": True, "from": "engine default"}
     assert prefix_caching(_recipe("llamacpp-cpu", settings, False)) == {
         "on": False, "from": "recipe"}
-    ollama = _recipe("ollama-cpu", settings, None)
-    assert prefix_caching(ollama)["on"] is None  # not known for Ollama
+    assert prefix_caching(_recipe("ollama-cpu", settings, None))["on"] is True
+    external = get_stack("external", settings.stacks_dir)
+    assert prefix_caching(external)["on"] is None  # a backend of its own: unknown

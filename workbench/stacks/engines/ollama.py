@@ -61,6 +61,8 @@ class OllamaAdapter(EngineAdapter):
     """`ollama serve` with OLLAMA_HOST set to the stack's engine port."""
 
     kind = "ollama"
+    #: Ollama's llama.cpp runner reuses the cached prompt prefix of a loaded model.
+    prefix_caching_default = True
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise, naming llama.cpp as the alternative, when `ollama` is not on PATH."""
