@@ -74,34 +74,6 @@ def check_counterfactual(meta: object) -> str | None:
     return None
 
 
-class Counterfactual(BaseModel):
-    """A planted passage: an edited copy of a real passage that states a false answer.
-
-    A question names it in `meta.counterfactual` (one object, or a list):
-    `{"passage_id": "p12-cf", "false_answer": "1907"}`. An answer that repeats the false
-    answer came from the planted passage: the report counts those per stack."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    passage_id: str = Field(min_length=1, description="The planted passage's id.")
-    false_answer: str = Field(min_length=1, description="What the planted passage says.")
-
-
-def check_counterfactual(meta: object) -> str | None:
-    """What is wrong with a question's `meta.counterfactual`, or None (also when absent)."""
-    if not isinstance(meta, dict) or meta.get("counterfactual") is None:
-        return None
-    value = meta["counterfactual"]
-    items = value if isinstance(value, list) else [value]
-    for item in items:
-        if not isinstance(item, dict):
-            return "meta.counterfactual: expected an object or a list of objects"
-        for key in ("passage_id", "false_answer"):
-            if not isinstance(item.get(key), str) or not item[key]:
-                return f"meta.counterfactual.{key}: expected a non-empty string"
-    return None
-
-
 class Question(BaseModel):
     """One question (`questions.jsonl` line)."""
 
@@ -119,15 +91,6 @@ class Question(BaseModel):
         description="Unanswerable questions: the on-topic passage the question was written "
         "against (it does not hold the answer); None otherwise.",
     )
-
-    def counterfactuals(self) -> list[Counterfactual]:
-        """The planted false passages `meta.counterfactual` names ([] when none or
-        malformed: the validator reports malformed ones, see `check_counterfactual`)."""
-        if check_counterfactual(self.meta) is not None or not self.meta:
-            return []
-        value = self.meta.get("counterfactual")
-        items = value if isinstance(value, list) else [value] if value is not None else []
-        return [Counterfactual.model_validate(item) for item in items]
 
     def counterfactuals(self) -> list[Counterfactual]:
         """The planted false passages `meta.counterfactual` names ([] when none or

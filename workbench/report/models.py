@@ -143,30 +143,6 @@ class Faithfulness(BaseModel):
     planted: PlantedFalse | None = None
 
 
-class PlantedFalse(BaseModel):
-    """Answers that repeat the false answer of a planted (counterfactual) passage."""
-
-    repeated: int = Field(description="Answers containing a planted false answer.")
-    answered: int = Field(description="Successful answers to questions with a planted passage.")
-    rate: float | None = Field(description="repeated / answered.")
-    question_ids: list[str] = Field(default_factory=list,
-                                    description="Questions whose answer repeated it.")
-
-
-class Faithfulness(BaseModel):
-    """One stack's faithfulness: the judge's claim-level score on its sample, and the
-    answers that repeated a planted false passage (counted without a judge)."""
-
-    judged: int = Field(default=0, description="Answers the judge scored (the sample).")
-    mean: float | None = Field(default=None, description="Mean share of supported claims.")
-    ci_low: float | None = Field(default=None, description="95% bootstrap CI of the mean, "
-                                 "over the judged sample.")
-    ci_high: float | None = None
-    all_supported: float | None = Field(default=None, description="Share of judged answers "
-                                        "whose every claim is supported.")
-    planted: PlantedFalse | None = None
-
-
 class Cost(BaseModel):
     """What an answer costs on a stack: from its price, or from the resources it used."""
 
