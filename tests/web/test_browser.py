@@ -6,6 +6,7 @@ both panes from real stacks. Screenshots go to test-artifacts/web/."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -134,5 +135,39 @@ def test_arena_fills_both_panes(pair_config: WebConfig, page: Any) -> None:
         page.locator("#vote-tie").click()
         page.locator("#arena-status", has_text="Vote stored").wait_for(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "arena-voted.png"), full_page=True)
+    finally:
+        demo.close()
+
+
+@pytest.mark.llamacpp
+def test_run_tab_shows_each_stacks_progress(pair_config: WebConfig, page: Any) -> None:
+    """A real run of two RAG services over llama.cpp, started and watched in the page."""
+    demo, url = serve(pair_config)
+    try:
+        page.goto(url)
+        page.get_by_role("tab", name="Run").click()
+        page.locator("#run-evalset input").fill("demo-en")
+        page.get_by_role("option", name="demo-en").click()
+        page.locator("#run-limit input").fill("6")
+        page.locator("#run-start").click()
+        progress = page.locator("#run-progress")
+        # From the first tick: the run's stacks, the baseline marked.
+        progress.get_by_text("stacks: side-a (baseline), side-b").wait_for(timeout=60_000)
+        # Mid-run: some answers stored, not all.
+        progress.get_by_text(re.compile(r"\b([1-9]|1[01]) of 12 answers stored")).wait_for(
+            timeout=400_000)
+        for width, height in ((1400, 900), (1024, 768)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(ARTIFACTS / f"run-live-{width}x{height}.png"))
+        try:
+            progress.get_by_text("✓ Completed").wait_for(timeout=600_000)
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "run-completed.png"), full_page=True)
+        text = progress.inner_text()
+        assert "12 of 12 answers stored" in text, text
+        rows = {r.split("\t")[0].strip(): r for r in progress.locator("tbody tr")
+                .all_inner_texts()}
+        assert "6 / 6" in rows["side-a (baseline)"] and "6 / 6" in rows["side-b"], rows
     finally:
         demo.close()

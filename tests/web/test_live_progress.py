@@ -80,7 +80,8 @@ def test_run_tab_panel_shows_stacks_before_and_progress_during(
                             baseline="llamacpp-cpu", done={}, total={}, errors={},
                             mean_e2e_s={}, messages=[], error=None, elapsed_s=3.0)
     text = render_progress(preparing)
-    assert "preparing" in text
+    assert "recording the run" in text
+    assert "preparing" in render_progress(dataclasses.replace(preparing, state="running"))
     assert "stacks: llamacpp-cpu (baseline), vllm-cpu, llamacpp-cpu-qwen05" in text
     with Store(cfg.db_path) as store:
         live = live_run(store, live_id)

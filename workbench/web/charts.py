@@ -38,17 +38,23 @@ def stack_symbols(stacks: Sequence[str]) -> dict[str, str]:
     return {s: SYMBOLS[i % len(SYMBOLS)] for i, s in enumerate(stacks)}
 
 
-def legend_rows(stacks: Sequence[str], per_row: int = 2) -> int:
-    """How many rows a horizontal legend of these stacks takes (for the figure height)."""
-    return max(1, math.ceil(len(stacks) / per_row))
+def legend_rows(stacks: Sequence[str]) -> int:
+    """How many rows a horizontal legend of these stacks takes in a chart ~430 px wide."""
+    entry = 7 * max((len(s) for s in stacks), default=8) + 44
+    return max(1, math.ceil(len(stacks) / max(1, 430 // entry)))
 
 
 def styled(fig: go.Figure, title: str, x_title: str, y_title: str, *, n_series: int,
-           height: int = 300, subtitle: str = "") -> go.Figure:
+           height: int = 300, subtitle: str = "", width_hint: int = 430) -> go.Figure:
     """The common look: a left-aligned title that fits, linear axes with a few ticks,
     the legend in rows under the plot (so it never covers data), and the height grown
     by the legend's rows."""
-    rows = max(1, math.ceil(n_series / 2))
+    # Fixed-width legend entries: Plotly otherwise gave each long name its own row and the
+    # plot shrank to a strip. Rows are counted for a chart `width_hint` px wide (a detail
+    # chart is ~430 px, two a row).
+    longest = max((len(t.name or "") for t in fig.data), default=8)
+    entry = 7 * longest + 44
+    rows = max(1, math.ceil(n_series / max(1, width_hint // entry)))
     heading: dict[str, object] = {
         "text": title, "x": 0.01, "xanchor": "left", "xref": "container", "y": 1.0,
         "yanchor": "top", "yref": "container", "pad": {"t": 10}, "font": {"size": 14}}
@@ -59,7 +65,8 @@ def styled(fig: go.Figure, title: str, x_title: str, y_title: str, *, n_series: 
         font={"family": FONT, "size": 12},
         margin={"l": 60, "r": 16, "t": 64 if subtitle else 44, "b": 50 + 22 * rows},
         legend={"orientation": "h", "yanchor": "top", "y": -0.16 - 0.02 * rows,
-                "xanchor": "left", "x": 0, "font": {"size": 11}},
+                "xanchor": "left", "x": 0, "font": {"size": 11}, "entrywidth": entry,
+                "entrywidthmode": "pixels"},
         hoverlabel={"font": {"family": FONT}},
     )
     fig.update_xaxes(title={"text": x_title, "standoff": 6}, nticks=N_TICKS, showline=True,

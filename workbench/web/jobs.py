@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.runner.run import RunProgress
+from workbench.store.db import Store
 from workbench.store.records import ResponseRecord
 from workbench.web.common import WebConfig, open_store
 from workbench.web.live import LiveRun, live_run
@@ -152,7 +153,9 @@ class RunJob:
         if run_id is None:
             return None
         try:
-            with open_store(self._cfg) as store:
+            # Read-only: a read-write open writes (its migration check) and would queue
+            # behind the runner's writes.
+            with Store(self._cfg.db_path, readonly=True) as store:
                 return live_run(store, run_id)
         except Exception:  # a locked or damaged store: the session's own counts remain
             return None

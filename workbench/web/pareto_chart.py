@@ -135,15 +135,17 @@ def pareto_figure(card: ScoreCard | None, latency: Latency = "median",
                      "color": colors[p.stack], "thickness": 1.6, "width": 5}
         # Named by stack, as in every other chart (the legend is the colour key).
         name = p.stack + (" (baseline)" if p.baseline else "")
+        # Beyond four stacks the names collide: only the front's are written on the chart.
+        text = [p.stack] if len(points) <= 4 or p.on_front else []
         fig.add_trace(go.Scatter(
             x=[p.latency_s], y=[p.quality], name=name, mode="markers+text",
-            text=[p.stack], textposition="top right", textfont={"size": 11},
+            text=text, textposition="top right", textfont={"size": 11},
             marker={"color": colors[p.stack], "symbol": symbols[p.stack], "size": size,
                     "opacity": 0.85, "line": {"color": "white", "width": 1.5}},
             error_x=err_x, error_y=err_y, hovertext=[_hover(p, what)], hoverinfo="text"))
     subtitle = f"whiskers: 95% CI · dashed: {FRONT_NAME} · {bubble_meaning(points, bubble)}"
     styled(fig, TITLE, f"{what} (s), lower is better", "token F1 (mean), higher is better",
-           n_series=len(points) + 1, height=400, subtitle=subtitle)
+           n_series=len(points) + 1, height=400, subtitle=subtitle, width_hint=900)
     _limits(fig, constraints, latency)
     stat = "p95" if latency == "p95" else "p50"
     xs = [v for p in points for v in (p.latency_s, *(p.latency_ci or ()))] + [

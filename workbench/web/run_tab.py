@@ -24,9 +24,8 @@ FIRST_PICKED = "(the first stack picked)"
 
 
 #: What each job state means to the person watching.
-_STATES = {"starting": "preparing: indexing the corpus on every stack, then warm-up",
-           "running": "asking", "completed": "completed", "cancelled": "cancelled",
-           "failed": "failed"}
+_STATES = {"starting": "recording the run", "running": "asking", "completed": "completed",
+           "cancelled": "cancelled", "failed": "failed"}
 
 
 def _session_counts(snap: RunSnapshot) -> LiveRun | None:
@@ -50,6 +49,10 @@ def render_progress(snap: RunSnapshot | None) -> str:
     if snap is None:
         return "*No run started in this session.*"
     state = _STATES.get(snap.state, snap.state)
+    if snap.state == "running" and (snap.live is None or snap.live.answered == 0) and not any(
+            snap.done.values()):
+        # Before the first answer the runner indexes the corpus and warms every stack up.
+        state = "preparing: indexing the corpus and warming up every stack"
     head = f"**Run** `{snap.run_id or '...'}` - **{state}** ({snap.elapsed_s:.0f} s)"
     names = [s.stack for s in snap.live.stacks] if snap.live else snap.stacks
     if names:
@@ -168,7 +171,7 @@ def build_run_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
     stacks, sets = stack_names(cfg), evalset_names(cfg)
     with gr.Row():
         evalset = gr.Dropdown(sets, value=sets[0] if sets else None, label="Eval set",
-                              allow_custom_value=True, scale=1)
+                              allow_custom_value=True, scale=1, elem_id="run-evalset")
         picked = gr.Dropdown(stacks, value=stacks[:2], multiselect=True,
                              max_choices=MAX_STACKS, label="Stacks (2-8, in run order)",
                              info="the first picked is the baseline unless you choose one",
@@ -180,7 +183,8 @@ def build_run_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
                                info="interleaved: one stack at a time, order rotated per "
                                     "question (fair); parallel: all at once (they disturb "
                                     "each other)")
-        limit = gr.Number(value=None, precision=0, minimum=1, label="Limit (questions)")
+        limit = gr.Number(value=None, precision=0, minimum=1, label="Limit (questions)",
+                          elem_id="run-limit")
     with gr.Row():
         start = gr.Button("Start run", variant="primary", elem_id="run-start")
         cancel = gr.Button("Cancel", variant="stop", elem_id="run-cancel")
