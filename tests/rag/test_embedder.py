@@ -82,3 +82,32 @@ def test_vector_cache_put_requires_matching_rows() -> None:
     with pytest.raises(ValueError):
         cache.put(["a", "b"], np.zeros((1, 3), dtype=np.float32))
     VectorCache(0).put(["a"], np.zeros((1, 3), dtype=np.float32))
+
+
+class _Recording:
+    """Wraps the loaded fastembed model and records the batches it is given."""
+
+    def __init__(self, model: object) -> None:
+        self.model = model.model  # type: ignore[attr-defined]  # the tokenizer lives here
+        self._inner = model
+        self.batches: list[list[str]] = []
+
+    def embed(self, batch: list[str], batch_size: int) -> object:
+        self.batches.append(list(batch))
+        return self._inner.embed(batch, batch_size=batch_size)  # type: ignore[attr-defined]
+
+
+def test_batches_are_sorted_by_length_and_rows_come_back_in_order() -> None:
+    texts = ["short", LONG, "a medium sized sentence about rivers and bridges", "Кто?",
+             "Самое глубокое озеро на планете находится в Сибири", "x", LONG[:300]]
+    one_by_one = np.vstack([Embedder(PACKAGED_MINILM, "onnx").encode([t]) for t in texts])
+    embedder = Embedder(PACKAGED_MINILM, "onnx", batch_size=2)
+    embedder.load()
+    recording = _Recording(embedder._onnx)
+    embedder._onnx = recording
+    got = embedder.encode(texts)
+    np.testing.assert_allclose(got, one_by_one, atol=1e-5)  # the caller's order
+    lengths = dict(zip(texts, embedder._lengths(texts), strict=True))
+    seen = [lengths[t] for batch in recording.batches for t in batch]
+    assert seen == sorted(seen, reverse=True)  # longest first, so each batch pads little
+    assert [len(b) for b in recording.batches] == [2, 2, 2, 1]

@@ -1,6 +1,9 @@
-"""Semantic similarity with the real packaged all-MiniLM-L6-v2 embedder (CPU, offline)."""
+"""Semantic similarity with the real packaged all-MiniLM-L6-v2 embedder (ONNX export and
+sentence-transformers, CPU, offline)."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -11,6 +14,7 @@ from workbench.rag.embedder import resolve_model_path
 from workbench.scoring import Embedder, default_embedder, semantic_similarity
 from workbench.scoring.base import Sample
 from workbench.scoring.semantic import DEFAULT_MODEL, MAX_TOKENS, scoring_embedder
+from workbench.settings import PROJECT_ROOT
 
 LONG = "The river runs through the old city and past the harbour walls. " * 30
 
@@ -24,24 +28,53 @@ def test_one_class_for_retrieval_and_scoring() -> None:
     assert Embedder is RagEmbedder
     shared = default_embedder()
     assert shared is default_embedder()  # one per process
-    assert (shared.backend, shared.max_tokens, shared.model_name) == ("torch", 128,
+    # The ONNX export retrieval uses (it loads here), cut at 128 tokens.
+    assert (shared.backend, shared.max_tokens, shared.model_name) == ("onnx", 128,
                                                                       DEFAULT_MODEL)
 
 
-def test_vectors_are_what_scoring_computed_before_the_merge(embedder: Embedder) -> None:
-    """The old scoring path: sentence-transformers, max_seq_length 128, one encode call.
-    The shared class must give the same vectors, so stored scores do not move."""
+def _real_texts() -> list[str]:
+    """Questions, gold answers and passages of the shipped demo sets, English and Russian."""
+    texts: list[str] = [LONG]
+    for name in ("demo-en", "demo-ru"):
+        folder = PROJECT_ROOT / "evalsets" / name
+        for line in (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts += [row["question"], *row["answers"]]
+        for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
+            texts.append(json.loads(line)["text"])
+    return list(dict.fromkeys(texts))
+
+
+def test_onnx_scores_match_sentence_transformers_on_real_text(embedder: Embedder) -> None:
+    """Scoring moved from sentence-transformers (torch) to the ONNX export: on the shipped
+    sets' real text every vector must stay within 1e-4 cosine of the old path's, and
+    every answer-vs-gold score within 1e-3, so stored scores do not move."""
     from sentence_transformers import SentenceTransformer
 
-    texts = ["The Eiffel Tower is in Paris", "Кто основал компанию?", LONG, "ok"]
+    texts = _real_texts()
+    assert len(texts) > 300
     old = SentenceTransformer(resolve_model_path(DEFAULT_MODEL), device="cpu")
     old.max_seq_length = MAX_TOKENS
     expected = old.encode(texts, batch_size=32, normalize_embeddings=True,
                           convert_to_numpy=True, show_progress_bar=False)
-    np.testing.assert_allclose(embedder.encode(texts), expected, atol=1e-6)
-    # The truncation setting is real: at the model's own 256 the long text differs.
-    full = RagEmbedder(DEFAULT_MODEL, "torch").encode([LONG])[0]
-    assert float(full @ expected[2]) < 0.9999
+    got = embedder.encode(texts)
+    assert embedder.backend == "onnx"
+    per_text = (got * expected).sum(axis=1)
+    assert float(per_text.min()) > 0.9999, texts[int(per_text.argmin())]
+    # Scores are cosines between texts: every pair's, on both paths.
+    assert float(np.abs(got @ got.T - expected @ expected.T).max()) < 1e-3
+    # The 128-token cut is real on ONNX too: at the model's own 256 the long text differs.
+    full = RagEmbedder(DEFAULT_MODEL, "onnx").encode([LONG])[0]
+    assert float(full @ got[0]) < 0.9999
+
+
+def test_an_answer_that_is_a_gold_alias_scores_1_without_embedding() -> None:
+    fresh = scoring_embedder()
+    q = question("q", ["Paris", "in Paris"])
+    (score,) = semantic_similarity(fresh)([Sample(q, record("q", "A", "in Paris"))])
+    assert score == 1.0
+    assert len(fresh._cache) == 0  # nothing was embedded
 
 
 def test_paraphrase_scores_above_unrelated(embedder: Embedder) -> None:
@@ -58,7 +91,8 @@ def test_paraphrase_scores_above_unrelated(embedder: Embedder) -> None:
 def test_best_alias_and_conventions(embedder: Embedder) -> None:
     q = question("q", ["zebra", "Moscow"])
     unanswerable = question("u", answerable=False)
-    samples = [Sample(q, record("q", "A", "Moscow")),
+    # "moscow" is not an alias (so it is embedded) but tokenizes as "Moscow" (uncased model).
+    samples = [Sample(q, record("q", "A", "moscow")),
                Sample(q, record("q", "A", "I don't know")),
                Sample(q, record("q", "A", "Moscow", status="error")),
                Sample(unanswerable, record("u", "A", "Moscow"))]

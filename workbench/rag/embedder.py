@@ -227,20 +227,37 @@ class Embedder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         if self.backend == "torch" and progress is None:
-            # One call: sentence-transformers sorts the texts by length before batching,
-            # which pads less than slicing them in the caller's order.
+            # One call: sentence-transformers sorts the texts by length before batching.
             return self._torch(list(texts), batch_size)
-        out: list[Vectors] = []
-        for start in range(0, len(texts), batch_size):
-            batch = list(texts[start : start + batch_size])
+        # Longest first, then back in the caller's order: a batch is padded to its longest
+        # text, so a 5-token answer batched with a 120-token one costs 120 tokens of work.
+        lengths = self._lengths(texts)
+        order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+        out: Vectors | None = None
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            batch = [texts[i] for i in rows]
             if self.backend == "onnx":
-                out.append(np.asarray(list(self._onnx_model().embed(batch,
-                                                                     batch_size=batch_size))))
+                vectors = np.asarray(list(self._onnx_model().embed(batch,
+                                                                   batch_size=batch_size)))
             else:
-                out.append(self._torch(batch, batch_size))
+                vectors = self._torch(batch, batch_size)
+            if out is None:
+                out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
             if progress is not None:
                 progress(len(batch))
-        return np.ascontiguousarray(np.vstack(out), dtype=np.float32)
+        assert out is not None
+        return out
+
+    def _lengths(self, texts: Sequence[str]) -> list[int]:
+        """Sort keys: word pieces after truncation on ONNX (Cyrillic takes several per
+        word, so characters would mix languages badly), characters on torch (what
+        sentence-transformers itself sorts by)."""
+        if self.backend != "onnx":
+            return [len(t) for t in texts]
+        tokenizer = self._onnx_model().model.tokenizer
+        return [sum(e.attention_mask) for e in tokenizer.encode_batch(list(texts))]
 
     def _torch(self, texts: list[str], batch_size: int) -> Vectors:
         vectors = self.model().encode(texts, batch_size=batch_size, normalize_embeddings=True,
