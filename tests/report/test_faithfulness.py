@@ -19,7 +19,7 @@ from workbench.evalsets.model import Question, check_counterfactual
 from workbench.report import build_scorecard
 from workbench.report.choice import recommend
 from workbench.report.constraints import parse_constraint
-from workbench.report.faithfulness import faithfulness_line, faithfulness_lines
+from workbench.report.faithfulness import faithfulness_line, faithfulness_lines, restore_meta
 from workbench.scoring.judge import Judge
 from workbench.store.records import ResponseRecord, RetrievedSource
 
@@ -145,3 +145,17 @@ def test_malformed_counterfactual_meta_is_named() -> None:
         "meta.counterfactual.false_answer: expected a non-empty string"
     assert check_counterfactual({"counterfactual": "p"}) is not None
     assert check_counterfactual({"other": 1}) is None and check_counterfactual(None) is None
+
+
+def test_meta_comes_back_from_an_unchanged_eval_set() -> None:
+    shipped = ROOT / "evalsets" / "counterfactual-en"
+    evalset = load_folder(shipped)
+    stored = [q.model_copy(update={"meta": None}) for q in evalset.questions]  # as the store
+    manifest = {"evalset": {"source": str(shipped), "digest": evalset.digest}}
+    restored = restore_meta(stored, manifest)
+    assert [q.counterfactuals() for q in restored] == [q.counterfactuals()
+                                                       for q in evalset.questions]
+    # A set that changed since the run is not trusted for its plants.
+    changed = {"evalset": {"source": str(shipped), "digest": "0" * 64}}
+    assert all(not q.meta for q in restore_meta(stored, changed))
+    assert restore_meta(stored, None) == stored

@@ -12,6 +12,8 @@ answer, so it is counted here as its own failure ("answers from the planted fals
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +30,28 @@ from workbench.scoring.text import contains_gold
 
 #: The per-answer metric keys this module reads from the scorecard's rows.
 FAITHFULNESS, ALL_SUPPORTED = "faithfulness", "judge_faithful"
+
+
+def restore_meta(questions: list[Question], manifest: dict[str, Any] | None
+                 ) -> list[Question]:
+    """The run's questions with their `meta` (the store keeps no question meta), read back
+    from the eval set the manifest names, only when it is a local folder or file whose
+    digest is still the run's; else the questions as they are."""
+    ref = (manifest or {}).get("evalset") or {}
+    source, want = ref.get("source"), ref.get("digest")
+    if any(q.meta for q in questions) or not source or not want or not Path(source).exists():
+        return questions
+    from workbench.evalsets import EvalSetError, load_evalset
+
+    try:
+        evalset = load_evalset(Path(source))
+    except (EvalSetError, OSError, ValueError):
+        return questions
+    if evalset.digest != want:
+        return questions  # the set changed since the run: its plants may not be the run's
+    meta = {q.id: q.meta for q in evalset.questions if q.meta}
+    return [q.model_copy(update={"meta": meta[q.id]}) if q.id in meta else q
+            for q in questions]
 
 
 def planted_false(rows: list[QuestionRow], questions: list[Question], stack: str
@@ -128,4 +152,4 @@ def faithfulness_lines(card: ScoreCard) -> list[str]:
 
 
 __all__ = ["add_faithfulness", "faithfulness_cell", "faithfulness_line", "faithfulness_lines",
-           "judged_faithfulness", "planted_false"]
+           "judged_faithfulness", "planted_false", "restore_meta"]

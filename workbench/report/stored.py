@@ -7,12 +7,13 @@ opens a scored 5,000-question run without rescoring it; any new response invalid
 
 from __future__ import annotations
 
+from workbench.report.faithfulness import restore_meta
 from workbench.report.models import ScoreCard
 from workbench.scoring.judge import Judge
 from workbench.store.db import Store, StoreError
 
 #: Bump when scoring changes meaning, so cached cards are recomputed.
-SCORING_VERSION = "5"
+SCORING_VERSION = "6"
 
 
 def fingerprint(store: Store, run_id: str) -> str:
@@ -56,7 +57,9 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
         except StoreError:
             pass  # a read-only store still gets its judged report
     card = build_scorecard(
-        store.questions(run_id), store.responses(run_id), stacks=list(store.recipes(run_id)),
+        # Planted passages live in question meta, which the store does not keep.
+        restore_meta(store.questions(run_id), manifest), store.responses(run_id),
+        stacks=list(store.recipes(run_id)),
         baseline=store.baseline(run_id), manifest=manifest, semantic=semantic, judge=judge,
         pairwise=pairwise,
     )
