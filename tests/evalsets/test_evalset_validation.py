@@ -73,6 +73,15 @@ def _q(**fields: Any) -> dict[str, Any]:
         ),
         (json.dumps(_q(id="qx", question="")), "questions.jsonl:3: question: empty"),
         (json.dumps(_q(id="qx", meta=[1])), "questions.jsonl:3: meta: expected an object or null"),
+        (
+            json.dumps(_q(id="qx", meta={"counterfactual": {"passage_id": "p2"}})),
+            "questions.jsonl:3: meta.counterfactual.false_answer: expected a non-empty string",
+        ),
+        (
+            json.dumps(_q(id="qx", meta={"counterfactual": [{"passage_id": "zz",
+                                                              "false_answer": "30 days"}]})),
+            "questions.jsonl:3: meta.counterfactual.passage_id: 'zz' is not a corpus passage id",
+        ),
         (json.dumps(_q(id="q1")), "questions.jsonl:3: id: duplicate id 'q1' (first at line 1)"),
         (
             json.dumps(_q(id="qx", gold_doc_ids=["nope"])),

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from workbench.evalsets.errors import ProblemLog
+from workbench.evalsets.model import check_counterfactual
 
 Record = dict[str, object]
 
@@ -82,6 +83,10 @@ def check_question(rec: Mapping[str, object]) -> list[tuple[str, str]]:
     meta = rec.get("meta")
     if meta is not None and not isinstance(meta, dict):
         checks["meta"] = f"expected an object or null, got {_type_name(meta)}"
+    elif (planted := check_counterfactual(meta)) is not None:
+        # A malformed plant would silently count no planted-false answers in the report.
+        field, _, problem = planted.partition(": ")
+        checks[field] = problem
     problems = [(key, problem) for key, problem in checks.items() if problem]
     if not problems and isinstance(answerable, bool):
         problems += _check_answerable(rec, answerable)
@@ -146,3 +151,10 @@ def _check_refs(item: Located, passage_ids: Mapping[str, int | None], log: Probl
     source = item.record.get("source_doc_id")
     if isinstance(source, str) and source not in passage_ids:
         log.add(item.path, item.line, "source_doc_id", f"{source!r} is not a corpus passage id")
+    meta = item.record.get("meta")
+    planted = meta.get("counterfactual") if isinstance(meta, dict) else None
+    for plant in planted if isinstance(planted, list) else [planted] if planted else []:
+        doc_id = plant.get("passage_id") if isinstance(plant, dict) else None
+        if isinstance(doc_id, str) and doc_id and doc_id not in passage_ids:
+            log.add(item.path, item.line, "meta.counterfactual.passage_id",
+                    f"{doc_id!r} is not a corpus passage id")
