@@ -182,3 +182,27 @@ def test_cli_refuses_public_host_without_auth() -> None:
         "WORKBENCH_WEB_USER": "", "WORKBENCH_WEB_PASSWORD": ""})
     assert result.exit_code == 2
     assert "--auth-user" in result.output
+
+
+def test_leaderboard_shows_faithfulness_only_for_runs_that_have_it(
+        three_stacks: tuple[WebConfig, str]) -> None:
+    from workbench.report.models import Faithfulness, PlantedFalse
+    from workbench.web.results_data import leaderboard_markdown
+
+    cfg, run_id = three_stacks
+    card = _card(cfg, run_id)
+    choice = recommend(card, [])
+    assert "Faithful" not in leaderboard_markdown(card, choice)
+    judged = card.summaries["vllm-cpu"].model_copy(
+        update={"faithfulness": Faithfulness(judged=50, mean=0.82)})
+    planted = card.summaries["llamacpp-cpu"].model_copy(update={"faithfulness": Faithfulness(
+        planted=PlantedFalse(repeated=3, answered=24, rate=0.125))})
+    card = card.model_copy(update={"summaries": {**card.summaries, "vllm-cpu": judged,
+                                                 "llamacpp-cpu": planted}})
+    rows = {line.split(" | ")[1].split("<br>")[0].removesuffix(" (baseline)"): line
+            for line in leaderboard_markdown(card, choice).splitlines()
+            if line.startswith("| ") and "<br>" in line}
+    assert leaderboard_markdown(card, choice).splitlines()[2].endswith("| Faithful |")
+    assert rows["vllm-cpu"].endswith("| 0.82 (n=50) |")
+    assert rows["llamacpp-cpu"].endswith("| 3/24 planted |")
+    assert rows["llamacpp-cpu-qwen05"].endswith("| - |")

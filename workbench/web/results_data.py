@@ -12,6 +12,7 @@ import pandas as pd
 from workbench.evalsets.model import Question
 from workbench.report.choice import Choice, recommend
 from workbench.report.constraints import constraints_from_manifest
+from workbench.report.faithfulness import faithfulness_cell
 from workbench.report.models import QuestionRow, ScoreCard
 from workbench.report.render import render_markdown
 from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, format_diff, format_value
@@ -57,9 +58,22 @@ def _rate(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1%}"
 
 
+def has_faithfulness(card: ScoreCard) -> bool:
+    """Whether any stack has a faithfulness score (judged, or planted answers counted): the
+    leaderboard shows its column only then."""
+    return any(s.faithfulness is not None for s in card.summaries.values())
+
+
+def leader_columns(card: ScoreCard) -> tuple[str, ...]:
+    """The leaderboard's headers for this card."""
+    return LEADER_COLUMNS + (("Faithful",) if has_faithfulness(card) else ())
+
+
 def leaderboard_rows(card: ScoreCard, choice: Choice) -> list[tuple[str, ...]]:
     """One row per stack in the choice's order: F1 and its paired difference against the
-    baseline, median E2E and the paired per-question ratio, error rate, cost."""
+    baseline, median E2E and the paired per-question ratio, error rate, cost (and
+    faithfulness, where the run has it)."""
+    faithful = has_faithfulness(card)
     rows: list[tuple[str, ...]] = []
     for r in choice.ranked:
         s = card.summaries[r.stack]
@@ -77,7 +91,8 @@ def leaderboard_rows(card: ScoreCard, choice: Choice) -> list[tuple[str, ...]]:
         rows.append((rank, card.label(r.stack) + (" (baseline)" if s.baseline else ""),
                      format_value(s.quality.get(PRIMARY_QUALITY), ""),
                      vs_f1, format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
-                     _rate(s.error_rate), r.cost_text or "-"))
+                     _rate(s.error_rate), r.cost_text or "-")
+                    + ((faithfulness_cell(s),) if faithful else ()))
     return rows
 
 
@@ -87,8 +102,9 @@ def _md_cell(text: str) -> str:
 
 def leaderboard_markdown(card: ScoreCard, choice: Choice) -> str:
     """The leaderboard as a Markdown table (✓: significant after correction)."""
-    out = ["### Leaderboard", "", "| " + " | ".join(LEADER_COLUMNS) + " |",
-           "|" + "---|" * len(LEADER_COLUMNS)]
+    columns = leader_columns(card)
+    out = ["### Leaderboard", "", "| " + " | ".join(columns) + " |",
+           "|" + "---|" * len(columns)]
     for r, row in zip(choice.ranked, leaderboard_rows(card, choice), strict=True):
         s = card.summaries[r.stack]
         cells = [_md_cell(x) for x in row]

@@ -45,10 +45,30 @@ def cost_cell(s: StackSummary) -> str:
     return "-"
 
 
+def faithful_cell(s: StackSummary) -> str:
+    """A stack's faithfulness in at most 9 characters: the judged supported-claim share
+    ("0.82"), else the planted false answers it repeated ("3/24 pl."), else "-"."""
+    f = s.faithfulness
+    if f is None:
+        return "-"
+    if f.judged and f.mean is not None:
+        return f"{f.mean:.2f}"
+    if f.planted is not None:
+        return f"{f.planted.repeated}/{f.planted.answered} pl."
+    return "-"
+
+
+def has_faithfulness(card: ScoreCard) -> bool:
+    """Whether the leaderboard shows the faithfulness column (any stack has a score)."""
+    return any(s.faithfulness is not None for s in card.summaries.values())
+
+
 def leaderboard_cells(card: ScoreCard, choice: Choice, tags: dict[str, str]
                       ) -> list[tuple[str | Text, ...]]:
-    """The rows, in the choice's order."""
+    """The rows, in the choice's order (a last "Faith" cell where the run has one)."""
     from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, format_value
+
+    faithful = has_faithfulness(card)
 
     rows: list[tuple[str | Text, ...]] = []
     for r in choice.ranked:
@@ -66,7 +86,7 @@ def leaderboard_cells(card: ScoreCard, choice: Choice, tags: dict[str, str]
                      format_value(s.quality.get(PRIMARY_QUALITY), ""), vs_f1,
                      format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
                      "n/a" if s.error_rate is None else f"{s.error_rate:.1%}",
-                     cost_cell(s)))
+                     cost_cell(s)) + ((faithful_cell(s),) if faithful else ()))
     return rows
 
 
@@ -92,8 +112,10 @@ class LeaderboardTable(DataTable[str | Text]):
             self.add_column(label, key=label)
 
     def show(self, card: ScoreCard, choice: Choice, tags: dict[str, str]) -> None:
-        """Replace the rows."""
-        self.clear()
+        """Replace the rows (and the columns: "Faith" only for a run with faithfulness)."""
+        self.clear(columns=True)
+        for label in COLUMNS + (("Faith",) if has_faithfulness(card) else ()):
+            self.add_column(label, key=label)
         currencies = {s.cost.currency for s in card.summaries.values()
                       if s.cost is not None and s.cost.per_1k_answers is not None}
         priced = f" · cost: {', '.join(sorted(currencies))} per 1k answers" if currencies else ""
