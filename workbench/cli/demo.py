@@ -47,6 +47,12 @@ def demo_command(
             sa, sb = (get_stack(n, settings.stacks_dir) for n in names)
         except RecipeError as exc:
             raise fail(str(exc)) from exc
+        from workbench.stacks.capacity import CapacityError, check_stacks
+
+        try:  # refuse here, naming the stacks and the numbers, not halfway through a run
+            console.print(check_stacks([sa, sb], settings))
+        except CapacityError as exc:
+            raise fail(str(exc)) from exc
         console.print(f"starting A={names[0]} on :{a_port} and B={names[1]} on :{b_port} ...")
         try:
             ra, rb = up_pair(sa, sb, settings, a_port=a_port, b_port=b_port)

@@ -4,6 +4,7 @@ keep the Ollama side's 8000 and the vLLM side's 9000), then each stack started i
 from __future__ import annotations
 
 from workbench.settings import Settings, get_settings
+from workbench.stacks.capacity import check_stacks
 from workbench.stacks.gpu import check_gpu_shares
 from workbench.stacks.launcher import (
     RunningStack,
@@ -48,6 +49,7 @@ def up_many(stacks: list[Stack], settings: Settings | None = None) -> list[Runni
         raise LaunchError(f"{', '.join(dupes)} named more than once: choose distinct stacks")
     placed = placed_for_run(stacks)
     check_gpu_shares(placed)  # before anything starts: the cards must hold them all
+    check_stacks(placed, settings)  # and this machine's memory, not the kernel's OOM killer
     for stack in placed:
         check_cpuset(stack)
         previous = load_state(stack.name, settings)
