@@ -22,9 +22,10 @@ def test_progress_per_stack_while_running(tmp_path: Path) -> None:
     failed = record(run_id, "q1", "B", status="error").model_copy(
         update={"error": "engine timeout"})
     store.add_response(failed)
-    store.add_response(record(run_id, "q2", "B", status="error").model_copy(
+    store.add_response(record(run_id, "q2", "B", status="timeout").model_copy(
         update={"error": "HTTP 500"}))
     state = run_state(store, run_id)
+    assert state.stacks[1].error_kinds == {"error": 1, "timeout": 1}
     alpha, beta = state.stacks
     assert (alpha.baseline, alpha.answered, alpha.errors, alpha.last_error) == \
         (True, 1, 0, None)
@@ -35,6 +36,7 @@ def test_progress_per_stack_while_running(tmp_path: Path) -> None:
     store.add_response(record(run_id, "q2", "B", attempt=2))
     beta = run_state(store, run_id).stacks[1]
     assert (beta.answered, beta.errors, beta.last_error) == (2, 1, "engine timeout")
+    assert beta.error_kinds == {"error": 1}
     assert run_state(store, run_id).last_answer_utc == "2026-11-21T00:00:00Z"
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 from tests.web.conftest import LIVE_ANSWERED, LIVE_ERRORS, store_live_run
 from workbench.store.db import Store
+from workbench.store.progress import run_state
 from workbench.web.common import WebConfig
 from workbench.web.jobs import RunSnapshot
-from workbench.web.live import live_header, live_run
+from workbench.web.live import live_header
 from workbench.web.results import initial_run, live_tick, load_results
 from workbench.web.run_tab import render_progress
 
@@ -20,7 +21,7 @@ def test_live_header_names_stacks_progress_and_errors(
         running_run: tuple[WebConfig, str, str]) -> None:
     cfg, _, live_id = running_run
     with Store(cfg.db_path) as store:
-        live = live_run(store, live_id)
+        live = run_state(store, live_id)
     assert [s.stack for s in live.stacks] == list(LIVE_ANSWERED)
     for s in live.stacks:
         assert (s.answered, s.planned, s.errors) == (LIVE_ANSWERED[s.stack], 40,
@@ -29,7 +30,10 @@ def test_live_header_names_stacks_progress_and_errors(
     assert f"Run `{live_id}` is running" in text
     assert "54 of 120 answers stored, 4 failed" in text
     assert "| llamacpp-cpu (baseline) | 30 / 40 |" in text
-    assert "| vllm-cpu | 18 / 40 |" in text and "| **3** |" in text
+    assert "| vllm-cpu | 18 / 40 |" in text
+    # Each stack's failures with its latest message, from the store (no session needed).
+    assert ("| **3**<br><small>last: connection failed: vllm-cpu refused the connection"
+            "</small> |") in text
     assert "(none)" not in text and "0 responses" not in text
 
 
@@ -84,7 +88,7 @@ def test_run_tab_panel_shows_stacks_before_and_progress_during(
     assert "preparing" in render_progress(dataclasses.replace(preparing, state="running"))
     assert "stacks: llamacpp-cpu (baseline), vllm-cpu, llamacpp-cpu-qwen05" in text
     with Store(cfg.db_path) as store:
-        live = live_run(store, live_id)
+        live = run_state(store, live_id)
     running = dataclasses.replace(
         preparing, state="running", run_id=live_id, live=live,
         mean_e2e_s={"llamacpp-cpu": 1.25},

@@ -8,7 +8,7 @@ executing as for one another process (`workbench run` in another terminal) is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workbench.store.db import Store
 
@@ -24,6 +24,8 @@ class StackState:
     errors: int
     #: The error message of this stack's most recent failed answer (None: no failure).
     last_error: str | None
+    #: Failed latest attempts by status ("error", "timeout").
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     @property
     def share(self) -> float:
@@ -76,6 +78,11 @@ def run_state(store: Store, run_id: str) -> RunState:
         "   ORDER BY t.rowid DESC LIMIT 1) AS last_error"
         " FROM latest_responses s WHERE s.run_id = ? GROUP BY stack", (run_id,)).fetchall()
     by_stack = {str(r["stack"]): r for r in rows}
+    kinds: dict[str, dict[str, int]] = {}
+    for r in store.conn.execute(
+            "SELECT stack, status, COUNT(*) AS n FROM latest_responses WHERE run_id = ?"
+            " AND status != 'ok' GROUP BY stack, status", (run_id,)):
+        kinds.setdefault(str(r["stack"]), {})[str(r["status"])] = int(r["n"])
     stacks = []
     for e in store.run_stacks(run_id):
         r = by_stack.get(e["name"])
@@ -83,7 +90,8 @@ def run_state(store: Store, run_id: str) -> RunState:
             stack=e["name"], baseline=e["baseline"], planned=n,
             answered=int(r["answered"]) if r else 0, errors=int(r["errors"] or 0) if r else 0,
             last_error=(str(r["last_error"]) if r and r["last_error"] is not None
-                        else ("failed" if r and r["errors"] else None))))
+                        else ("failed" if r and r["errors"] else None)),
+            error_kinds=kinds.get(e["name"], {})))
     last = [str(r["last_utc"]) for r in rows if r["last_utc"] is not None]
     return RunState(run_id=run_id, status=str(run["status"]), evalset=str(run["evalset"]),
                     questions=n, stacks=stacks, last_answer_utc=max(last) if last else None)

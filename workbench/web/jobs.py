@@ -18,9 +18,9 @@ from typing import Any
 
 from workbench.runner.run import RunProgress
 from workbench.store.db import Store
+from workbench.store.progress import RunState, run_state
 from workbench.store.records import ResponseRecord
 from workbench.web.common import WebConfig, open_store
-from workbench.web.live import LiveRun, live_run
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class RunSnapshot:
     #: Stack -> the latest failed answer's message in this session.
     last_error: dict[str, str] = field(default_factory=dict)
     #: The stored progress of the whole run (answered / planned per stack), once recorded.
-    live: LiveRun | None = None
+    live: RunState | None = None
 
     @property
     def finished(self) -> bool:
@@ -149,14 +149,14 @@ class RunJob:
             if self._loop is not None and self._task is not None and not self._task.done():
                 self._loop.call_soon_threadsafe(self._task.cancel)
 
-    def _live(self, run_id: str | None) -> LiveRun | None:
+    def _live(self, run_id: str | None) -> RunState | None:
         if run_id is None:
             return None
         try:
             # Read-only: a read-write open writes (its migration check) and would queue
             # behind the runner's writes.
             with Store(self._cfg.db_path, readonly=True) as store:
-                return live_run(store, run_id)
+                return run_state(store, run_id)
         except Exception:  # a locked or damaged store: the session's own counts remain
             return None
 

@@ -21,9 +21,10 @@ from workbench.report.constraints import Constraint, constraints_from_manifest
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run
 from workbench.store.db import Store
+from workbench.store.progress import run_state
 from workbench.web import charts, plots
 from workbench.web.common import WebConfig, open_store, status_md, stored_runs
-from workbench.web.live import live_header, live_run
+from workbench.web.live import live_header
 from workbench.web.pareto_chart import BUBBLE_CHOICES, LATENCY_CHOICES, pareto_figure
 from workbench.web.results_data import (
     FILTERS,
@@ -162,7 +163,7 @@ def load_results(cfg: WebConfig, run_ref: str | None, *, with_plots: bool = True
             run_id = store.resolve_run_id(run_ref)
             run = store.get_run(run_id)
             # Progress only for a run that has not completed (0.1 s on 5,000 x 2 answers).
-            live = live_run(store, run_id) if run["status"] != "completed" else None
+            live = run_state(store, run_id) if run["status"] != "completed" else None
             if live is not None and live.answered == 0:
                 return _empty(live_header(live), live=live.status == "running")
             card = scorecard_for_run(store, run_id, semantic=cfg.semantic)
@@ -221,7 +222,7 @@ def live_tick(cfg: WebConfig, run_ref: str | None) -> tuple[str, Any, bool]:
     try:
         # Read-only: polling must not queue behind the runner's writes.
         with Store(cfg.db_path, readonly=True) as store:
-            live = live_run(store, store.resolve_run_id(run_ref))
+            live = run_state(store, store.resolve_run_id(run_ref))
     except Exception as exc:  # a vanished or locked store: say so and stop polling
         return status_md(f"Cannot read run {run_ref}: {exc}", "error"), gr.Timer(
             active=False), False

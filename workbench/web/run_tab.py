@@ -11,9 +11,10 @@ from typing import Any
 import gradio as gr
 
 from workbench.runner.run import SCHEDULES, RunOptions
+from workbench.store.progress import RunState, StackState
 from workbench.web.common import WebConfig, evalset_names, stack_names, stored_runs
 from workbench.web.jobs import RunJob, RunSnapshot
-from workbench.web.live import LiveRun, StackProgress, progress_table
+from workbench.web.live import progress_table
 
 #: How often the page asks a running job for its progress (s).
 POLL_S = 1.0
@@ -28,18 +29,18 @@ _STATES = {"starting": "recording the run", "running": "asking", "completed": "c
            "cancelled": "cancelled", "failed": "failed"}
 
 
-def _session_counts(snap: RunSnapshot) -> LiveRun | None:
+def _session_counts(snap: RunSnapshot) -> RunState | None:
     """This session's own counts, when the store could not be read for the run's."""
     if not snap.run_id or not snap.total:
         return None
-    stacks = [StackProgress(stack=n, baseline=n == snap.baseline,
-                            answered=snap.done.get(n, 0), planned=snap.total.get(n, 0),
-                            errors=snap.errors.get(n, 0),
-                            error_kinds={"error": snap.errors[n]} if snap.errors.get(n)
-                            else {})
+    stacks = [StackState(stack=n, baseline=n == snap.baseline,
+                         answered=snap.done.get(n, 0), planned=snap.total.get(n, 0),
+                         errors=snap.errors.get(n, 0), last_error=None,
+                         error_kinds={"error": snap.errors[n]} if snap.errors.get(n) else {})
               for n in snap.stacks]
-    return LiveRun(run_id=snap.run_id, status=snap.state, evalset="",
-                   questions=max(snap.total.values(), default=0), stacks=stacks)
+    return RunState(run_id=snap.run_id, status=snap.state, evalset="",
+                    questions=max(snap.total.values(), default=0), stacks=stacks,
+                    last_answer_utc=None)
 
 
 def render_progress(snap: RunSnapshot | None) -> str:
