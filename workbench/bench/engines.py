@@ -9,6 +9,8 @@ For llama.cpp and vLLM CPU, on the default recipes (packaged SmolLM2-135M):
   (completion_tokens - 1) / (last content chunk - first content chunk), tokens as the server
   reports them (`stream_options.include_usage`).
 Stacks run on free ports under a temporary state folder, so running stacks are not touched.
+Tiny (`--tiny`, the smoke test): llama.cpp only (it is up in seconds; vLLM's start takes
+20-30 s and is skipped, saying so), a 16-token completion.
 """
 
 from __future__ import annotations
@@ -27,12 +29,11 @@ from workbench.stacks.recipe import Stack, get_stack
 ENGINES = {"llama.cpp": "llamacpp-cpu", "vLLM CPU": "vllm-cpu"}
 PROMPT = "Write a long, detailed story about a lighthouse keeper and a storm."
 DECODE_TOKENS = 128
+TINY_DECODE_TOKENS = 16
 
 
-
-
-def decode_tokens_per_s(stack: Stack) -> tuple[float, int]:
-    """(tokens/s, completion tokens) of one streamed ~128-token completion."""
+def decode_tokens_per_s(stack: Stack, max_tokens: int = DECODE_TOKENS) -> tuple[float, int]:
+    """(tokens/s, completion tokens) of one streamed `max_tokens`-token completion."""
     from openai import OpenAI
 
     assert stack.engine_base_url is not None and stack.model is not None
@@ -42,11 +43,11 @@ def decode_tokens_per_s(stack: Stack) -> tuple[float, int]:
     stream = client.chat.completions.create(
         model=stack.model.name,
         messages=[{"role": "user", "content": PROMPT}],
-        max_tokens=DECODE_TOKENS,
+        max_tokens=max_tokens,
         temperature=0,
         stream=True,
         stream_options={"include_usage": True},
-        # Both servers accept ignore_eos: measure a full 128 tokens, not an early stop.
+        # Both servers accept ignore_eos: measure every token asked for, not an early stop.
         extra_body={"ignore_eos": True},
     )
     for chunk in stream:
@@ -60,7 +61,8 @@ def decode_tokens_per_s(stack: Stack) -> tuple[float, int]:
     return (tokens - 1) / (last - first), tokens
 
 
-def bench_engine(label: str, recipe: str, settings: Settings) -> None:
+def bench_engine(label: str, recipe: str, settings: Settings,
+                 max_tokens: int = DECODE_TOKENS) -> None:
     """Print cold/warm start-up, RSS and decode speed of one engine's default recipe."""
     stack = launcher.place(get_stack(recipe, settings.stacks_dir), free_port(), free_port())
     try:
@@ -73,8 +75,8 @@ def bench_engine(label: str, recipe: str, settings: Settings) -> None:
         t0 = time.perf_counter()
         running = launcher.up(stack, settings, with_rag=False)
         warm = time.perf_counter() - t0
-        decode_tokens_per_s(stack)  # warm-up request, not counted
-        tps, tokens = decode_tokens_per_s(stack)
+        decode_tokens_per_s(stack, max_tokens)  # warm-up request, not counted
+        tps, tokens = decode_tokens_per_s(stack, max_tokens)
         engine = running.state.process("engine")
         rss_after = tree_rss_mib(engine.pid) if engine else None
     finally:
@@ -89,17 +91,25 @@ def bench_engine(label: str, recipe: str, settings: Settings) -> None:
     )
 
 
-def run() -> None:
+def run(tiny: bool = False) -> None:
     """Benchmark every available engine (skipping, with a reason, those not installed)."""
     base = get_settings()
     # A SIGTERM (CI timeout, `kill`) must still run the `finally` that stops the engines,
     # which live in their own sessions and would otherwise outlive us.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
-        settings = base.model_copy(update={"state_dir": Path(tmp)})
-        print("cold = first start in this process (page cache not dropped); warm = restart")
-        for label, recipe in ENGINES.items():
-            try:
-                bench_engine(label, recipe, settings)
-            except Exception as exc:  # one engine missing must not hide the other's numbers
-                print(f"{label:10} skipped: {exc}", flush=True)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+            settings = base.model_copy(update={"state_dir": Path(tmp)})
+            print("cold = first start in this process (page cache not dropped); warm = restart")
+            for label, recipe in ENGINES.items():
+                if tiny and recipe != "llamacpp-cpu":
+                    print(f"{label:10} skipped: tiny run (its start takes 20-30 s here)",
+                          flush=True)
+                    continue
+                try:
+                    bench_engine(label, recipe, settings,
+                                 TINY_DECODE_TOKENS if tiny else DECODE_TOKENS)
+                except Exception as exc:  # one engine missing must not hide the other's
+                    print(f"{label:10} skipped: {exc}", flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)  # the caller's handler (pytest's, say)

@@ -9,6 +9,7 @@ every service has its embedder loaded, so model loading is not counted. The corp
 synthetic passages. A run of 2 stacks prepares the first 2 of the 4, so both numbers come
 from one pass. "Second run" prepares restarted services on the same state folder: what a
 later run on the same corpus costs. Environment: `INDEX_BENCH_STACKS` (default 4).
+Tiny (`--tiny`, the smoke test): 2 stacks, the first 40 passages.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from workbench.stacks.recipe import Generation, ModelSpec, Ports, Retrieval, Sta
 
 SHARED = PROJECT_ROOT.parent / "shared" / "evaldata"
 RETRIEVAL = Retrieval(chunk_size=160, chunk_overlap=40)
+TINY_PASSAGES = 40
 
 
 def corpus() -> tuple[list[dict[str, Any]], str]:
@@ -109,13 +111,15 @@ def measure(n: int, private: bool, passages: list[dict[str, Any]]) -> dict[str, 
     return result
 
 
-def run() -> None:
+def run(tiny: bool = False) -> None:
     """Print the time to prepare 2 and N stacks, private indexes against a shared one."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from workbench.rag.chunking import chunk_passage
 
-    n = int(os.environ.get("INDEX_BENCH_STACKS", "4"))
+    n = 2 if tiny else int(os.environ.get("INDEX_BENCH_STACKS", "4"))
     passages, source = corpus()
+    if tiny:
+        passages, source = passages[:TINY_PASSAGES], f"{source}, first {TINY_PASSAGES}"
     chunks = sum(len(chunk_passage(str(p["id"]), str(p["text"]), RETRIEVAL.chunk_size,
                                    RETRIEVAL.chunk_overlap))
                  for p in passages)

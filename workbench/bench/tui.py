@@ -10,6 +10,8 @@
 3. Responsiveness: 50 page-down presses through the question table, then the filter keys,
    each timed from the key to the processed, repainted screen (Textual's pilot). Rows are
    added to the table page by page, so scrolling never lays out 5,000 rows at once.
+
+Tiny (`--tiny`, the smoke test): 60 questions, 5 page-downs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 N_QUESTIONS = 5000
 PAGE_DOWNS = 50
+TINY_QUESTIONS, TINY_PAGE_DOWNS = 60, 5
 SEMANTIC = os.environ.get("WORKBENCH_TUI_BENCH_SEMANTIC") == "1"
 
 
@@ -33,7 +36,7 @@ def _stats(label: str, seconds: list[float]) -> None:
           f"{statistics.median(ms):.1f} ms, p95 {p95:.1f} ms, max {ms[-1]:.1f} ms", flush=True)
 
 
-async def _drive(db: Path, run_id: str, state_dir: Path) -> None:
+async def _drive(db: Path, run_id: str, state_dir: Path, page_downs: int = PAGE_DOWNS) -> None:
     from workbench.settings import Settings
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.screens.results import ResultsScreen
@@ -69,46 +72,49 @@ async def _drive(db: Path, run_id: str, state_dir: Path) -> None:
         table = screen.query_one(QuestionTable)
         table.focus()
         presses, cpu_start = [], time.process_time()
-        for _ in range(PAGE_DOWNS):
+        for _ in range(page_downs):
             t = time.perf_counter()
             await pilot.press("pagedown")
             presses.append(time.perf_counter() - t)
-        per_press_cpu = (time.process_time() - cpu_start) / PAGE_DOWNS
+        per_press_cpu = (time.process_time() - cpu_start) / page_downs
         print(f"  page-down CPU per press: {per_press_cpu * 1000:.1f} ms", flush=True)
-        _stats(f"page-down x{PAGE_DOWNS} (cursor at row {table.cursor_row}, "
+        _stats(f"page-down x{page_downs} (cursor at row {table.cursor_row}, "
                f"{table.row_count} of {len(table.view)} rows added)", presses)
         filters = []
         for key in "wltea" * 2:
             t = time.perf_counter()
             await pilot.press(key)
             filters.append(time.perf_counter() - t)
-        _stats("filter keys w/l/t/e/a (re-filter 5,000 rows)", filters)
+        rows = f"{len(table.view):,}"
+        _stats(f"filter keys w/l/t/e/a (re-filter {rows} rows)", filters)
         sorts = []
         for key in "oooooooo":
             t = time.perf_counter()
             await pilot.press(key)
             sorts.append(time.perf_counter() - t)
-        _stats("sort key o (re-sort 5,000 rows)", sorts)
+        _stats(f"sort key o (re-sort {rows} rows)", sorts)
 
 
-def run() -> None:
+def run(tiny: bool = False) -> None:
     """Store the run, time the uncached scoring, then drive the app."""
     from workbench.report.stored import scorecard_for_run
     from workbench.store.db import Store
     from workbench.store.synthetic import store_synthetic_run
 
-    print(f"TUI Results on a stored {N_QUESTIONS}-question run, load average "
+    n = TINY_QUESTIONS if tiny else N_QUESTIONS
+    print(f"TUI Results on a stored {n}-question run, load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs:", flush=True)
     with tempfile.TemporaryDirectory(prefix="wb-tui-bench-") as tmp:
         db = Path(tmp) / "workbench.db"
         with Store(db) as store:
-            run_id = store_synthetic_run(store, N_QUESTIONS)
+            run_id = store_synthetic_run(store, n)
             t = time.perf_counter()
             scorecard_for_run(store, run_id, semantic=SEMANTIC, use_cache=False)
             print(f"  uncached first scoring (semantic {'on' if SEMANTIC else 'off'}; the app "
                   f"runs it in a worker thread): "
                   f"{time.perf_counter() - t:.1f} s", flush=True)
-        asyncio.run(_drive(db, run_id, Path(tmp) / "state"))
+        asyncio.run(_drive(db, run_id, Path(tmp) / "state",
+                           TINY_PAGE_DOWNS if tiny else PAGE_DOWNS))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from workbench.scoring.base import Metric, Sample, Scorer
 from workbench.scoring.refusal import is_refusal
 
 __all__ = ["DEFAULT_MODEL", "MAX_TOKENS", "Embedder", "SemanticSimilarity",
-           "default_embedder", "scoring_embedder", "semantic_similarity"]
+           "default_embedder", "default_embedder_loaded", "scoring_embedder",
+           "semantic_similarity"]
 
 #: The model used when none is given: the packaged all-MiniLM-L6-v2 (offline).
 DEFAULT_MODEL = PACKAGED_MINILM
@@ -63,6 +64,12 @@ def default_embedder() -> Embedder:
                 _CHOSEN.append("torch")
     return get_embedder(DEFAULT_MODEL, _CHOSEN[0], max_tokens=MAX_TOKENS,
                         cache_size=_CACHE_SIZE)
+
+
+def default_embedder_loaded() -> bool:
+    """Whether the process-wide scoring embedder has loaded its model (without loading it)."""
+    return bool(_CHOSEN) and get_embedder(DEFAULT_MODEL, _CHOSEN[0], max_tokens=MAX_TOKENS,
+                                          cache_size=_CACHE_SIZE).loaded
 
 
 class SemanticSimilarity:
