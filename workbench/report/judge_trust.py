@@ -14,7 +14,7 @@ from workbench.report.models import JudgeAgreement, JudgeTrust, PairwiseBias, Qu
 from workbench.scoring.base import Sample
 from workbench.scoring.judge import Judge
 from workbench.scoring.pairwise import PairwiseJudge
-from workbench.store.records import ResponseRecord
+from workbench.store.records import ResponseRecord, latest_attempts
 
 #: Token F1 at or above this counts as "right" when the judge is checked against F1.
 F1_RIGHT = 0.5
@@ -52,20 +52,11 @@ def agreement(rows: list[QuestionRow], stacks: list[str]) -> JudgeAgreement | No
                           f1_correct=sum(b for _, b in pairs) / n)
 
 
-def _latest(responses: list[ResponseRecord]) -> dict[tuple[str, str], ResponseRecord]:
-    latest: dict[tuple[str, str], ResponseRecord] = {}
-    for r in responses:
-        key = (r.stack, r.question_id)
-        if key not in latest or r.attempt >= latest[key].attempt:
-            latest[key] = r
-    return latest
-
-
 def pairwise_bias(judge: Judge, questions: list[Question], responses: list[ResponseRecord],
                   stacks: list[str], baseline: str) -> list[PairwiseBias]:
     """Each candidate against the baseline on the judge's sample of questions where both
     answered, every pair judged in both orders."""
-    latest = _latest(responses)
+    latest = latest_attempts(responses)
     pj = PairwiseJudge(judge)
     every = [Sample(q, latest[(s, q.id)]) for q in questions for s in stacks
              if (s, q.id) in latest]

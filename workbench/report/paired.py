@@ -42,7 +42,7 @@ from workbench.scoring.stats import (
     sign_flip_test,
 )
 from workbench.scoring.suite import default_scorers, retrieval_ks
-from workbench.store.records import ResponseRecord
+from workbench.store.records import ResponseRecord, latest_attempts
 
 ERROR_RATE = Metric("error_rate", "Error rate", "latency",
                     "share of requests that failed (status error or timeout)",
@@ -178,21 +178,11 @@ def _pair_outcomes(ok: np.ndarray, a: np.ndarray, b: np.ndarray, higher_is_bette
 def _latest(questions: list[Question], responses: list[ResponseRecord], stacks: list[str]
             ) -> tuple[dict[tuple[str, str], ResponseRecord], int, list[str]]:
     qids = {q.id for q in questions}
-    latest: dict[tuple[str, str], ResponseRecord] = {}
-    unknown = 0
-    extra: list[str] = []
-    for r in responses:
-        if r.question_id not in qids:
-            unknown += 1
-            continue
-        if r.stack not in stacks:
-            extra.append(r.stack)
-            continue
-        key = (r.stack, r.question_id)
-        # Records usually arrive latest-only from the store; keep the highest attempt anyway.
-        if key not in latest or r.attempt >= latest[key].attempt:
-            latest[key] = r
-    return latest, unknown, sorted(set(extra))
+    unknown = sum(r.question_id not in qids for r in responses)
+    extra = sorted({r.stack for r in responses if r.question_id in qids and r.stack not in stacks})
+    # Records usually arrive latest-only from the store; keep the highest attempt anyway.
+    latest = latest_attempts(r for r in responses if r.question_id in qids and r.stack in stacks)
+    return latest, unknown, extra
 
 
 def score(questions: list[Question], responses: list[ResponseRecord], *, stacks: list[str],

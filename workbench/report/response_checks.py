@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from workbench.evalsets.model import Question
 from workbench.report.models import Comparison
-from workbench.store.records import ResponseRecord
+from workbench.store.records import ResponseRecord, latest_attempts
 
 #: More than this share of a stack's scorable answers without a usable source: unscorable.
 UNUSABLE_SHARE = 0.5
@@ -50,15 +50,6 @@ class ResponseChecks:
         scored.notes.extend(self.notes)
 
 
-def _latest(responses: Sequence[ResponseRecord]) -> dict[tuple[str, str], ResponseRecord]:
-    latest: dict[tuple[str, str], ResponseRecord] = {}
-    for r in responses:
-        key = (r.stack, r.question_id)
-        if key not in latest or r.attempt >= latest[key].attempt:
-            latest[key] = r
-    return latest
-
-
 def _space_id(manifest: Mapping[str, Any] | None, stack: str) -> str | None:
     spaces = (manifest or {}).get("space_ids")
     if isinstance(spaces, Mapping) and spaces.get(stack):
@@ -74,7 +65,7 @@ def check_responses(questions: Sequence[Question], responses: Sequence[ResponseR
                     ) -> ResponseChecks:
     """Run both checks over the latest attempt of every (stack, question)."""
     out = ResponseChecks()
-    latest = _latest(responses)
+    latest = latest_attempts(responses)
     gold_ids = {g for q in questions for g in q.gold_doc_ids}
     with_gold = [q for q in questions if q.gold_doc_ids]
     for stack in stacks:

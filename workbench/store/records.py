@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -134,6 +135,18 @@ class ResponseRecord(BaseModel):
     def output_rate(self) -> float | None:
         """Output tokens per second after the first (`RequestTiming.output_rate`)."""
         return self.timing.output_rate(self.completion_tokens)
+
+
+def latest_attempts(responses: Iterable[ResponseRecord]
+                    ) -> dict[tuple[str, str], ResponseRecord]:
+    """Each (stack, question id)'s latest attempt: the in-memory twin of the store's
+    `latest_responses` view, for records already read (the scorer, the checks)."""
+    latest: dict[tuple[str, str], ResponseRecord] = {}
+    for r in responses:
+        key = (r.stack, r.question_id)
+        if key not in latest or r.attempt >= latest[key].attempt:
+            latest[key] = r
+    return latest
 
 
 class PointSpec(BaseModel):
