@@ -124,6 +124,16 @@ def get_json(url: str, timeout: float = 2.0) -> object | None:
         return None
 
 
+def reported_version(stack: Stack, path: str, label: str) -> str | None:
+    """`<label> <version>` from the `version` field of the engine's own JSON endpoint
+    (`/version` on vLLM, `/api/version` on Ollama, `/info` on TGI), or None."""
+    root = engine_root(stack)
+    info = get_json(f"{root}{path}") if root else None
+    if isinstance(info, dict) and info.get("version"):
+        return f"{label} {info['version']}"
+    return None
+
+
 def which(program: str) -> str | None:
     """Path of `program` on PATH (looked up fresh: tests change PATH)."""
     return shutil.which(program)

@@ -17,6 +17,7 @@ from workbench.stacks.engines.base import (
     LaunchContext,
     engine_root,
     get_json,
+    reported_version,
     taskset_prefix,
     which,
 )
@@ -126,8 +127,4 @@ class OllamaAdapter(EngineAdapter):
 
     def version(self, stack: Stack) -> str | None:
         """`GET /api/version`."""
-        root = engine_root(stack)
-        info = get_json(f"{root}/api/version") if root else None
-        if isinstance(info, dict) and info.get("version"):
-            return f"Ollama {info['version']}"
-        return None
+        return reported_version(stack, "/api/version", "Ollama")

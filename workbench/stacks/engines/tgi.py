@@ -15,8 +15,7 @@ from workbench.stacks.engines.base import (
     EngineProcess,
     EngineUnavailableError,
     LaunchContext,
-    engine_root,
-    get_json,
+    reported_version,
     which,
 )
 from workbench.stacks.recipe import Stack
@@ -69,8 +68,4 @@ class TgiAdapter(EngineAdapter):
 
     def version(self, stack: Stack) -> str | None:
         """`version` from `GET /info`."""
-        root = engine_root(stack)
-        info = get_json(f"{root}/info") if root else None
-        if isinstance(info, dict) and info.get("version"):
-            return f"TGI {info['version']}"
-        return None
+        return reported_version(stack, "/info", "TGI")

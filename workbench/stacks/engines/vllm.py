@@ -21,6 +21,7 @@ from workbench.stacks.engines.base import (
     LaunchContext,
     engine_root,
     get_json,
+    reported_version,
     taskset_prefix,
 )
 from workbench.stacks.recipe import Stack
@@ -180,11 +181,7 @@ class VllmAdapter(EngineAdapter):
 
     def version(self, stack: Stack) -> str | None:
         """`GET /version`."""
-        root = engine_root(stack)
-        info = get_json(f"{root}/version") if root else None
-        if isinstance(info, dict) and info.get("version"):
-            return f"vLLM {info['version']}"
-        return None
+        return reported_version(stack, "/version", "vLLM")
 
 
 def prefix_caching_args(setting: bool | None) -> list[str]:
