@@ -26,6 +26,8 @@ import struct
 import threading
 from typing import Literal
 
+from workbench.load.trivial_server import read_request
+
 Mode = Literal["ok", "bad_json", "bad_sse", "reset"]
 _ANSWER = {"answer": "The answer is in the documents.", "model": "fake-remote",
            "sources": [{"doc_id": "doc1_0a1b2c3d", "chunk_index": 0, "doc_type": "t"}]}
@@ -89,15 +91,7 @@ class RemoteFake:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            if length:
-                await reader.readexactly(length)
-            path = head.split(b" ", 2)[1].decode()
+            path = await read_request(reader)
             if path.startswith("/health"):
                 out: bytes | None = _http("200 OK", "application/json", b'{"status":"ok"}')
             elif path.startswith("/ask"):

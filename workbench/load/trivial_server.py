@@ -46,19 +46,25 @@ HEALTH = (
 )
 
 
+async def read_request(reader: asyncio.StreamReader) -> str:
+    """Read one HTTP/1.1 request (head and a `content-length` body, discarded) and return
+    its path. Raises `asyncio.IncompleteReadError` when the client has gone."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    if length:
+        await reader.readexactly(length)
+    return head.split(b" ", 2)[1].decode()
+
+
 async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Answer requests on one keep-alive connection until the client closes it."""
     try:
         while True:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            if length:
-                await reader.readexactly(length)
-            path = head.split(b" ", 2)[1]
+            path = (await read_request(reader)).encode()
             if path.endswith(b"/completions"):
                 writer.write(RESPONSE)
             elif path == b"/health":
