@@ -37,21 +37,23 @@ async def test_arena_streams_both_panes_and_records_a_vote(pair_config: WebConfi
         assert store.votes()[0]["vote"] == "both_bad"
 
 
-def _wait(job: object, until: str, timeout: float = 240) -> str:
+def _wait(job: object, *until: str, timeout: float = 240) -> str:
+    """Poll as the page does until its text shows one of `until`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         text, _ = poll(job)  # type: ignore[arg-type]
-        if until in text:
+        if any(u in text for u in until):
             return text
         time.sleep(0.5)
-    raise AssertionError(f"no {until!r} in time: {text}")
+    raise AssertionError(f"none of {until!r} in time: {text}")
 
 
 def test_run_cancel_and_resume(pair_config: WebConfig) -> None:
     _, job, _ = start_run(pair_config, "demo-en", ["side-a", "side-b"], None, "interleaved", 4,
                           None)
     assert job is not None
-    _wait(job, "running")
+    # Running: first "preparing: indexing…", then "asking" once answers arrive.
+    _wait(job, "**preparing", "**asking")
     job.cancel()
     _wait(job, "cancelled")
     run_id = job.snapshot().run_id
