@@ -46,9 +46,11 @@ async def test_faith_column_appears_with_the_score_and_goes_with_it(tmp_path: Pa
         await pilot.pause()
         assert [str(c.label) for c in board.columns.values()] == [*COLUMNS, "Faith"]
         assert str(board.get_row("vllm-cpu")[-1]) == "0.81"
-        assert str(board.get_row("llamacpp-cpu")[-1]) == "3/24 pl."
+        assert str(board.get_row("llamacpp-cpu")[-1]) == "3/24"
+        assert board.border_title is not None and "Faith n/m: planted" in board.border_title
         assert str(board.get_row("llamacpp-cpu-qwen05")[-1]) == "-"
         # Another run without the score: the column goes.
         board.show(plain, recommend(plain, []), stack_tags(plain))
         await pilot.pause()
         assert [str(c.label) for c in board.columns.values()] == list(COLUMNS)
+        assert board.border_title is not None and "Faith" not in board.border_title

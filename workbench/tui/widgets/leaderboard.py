@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 #: Δ: the candidate's paired difference from the baseline (F1: absolute; E2E: the median
 #: of per-question ratios, in %).
 COLUMNS = ("Stack", "F1", "ΔF1", "E2E p50", "ΔE2E", "Err", "Cost")
+TITLE = "Leaderboard · Δ paired vs baseline, ✓ significant"
 
 
 def _vs(c: Comparison | None, relative: bool) -> str:
@@ -46,15 +47,16 @@ def cost_cell(s: StackSummary) -> str:
 
 
 def faithful_cell(s: StackSummary) -> str:
-    """A stack's faithfulness in at most 9 characters: the judged supported-claim share
-    ("0.82"), else the planted false answers it repeated ("3/24 pl."), else "-"."""
+    """A stack's faithfulness in at most 5 characters (80 columns hold no more): the judged
+    supported-claim share ("0.82"), else the planted false answers it repeated of its
+    answers to planted questions ("3/24"; the table's title says so), else "-"."""
     f = s.faithfulness
     if f is None:
         return "-"
     if f.judged and f.mean is not None:
         return f"{f.mean:.2f}"
     if f.planted is not None:
-        return f"{f.planted.repeated}/{f.planted.answered} pl."
+        return f"{f.planted.repeated}/{f.planted.answered}"
     return "-"
 
 
@@ -107,15 +109,19 @@ class LeaderboardTable(DataTable[str | Text]):
     def on_mount(self) -> None:
         """Row cursor: a row is one stack."""
         self.cursor_type = "row"
-        self.border_title = "Leaderboard · Δ paired vs baseline, ✓ significant"
+        self.border_title = TITLE
         for label in COLUMNS:
             self.add_column(label, key=label)
 
     def show(self, card: ScoreCard, choice: Choice, tags: dict[str, str]) -> None:
         """Replace the rows (and the columns: "Faith" only for a run with faithfulness)."""
         self.clear(columns=True)
-        for label in COLUMNS + (("Faith",) if has_faithfulness(card) else ()):
+        faithful = has_faithfulness(card)
+        for label in COLUMNS + (("Faith",) if faithful else ()):
             self.add_column(label, key=label)
+        # 80 columns: the longer title leaves out "paired" to name what n/m counts.
+        self.border_title = ("Leaderboard · Δ vs baseline, ✓ significant · Faith n/m: planted "
+                             "repeated") if faithful else TITLE
         currencies = {s.cost.currency for s in card.summaries.values()
                       if s.cost is not None and s.cost.per_1k_answers is not None}
         priced = f" · cost: {', '.join(sorted(currencies))} per 1k answers" if currencies else ""
