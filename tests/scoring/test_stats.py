@@ -123,8 +123,8 @@ def test_sign_flip_test_exact_small_sample() -> None:
 
 def test_six_pairs_with_three_small_wins_is_not_called_significant() -> None:
     """Like the 6-question demo run that first showed it: A answers 3 questions a little
-    better, 3 are ties. The percentile bootstrap alone excludes 0; the paired test stops
-    the call (p = 2/8)."""
+    better, 3 are ties. The percentile bootstrap alone excluded 0; the BCa interval widened
+    for 6 pairs reaches it, and the paired test stops the call too (p = 2/8)."""
     from tests.report.synthetic import question, record
     from workbench.report.scorecard import build_scorecard
 
@@ -135,7 +135,7 @@ def test_six_pairs_with_three_small_wins_is_not_called_significant() -> None:
         recs.append(record(q.id, "B", "Kessingford" if i < 3 else "nowhere"))
     card = build_scorecard(qs, recs, semantic=False)
     f1 = card.comparison("f1")
-    assert f1.ci_low is not None and f1.ci_high is not None and f1.ci_high < 0  # CI alone
+    assert f1.ci_low is not None and f1.ci_high is not None and f1.ci_low < 0 <= f1.ci_high
     assert f1.p_value == pytest.approx(0.25)
     assert not f1.significant and f1.better is None
     assert card.quality_difference is False

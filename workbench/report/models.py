@@ -51,14 +51,18 @@ class Comparison(BaseModel):
     p_holm: float | None = Field(
         default=None, description="Primary metrics: Holm-adjusted p over every candidate x "
         "primary metric of the run.")
+    p_bh: float | None = Field(
+        default=None, description="Secondary metrics: Benjamini-Hochberg-adjusted p over every "
+        "other tested comparison of the run (false discovery rate).")
     primary: bool = Field(default=False, description="In the Holm-corrected family.")
     test: str | None = Field(default=None, description="Which paired test gave p_value.")
     baseline_only: int | None = Field(default=None,
                                       description="Binary: pairs only the baseline got right.")
     candidate_only: int | None = Field(default=None,
                                        description="Binary: pairs only the candidate got right.")
-    significant: bool = Field(description="The CI excludes 0 and the (Holm-adjusted, for "
-                              "primary metrics) p-value is below 0.05.")
+    significant: bool = Field(description="The CI excludes 0 and the adjusted p-value (Holm "
+                              "for primary metrics, Benjamini-Hochberg for the others) is "
+                              "below 0.05.")
     better: str | None = Field(description="The stack the difference favours, if significant.")
     verdict: str
 
@@ -209,6 +213,8 @@ class Method(BaseModel):
     p95_min_pairs: int = Field(description="p95 is compared only with this many pairs.")
     primary_metrics: list[str] = Field(description="The Holm family's metrics.")
     holm_family: int = Field(description="Tests in the Holm family (candidates x primary).")
+    bh_family: int = Field(default=0, description="Secondary tests, Benjamini-Hochberg "
+                           "adjusted together (candidates x other tested metrics).")
     semantic_model: str | None
     judge: dict[str, Any] | None = Field(
         description="Judge kind, model, digest, endpoint, prompt and sample.")

@@ -103,6 +103,7 @@ def build_scorecard(
             resamples=resamples, seed=seed, confidence=0.95,
             p95_min_pairs=paired.P95_MIN_PAIRS,
             primary_metrics=[PRIMARY_QUALITY, PRIMARY_LATENCY], holm_family=data.holm_family,
+            bh_family=data.bh_family,
             semantic_model=(embedder.model_name if embedder else "all-MiniLM-L6-v2")
             if semantic else None,
             judge=judge.manifest() if judge else None,

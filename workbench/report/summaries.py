@@ -13,7 +13,7 @@ import numpy as np
 from workbench.report.models import StackSummary
 from workbench.scoring.base import Sample, Scorer
 from workbench.scoring.latency import LatencyScorer, summarize
-from workbench.scoring.stats import PairedBootstrap
+from workbench.scoring.stats import PairedBootstrap, jackknife_percentile
 from workbench.store.records import ResponseRecord
 
 
@@ -39,15 +39,6 @@ def _busy_throughput(records: list[ResponseRecord]) -> float | None:
     return len(ok) / busy if ok and busy > 0 else None
 
 
-def _ci(draws: np.ndarray, confidence: float) -> list[float] | None:
-    draws = draws[np.isfinite(draws)]
-    if draws.size == 0:
-        return None
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(draws, [tail, 1.0 - tail])
-    return [float(low), float(high)]
-
-
 def own_intervals(values: dict[str, np.ndarray], boot: PairedBootstrap) -> dict[str, list[float]]:
     """95% bootstrap CIs of one stack's own statistics, its questions resampled: `f1` (the
     mean over its answers), `e2e.p50` and `e2e.p95` (over its successful requests)."""
@@ -55,18 +46,19 @@ def own_intervals(values: dict[str, np.ndarray], boot: PairedBootstrap) -> dict[
     f1 = values.get("f1")
     if f1 is not None and np.isfinite(f1).sum() >= 2:
         x = f1[np.isfinite(f1)]
-        ci = _ci((x.astype(np.float32) @ boot.counts(x.size) / x.size).astype(np.float64),
-                 boot.confidence)
-        if ci is not None:
+        iv = boot.mean(x)  # BCa, as every other CI of the scorecard
+        if not math.isnan(iv.low):
             # A mean lies within its data; float32 draws can overshoot it by an ulp.
-            out["f1"] = [max(ci[0], float(x.min())), min(ci[1], float(x.max()))]
+            out["f1"] = [max(iv.low, float(x.min())), min(iv.high, float(x.max()))]
     e2e = values.get("e2e")
     if e2e is not None and np.isfinite(e2e).sum() >= 2:
-        draws = boot.percentiles(e2e[np.isfinite(e2e)], (50.0, 95.0))
-        for j, key in enumerate(("e2e.p50", "e2e.p95")):
-            ci = _ci(draws[:, j], boot.confidence)
-            if ci is not None:
-                out[key] = ci
+        ok = e2e[np.isfinite(e2e)]
+        draws = boot.percentiles(ok, (50.0, 95.0))
+        for j, (key, q) in enumerate((("e2e.p50", 50.0), ("e2e.p95", 95.0))):
+            iv = boot.interval(float(np.percentile(ok, q)), draws[:, j],
+                               jackknife_percentile(ok, q))
+            if not math.isnan(iv.low):
+                out[key] = [iv.low, iv.high]
     return out
 
 

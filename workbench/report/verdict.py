@@ -47,12 +47,18 @@ def format_diff(c: Comparison) -> str:
 
 
 def format_p(c: Comparison) -> str:
-    """The p-value shown: Holm-adjusted for primary metrics (marked), raw otherwise."""
-    p = c.p_holm if c.primary and c.p_holm is not None else c.p_value
+    """The p-value shown: Holm-adjusted for primary metrics, Benjamini-Hochberg-adjusted for
+    the others (each marked), raw only where no adjustment was made."""
+    mark = ""
+    p = c.p_value
+    if c.primary and c.p_holm is not None:
+        p, mark = c.p_holm, " (Holm)"
+    elif not c.primary and c.p_bh is not None:
+        p, mark = c.p_bh, " (BH)"
     if p is None or math.isnan(p):
         return ""
     text = f"{p:.3g}" if p >= 1e-4 else "<1e-4"
-    return f"{text} (Holm)" if c.primary and c.p_holm is not None else text
+    return text + mark
 
 
 def metric_verdict(c: Comparison) -> str:
@@ -93,7 +99,7 @@ def candidate_verdict(comparisons: Sequence[Comparison]) -> str:
     for winner in (cand, base):
         named = [f"{c.label} {format_diff(c)}" for c in others if c.better == winner]
         if named:
-            parts.append(f"{winner} better on " + ", ".join(named) + " (uncorrected)")
+            parts.append(f"{winner} better on " + ", ".join(named) + " (BH-adjusted)")
     lat = by_key.get(PRIMARY_LATENCY)
     if lat is not None and lat.n_pairs >= 2:
         if lat.better is None:

@@ -6,7 +6,12 @@ question-to-question spread cancels out of the difference) with a fixed seed, an
 vectorised: one matrix of resample counts (resamples x pairs) is drawn per sample size and
 reused, means are one matrix-vector product, and percentiles of each resample are read off
 cumulative counts over the sorted values, without sorting any resample.
-CIs are percentile intervals; a difference is significant when its CI excludes 0.
+
+CIs are BCa intervals (bias-corrected and accelerated, Efron 1987): the percentile interval
+covered a true mean difference only 0.855 of the time at n=10 and 0.93 at n=20-50. The
+bias correction is read off the resamples, the acceleration off the leave-one-out
+(jackknife) estimates, which for a mean and a percentile are closed forms, so nothing is
+refitted n times. A difference is significant when its CI excludes 0.
 """
 
 from __future__ import annotations
@@ -41,10 +46,12 @@ class PairedBootstrap:
     """Bootstrap over paired observations, with fixed seed and cached resample counts."""
 
     def __init__(self, resamples: int = 2000, seed: int = 20240521,
-                 confidence: float = 0.95) -> None:
+                 confidence: float = 0.95, expand: bool = True) -> None:
         self.resamples = resamples
         self.seed = seed
         self.confidence = confidence
+        #: Widen BCa for the sample size (`bca_levels`' `expand_n`); off = textbook BCa.
+        self.expand = expand
         self._counts: dict[int, npt.NDArray[np.float32]] = {}
 
     def counts(self, n: int) -> npt.NDArray[np.float32]:
@@ -67,21 +74,39 @@ class PairedBootstrap:
             self._counts[n] = counts
         return self._counts[n]
 
-    def _interval(self, estimate: float, draws: FloatArray) -> Interval:
+    def interval(self, estimate: float, draws: FloatArray,
+                 jackknife: FloatArray | None = None) -> Interval:
+        """The BCa interval of `estimate` from its bootstrap `draws` and its leave-one-out
+        `jackknife` estimates (without them, the acceleration is 0: bias-corrected only)."""
         draws = draws[np.isfinite(draws)]
-        if draws.size == 0:
+        if draws.size == 0 or not math.isfinite(estimate):
             return Interval(estimate, math.nan, math.nan)
-        tail = (1.0 - self.confidence) / 2.0
-        low, high = np.quantile(draws, [tail, 1.0 - tail])
-        return Interval(estimate, float(low), float(high))
+        low, high = bca_levels(estimate, draws, jackknife, self.confidence,
+                               expand_n=jackknife.size if self.expand and jackknife is not None
+                               else None)
+        lo, hi = np.quantile(draws, [low, high])
+        return Interval(estimate, float(lo), float(hi))
+
+    # The old name, kept for callers outside this module.
+    _interval = interval
+
+    def mean_draws(self, values: FloatArray) -> FloatArray:
+        """The mean of every resample of `values` (one matrix-vector product)."""
+        v = np.asarray(values, dtype=np.float64)
+        return (v.astype(np.float32) @ self.counts(v.size) / v.size).astype(np.float64)
+
+    def mean(self, values: FloatArray) -> Interval:
+        """The mean of `values` with its BCa CI."""
+        v = np.asarray(values, dtype=np.float64)
+        if v.size == 0:
+            return Interval(math.nan, math.nan, math.nan)
+        jack = (v.sum() - v) / (v.size - 1) if v.size > 1 else None
+        return self.interval(float(v.mean()), self.mean_draws(v), jack)
 
     def mean_diff(self, a: FloatArray, b: FloatArray) -> Interval:
         """Mean of b - a over pairs, with its CI."""
         d = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
-        if d.size == 0:
-            return Interval(math.nan, math.nan, math.nan)
-        draws = d.astype(np.float32) @ self.counts(d.size) / d.size
-        return self._interval(float(d.mean()), draws.astype(np.float64))
+        return self.mean(d)
 
     def percentiles(self, values: FloatArray, qs: tuple[float, ...]) -> FloatArray:
         """Percentiles `qs` (numpy's linear method) of every resample: (resamples x len(qs))."""
@@ -116,14 +141,78 @@ class PairedBootstrap:
         result: list[tuple[Interval, Interval | None]] = []
         for j, q in enumerate(qs):
             ea, eb = float(np.percentile(a, q)), float(np.percentile(b, q))
-            absolute = self._interval(eb - ea, pb[:, j] - pa[:, j])
+            ja, jb = jackknife_percentile(a, q), jackknife_percentile(b, q)
+            absolute = self.interval(eb - ea, pb[:, j] - pa[:, j],
+                                     None if ja is None or jb is None else jb - ja)
             relative = None
             if ea > 0:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     rel_draws = (pb[:, j] / pa[:, j] - 1.0) * 100.0
-                relative = self._interval((eb / ea - 1.0) * 100.0, rel_draws)
+                    rel_jack = (None if ja is None or jb is None or (ja <= 0).any()
+                                else (jb / ja - 1.0) * 100.0)
+                relative = self.interval((eb / ea - 1.0) * 100.0, rel_draws, rel_jack)
             result.append((absolute, relative))
         return result
+
+
+def jackknife_percentile(values: FloatArray, q: float) -> FloatArray | None:
+    """The q-th percentile (numpy's linear method) of `values` without each value in turn:
+    leaving out the value at sorted rank r shifts every rank at or above r by one, so each
+    leave-one-out percentile is read off the one sorted copy. None below 2 values."""
+    v = np.asarray(values, dtype=np.float64)
+    n = v.size
+    if n < 2:
+        return None
+    order = np.argsort(v, kind="stable")
+    ranked = v[order]
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    h = (n - 2) * q / 100.0
+    lo = math.floor(h)
+    hi = min(lo + 1, n - 2)
+    v_lo = ranked[lo + (lo >= rank)]
+    v_hi = ranked[hi + (hi >= rank)]
+    out: FloatArray = v_lo + (h - lo) * (v_hi - v_lo)
+    return out
+
+
+def bca_levels(estimate: float, draws: FloatArray, jackknife: FloatArray | None,
+               confidence: float = 0.95, expand_n: int | None = None) -> tuple[float, float]:
+    """The BCa interval's two quantile levels of the bootstrap distribution (Efron and
+    Tibshirani 1993, ch. 14; as `scipy.stats.bootstrap(method="BCa")`).
+
+    z0 (bias) is the normal quantile of the share of draws below the estimate, a draw equal
+    to it counting half (means of a few discrete scores often equal the estimate exactly,
+    and counting those as "above" would shift the interval); the acceleration is the
+    jackknife skewness, sum(d^3) / (6 sum(d^2)^1.5) with d = mean(jackknife) - jackknife.
+    """
+    b = draws.size
+    # float32 resample means: a draw within rounding of the estimate counts as equal to it.
+    tol = 1e-6 * max(1.0, abs(estimate), float(np.max(np.abs(draws))))
+    below = float(np.sum(draws < estimate - tol)) + 0.5 * float(
+        np.sum(np.abs(draws - estimate) <= tol))
+    share = min(max(below / b, 0.5 / b), 1.0 - 0.5 / b)
+    z0 = float(sps.norm.ppf(share))
+    accel = 0.0
+    if jackknife is not None and jackknife.size > 1 and np.isfinite(jackknife).all():
+        dev = jackknife.mean() - jackknife
+        denom = 6.0 * float(np.sum(dev**2)) ** 1.5
+        accel = float(np.sum(dev**3)) / denom if denom > 0 else 0.0
+    tail = (1.0 - confidence) / 2.0
+    z = float(sps.norm.ppf(1.0 - tail))
+    if expand_n is not None and expand_n > 2:
+        # Hesterberg's small-sample expansion: the bootstrap spread of a mean is its plug-in
+        # SE (divisor n, normal quantile); widen to sqrt(n/(n-1)) * t_{n-1}.
+        z = math.sqrt(expand_n / (expand_n - 1)) * float(sps.t.ppf(1.0 - tail, expand_n - 1))
+    levels = []
+    for z_alpha in (-z, z):
+        shifted = z0 + z_alpha
+        gap = 1.0 - accel * shifted
+        # A huge acceleration would fold the level over; the percentile level is then
+        # the honest fallback.
+        levels.append(float(sps.norm.cdf(z0 + shifted / gap)) if gap > 0
+                      else float(sps.norm.cdf(z_alpha)))
+    return levels[0], levels[1]
 
 
 @dataclass(frozen=True)
@@ -180,6 +269,23 @@ def win_tie_loss(results: list[Literal["A", "B", "tie"]]) -> WinTieLoss:
     return WinTieLoss(results.count("A"), results.count("B"), results.count("tie"))
 
 
+#: Two latencies within this share of the larger are a tie: the one rule behind every
+#: "faster on N of M questions" (the scorecard's wins, its ratio line and the choice).
+LATENCY_TIE = 0.05
+
+
+def faster_count(baseline: npt.ArrayLike, candidate: npt.ArrayLike, *,
+                 higher_is_better: bool = False, rel_tol: float = LATENCY_TIE) -> WinTieLoss:
+    """Per-pair latency outcomes under the one tie rule: `b_wins` counts the pairs where the
+    candidate was faster (higher, for tok/s) by more than `rel_tol`, `a_wins` where the
+    baseline was, `ties` the rest. Pairs with a missing value are left out."""
+    a = np.asarray(baseline, dtype=np.float64)
+    b = np.asarray(candidate, dtype=np.float64)
+    keep = np.isfinite(a) & np.isfinite(b)
+    return win_tie_loss(outcomes(a[keep], b[keep], higher_is_better=higher_is_better,
+                                 rel_tol=rel_tol))
+
+
 def sign_flip_test(diffs: npt.ArrayLike, *, exact_up_to: int = 16, draws: int = 20000,
                    seed: int = 20240521) -> float:
     """Two-sided paired permutation test of mean(diffs) == 0 (random sign flips).
@@ -201,7 +307,33 @@ def sign_flip_test(diffs: npt.ArrayLike, *, exact_up_to: int = 16, draws: int = 
         rng = np.random.default_rng(seed)
         patterns = rng.choice(np.array([-1, 1]), size=(draws, n))
     sums = np.abs(patterns @ d)
-    return float(np.mean(sums >= observed))
+    hits = int(np.sum(sums >= observed))
+    if n <= exact_up_to:
+        return hits / int(patterns.shape[0])  # all patterns, the observed one too: exact
+    return monte_carlo_p(hits, draws)
+
+
+def monte_carlo_p(hits: int, draws: int) -> float:
+    """A Monte Carlo p-value, (1 + hits) / (1 + draws): the observed data counts as one of
+    the draws, so the p-value is never 0 and the test keeps its level (Davison and Hinkley
+    1997, eq. 4.11; North et al. 2002)."""
+    return (1.0 + hits) / (1.0 + draws)
+
+
+def benjamini_hochberg(p_values: Sequence[float]) -> list[float]:
+    """Benjamini-Hochberg adjusted p-values (as statsmodels' `multipletests(method=
+    "fdr_bh")`): the i-th smallest of m (1-based) times m / i, made monotone from the
+    largest down, capped at 1. Rejecting those below q keeps the false discovery rate at q."""
+    p = np.asarray(p_values, dtype=np.float64)
+    m = p.size
+    if m == 0:
+        return []
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    out = np.empty(m)
+    out[order] = adjusted
+    return [float(x) for x in out]
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -232,11 +364,14 @@ class RatioSummary:
     ratio: Interval
     """candidate / baseline - 1, in %: exp(median of log ratios) - 1."""
     better: int
-    """Pairs where the candidate was better (lower, or higher when higher is better)."""
+    """Pairs where the candidate was better (lower, or higher when higher is better) by
+    more than `LATENCY_TIE`."""
     worse: int
     n: int
     p_value: float
-    """Two-sided sign test on better vs worse (exact binomial; equal pairs left out)."""
+    """Two-sided sign test on better vs worse (exact binomial; tied pairs left out)."""
+    ties: int = 0
+    """Pairs within `LATENCY_TIE` of each other."""
 
 
 def median_ratio(boot: PairedBootstrap, baseline: FloatArray, candidate: FloatArray, *,
@@ -252,15 +387,15 @@ def median_ratio(boot: PairedBootstrap, baseline: FloatArray, candidate: FloatAr
         return None
     logs = np.log(b) - np.log(a)
     draws = boot.percentiles(logs, (50.0,))[:, 0]
-    iv = boot._interval(float(np.median(logs)), draws)
+    iv = boot.interval(float(np.median(logs)), draws, jackknife_percentile(logs, 50.0))
     pct = Interval((math.exp(iv.estimate) - 1) * 100, (math.exp(iv.low) - 1) * 100
                    if not math.isnan(iv.low) else math.nan,
                    (math.exp(iv.high) - 1) * 100 if not math.isnan(iv.high) else math.nan)
-    faster, slower = int((logs < 0).sum()), int((logs > 0).sum())
-    better, worse = (slower, faster) if higher_is_better else (faster, slower)
+    count = faster_count(a, b, higher_is_better=higher_is_better)
+    better, worse = count.b_wins, count.a_wins
     decided = better + worse
     p = float(sps.binomtest(better, decided, 0.5).pvalue) if decided else 1.0
-    return RatioSummary(pct, better, worse, int(a.size), p)
+    return RatioSummary(pct, better, worse, int(a.size), p, count.ties)
 
 
 def min_detectable_difference(boot: PairedBootstrap, baseline: FloatArray,
@@ -273,8 +408,7 @@ def min_detectable_difference(boot: PairedBootstrap, baseline: FloatArray,
     d = d[np.isfinite(d)]
     if d.size < 2:
         return None
-    draws = d.astype(np.float32) @ boot.counts(d.size) / d.size
-    se = float(np.std(draws.astype(np.float64), ddof=1))
+    se = float(np.std(boot.mean_draws(d), ddof=1))
     if se == 0.0:
         # No spread at all (e.g. identical answers): fall back on the worst case of a
         # binary-like metric, so "0" is never claimed as detectable.
