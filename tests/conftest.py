@@ -16,6 +16,10 @@ __all__ = ["free_port"]  # the tests import it from here
 # Tests stand remote hosts in with loopback aliases; nothing else may ever be a target here
 # (set in the environment, so CLI subprocesses the tests start inherit it).
 os.environ[REMOTE_HOSTS_ENV] = "127.0.0.2,127.0.0.3"
+# Stacks started by tests run the host rule's engine setting: a first `up` must not spend
+# minutes probing, nor a test depend on the shared cache's tuning result. The tuning tests
+# turn it on for themselves (tests/stacks/test_tuning*.py).
+os.environ["WORKBENCH_TUNE"] = "off"
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_EVALDATA = ROOT.parent / "shared" / "evaldata"

@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     evalsets_dir: Path = Field(
         default=PROJECT_ROOT / "evalsets", description="Folder of the shipped eval sets."
     )
+    tune: bool = Field(
+        default=True,
+        description="Engine tuning (workbench.stacks.tuning): on, `up` probes a host once and "
+        "each engine runs its fastest setting whose answers match the reference's; off "
+        "(WORKBENCH_TUNE=off), engines run the host rule's setting, unverified.",
+    )
     vllm_python: Path | None = Field(
         default=None,
         description="Python of the vLLM engine venv. Default: the one `make vllm` builds.",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from workbench.host import cpu_facts
 from workbench.settings import Settings
 from workbench.stacks.engines import (
     EngineUnavailableError,
@@ -73,7 +74,9 @@ def test_vllm_command_and_env(settings: Settings, tmp_path: Path) -> None:
     argv = proc.argv
     assert argv[0] == str(settings.vllm_python_path)
     assert argv[1:3] == ["-m", "vllm.entrypoints.openai.api_server"]
-    assert argv[argv.index("--dtype") + 1] == "bfloat16" and "--enforce-eager" in argv
+    # Tests run with WORKBENCH_TUNE=off: the host rule, bf16 only with native BF16.
+    want = "bfloat16" if cpu_facts().native_bf16 else "float32"
+    assert argv[argv.index("--dtype") + 1] == want and "--enforce-eager" in argv
     assert argv[argv.index("--max-model-len") + 1] == "2048"
     assert argv[argv.index("--served-model-name") + 1] == "smollm2-135m-instruct"
     model_dir = Path(argv[argv.index("--model") + 1])

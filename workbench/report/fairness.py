@@ -89,6 +89,7 @@ def fairness_warnings(manifest: Mapping[str, Any] | None) -> list[str]:
     warnings += _model_warnings(manifest, entries)
     warnings += _served_warnings(manifest, entries)
     warnings += _prefix_caching_warnings(manifest, entries)
+    warnings += _tuning_warnings(manifest)
     for _, name, recipe in entries:
         temperature = _get(recipe, "generation.temperature")
         if isinstance(temperature, int | float) and temperature > 0:
@@ -179,3 +180,38 @@ def _served_warnings(manifest: Mapping[str, Any],
             if "context" in str(note):
                 warnings.append(f"{name}: the engine at {url} {note}")
     return warnings
+
+
+#: The report's line when every stack ran the tuning probe's verified choice (issue #23).
+ALL_TUNED = "each engine ran its fastest verified setting on this host"
+
+
+def _untuned(manifest: Mapping[str, Any] | None) -> list[tuple[str, str]] | None:
+    """(stack, why) for each stack that did not run a probe-verified setting; None when the
+    manifest predates tuning records."""
+    recorded = _get(manifest, "tuning") if manifest else _MISSING
+    if not isinstance(recorded, Mapping) or manifest is None:
+        return None
+    found = []
+    for key, name, _ in _recipes(manifest):
+        entry = recorded.get(key)
+        if not isinstance(entry, Mapping):
+            found.append((name, "no engine setting recorded"))
+        elif not entry.get("verified"):
+            setting = f" ({entry['setting']})" if entry.get("setting") else ""
+            found.append((name, f"{entry.get('why') or entry.get('source')}{setting}"))
+    return found
+
+
+def tuning_note(manifest: Mapping[str, Any] | None) -> str | None:
+    """`ALL_TUNED` when every stack ran its probe-verified fastest setting (the stacks that
+    did not are fairness warnings instead); None otherwise."""
+    untuned = _untuned(manifest)
+    return ALL_TUNED if untuned == [] else None
+
+
+def _tuning_warnings(manifest: Mapping[str, Any]) -> list[str]:
+    """The stacks that did not run their fastest verified setting on this host, and why (a
+    remote engine, a recipe that pins a setting, tuning off or not probed yet)."""
+    return [f"{name} did not run its fastest verified setting on this host: {why}"
+            for name, why in _untuned(manifest) or []]

@@ -18,7 +18,7 @@ from typing import Any
 from workbench.evalsets.model import Question
 from workbench.report import paired
 from workbench.report.engine_counters import add_engine_counters, explain_ttft
-from workbench.report.fairness import fairness_warnings
+from workbench.report.fairness import fairness_warnings, tuning_note
 from workbench.report.faithfulness import add_faithfulness
 from workbench.report.gold import gold_notes
 from workbench.report.judge_trust import judge_trust, pairwise_bias
@@ -96,7 +96,8 @@ def build_scorecard(
                                if c.section == "quality"),
         power=data.power,
         warnings=warnings,
-        notes=data.notes + gold_notes(questions, judged=judge is not None),
+        notes=data.notes + gold_notes(questions, judged=judge is not None)
+        + [n for n in [tuning_note(manifest)] if n],
         engine_notes=explain_ttft(data.summaries, base),
         definitions=data.definitions,
         method=Method(

@@ -27,6 +27,7 @@ from workbench.stacks.identity import engine_is_elsewhere, served_identity
 from workbench.stacks.models import ModelFileError, gguf_digest, resolve_gguf
 from workbench.stacks.recipe import Stack
 from workbench.stacks.registry import UnknownModelError, model_for_digest, model_for_spec
+from workbench.stacks.tuning import tuning_record
 
 _SECRET_NAME = re.compile(r"(TOKEN|KEY|SECRET|PASSWORD|PASSWD|CREDENTIAL)", re.IGNORECASE)
 REDACTED = "***redacted***"
@@ -216,6 +217,9 @@ def build_manifest(
         "served": {side: served_identity(s) for side, s in stacks.items()
                    if engine_is_elsewhere(s)},
         "prefix_caching": {side: prefix_caching(s) for side, s in stacks.items()},
+        # The engine setting each stack ran and whether the tuning probe verified it as
+        # the fastest that answers like the reference (stacks.tuning).
+        "tuning": {side: tuning_record(s, get_settings()) for side, s in stacks.items()},
         "hardware": hardware(),
         "judge": judge,
     }

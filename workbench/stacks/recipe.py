@@ -23,6 +23,8 @@ ENGINE_KINDS: tuple[str, ...] = ("ollama", "vllm", "llamacpp", "tgi", "openai", 
 #: `remote`: the engine runs elsewhere (`engine_url`); only the RAG service starts here.
 LaunchMode = Literal["native", "compose", "none", "remote"]
 Port = Annotated[int, Field(ge=1024, le=65535)]
+#: A count the tuning probe may choose (`auto`) or the recipe pins.
+AutoCount = Annotated[int, Field(ge=1, le=65536)] | Literal["auto"]
 # Names become process titles, folder names and compose project names: keep them plain.
 _NAME_RE = r"^[a-z0-9][a-z0-9._-]{0,62}$"
 
@@ -88,7 +90,11 @@ class Ports(_Strict):
 class Resources(_Strict):
     """CPU placement of the engine process."""
 
-    threads: int = Field(default=2, ge=1, le=512, description="Engine compute threads.")
+    threads: int = Field(
+        default=2, ge=1, le=512,
+        description="CPU cores given to the engine when no cpuset says which (vLLM's OMP "
+        "threads; llama.cpp's -t/-tb follow them unless `tuning` pins those).",
+    )
     cpuset: str | None = Field(
         default=None,
         pattern=r"^\d+(-\d+)?(,\d+(-\d+)?)*$",
@@ -168,6 +174,34 @@ class Generation(_Strict):
         "--no-cache-prompt and the request's `cache_prompt`. Unset: the engine's default "
         "(on for both). Set it alike on every stack to compare engines like for like.",
     )
+
+
+class Tuning(_Strict):
+    """Engine settings that are facts of the host, not constants (DESIGN.md: bf16 is only fast
+    with native BF16; compiled bf16 once answered wrongly). `auto` lets the tuning probe
+    (`workbench stacks tune`, `workbench.stacks.tuning`) choose the fastest setting whose
+    answers match the reference setting's; a value pins it, and the report then names this
+    stack as not running its fastest verified setting."""
+
+    probe: bool = Field(
+        default=True,
+        description="Run the tuning probe at `up` when this host has no cached result for "
+        "this engine and model (WORKBENCH_TUNE=off turns tuning off everywhere).",
+    )
+    dtype: Literal["auto", "bfloat16", "float32"] = Field(
+        default="auto", description="vLLM CPU --dtype (auto: bfloat16 only with native BF16)."
+    )
+    compile: Literal["auto", "eager", "compiled"] = Field(
+        default="auto", description="vLLM CPU mode: eager (--enforce-eager) or compiled."
+    )
+    threads: AutoCount = Field(
+        default="auto", description="llama.cpp -t (auto: the cores given to the stack)."
+    )
+    batch_threads: AutoCount = Field(
+        default="auto", description="llama.cpp -tb, prompt threads (auto: the cores given)."
+    )
+    batch: AutoCount = Field(default="auto", description="llama.cpp -b.")
+    ubatch: AutoCount = Field(default="auto", description="llama.cpp -ub.")
 
 
 class Cost(_Strict):
@@ -289,6 +323,7 @@ class Stack(_Strict):
     )
     retrieval: Retrieval = Retrieval()
     generation: Generation = Generation()
+    tuning: Tuning = Tuning()
     startup_timeout_s: float | None = Field(
         default=None,
         gt=0,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from workbench.settings import Settings
@@ -20,6 +20,7 @@ from workbench.stacks.engines.base import (
 from workbench.stacks.models import resolve_gguf
 from workbench.stacks.process import spawn, stop_group, wait_healthy
 from workbench.stacks.recipe import PACKAGED_GGUF, Stack
+from workbench.stacks.tuning import EngineSetting, chosen_setting
 
 
 def llama_server_binary() -> str:
@@ -36,11 +37,13 @@ def llama_server_binary() -> str:
 PACKAGED_ALIAS = "smollm2-135m-instruct"
 
 
-def llama_server_argv(gguf: str | Path, port: int, *, context: int, slots: int, threads: int,
+def llama_server_argv(gguf: str | Path, port: int, *, context: int, slots: int,
+                      threads: int | None,
                       alias: str, host: str = "127.0.0.1", binary: str | None = None,
                       ) -> list[str]:
     """The `llama-server` command line every caller uses: `context` is the window of each
     of the `slots` parallel slots (llama.cpp's `-c` is their total), metrics on.
+    `threads` None leaves -t to llama.cpp's default.
     `binary`: another build (a CUDA one) than this venv's packaged CPU binary."""
     return [
         binary or llama_server_binary(),
@@ -51,7 +54,7 @@ def llama_server_argv(gguf: str | Path, port: int, *, context: int, slots: int, 
         "-np", str(slots),
         # -c is the total context, split evenly across slots: each slot gets the window.
         "-c", str(context * slots),
-        "-t", str(threads),
+        *(["-t", str(threads)] if threads is not None else []),
         "--alias", alias,
     ]  # fmt: skip
 
@@ -94,7 +97,9 @@ def local_llama_server(log: Path, port: int, *, context: int = 2048, slots: int 
 
 
 class LlamaCppAdapter(EngineAdapter):
-    """`llama-server --host --port --metrics -np SLOTS -c CTX*SLOTS -t THREADS --alias NAME`."""
+    """`llama-server --host --port --metrics -np SLOTS -c CTX*SLOTS -t THREADS --alias NAME`,
+    on CPU with the threads (-t, -tb) and batch (-b, -ub) `workbench.stacks.tuning` chooses
+    for the cores given to the stack."""
 
     kind = "llamacpp"
     #: llama-server keeps each slot's prompt in its KV cache (`--cache-prompt`, default on).
@@ -113,8 +118,23 @@ class LlamaCppAdapter(EngineAdapter):
             return
         llama_server_binary()
 
+    def prepare(self, stack: Stack, settings: Settings) -> None:
+        """Tune threads and batch for this host once (cached; see `tuning_probe`)."""
+        from workbench.stacks.tuning_probe import ensure_tuned
+
+        ensure_tuned(stack, settings)
+
+    def prepare_model(self, stack: Stack, settings: Settings) -> None:
+        """Nothing: llama.cpp serves the GGUF itself."""
+        return None
+
     def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
-        """The llama-server command for this recipe."""
+        """The llama-server command for this recipe, in the setting chosen for the host."""
+        return self.process_for(stack, ctx, chosen_setting(stack, ctx.settings).setting)
+
+    def process_for(self, stack: Stack, ctx: LaunchContext,
+                    setting: EngineSetting) -> EngineProcess:
+        """The llama-server command under one setting (threads, batch)."""
         assert stack.model is not None and stack.ports.engine is not None
         from workbench.stacks.models import recipe_gguf  # errors name recipe and model.gguf
 
@@ -132,12 +152,15 @@ class LlamaCppAdapter(EngineAdapter):
                     gpu.no_gpu_route(stack, "no CUDA llama-server is installed"))
             gpu_args = ["-ngl", str(stack.resources.gpu_layers)]  # layers offloaded
             env = {**gpu.gpu_env(stack), **env}
+        # A GPU stack is not tuned: its -t stays the recipe's threads.
+        threads = setting.threads if stack.variant == "cpu" else stack.resources.threads
         argv = [
             *taskset_prefix(stack),
             *llama_server_argv(gguf, stack.ports.engine, context=stack.generation.context_window,
-                               slots=slots, threads=stack.resources.threads,
+                               slots=slots, threads=threads,
                                alias=stack.model.name, host=stack.host, binary=binary),
             *gpu_args,
+            *replace(setting, threads=None).llamacpp_args(),  # -tb, -b, -ub
             *prefix_caching_args(stack.generation.prefix_caching),
             *stack.engine_args,
         ]

@@ -25,6 +25,7 @@ from workbench.stacks.engines.base import (
     taskset_prefix,
 )
 from workbench.stacks.recipe import Stack
+from workbench.stacks.tuning import EngineSetting, chosen_setting
 
 TCMALLOC = Path("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4")
 
@@ -52,8 +53,9 @@ def rpc_dir(run_dir: Path) -> Path:
 
 
 class VllmAdapter(EngineAdapter):
-    """`python -m vllm.entrypoints.openai.api_server` in bf16, eager (DESIGN.md: compiled
-    bf16 answers wrongly on this CPU)."""
+    """`python -m vllm.entrypoints.openai.api_server`; on CPU in the dtype and compile mode
+    `workbench.stacks.tuning` chooses for the host (bf16 only with native BF16; compiled
+    only where its answers were verified to match fp32 eager's)."""
 
     kind = "vllm"
     #: vLLM's V1 engine caches prefixes unless told not to (CPU included, v0.32).
@@ -76,6 +78,14 @@ class VllmAdapter(EngineAdapter):
                 raise EngineUnavailableError(gpu.no_gpu_route(stack, missing))
 
     def prepare(self, stack: Stack, settings: Settings) -> None:
+        """Convert the GGUF to an HF folder once (cached by digest), then tune the engine
+        for this host once (cached; see `workbench.stacks.tuning_probe.ensure_tuned`)."""
+        self.prepare_model(stack, settings)
+        from workbench.stacks.tuning_probe import ensure_tuned
+
+        ensure_tuned(stack, settings)
+
+    def prepare_model(self, stack: Stack, settings: Settings) -> None:
         """Convert the GGUF to an HF folder once (cached by digest)."""
         if needs_conversion(stack):
             ensure_converted(recipe_gguf(stack), settings)
@@ -88,10 +98,15 @@ class VllmAdapter(EngineAdapter):
         return str(converted_dir(recipe_gguf(stack), settings))
 
     def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess:
-        """The api_server command and its environment."""
-        assert stack.model is not None and stack.ports.engine is not None
+        """The api_server command and its environment, in the setting chosen for the host."""
         if stack.variant == "gpu":
             return self.gpu_process(stack, ctx)
+        return self.process_for(stack, ctx, chosen_setting(stack, ctx.settings).setting)
+
+    def process_for(self, stack: Stack, ctx: LaunchContext,
+                    setting: EngineSetting) -> EngineProcess:
+        """The CPU api_server command under one setting (dtype, eager or compiled)."""
+        assert stack.model is not None and stack.ports.engine is not None
         settings = ctx.settings
         python = settings.vllm_python_path
         cache = ctx.run_dir / "vllm-cache"
@@ -116,8 +131,7 @@ class VllmAdapter(EngineAdapter):
             *taskset_prefix(stack),
             str(python), "-m", "vllm.entrypoints.openai.api_server",
             "--model", self.model_path(stack, settings),
-            "--dtype", "bfloat16",
-            "--enforce-eager",
+            *setting.vllm_args(),
             "--max-model-len", str(stack.generation.context_window),
             "--host", stack.host,
             "--port", str(stack.ports.engine),

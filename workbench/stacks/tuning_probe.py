@@ -1,0 +1,272 @@
+"""The tuning probe: serve a fixed prompt set under each candidate setting of an engine
+(`workbench.stacks.tuning.candidates`) and keep the fastest whose answers match the
+reference setting's at temperature 0.
+
+Each candidate is a real engine started on free loopback ports (prefix caching off, so
+every request computes its whole prompt), asked one warm-up request (not counted), then
+the prompts `REPEATS` times, streaming, timed on the client (`time.perf_counter`): TTFT =
+first content chunk - request start, E2E = end of stream - request start; prefill tok/s =
+prompt tokens / TTFT, decode tok/s = (completion tokens - 1) / (E2E - TTFT), tokens as the
+server reports them. Every request decodes exactly `MAX_TOKENS` tokens (`ignore_eos`), so
+the candidates do the same work. The result, with each candidate's time and match and the
+load average, is cached (`tuning.save_result`) and recorded in run manifests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from statistics import median
+from typing import Any, cast
+
+from workbench.host import CpuFacts, cpu_facts
+from workbench.settings import Settings
+from workbench.stacks.engines.llamacpp import LlamaCppAdapter
+from workbench.stacks.engines.vllm import VllmAdapter
+from workbench.stacks.recipe import Stack
+from workbench.stacks.tuning import (
+    CandidateResult,
+    EngineSetting,
+    answers_agree,
+    candidates,
+    choose,
+    load_result,
+    probe_key,
+    recipe_pins,
+    save_result,
+    tunable,
+)
+
+#: demo-en questions the probe asks (two answerable in different topics, one answerable with
+#: a number, one the context cannot answer), each with `CONTEXT_PASSAGES` passages.
+PROBE_QUESTIONS = ("q001", "q021", "q039", "q055")
+CONTEXT_PASSAGES = 6  # ~400 prompt tokens: the size of a top-k 4-6 RAG prompt
+MAX_TOKENS = 24
+REPEATS = 2
+
+Messages = list[dict[str, str]]
+
+
+def probe_prompts(settings: Settings | None = None) -> list[Messages]:
+    """The fixed prompt set: RAG prompts built by the RAG service's own template from
+    demo-en, each question's gold passage first, then the passages after it in the corpus."""
+    from workbench.evalsets import load_evalset
+    from workbench.rag.chunking import Chunk
+    from workbench.rag.prompt import build_prompt
+
+    evalset = load_evalset("demo-en", settings)
+    passages = evalset.passages
+    index = {p.id: i for i, p in enumerate(passages)}
+    prompts = []
+    for n, qid in enumerate(PROBE_QUESTIONS):
+        question = next(q for q in evalset.questions if q.id == qid)
+        start = index[question.gold_doc_ids[0]] if question.gold_doc_ids else 7 * n
+        chosen = [passages[(start + k) % len(passages)] for k in range(CONTEXT_PASSAGES)]
+        chunks = [Chunk(doc_id=p.id, chunk_index=0, text=p.text, title=p.title) for p in chosen]
+        prompt = build_prompt(question.question, chunks, 2048, MAX_TOKENS, "en")
+        prompts.append(prompt.messages)
+    return prompts
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One timed streamed completion."""
+
+    text: str
+    ttft_s: float
+    e2e_s: float
+    prompt_tokens: int
+    completion_tokens: int
+
+
+def ask(stack: Stack, messages: Messages, max_tokens: int = MAX_TOKENS) -> Reply:
+    """One streamed chat completion at temperature 0, timed on the client."""
+    from openai import OpenAI
+
+    assert stack.engine_base_url is not None and stack.model is not None
+    client = OpenAI(base_url=stack.engine_base_url, api_key="none", timeout=300, max_retries=0)
+    extra: dict[str, Any] = {"ignore_eos": True}
+    if stack.engine == "llamacpp":
+        extra["cache_prompt"] = False
+    start = time.perf_counter()
+    first = 0.0
+    parts: list[str] = []
+    prompt_tokens = completion_tokens = 0
+    stream = client.chat.completions.create(
+        model=stack.model.name, messages=cast(Any, messages),
+        max_tokens=max_tokens, temperature=0, seed=0, stream=True,
+        stream_options={"include_usage": True}, extra_body=extra,
+    )
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            first = first or time.perf_counter()
+            parts.append(chunk.choices[0].delta.content)
+        if chunk.usage is not None:
+            prompt_tokens = chunk.usage.prompt_tokens
+            completion_tokens = chunk.usage.completion_tokens
+    end = time.perf_counter()
+    return Reply("".join(parts), (first or end) - start, end - start, prompt_tokens,
+                 completion_tokens)
+
+
+def _adapter(stack: Stack) -> VllmAdapter | LlamaCppAdapter:
+    from workbench.stacks.engines import adapter_for
+
+    adapter = adapter_for(stack)
+    assert isinstance(adapter, VllmAdapter | LlamaCppAdapter), adapter
+    return adapter
+
+
+def _probe_stack(stack: Stack) -> Stack:
+    from workbench.stacks.process import free_port
+
+    # Prefix caching off: the repeats would otherwise skip the prompt they time.
+    generation = stack.generation.model_copy(update={"prefix_caching": False})
+    return stack.with_ports(free_port(), free_port()).model_copy(
+        update={"generation": generation})
+
+
+def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: list[Messages],
+            workdir: Path) -> CandidateResult:
+    """Start the engine under `setting`, ask the prompts, stop it; never raises for an
+    engine that fails (the result carries the error)."""
+    from workbench.stacks.engines import LaunchContext
+    from workbench.stacks.process import LaunchError, spawn, stop_group, wait_healthy
+
+    placed = _probe_stack(stack)
+    adapter = _adapter(placed)
+    slug = "".join(c if c.isalnum() else "-" for c in setting.label)
+    ctx = LaunchContext(settings=settings, run_dir=workdir / slug)
+    ctx.run_dir.mkdir(parents=True, exist_ok=True)
+    result = CandidateResult(setting=setting, load=round(os.getloadavg()[0], 2))
+    proc = adapter.process_for(placed, ctx, setting)
+    started = time.perf_counter()
+    pid = spawn(proc.argv, proc.env, ctx.log("engine"))
+    try:
+        health = adapter.health_url(placed)
+        assert health is not None
+        wait_healthy(health, pid, proc.health_timeout_s, f"{placed.engine} ({setting.label})",
+                     proc.argv, ctx.log("engine"), ready=lambda: adapter.ready(placed))
+        result.ready_s = round(time.perf_counter() - started, 2)
+        ask(placed, prompts[0])  # warm-up, not counted
+        rounds = [[ask(placed, p) for p in prompts] for _ in range(REPEATS)]
+    except (LaunchError, OSError, RuntimeError, ValueError) as exc:
+        result.error = str(exc)[-600:]
+        return result
+    except Exception as exc:  # the openai client's errors: a failed candidate, not a crash
+        result.error = f"{type(exc).__name__}: {exc}"[-600:]
+        return result
+    finally:
+        stop_group(pid)
+        adapter.after_stop(placed, ctx)
+    per_prompt = list(zip(*rounds, strict=True))
+    result.answers = [r[0].text for r in per_prompt]
+    result.seconds = round(sum(median(r.e2e_s for r in replies) for replies in per_prompt), 3)
+    replies_all = [r for replies in per_prompt for r in replies]
+    ttft = sum(r.ttft_s for r in replies_all)
+    decode_s = sum(r.e2e_s - r.ttft_s for r in replies_all)
+    result.prefill_tok_s = round(sum(r.prompt_tokens for r in replies_all) / ttft, 1)
+    if decode_s > 0:
+        result.decode_tok_s = round(
+            sum(max(0, r.completion_tokens - 1) for r in replies_all) / decode_s, 1)
+    # Repeats must agree with each other too: a setting that answers differently twice is
+    # not one whose answers can be trusted.
+    result.agreed = sum(all(answers_agree(replies[0].text, r.text) for r in replies)
+                        for replies in per_prompt)
+    result.matches = result.agreed == len(prompts)
+    return result
+
+
+def compare_to_reference(reference: CandidateResult, other: CandidateResult) -> None:
+    """Set `other.agreed`/`matches` against the reference's answers (prompt by prompt)."""
+    if other.error is not None or not other.answers:
+        other.matches = False
+        return
+    consistent = other.matches  # from measure: each prompt's repeats agree
+    other.agreed = sum(answers_agree(a, b) for a, b in
+                       zip(reference.answers, other.answers, strict=True))
+    other.matches = consistent and other.agreed == len(reference.answers)
+
+
+def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
+          say: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Measure every candidate of `stack`'s engine here, choose, cache and return the result.
+    Raises ValueError when the stack is not tunable here or its engine or model is missing."""
+    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    facts = facts or cpu_facts()
+    why_not = tunable(stack)
+    if why_not is not None:
+        raise ValueError(f"stack {stack.name!r} is not tuned: {why_not}")
+    key = probe_key(stack, settings, facts)
+    if key is None:
+        raise ValueError(f"stack {stack.name!r}: its engine or model is not installed here")
+    _adapter(stack).prepare_model(stack, settings)  # vLLM serves the GGUF's conversion
+    settings_list = candidates(stack, facts)
+    prompts = probe_prompts(settings)
+    started = time.perf_counter()
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    results: list[CandidateResult] = []
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="tune-", dir=settings.state_dir))
+    try:
+        for n, setting in enumerate(settings_list, 1):
+            say(f"tuning {stack.engine} ({n}/{len(settings_list)}): {setting.label} ...")
+            result = measure(stack, setting, settings, prompts, workdir)
+            if results:
+                compare_to_reference(results[0], result)
+            else:
+                result.matches = result.error is None  # the reference defines "right"
+            results.append(result)
+            said = (f"{result.seconds:.2f} s, prefill {result.prefill_tok_s} tok/s, decode "
+                    f"{result.decode_tok_s} tok/s, {result.agreed}/{len(prompts)} agree"
+                    if result.error is None else f"failed: {result.error.splitlines()[0]}")
+            say(f"  {setting.label}: {said}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    chosen, reason = choose(results)
+    result_doc = {
+        "key": key,
+        "stack": stack.name,
+        "probed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpu_flags": list(facts.flags),
+        "native_bf16": facts.native_bf16,
+        "load_avg": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
+        "probe_s": round(time.perf_counter() - started, 1),
+        "prompts": len(prompts), "repeats": REPEATS, "max_tokens": MAX_TOKENS,
+        "reference": results[0].label if results else None,
+        "chosen": chosen.setting.to_dict() if chosen is not None else None,
+        "chosen_label": chosen.label if chosen is not None else None,
+        "reason": reason,
+        "candidates": [r.to_dict() for r in results],
+    }
+    if chosen is not None:  # a failed reference is not cached: the next `up` tries again
+        save_result(result_doc, settings)
+    say(f"tuning {stack.engine}: {reason}")
+    return result_doc
+
+
+def ensure_tuned(stack: Stack, settings: Settings) -> None:
+    """At `up`: probe once when tuning is on, the recipe leaves the setting to the probe, and
+    this host has no cached result. A failed probe warns and the launch goes on with the
+    host rule's setting (the manifest then says it was not verified)."""
+    if (not settings.tune or not stack.tuning.probe or tunable(stack) is not None
+            or recipe_pins(stack) or load_result(stack, settings) is not None):
+        return
+    if probe_key(stack, settings) is None:
+        return  # the launch itself says what is missing
+    print(f"stack {stack.name!r}: no tuning result for this host yet; probing {stack.engine} "
+          "once (a minute or two; WORKBENCH_TUNE=off skips it)", file=sys.stderr, flush=True)
+    try:
+        probe(stack, settings)
+    except Exception as exc:  # tuning must never stop a launch
+        print(f"warning: tuning {stack.name!r} failed ({exc}); using the host rule's setting",
+              file=sys.stderr, flush=True)
+
+
