@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -61,6 +62,10 @@ def matrix_command(
             options=RunOptions(schedule=m.schedule, concurrency=m.concurrency),
         )
         steps.append(("run", time.perf_counter() - t1))
+        if m.load is not None:
+            t_load = time.perf_counter()
+            load_pass(store, run_id, m.stacks, console)
+            steps.append(("load", time.perf_counter() - t_load))
         t2 = time.perf_counter()
         from workbench.cli.judging import judge_errors, judge_failure, open_judge
 
@@ -81,3 +86,48 @@ def matrix_command(
             console.print(f"stopped {', '.join(started)} (keep them with --keep / KEEP=1)")
     console.print("matrix wall time " + f"{time.perf_counter() - t0:.0f}s ("
                   + ", ".join(f"{name} {s:.0f}s" for name, s in steps) + ")")
+
+
+def load_pass(store: Any, run_id: str, stacks: list[str], console: Console) -> str | None:
+    """The matrix's load block, after the quality pass: each stack alone, warmed up, at
+    rising load. Whatever happens here (a stack that cannot be loaded, a crash, Ctrl-C),
+    the quality results already stored stay as they are, and so do the levels measured;
+    returns the load benchmark's id (None when it could not start)."""
+    import asyncio
+
+    from workbench.load.matrix_load import run_load_pass
+    from workbench.load.sides import SideError, stack_side
+    from workbench.store.load_benches import LoadBenchStore
+
+    settings = get_settings()
+    manifest = store.get_run(run_id)["manifest"]
+    rules = manifest.get("load") or {}
+    space_ids = manifest.get("space_ids") or {}
+    sides = []
+    try:
+        for name in stacks:
+            side, _ = stack_side(name, "rag", settings, max_tokens=None, ignore_eos=False,
+                                 timeout_s=float(rules.get("timeout_s", 120.0)),
+                                 space_id=space_ids.get(name) or "default")
+            sides.append(side)
+    except SideError as exc:
+        console.print(f"[yellow]load pass not run: {exc}; the quality results are kept[/]")
+        return None
+    loads = LoadBenchStore(store)
+    console.print(f"load pass: {', '.join(stacks)}, one at a time, "
+                  + (f"rates {rules.get('rates')}/s" if rules.get("rates")
+                     else f"concurrency {rules.get('concurrency')}")
+                  + f", SLO {', '.join(rules.get('slo') or [])}")
+    try:
+        bench_id = asyncio.run(run_load_pass(loads, run_id, sides, store.questions(run_id),
+                                             rules, progress=console.print))
+    except KeyboardInterrupt:
+        console.print("[yellow]load pass stopped by Ctrl-C: the levels measured so far and "
+                      "the quality results are kept[/]")
+        return loads.bench_for_run(run_id)
+    except Exception as exc:  # a crashed level must not cost the quality results
+        console.print(f"[red]load pass failed ({type(exc).__name__}: {exc}); the quality "
+                      "results and the levels measured so far are kept[/]")
+        return loads.bench_for_run(run_id)
+    console.print(f"load pass stored as load benchmark {bench_id}")
+    return bench_id

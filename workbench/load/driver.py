@@ -99,18 +99,28 @@ async def run_point(
         assert slots is not None
         slots.put_nowait(started)
     stopped_early = False
-    for index, offset in enumerate(offsets):
-        due = started + offset
-        if due > deadline:
-            stopped_early = True
-            break
-        await _sleep_until(due)
-        ready = due if slots is None else max(due, await slots.get())
-        task = asyncio.create_task(one(index, prompts[index % len(prompts)], due, ready))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
-    if tasks:
-        await asyncio.gather(*tasks)
+    try:
+        for index, offset in enumerate(offsets):
+            due = started + offset
+            if due > deadline:
+                stopped_early = True
+                break
+            await _sleep_until(due)
+            ready = due if slots is None else max(due, await slots.get())
+            task = asyncio.create_task(one(index, prompts[index % len(prompts)], due, ready))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        if tasks:
+            await asyncio.gather(*tasks)
+    except BaseException:
+        # Cancelled (Ctrl-C) or a request crashed the client: stop every request still in
+        # flight and wait for them, so none outlives the point; the caller keeps what
+        # finished (`on_record` saw each).
+        pending = list(tasks)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise
     finished = max((r.timing.request_end for r in records), default=time.perf_counter())
     records.sort(key=lambda r: r.index)
     return PointRun(spec=spec, records=records, started=started, finished=finished,

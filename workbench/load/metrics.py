@@ -73,6 +73,10 @@ class PointSummary(BaseModel):
     )
     accuracy: float | None = Field(default=None, description="Correct / requests with gold.")
     tokens_from: str = Field(default="usage", description="usage | chunks | mixed")
+    cpu_s: float | None = Field(
+        default=None, description="CPU seconds the stack's processes used during the point.")
+    peak_rss_mb: float | None = Field(
+        default=None, description="Largest RSS of the stack's processes, sampled at its end.")
     definitions: str = DEFINITIONS
 
 

@@ -80,6 +80,14 @@ def rag_prompts(evalset: Any, *, for_engine: bool, limit: int | None = None) -> 
     return out
 
 
+def question_prompts(questions: Any) -> list[LoadPrompt]:
+    """A RAG service's prompts from questions alone (e.g. a stored run's), graded by the
+    scorecard's rule like `rag_prompts`."""
+    from types import SimpleNamespace
+
+    return rag_prompts(SimpleNamespace(questions=list(questions), passages=[]), for_engine=False)
+
+
 def synthetic_prompts(
     n: int, words: int, *, output_len: int | None, seed: int = 0
 ) -> list[LoadPrompt]:

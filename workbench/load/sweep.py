@@ -90,16 +90,20 @@ def _ms(seconds: float | None) -> float:
     return float("nan") if seconds is None else seconds * 1000.0
 
 
-async def _warm_up(side: Side, prompts: list[LoadPrompt], n: int) -> None:
+async def warm_up(side: Side, prompts: list[LoadPrompt], n: int) -> None:
+    """Send `n` uncounted requests."""
     # Uncounted: the first requests pay for cold caches and lazy allocations.
     for i in range(n):
         await side.target.send(prompts[i % len(prompts)])
 
 
-async def _measure(
+async def measure_point(
     store: LoadBenchStore, bench_id: str, side: Side, position: int, spec: PointSpec,
     prompts: list[LoadPrompt], config: BenchConfig, t0: float,
+    extra: Callable[[PointSummary], PointSummary] | None = None,
 ) -> PointSummary:
+    """Run one point on one side with resources sampled; store it and its requests
+    (`extra` may add to the summary before it is stored)."""
     samples: list[tuple[float, str, dict[str, Any]]] = []
     lags: list[float] = []
     sampler = ResourceSampler(
@@ -115,6 +119,8 @@ async def _measure(
         await sampler.stop()
         store.add_samples(bench_id, side.name, samples, t0)
     summary = summarize(spec, run.records, run.duration_s, config.slo)
+    if extra is not None:
+        summary = extra(summary)
     store.add_point(bench_id, side.name, position, spec, summary, run.records, t0)
     return summary
 
@@ -139,10 +145,10 @@ async def run_bench(
     try:
         for side in sides:
             say(f"{side.name}: {config.warmup} warm-up request(s)")
-            await _warm_up(side, prompts, config.warmup)
+            await warm_up(side, prompts, config.warmup)
         for position, spec in enumerate(config.points):
             for side in sides:
-                s = await _measure(store, bench_id, side, position, spec, prompts, config, t0)
+                s = await measure_point(store, bench_id, side, position, spec, prompts, config, t0)
                 summaries[side.name].append(s)
                 say(f"{side.name} {spec.label}: {s.completed}/{s.requests} ok, "
                     f"{s.request_throughput:.2f} req/s, {s.output_throughput:.1f} tok/s, "

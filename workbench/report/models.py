@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from workbench.report.load import LoadRun, StackLoad
 from workbench.scoring.base import Section
 from workbench.scoring.latency import LatencySummary
 
@@ -98,6 +99,9 @@ class StackSummary(BaseModel):
     ci: dict[str, list[float]] = Field(
         default_factory=dict, description="Statistic -> 95% bootstrap CI [low, high] over "
         "this stack's own answers: f1 (mean), e2e.p50, e2e.p95 (successful requests).")
+    load: StackLoad | None = Field(
+        default=None, description="Its capacity under the matrix's load block "
+        "(`workbench.report.load`); None when the run had no load pass.")
 
 
 class EngineCounterTotals(BaseModel):
@@ -281,6 +285,9 @@ class ScoreCard(BaseModel):
     judge_trust: JudgeTrust | None = Field(default=None, description="Judged runs only.")
     rows: list[QuestionRow]
     elapsed_s: float = Field(description="Time spent scoring.")
+    load: LoadRun | None = Field(
+        default=None, description="The load pass (capacity at the team's load); None: the "
+        "run had no load block and was compared at concurrency 1.")
 
     @property
     def candidates(self) -> list[str]:

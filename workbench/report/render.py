@@ -18,6 +18,7 @@ from rich.text import Text
 
 from workbench.report.choice import Choice
 from workbench.report.faithfulness import faithfulness_lines
+from workbench.report.load import load_markdown, load_rich
 from workbench.report.models import Comparison, ScoreCard
 from workbench.report.verdict import PRIMARY_LATENCY, format_diff, format_p, format_value
 from workbench.report.votes import VOTES_HEADER, VoteSummary, votes_lines, votes_table_rows
@@ -216,6 +217,7 @@ def render_rich(card: ScoreCard, choice: Choice | None = None,
     for row in leaderboard_rows(card, choice):
         board.add_row(*row)
     parts.append(board)
+    parts += load_rich(card.load)
     if votes is not None:
         parts += render_votes(votes, card)
     for cand in card.candidates:
@@ -286,6 +288,7 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None,
         out += [f"- {_md_escape(r.reason)}" for r in choice.ranked
                 if r.reason != choice.headline] + [""]
     out += ["## Leaderboard", "", *_md_table(_LEADER_HEADER, leaderboard_rows(card, choice))]
+    out += load_markdown(card.load)
     if votes is not None:
         out += ["## Human votes (arena)", ""]
         if votes.ratings:

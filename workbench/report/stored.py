@@ -7,13 +7,14 @@ opens a scored 5,000-question run without rescoring it; any new response invalid
 
 from __future__ import annotations
 
+from workbench.load.capacity_choice import with_load
 from workbench.report.faithfulness import restore_meta
 from workbench.report.models import ScoreCard
 from workbench.scoring.judge import Judge
 from workbench.store.db import Store, StoreError
 
 #: Bump when scoring changes meaning, so cached cards are recomputed.
-SCORING_VERSION = "6"
+SCORING_VERSION = "7"
 
 
 def fingerprint(store: Store, run_id: str) -> str:
@@ -40,7 +41,7 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
     if use_cache and judge is None:
         card = cached_scorecard(store, run_id, semantic=semantic)
         if card is not None:
-            return card
+            return with_load(store, run_id, card)
     from workbench.report.scorecard import build_scorecard
 
     fp = fingerprint(store, run_id)
@@ -65,7 +66,7 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
     )
     card = card.model_copy(update={"run_id": run_id})
     if judge is not None:
-        return card
+        return with_load(store, run_id, card)
     try:
         store.save_card(run_id, semantic=semantic, fingerprint=fp,
                         card_json=card.model_dump_json())
@@ -78,4 +79,4 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
     except StoreError:
         # A read-only or locked store still gets its report; only the cache is skipped.
         pass
-    return card
+    return with_load(store, run_id, card)

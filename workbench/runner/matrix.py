@@ -12,6 +12,9 @@ constraints (SLOs, a minimum quality, a maximum error rate) and the prices.
     prices:                                                 # optional, per hour
       vllm-cpu: {per_hour: 0.12, currency: USD}
     judge: {kind: local, model: qwen2.5-1.5b-instruct, sample: 50}   # optional LLM judge
+    load: {concurrency: [1, 2, 4, 8]}          # optional: capacity after the quality pass
+    # or: load: {rates: [0.5, 1, 2], duration_s: 60}
+    target: {rate: 2}                          # optional: the team's peak load (needs load)
 
 Loading is strict, like recipes: an unknown key or a bad constraint is an error naming the
 file and the field.
@@ -19,6 +22,7 @@ file and the field.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Literal
 
@@ -80,6 +84,92 @@ class JudgeRules(_Strict):
         return value
 
 
+#: Latency metrics a load SLO may name (each request's own value is held to the limit).
+LOAD_SLO_METRICS = ("ttft", "tpot", "e2e")
+
+
+class LoadRules(_Strict):
+    """The load block: after the quality pass, each stack alone serves the matrix's RAG
+    questions at rising load (closed loop at each `concurrency`, or open-loop Poisson
+    arrivals at each of `rates`); capacity = the highest level where the SLOs hold."""
+
+    concurrency: list[int] | None = Field(
+        default=None, min_length=1, max_length=12,
+        description="Closed-loop levels: requests in flight at once, rising.")
+    rates: list[float] | None = Field(
+        default=None, min_length=1, max_length=12,
+        description="Open-loop levels: Poisson arrivals per second, rising.")
+    duration_s: float | None = Field(
+        default=None, gt=0, le=600, description="rates: seconds of arrivals per level "
+        "(requests = rate x duration, at most max_requests).")
+    requests: int | None = Field(
+        default=None, ge=1, le=2000, description="Requests per level (default: the run's "
+        "questions, at least 2 x concurrency, at most max_requests).")
+    max_requests: int = Field(default=200, ge=1, le=2000,
+                              description="Upper bound on requests per level.")
+    max_level_s: float = Field(default=120.0, gt=0, le=1800,
+                               description="Stop sending at a level after this long.")
+    max_total_s: float = Field(default=900.0, gt=0, le=7200,
+                               description="Stop the whole load pass after this long.")
+    warmup: int = Field(default=2, ge=0, le=50, description="Uncounted requests per stack.")
+    timeout_s: float = Field(default=120.0, gt=0, le=1800,
+                             description="One request's timeout (a timeout is a failure).")
+    slo: list[str] | None = Field(
+        default=None, description='Latency SLOs under load, e.g. ["ttft.p95<=2s", '
+        '"e2e.p95<=10s"] (default: choice.slo). Judged on the CI bound; failures are misses.')
+    max_error_rate: float | None = Field(default=None, ge=0, le=1, description="Default: "
+                                         "choice.max_error_rate, else 5%.")
+    min_correct_share: float | None = Field(
+        default=None, gt=0, le=1, description="Correct goodput must be at least this share "
+        "of the offered load (default: 90% of the stack's own accuracy at its lowest level).")
+
+    @field_validator("concurrency")
+    @classmethod
+    def _rising_ints(cls, values: list[int] | None) -> list[int] | None:
+        if values is not None:
+            if any(v < 1 or v > 256 for v in values):
+                raise ValueError(f"each level must be 1-256, got {values}")
+            if any(b <= a for a, b in itertools.pairwise(values)):
+                raise ValueError(f"levels must rise, got {values}")
+        return values
+
+    @field_validator("rates")
+    @classmethod
+    def _rising_rates(cls, values: list[float] | None) -> list[float] | None:
+        if values is not None:
+            if any(not (0 < v <= 1000) for v in values):
+                raise ValueError(f"each rate must be > 0 and <= 1000 requests/s, got {values}")
+            if any(b <= a for a, b in itertools.pairwise(values)):
+                raise ValueError(f"rates must rise, got {values}")
+        return values
+
+    @field_validator("slo")
+    @classmethod
+    def _latency_slos(cls, values: list[str] | None) -> list[str] | None:
+        for v in values or []:
+            try:
+                c = parse_constraint(v)
+            except ConstraintError as exc:
+                raise ValueError(str(exc)) from exc
+            if c.metric not in LOAD_SLO_METRICS or c.op not in ("<=", "<"):
+                raise ValueError(f"{v!r}: a load SLO is an upper bound on ttft, tpot or e2e, "
+                                 "e.g. e2e.p95<=10s")
+        return values
+
+    @property
+    def mode(self) -> Literal["concurrency", "rate"]:
+        """Closed loop (concurrency levels) or open loop (arrival rates)."""
+        return "rate" if self.rates is not None else "concurrency"
+
+
+class TargetLoad(_Strict):
+    """The team's expected peak: a stack that cannot hold it is not chosen."""
+
+    rate: float | None = Field(default=None, gt=0, le=1000, description="Requests/s.")
+    concurrency: int | None = Field(default=None, ge=1, le=256,
+                                    description="Users asking at once.")
+
+
 class Matrix(_Strict):
     """The candidates of one choice and how to judge them."""
 
@@ -94,11 +184,25 @@ class Matrix(_Strict):
     choice: ChoiceRules = ChoiceRules()
     prices: dict[str, Cost] = Field(default_factory=dict)
     judge: JudgeRules | None = None
+    load: LoadRules | None = None
+    target: TargetLoad | None = None
+
+    def load_slo(self) -> list[str]:
+        """The latency SLOs the load pass holds each level to (load.slo, else choice.slo's
+        latency ones)."""
+        if self.load is not None and self.load.slo is not None:
+            return list(self.load.slo)
+        return [t for t in self.choice.slo if parse_constraint(t).metric in LOAD_SLO_METRICS]
 
     def manifest_extra(self) -> dict[str, object]:
         """What the run's manifest records of this matrix."""
-        return {"matrix": self.name, "choice": self.choice.model_dump(),
-                "prices": {k: v.model_dump() for k, v in self.prices.items()}}
+        extra: dict[str, object] = {
+            "matrix": self.name, "choice": self.choice.model_dump(),
+            "prices": {k: v.model_dump() for k, v in self.prices.items()}}
+        if self.load is not None:
+            extra["load"] = {**self.load.model_dump(), "slo": self.load_slo(),
+                             "target": self.target.model_dump() if self.target else None}
+        return extra
 
 
 def load_matrix(path: Path) -> Matrix:
@@ -116,7 +220,34 @@ def load_matrix(path: Path) -> Matrix:
     if matrix.judge is not None and matrix.judge.kind == "url" and not (
             matrix.judge.url and matrix.judge.model):
         raise RecipeError(f"{path}: field judge: kind url needs both url and model")
+    _check_load(path, matrix)
     for name in matrix.prices:
         if name not in names:
             raise RecipeError(f"{path}: field prices.{name}: not one of the matrix's stacks")
     return matrix
+
+
+def _check_load(path: Path, matrix: Matrix) -> None:
+    """The load block's cross-field rules (errors name the file and field)."""
+    load, target = matrix.load, matrix.target
+    if target is not None:
+        if load is None:
+            raise RecipeError(f"{path}: field target: a target load needs a load block "
+                              "(e.g. load: {concurrency: [1, 2, 4, 8]})")
+        if (target.rate is None) == (target.concurrency is None):
+            raise RecipeError(f"{path}: field target: give exactly one of rate (requests/s) "
+                              "or concurrency")
+        if target.concurrency is not None and load.mode == "rate":
+            raise RecipeError(f"{path}: field target.concurrency: the load block sweeps "
+                              "rates; give target.rate")
+    if load is None:
+        return
+    if (load.concurrency is None) == (load.rates is None):
+        raise RecipeError(f"{path}: field load: give exactly one of concurrency (closed loop, "
+                          "e.g. [1, 2, 4, 8]) or rates (open loop, e.g. [0.5, 1, 2])")
+    if load.duration_s is not None and load.rates is None:
+        raise RecipeError(f"{path}: field load.duration_s: only with load.rates "
+                          "(a concurrency level sends load.requests)")
+    if not matrix.load_slo():
+        raise RecipeError(f"{path}: field load.slo: the load pass needs a latency SLO "
+                          "(load.slo, or choice.slo on ttft/tpot/e2e), e.g. e2e.p95<=10s")

@@ -173,6 +173,16 @@ class LoadBenchStore:
         out["result"] = json.loads(out.pop("result_json") or "{}")
         return out
 
+    def bench_for_run(self, run_id: str) -> str | None:
+        """The newest load benchmark a matrix run's load pass stored (tagged with the run's
+        id in its config), or None."""
+        row = self.conn.execute(
+            # Benches of `workbench bench` may hold Infinity (not JSON to SQLite): skipped.
+            "SELECT id FROM load_benches WHERE json_valid(config_json)"
+            " AND json_extract(config_json, '$.run_id') = ?"
+            " ORDER BY created_utc DESC, id DESC LIMIT 1", (run_id,)).fetchone()
+        return None if row is None else str(row[0])
+
     def points(self, bench_id: str) -> list[StoredPoint]:
         """Every stored point, by stack then position, summaries in the current format."""
         rows = self.conn.execute(
