@@ -59,3 +59,35 @@ def test_pairwise_position_bias_in_the_card(rule_judge: str) -> None:  # noqa: F
     assert "position bias 100% of 6 pairs" in text and "6 flipped with the order" in text
     # No retrieved text: "Paris." is a claim nothing supports.
     assert faithfulness_cell(card.summaries["stack-a"]) == "0.00 (n=6)"
+
+
+def test_kappa_equals_sklearn_and_has_a_question_bootstrap_interval() -> None:
+    import numpy as np
+    from sklearn.metrics import cohen_kappa_score
+
+    from workbench.report.judge_trust import kappa_interval
+
+    rng = np.random.default_rng(2)
+    truth = rng.random(120) < 0.5
+    judge = np.where(rng.random(120) < 0.8, truth, ~truth)  # agrees 80% of the time
+    pairs = [(bool(j), bool(t)) for j, t in zip(judge, truth, strict=True)]
+    kappa = cohen_kappa(pairs)
+    assert kappa == pytest.approx(cohen_kappa_score(judge, truth))
+    # Two stacks' verdicts per question: 60 clusters of 2.
+    low, high = kappa_interval([pairs[i:i + 2] for i in range(0, 120, 2)])
+    assert low is not None and high is not None and kappa is not None
+    assert low < kappa < high
+    # Asymptotic SE of kappa here is about 0.055: the interval spans roughly +-0.11.
+    assert 0.15 < high - low < 0.35
+    assert kappa_interval([pairs[:2], pairs[2:4]]) == (None, None)  # too few questions
+
+
+def test_kappa_interval_shows_in_the_trust_line() -> None:
+    rows = [_row(f"q{i}", float(i % 3 != 0), 0.9 if i % 4 != 0 else 0.1) for i in range(40)]
+    a = agreement(rows, ["s"])
+    assert a is not None and a.kappa_ci_low is not None and a.kappa_ci_high is not None
+    from workbench.report.models import JudgeTrust
+
+    line = trust_lines(JudgeTrust(agreement=a, pairwise=[], calls=0, cache_hits=0,
+                                  problems=[]))[0]
+    assert f"95% CI [{a.kappa_ci_low:.2f}, {a.kappa_ci_high:.2f}]" in line

@@ -1,4 +1,6 @@
-"""Arena votes aggregated: tallies, Bradley-Terry ratings with bootstrap CIs, agreement."""
+"""Arena votes aggregated: tallies, Bradley-Terry ratings with ties and question-bootstrap
+CIs (checked against an independent maximum-likelihood fit), agreement with its interval,
+and which votes are used."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy.optimize import minimize
+from statsmodels.stats.proportion import proportion_confint
 
 from tests.fakes.votes import simulate_votes
 from workbench.report.stored import scorecard_for_run
@@ -123,8 +127,16 @@ def test_summary_of_a_stored_run_with_votes_on_its_questions(tmp_path: Path) -> 
     summary = votes_for_run(store, run_id, card)
     assert summary.n_votes == 120 and summary.n_on_run_questions == 120
     assert summary.n_blind == 60
+    # By default only the 60 blind votes are rated, and the summary says so.
+    assert summary.n_used == 60 and not summary.pooled
+    assert sum(r.votes for r in summary.ratings) == 2 * 60
+    assert "the 60 blind votes on this run's questions (60 other votes left out" in \
+        summary.method
     assert summary.ratings[0].stack == STACKS["C"]
-    assert len(summary.pairs) == 3 and sum(p.total for p in summary.pairs) == 120
+    assert len(summary.pairs) == 3 and sum(p.total for p in summary.pairs) == 60
+    pooled = votes_for_run(store, run_id, card, pooled=True)
+    assert pooled.n_used == 120 and sum(p.total for p in pooled.pairs) == 120
+    assert "all 120 votes between these stacks, pooled" in pooled.method
     f1, judge = summary.agreement
     assert f1.against == "token F1" and f1.compared > 0 and f1.from_run == f1.compared
     assert judge.compared == 0 and "no LLM judge scores" in judge.text
@@ -153,3 +165,95 @@ def test_agreement_with_the_judge_where_it_ran(tmp_path: Path) -> None:
     assert judge.against == "the LLM judge"
     assert (judge.decisive, judge.compared, judge.agree) == (3, 3, 2)
     assert "2 of 3" in judge.text
+
+
+def _davidson_mle(wins: np.ndarray, ties: np.ndarray) -> tuple[np.ndarray, float]:
+    """An independent fit: Davidson's log-likelihood written out pair by pair and maximised
+    by scipy's BFGS over (log strengths of stacks 2..n, log nu)."""
+    n = wins.shape[0]
+
+    def nll(x: np.ndarray) -> float:
+        p = np.exp(np.concatenate([[0.0], x[:n - 1]]))
+        nu = np.exp(x[-1])
+        total = 0.0
+        for i in range(n):
+            for j in range(n):
+                if i == j:
+                    continue
+                d = p[i] + p[j] + nu * np.sqrt(p[i] * p[j])
+                total += wins[i, j] * np.log(p[i] / d)
+                if i < j:
+                    total += ties[i, j] * np.log(nu * np.sqrt(p[i] * p[j]) / d)
+        return -total
+
+    res = minimize(nll, np.zeros(n), method="BFGS", options={"gtol": 1e-10})
+    log_p = np.concatenate([[0.0], res.x[:n - 1]])
+    return 1000 + 400 * (log_p - log_p.mean()) / np.log(10), float(np.exp(res.x[-1]))
+
+
+def test_ties_fit_equals_an_independent_maximum_likelihood() -> None:
+    from workbench.report.bradley_terry import fit_davidson
+
+    rng = np.random.default_rng(11)
+    wins = rng.integers(0, 20, (4, 4)).astype(float)
+    np.fill_diagonal(wins, 0)
+    ties = np.triu(rng.integers(0, 9, (4, 4)).astype(float), 1)
+    ties += ties.T
+    ours, nu = fit_davidson(wins, ties, prior_ties=0.0)
+    ref, ref_nu = _davidson_mle(wins, ties)
+    assert ours == pytest.approx(ref, abs=1e-3)
+    assert nu == pytest.approx(ref_nu, rel=1e-5)
+
+
+def test_rate_on_votes_equals_the_likelihood_of_the_votes() -> None:
+    """From stored-vote shapes to ratings: "both bad" is a tie, a tie is a tie (not a win for
+    either side), and the prior is one virtual game per pair split as half-wins."""
+    votes = ([vote("a", "b", "A", f"q{i}") for i in range(9)]
+             + [vote("b", "a", "A", f"r{i}") for i in range(3)]
+             + [vote("a", "b", "tie", f"s{i}") for i in range(4)]
+             + [vote("b", "c", "both_bad", f"t{i}") for i in range(5)]
+             + [vote("c", "b", "A", f"u{i}") for i in range(2)]
+             + [vote("a", "c", "B", f"v{i}") for i in range(4)]
+             + [vote("a", "c", "A", f"w{i}") for i in range(6)])
+    got = {r.stack: r for r in rate(votes, ["a", "b", "c"], resamples=200)}
+    wins = np.array([[0, 9, 6], [3, 0, 0], [4, 2, 0]], dtype=float) + 0.5 * (1 - np.eye(3))
+    ties = np.array([[0, 4, 0], [4, 0, 5], [0, 5, 0]], dtype=float)
+    ref, _ = _davidson_mle(wins, ties)
+    assert [got[s].rating for s in "abc"] == pytest.approx(list(ref), abs=1e-3)
+    assert (got["b"].wins, got["b"].ties, got["b"].losses) == (3, 9, 11)
+    for r in got.values():
+        assert r.ci_low < r.rating < r.ci_high
+
+
+def test_ratings_with_ties_are_not_shrunk() -> None:
+    """300 votes a simulation with Davidson ties (nu = 1): half-wins shrank the strong-weak
+    gap by ~50 Elo; the tie model recovers it (mean over 12 runs within 25 Elo of 300)."""
+    import math
+    import random
+
+    truth = {"strong": 1150.0, "middle": 1000.0, "weak": 850.0}
+    gaps = []
+    for seed in range(12):
+        rng = random.Random(seed)
+        votes = []
+        for i in range(300):
+            a, b = rng.sample(list(truth), 2)
+            pa, pb = 10 ** (truth[a] / 400), 10 ** (truth[b] / 400)
+            d = pa + pb + math.sqrt(pa * pb)
+            r = rng.random()
+            v = "A" if r < pa / d else "B" if r < (pa + pb) / d else "tie"
+            votes.append(vote(a, b, v, f"q{i}"))
+        by = {r.stack: r.rating for r in rate(votes, list(truth), resamples=50)}
+        gaps.append(by["strong"] - by["weak"])
+    assert abs(float(np.mean(gaps)) - 300.0) < 25.0
+
+
+def test_agreement_interval_is_wilson() -> None:
+    votes = [vote("a", "b", "A", f"q{i}") for i in range(10)]
+    run = {(f"q{i}", "a"): 1.0 if i < 7 else 0.0 for i in range(10)}
+    run |= {(f"q{i}", "b"): 0.5 for i in range(10)}
+    got = agreement(votes, ["a", "b"], "token F1", run)
+    low, high = proportion_confint(7, 10, alpha=0.05, method="wilson")
+    assert (got.agree, got.compared) == (7, 10)
+    assert (got.ci_low, got.ci_high) == pytest.approx((low, high))
+    assert "95% CI 40%-89%" in got.text

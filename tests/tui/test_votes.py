@@ -36,7 +36,8 @@ async def test_votes_sit_beside_f1(workspace: Workspace) -> None:
             ["Stack", "F1", "Vote rating [95% CI]", "W-T-L", "Votes"]
         text = str(panel.query_one("#votes-text").render())
         assert text.startswith("60 arena votes between this run's stacks (30 blind; 60 on "
-                               "this run's questions).")
+                               "this run's questions); rated: the 30 blind votes on this "
+                               "run's questions")
         assert "Votes agree with token F1 on" in text and "No LLM judge scores" in text
         assert panel.border_title == "Human votes · 60 arena votes between these stacks"
 

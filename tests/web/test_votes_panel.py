@@ -32,9 +32,10 @@ def test_the_block_puts_each_rating_beside_f1(three_stacks: tuple[WebConfig, str
     assert rows[0] == (f"| {top.stack} | {f1:.3f} | {rating_text(top)} | {top.wins}-"
                        f"{top.ties}-{top.losses} | {top.votes} |")
     assert "- 60 arena votes between this run's stacks (30 blind; 60 on this run's " \
-           "questions)." in md
+           "questions); rated: the 30 blind votes on this run's questions (30 other votes " \
+           "left out; pooling them is an option)." in md
     assert "- No LLM judge scores for this run" in md
-    assert "<small>Bradley-Terry ratings" in md
+    assert "<small>Ratings from the 30 blind votes" in md and "Davidson" in md
 
 
 def test_no_votes_and_no_run(three_stacks: tuple[WebConfig, str]) -> None:

@@ -230,6 +230,9 @@ class JudgeAgreement(BaseModel):
     n: int = Field(description="Judged answers to questions with gold answers.")
     agreement: float | None = Field(description="Share where both say right, or both wrong.")
     kappa: float | None = Field(description="Cohen's kappa (agreement beyond chance).")
+    kappa_ci_low: float | None = Field(
+        default=None, description="95% BCa interval of kappa (bootstrap over questions).")
+    kappa_ci_high: float | None = None
     judge_correct: float | None = Field(description="Share the judge called correct.")
     f1_correct: float | None = Field(description="Share with F1 >= 0.5.")
 

@@ -1,30 +1,41 @@
 """Human votes from the arena, aggregated beside the automatic scores.
 
+- Which votes: by default the blind votes on this run's questions (stored with this run,
+  or with no run), so the ratings speak about the answers the run scored and no one knew
+  whose answer was whose. `pooled=True` takes every vote between the run's stacks (other
+  runs', open ones) and the summary says so.
 - Per stack pair: wins, ties, "both bad" and losses.
-- Per stack: a Bradley-Terry rating fitted to every vote between the stacks (as LMArena's
-  `elo_analysis.py` does), ties and "both bad" counted as half a win for each side, on the
-  Elo scale (1000 = the stacks' geometric mean strength, +400 = ten times the odds), with
-  a 95% bootstrap CI from resampling the votes (seeded). A weak prior of one virtual tie
-  between every two stacks keeps a stack that never lost finite, and stacks that never
-  met on one scale.
+- Per stack: a Bradley-Terry rating with ties (Davidson's model, `report.bradley_terry`;
+  "both bad" is a tie), on the Elo scale (1000 = the stacks' geometric mean strength, +400
+  = ten times the odds), with a 95% BCa CI from a bootstrap that resamples questions
+  (seeded). A weak prior of one virtual tie between every two stacks keeps a stack that
+  never lost finite, and stacks that never met on one scale.
 - Agreement: of the decisive votes, the share where the voted-for stack also had the
   higher token F1 on that question (the F1 of the very answers voted on when the arena
-  recorded a gold answer, else the run's F1 on the same question text), and likewise with
-  the LLM judge's "correct" where the run was judged.
+  recorded a gold answer, else the run's F1 on the same question text), with its 95%
+  Wilson interval, and likewise with the LLM judge's "correct" where the run was judged.
 
 This module computes every vote number the report, the web UI and the TUI show.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field
+from scipy import stats as sps
 
+from workbench.report.bradley_terry import (
+    PRIOR_TIES,
+    battle_tables,
+    bootstrap_ratings,
+    fit_davidson,
+    tie_probability,
+)
+from workbench.scoring.stats import bca_levels
 from workbench.store.votes import Vote
 
 if TYPE_CHECKING:
@@ -33,9 +44,6 @@ if TYPE_CHECKING:
 
 RESAMPLES = 1000
 SEED = 20240521
-#: Virtual ties between every two stacks (the prior that keeps ratings finite).
-PRIOR_TIES = 1.0
-SCALE, BASE, CENTER = 400.0, 10.0, 1000.0
 JUDGE_METRIC = "judge_correct"
 
 
@@ -76,6 +84,8 @@ class Agreement(BaseModel):
     compared: int = Field(description="Decisive votes where the score differed.")
     agree: int
     share: float | None
+    ci_low: float | None = Field(default=None, description="95% Wilson interval of `share`.")
+    ci_high: float | None = None
     score_ties: int = Field(description="Decisive votes where both scored the same.")
     missing: int = Field(description="Decisive votes with no score for both stacks.")
     from_votes: int = Field(default=0, description="Compared on the arena's own token F1.")
@@ -90,6 +100,12 @@ class VoteSummary(BaseModel):
     n_votes: int = Field(description="Votes between two of the stacks.")
     n_blind: int
     n_on_run_questions: int = Field(description="Votes whose question is one of the run's.")
+    n_used: int = Field(default=0, description="Votes the ratings and agreement are from.")
+    pooled: bool = Field(default=False, description="Every vote between the stacks was used "
+                         "(else only blind votes on this run's questions).")
+    scope: str = Field(default="", description="Which votes were used, in words.")
+    tie_probability: float | None = Field(
+        default=None, description="Fitted chance of a tie between equally strong stacks.")
     pairs: list[PairTally]
     ratings: list[VoteRating] = Field(description="Best first.")
     agreement: list[Agreement]
@@ -121,73 +137,66 @@ def tally(votes: Sequence[Vote], stacks: Sequence[str]) -> list[PairTally]:
                                                                      order[kv[0][1]]))]
 
 
-def fit_bradley_terry(wins: np.ndarray, prior_ties: float = PRIOR_TIES,
-                      max_iter: int = 5000, tol: float = 1e-9) -> np.ndarray:
-    """Elo-scale ratings from win matrices `wins[..., i, j]` (i's wins over j, ties already
-    split as halves), by Hunter's MM algorithm, vectorised over leading axes (bootstrap
-    resamples are fitted together)."""
-    n = wins.shape[-1]
-    w = wins + prior_ties / 2 * (1 - np.eye(n))
-    games = w + np.swapaxes(w, -1, -2)
-    won = w.sum(axis=-1)
-    log_p = np.zeros(w.shape[:-1])
-    for _ in range(max_iter):
-        p = np.exp(log_p)
-        denom = (games / (p[..., :, None] + p[..., None, :])).sum(axis=-1)
-        new = np.log(won) - np.log(denom)
-        new -= new.mean(axis=-1, keepdims=True)
-        done = np.max(np.abs(new - log_p)) < tol
-        log_p = new
-        if done:
-            break
-    return CENTER + SCALE * log_p / math.log(BASE)
+def fit_bradley_terry(wins: np.ndarray, prior_ties: float = PRIOR_TIES) -> np.ndarray:
+    """Elo-scale Bradley-Terry ratings from win matrices `wins[..., i, j]` without ties (the
+    prior's virtual ties aside), vectorised over leading axes."""
+    ratings, _ = fit_davidson(wins, np.zeros_like(wins), prior_ties=prior_ties)
+    return ratings
 
 
-def _battles(votes: Sequence[Vote], stacks: Sequence[str]) -> np.ndarray:
-    """(n, 3): index of side A's stack, of side B's, and A's score (1, 0.5 or 0)."""
+def _battles(votes: Sequence[Vote], stacks: Sequence[str]) -> list[tuple[int, int, str, str]]:
+    """(index of side A's stack, of side B's, "A" / "B" / "tie", question key); "both bad"
+    is a tie: neither answer was preferred."""
     order = {s: i for i, s in enumerate(stacks)}
-    score = {"A": 1.0, "B": 0.0, "tie": 0.5, "both_bad": 0.5}
-    rows = [(order[v.stack_a], order[v.stack_b], score[v.vote]) for v in votes
-            if v.stack_a in order and v.stack_b in order and v.stack_a != v.stack_b
-            and v.vote in score]
-    return np.array(rows, dtype=np.float64).reshape(-1, 3)
+    outcome = {"A": "A", "B": "B", "tie": "tie", "both_bad": "tie"}
+    return [(order[v.stack_a], order[v.stack_b], outcome[v.vote], _key(v.question))
+            for v in votes if v.stack_a in order and v.stack_b in order
+            and v.stack_a != v.stack_b and v.vote in outcome]
 
 
-def _win_matrices(battles: np.ndarray, n: int, picks: np.ndarray) -> np.ndarray:
-    """wins[b, i, j] for each row of `picks` (indices into `battles`)."""
-    out = np.zeros((picks.shape[0], n, n))
-    rows = np.repeat(np.arange(picks.shape[0]), picks.shape[1])
-    chosen = battles[picks.ravel()]
-    a, b, s = chosen[:, 0].astype(int), chosen[:, 1].astype(int), chosen[:, 2]
-    np.add.at(out, (rows, a, b), s)
-    np.add.at(out, (rows, b, a), 1.0 - s)
-    return out
+def _fit(votes: Sequence[Vote], stacks: Sequence[str], resamples: int, seed: int
+         ) -> tuple[list[VoteRating], float | None]:
+    battles = _battles(votes, stacks)
+    if not battles:
+        return [], None
+    n = len(stacks)
+    _, wins, ties = battle_tables(battles, n)
+    total_w, total_t = wins.sum(axis=0), ties.sum(axis=0)
+    rating, nu = fit_davidson(total_w, total_t)
+    boot = bootstrap_ratings(wins, ties, resamples=resamples, seed=seed)
+    # Leave one question out at a time, every fit at once: the BCa acceleration.
+    jack, _ = fit_davidson(total_w[None] - wins, total_t[None] - ties) \
+        if wins.shape[0] > 2 else (None, None)
+    out = []
+    for i, stack in enumerate(stacks):
+        won = int(total_w[i].sum())
+        lost = int(total_w[:, i].sum())
+        tied = int(total_t[i].sum())
+        if not won + lost + tied:
+            continue  # never voted on: no rating to show
+        draws = boot[:, i][np.isfinite(boot[:, i])]
+        lo_level, hi_level = bca_levels(float(rating[i]), draws,
+                                        None if jack is None else jack[:, i])
+        low, high = np.quantile(draws, [lo_level, hi_level])
+        out.append(VoteRating(stack=stack, rating=float(rating[i]), ci_low=float(low),
+                              ci_high=float(high), votes=won + lost + tied, wins=won,
+                              ties=tied, losses=lost))
+    return sorted(out, key=lambda r: -r.rating), tie_probability(float(nu))
 
 
 def rate(votes: Sequence[Vote], stacks: Sequence[str], *, resamples: int = RESAMPLES,
          seed: int = SEED) -> list[VoteRating]:
-    """Each stack's Bradley-Terry rating with a 95% bootstrap CI, best first (empty when
-    there are no votes between the stacks)."""
-    battles = _battles(votes, stacks)
-    if not len(battles):
-        return []
-    n = len(stacks)
-    rating = fit_bradley_terry(_win_matrices(battles, n, np.arange(len(battles))[None, :]))[0]
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(battles), size=(resamples, len(battles)))
-    boot = fit_bradley_terry(_win_matrices(battles, n, picks))
-    low, high = np.percentile(boot, [2.5, 97.5], axis=0)
-    out = []
-    for i, stack in enumerate(stacks):
-        mine_a, mine_b = battles[:, 0] == i, battles[:, 1] == i
-        scores = np.concatenate([battles[mine_a, 2], 1.0 - battles[mine_b, 2]])
-        if not len(scores):
-            continue  # never voted on: no rating to show
-        out.append(VoteRating(stack=stack, rating=float(rating[i]), ci_low=float(low[i]),
-                              ci_high=float(high[i]), votes=len(scores),
-                              wins=int((scores == 1).sum()), ties=int((scores == 0.5).sum()),
-                              losses=int((scores == 0).sum())))
-    return sorted(out, key=lambda r: -r.rating)
+    """Each stack's rating (Bradley-Terry with Davidson's ties) with a 95% BCa CI from
+    resampling questions, best first (empty when there are no votes between the stacks)."""
+    return _fit(votes, stacks, resamples, seed)[0]
+
+
+def wilson(k: int, n: int) -> tuple[float | None, float | None]:
+    """The 95% Wilson score interval of k successes in n (None, None without trials)."""
+    if n == 0:
+        return None, None
+    ci = sps.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def run_scores(card: ScoreCard, metric: str) -> dict[tuple[str, str], float]:
@@ -231,9 +240,10 @@ def agreement(votes: Sequence[Vote], stacks: Sequence[str], against: str,
         from_run += source == "run"
         agree += won > lost
     share = agree / compared if compared else None
-    if compared:
+    low, high = wilson(agree, compared)
+    if compared and low is not None and high is not None:
         text = (f"votes agree with {against} on {agree} of {compared} decisive votes where "
-                f"it differed ({share:.0%})")
+                f"it differed ({share:.0%}, 95% CI {low:.0%}-{high:.0%})")
     else:
         text = f"no decisive vote to compare with {against}"
     extras = [f"{n} {what}" for n, what in ((ties, f"with equal {against}"),
@@ -242,46 +252,69 @@ def agreement(votes: Sequence[Vote], stacks: Sequence[str], against: str,
     if extras:
         text += "; " + ", ".join(extras) + " left out"
     return Agreement(against=against, decisive=decisive, compared=compared, agree=agree,
-                     share=share, score_ties=ties, missing=missing, from_votes=from_votes,
-                     from_run=from_run, text=text)
+                     share=share, ci_low=low, ci_high=high, score_ties=ties,
+                     missing=missing, from_votes=from_votes, from_run=from_run, text=text)
+
+
+def in_scope(v: Vote, questions: set[str] | None, run_id: str | None) -> bool:
+    """A vote the default summary uses: blind, on one of the run's `questions` (any
+    question when None), stored with this run or with none."""
+    return (v.blind and (questions is None or _key(v.question) in questions)
+            and (v.run_id is None or run_id is None or v.run_id == run_id))
 
 
 def summarize_votes(votes: Sequence[Vote], stacks: Sequence[str],
                     card: ScoreCard | None = None, *, resamples: int = RESAMPLES,
-                    seed: int = SEED) -> VoteSummary:
-    """Tallies, ratings and agreement of the votes between `stacks` (run order)."""
+                    seed: int = SEED, pooled: bool = False) -> VoteSummary:
+    """Tallies, ratings and agreement of the votes between `stacks` (run order): the blind
+    votes on the card's questions, or (`pooled`) every vote between the stacks."""
     names = list(stacks)
     mine = [v for v in votes if v.stack_a in names and v.stack_b in names
             and v.stack_a != v.stack_b]
     questions = {_key(r.question) for r in card.rows} if card is not None else set()
+    run_id = card.run_id if card is not None else None
+    used = mine if pooled else [v for v in mine if in_scope(
+        v, questions if card is not None else None, run_id)]
+    if pooled:
+        scope = (f"all {len(mine)} votes between these stacks, pooled (open votes and other "
+                 "runs' included)")
+    else:
+        where = "on this run's questions" if card is not None else "on any question"
+        scope = (f"the {len(used)} blind votes {where} ({len(mine) - len(used)} other votes "
+                 "left out; pooling them is an option)")
     f1 = run_scores(card, "f1") if card is not None else {}
-    agreements = [agreement(mine, names, "token F1", f1, use_vote_f1=True)]
+    agreements = [agreement(used, names, "token F1", f1, use_vote_f1=True)]
     judge = run_scores(card, JUDGE_METRIC) if card is not None else {}
     if judge:
-        agreements.append(agreement(mine, names, "the LLM judge", judge))
+        agreements.append(agreement(used, names, "the LLM judge", judge))
     else:
         agreements.append(Agreement(
             against="the LLM judge", decisive=0, compared=0, agree=0, share=None,
             score_ties=0, missing=0,
             text="no LLM judge scores for this run (workbench report --judge-url ... "
                  "--judge-model ... adds them)"))
+    ratings, p_tie = _fit(used, names, resamples, seed)
     return VoteSummary(
         stacks=names, n_votes=len(mine), n_blind=sum(v.blind for v in mine),
         n_on_run_questions=sum(_key(v.question) in questions for v in mine),
-        pairs=tally(mine, names), ratings=rate(mine, names, resamples=resamples, seed=seed),
+        n_used=len(used), pooled=pooled, scope=scope, tie_probability=p_tie,
+        pairs=tally(used, names), ratings=ratings,
         agreement=agreements, resamples=resamples, seed=seed,
-        method=(f"Bradley-Terry ratings on the Elo scale (1000 = mean strength), ties and "
-                f"'both bad' as half a win each, a prior of {PRIOR_TIES:g} virtual tie per "
-                f"pair; 95% CIs from {resamples} bootstrap resamples of the votes (seed "
-                f"{seed})."))
+        method=(f"Ratings from {scope}. Bradley-Terry with ties (Davidson's model; 'both "
+                f"bad' is a tie) on the Elo scale (1000 = mean strength), a prior of "
+                f"{PRIOR_TIES:g} virtual tie per pair; 95% BCa CIs from {resamples} bootstrap "
+                f"resamples of the questions (seed {seed}); agreement with 95% Wilson "
+                "intervals."))
 
 
-def votes_for_run(store: Store, run_id: str, card: ScoreCard | None = None) -> VoteSummary:
-    """The summary of every vote about the run's stacks (`store.votes.votes_of_run`)."""
+def votes_for_run(store: Store, run_id: str, card: ScoreCard | None = None, *,
+                  pooled: bool = False) -> VoteSummary:
+    """The summary of the votes about the run's stacks (`store.votes.votes_of_run`): blind
+    votes on its questions, or every vote between its stacks when `pooled`."""
     from workbench.store.votes import votes_of_run
 
     stacks = [e["name"] for e in store.run_stacks(run_id)]
-    return summarize_votes(votes_of_run(store, run_id), stacks, card)
+    return summarize_votes(votes_of_run(store, run_id), stacks, card, pooled=pooled)
 
 
 def rating_text(r: VoteRating) -> str:
@@ -317,7 +350,11 @@ def votes_lines(summary: VoteSummary) -> list[str]:
         return ["No arena votes between this run's stacks yet (the web UI's Arena tab "
                 "records them)."]
     lines = [f"{summary.n_votes} arena votes between this run's stacks ({summary.n_blind} "
-             f"blind; {summary.n_on_run_questions} on this run's questions)."]
+             f"blind; {summary.n_on_run_questions} on this run's questions); rated: "
+             f"{summary.scope}."]
+    if not summary.n_used:
+        lines.append("No vote in scope yet: deal this run's questions in the Arena (blind), "
+                     "or pool every vote.")
     for p in summary.pairs:
         lines.append(f"{p.stack_a} vs {p.stack_b}: {p.stack_a} better {p.a_wins}, "
                      f"{p.stack_b} better {p.b_wins}, tie {p.ties}, both bad {p.both_bad}")
@@ -327,5 +364,6 @@ def votes_lines(summary: VoteSummary) -> list[str]:
 
 
 __all__ = ["VOTES_HEADER", "Agreement", "PairTally", "VoteRating", "VoteSummary", "agreement",
-           "fit_bradley_terry", "rate", "rating_text", "record_text", "summarize_votes",
-           "tally", "votes_for_run", "votes_lines", "votes_table_rows"]
+           "fit_bradley_terry", "in_scope", "rate", "rating_text", "record_text",
+           "summarize_votes", "tally", "votes_for_run", "votes_lines", "votes_table_rows",
+           "wilson"]
