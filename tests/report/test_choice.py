@@ -29,8 +29,10 @@ def test_tied_on_quality_the_faster_stack_is_chosen_and_says_why() -> None:
     choice = recommend(_card(b_speed=0.6))
     assert choice.chosen == B
     line = choice.headline
-    assert line.startswith(f"choose {B}: F1 0.667, statistically tied with {A} (+0.000")
-    assert f"vs {A}: faster on 120 of 120 questions, median E2E -40%" in line
+    assert line.startswith(f"choose {B}: F1 0.667, statistically tied with {A} +0.000 (the "
+                           "same F1 on every question)")
+    assert f"vs {A}: faster: mean E2E -40% [-40%, -40%] (95% CI), median -40%" in line
+    assert "faster on 120 of 120 questions" in line
     assert [r.stack for r in choice.ranked] == [B, A] and choice.ranked[1].reason.startswith(
         f"#2 {A}: F1 0.667, statistically tied with {B}")
 
@@ -40,13 +42,15 @@ def test_better_answers_win_over_speed_and_lower_groups_say_by_how_much() -> Non
     choice = recommend(card)
     assert choice.chosen == C
     assert choice.ranked[0].stack == C and choice.ranked[0].group == 1
-    assert choice.headline.startswith(f"choose {C}: F1 1.000, best: +0.333")
+    assert choice.headline.startswith(f"choose {C}: F1 1.000, best: over {A} by +0.333")
     # The line reads the way the numbers point: C is the slow one.
-    assert "slower on 120 of 120 questions, median E2E +" in choice.headline
+    assert f"vs {A}: slower: mean E2E +" in choice.headline
+    assert "faster on 0 of 120 questions" in choice.headline
     rest = {r.stack: r for r in choice.ranked[1:]}
     assert rest[A].group == rest[B].group == 2  # A and B: same answers, one tied group
     assert f"worse than {C} by -0.333" in rest[A].reason
-    assert f"vs {C}: faster on 120 of 120 questions" in rest[A].reason
+    assert f"vs {C}: faster: mean E2E -" in rest[A].reason
+    assert "faster on 120 of 120 questions" in rest[A].reason
 
 
 def test_constraints_exclude_and_name_the_failed_bar() -> None:

@@ -1,40 +1,42 @@
 """The recommendation: which stack to choose, and one reason line per candidate.
 
-1. The constraints (SLOs on latency, a minimum quality, a maximum error rate) give the
-   feasible set; every stack, the baseline included, is held to them.
-2. The feasible stacks are ranked by primary quality (answer F1). Starting from the best,
-   every stack whose F1 is not significantly different from the group's leader (paired
-   bootstrap CI and sign-flip test, Holm-corrected over the comparisons with that leader)
-   joins its "statistically tied" group.
-3. Within a group: cheaper first (cost per 1,000 answers from `cost.per_hour` and the
-   measured throughput; else CPU-seconds per answer), then faster (median E2E).
-4. The choice is the first of the first group, unless its lead there is neither cost nor a
-   significant latency difference: then there is no clear winner, and it says so.
+1. The constraints give the feasible set: a stack is feasible when it meets every one on
+   its whole 95% interval (`report.constraints`), the baseline included.
+2. Every comparison uses the questions every feasible stack answered. When they are fewer
+   than `MIN_COVERAGE` of the eval set, the choice is refused, naming each stack's count
+   (the ranking below is still shown, over those questions).
+3. Quality (`report.topset`): every pair compared on mean F1, paired sign-flip test, all
+   pairs Holm-corrected; "possibly best" = no other stack significantly better. The tiers
+   below are the same rule on the rest.
+4. Among the possibly best (`report.tiebreak`): cost per answer, then the paired ratio of
+   mean E2E, every pair of the group in one Holm family; a stack is chosen only when it is
+   the one left; otherwise "no clear winner", saying what would separate them.
+Nothing depends on the order of the stacks, and an exact copy of a stack changes nothing
+about the others: identical stacks are one class in every family.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from workbench.report.constraints import Constraint
-from workbench.report.models import ScoreCard, StackSummary
+from workbench.report.costs import CostBasis, cost_basis, cost_ratio, own_cost, question_costs
+from workbench.report.models import QuestionRow, ScoreCard
+from workbench.report.tiebreak import TieBreak, break_tie, latency_pair, latency_text, pct
+from workbench.report.topset import TopSet, top_set
 from workbench.report.verdict import PRIMARY_QUALITY
-from workbench.scoring.stats import (
-    Interval,
-    PairedBootstrap,
-    RatioSummary,
-    holm,
-    median_ratio,
-    sign_flip_test,
-)
+from workbench.scoring.stats import PairedBootstrap
 
 ALPHA = 0.05
-#: A cost difference under this share is no reason to prefer one stack.
-COST_TIE = 0.05
+#: Below this share of the eval set answered by every feasible stack, no choice is made.
+MIN_COVERAGE = 0.9
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass
@@ -44,215 +46,264 @@ class Ranked:
     stack: str
     rank: int | None = None
     group: int | None = None
+    """Quality tier: 1 = possibly best; stacks of one tier are statistically tied."""
     feasible: bool = True
     failed: list[str] = field(default_factory=list)
     f1: float | None = None
+    """Mean F1 over the questions every feasible stack answered (the paired sample)."""
     median_e2e_s: float | None = None
     cost_key: float | None = None
     cost_text: str = ""
+    answered: int = 0
+    """Questions this stack answered."""
     reason: str = ""
 
 
 @dataclass
 class Choice:
-    """The recommendation: the chosen stack (None when no clear winner or none feasible),
-    a headline, and every stack ranked with its reason."""
+    """The recommendation: the chosen stack (None when no clear winner, none feasible or
+    too few shared questions), a headline, and every stack ranked with its reason."""
 
     chosen: str | None
     headline: str
     ranked: list[Ranked]
     constraints: list[str]
     method: str
+    shared: int = 0
+    """Questions every feasible stack answered: each pairwise comparison's n."""
+    refused: str | None = None
+    """Why no choice is made at all (too few shared questions), else None."""
+    pairs: list[str] = field(default_factory=list)
+    """Every pair of feasible stacks on F1, with its n, interval and Holm p."""
 
 
-@dataclass(frozen=True)
-class _Pair:
-    f1: Interval
-    f1_p: float
-    n: int
-    latency: RatioSummary | None
+@dataclass
+class _Columns:
+    """The card's per-question data, one array per stack (rows in card order)."""
+
+    answered: dict[str, BoolArray]
+    f1: dict[str, FloatArray]
+    ok: dict[str, BoolArray]
+    e2e: dict[str, FloatArray]
+    correct: dict[str, FloatArray]
 
 
-class _Pairs:
-    """Paired F1 and E2E comparisons between any two stacks, from the card's rows."""
+def _columns(card: ScoreCard) -> _Columns:
+    def col(get: Callable[[QuestionRow, str], object]) -> dict[str, FloatArray]:
+        return {s: np.array([_num(get(r, s)) for r in card.rows], dtype=np.float64)
+                for s in card.stacks}
 
-    def __init__(self, card: ScoreCard, boot: PairedBootstrap) -> None:
-        self.card, self.boot = card, boot
-        self._cache: dict[tuple[str, str], _Pair] = {}
-
-    def get(self, a: str, b: str) -> _Pair:
-        """b against a: F1 difference b - a, E2E ratio b / a."""
-        if (a, b) not in self._cache:
-            fa, fb, ea, eb = [], [], [], []
-            for row in self.card.rows:
-                sa, sb = row.scores.get(a) or {}, row.scores.get(b) or {}
-                if PRIMARY_QUALITY not in sa or PRIMARY_QUALITY not in sb:
-                    continue
-                fa.append(sa[PRIMARY_QUALITY] if sa[PRIMARY_QUALITY] is not None else math.nan)
-                fb.append(sb[PRIMARY_QUALITY] if sb[PRIMARY_QUALITY] is not None else math.nan)
-                both_ok = row.status.get(a) == "ok" and row.status.get(b) == "ok"
-                ea.append(row.e2e.get(a) if both_ok and row.e2e.get(a) is not None else math.nan)
-                eb.append(row.e2e.get(b) if both_ok and row.e2e.get(b) is not None else math.nan)
-            x, y = np.array(fa, dtype=np.float64), np.array(fb, dtype=np.float64)
-            mask = ~np.isnan(x) & ~np.isnan(y)
-            iv = self.boot.mean_diff(x[mask], y[mask])
-            self._cache[(a, b)] = _Pair(
-                iv, sign_flip_test(y[mask] - x[mask]), int(mask.sum()),
-                median_ratio(self.boot, np.array(ea, dtype=np.float64),
-                             np.array(eb, dtype=np.float64)))
-        return self._cache[(a, b)]
+    answered = {s: np.array([r.status.get(s) is not None for r in card.rows], dtype=bool)
+                for s in card.stacks}
+    ok = {s: np.array([r.status.get(s) == "ok" for r in card.rows], dtype=bool)
+          for s in card.stacks}
+    e2e = col(lambda r, s: r.e2e.get(s))
+    return _Columns(
+        answered=answered,
+        f1=col(lambda r, s: (r.scores.get(s) or {}).get(PRIMARY_QUALITY)),
+        ok=ok, e2e={s: np.where(ok[s], e2e[s], np.nan) for s in card.stacks},
+        correct=col(lambda r, s: (r.scores.get(s) or {}).get("gold_contained")))
 
 
-def _fmt(iv: Interval) -> str:
-    return f"{iv.estimate:+.3f} [{iv.low:+.3f}, {iv.high:+.3f}]"
-
-
-def _ratio_text(r: RatioSummary) -> str:
-    """"faster on 63 of 68 questions, median E2E -71% [...]", or "slower on ..." when the
-    median says slower (so the line reads the way the numbers point)."""
-    iv = r.ratio
-    lead = (f"faster on {r.better} of {r.n} questions" if iv.estimate <= 0
-            else f"slower on {r.worse} of {r.n} questions")
-    return f"{lead}, median E2E {iv.estimate:+.0f}% [{iv.low:+.0f}%, {iv.high:+.0f}%]"
-
-
-def _cost(summary: StackSummary) -> tuple[float | None, str, str]:
-    """(sort key, kind, text): price per 1,000 answers, else CPU-seconds per answer."""
-    c = summary.cost
-    if c is not None and c.per_1k_answers is not None:
-        text = f"{c.per_1k_answers:.2f} {c.currency} per 1,000 answers"
-        if c.per_correct_answer is not None:
-            text += f", {c.per_correct_answer:.4f} per correct answer"
-        return c.per_1k_answers, "price", text
-    if c is not None and c.cpu_s_per_answer is not None:
-        text = f"{c.cpu_s_per_answer:.2f} CPU-s per answer"
-        if c.peak_rss_mb is not None:
-            text += f", peak RSS {c.peak_rss_mb:.0f} MB"
-        return c.cpu_s_per_answer, "cpu", text
-    return None, "", ""
+def _num(x: object) -> float:
+    return float(x) if isinstance(x, int | float) else math.nan
 
 
 def recommend(card: ScoreCard, constraints: Sequence[Constraint] = (), *,
               resamples: int = 2000, seed: int = 20240521) -> Choice:
-    """Rank the card's stacks and choose one (see the module docstring)."""
+    """Rank the card's stacks and choose one (see the module docstring). `resamples` sets
+    both the bootstrap's resamples and the sign-flip test's random patterns."""
     boot = PairedBootstrap(resamples=resamples, seed=seed)
-    pairs = _Pairs(card, boot)
-    ranked: list[Ranked] = []
-    for name in card.stacks:
-        s = card.summaries[name]
-        r = Ranked(stack=name, f1=s.quality.get(PRIMARY_QUALITY),
-                   median_e2e_s=s.latency["e2e"].p50 if "e2e" in s.latency else None)
-        r.cost_key, _, r.cost_text = _cost(s)
-        for c in constraints:
-            met, shown = c.check(s)
-            if not met:
-                r.failed.append(f"{c.text} ({shown})")
-        r.feasible = not r.failed and s.ok > 0
-        if s.ok == 0:
-            r.failed.append("no successful answer")
-        ranked.append(r)
-
-    feasible = sorted([r for r in ranked if r.feasible],
-                      key=lambda r: -(r.f1 if r.f1 is not None else -1.0))
-    groups = _groups(feasible, pairs)
-    costs_known = all(r.cost_key is not None for r in feasible)
-    order: list[Ranked] = []
-    for g, members in enumerate(groups, start=1):
-        members.sort(key=lambda r: ((r.cost_key if costs_known else 0.0) or 0.0,
-                                    r.median_e2e_s if r.median_e2e_s is not None else math.inf))
-        for r in members:
-            r.group = g
-            order.append(r)
-    for i, r in enumerate(order, start=1):
-        r.rank = i
-    chosen = _clear_winner(groups[0], pairs, costs_known) if groups else None
-    _reasons(order, groups, pairs, chosen, costs_known)
+    cols = _columns(card)
+    ranked = [_feasibility(card, s, cols, constraints) for s in card.stacks]
+    feasible = [r for r in ranked if r.feasible]
     infeasible = [r for r in ranked if not r.feasible]
     for r in infeasible:
-        r.reason = f"{r.stack}: excluded, fails " + "; ".join(r.failed)
-    headline = _headline(chosen, groups, order, infeasible)
-    return Choice(
-        chosen=chosen, headline=headline, ranked=order + infeasible,
-        constraints=[c.text for c in constraints],
-        method=("feasible = meets every constraint; ranked by answer F1, stacks whose F1 is "
-                "not significantly different from their group's leader (95% paired bootstrap "
-                "CI and sign-flip test, Holm-corrected) are statistically tied; within a tie, "
-                "cheaper first (price per 1,000 answers, else CPU-s per answer), then lower "
-                "median E2E"),
-    )
-
-
-def _groups(feasible: list[Ranked], pairs: _Pairs) -> list[list[Ranked]]:
-    groups: list[list[Ranked]] = []
-    rest = list(feasible)
-    while rest:
-        leader, others = rest[0], rest[1:]
-        tests = [pairs.get(leader.stack, o.stack) for o in others]
-        adjusted = holm([t.f1_p for t in tests])
-        tied = [o for o, t, p in zip(others, tests, adjusted, strict=True)
-                if not (t.f1.significant and p < ALPHA)]
-        groups.append([leader, *tied])
-        rest = [o for o in others if o not in tied]
-    return groups
-
-
-def _clear_winner(group: list[Ranked], pairs: _Pairs, costs_known: bool) -> str | None:
-    """The group's first, unless nothing (cost, latency) separates it from the second."""
-    first = group[0]
-    if len(group) == 1:
-        return first.stack
-    second = group[1]
-    if costs_known and first.cost_key is not None and second.cost_key is not None \
-            and first.cost_key < second.cost_key * (1 - COST_TIE):
-        return first.stack
-    lat = pairs.get(second.stack, first.stack).latency
-    if lat is not None and lat.ratio.significant and lat.ratio.estimate < 0 \
-            and lat.p_value < ALPHA:
-        return first.stack
-    return None
-
-
-def _reasons(order: list[Ranked], groups: list[list[Ranked]], pairs: _Pairs,
-             chosen: str | None, costs_known: bool) -> None:
-    """One line per ranked stack: its F1 against the stack that places it, its latency
-    against the nearest rival, and its cost."""
-    if not groups:
-        return
-    top = groups[0][0]
+        r.reason = f"{r.stack}: excluded, " + "; ".join(r.failed)
+    labels = [c.label for c in constraints]
+    if not feasible:
+        excluded = ", ".join(r.stack for r in infeasible)
+        return Choice(None, f"no stack meets every constraint ({excluded} excluded): nothing "
+                      "to choose", infeasible, labels, METHOD)
+    names = [r.stack for r in feasible]
+    shared = np.logical_and.reduce([cols.answered[s] for s in names])
+    total = card.n_questions or len(card.rows)
+    graded = shared & np.logical_and.reduce([np.isfinite(cols.f1[s]) for s in names])
+    quality = top_set(names, np.stack([cols.f1[s][graded] for s in names], axis=1),
+                      alpha=ALPHA, draws=resamples, seed=seed)
+    best = quality.best
+    costs = _costs(card, best, cols, shared)
+    tie = break_tie(best, boot, ALPHA, costs=costs, ok={s: cols.ok[s][shared] for s in best},
+                    e2e={s: cols.e2e[s][shared] for s in best})
+    refused = _refusal(card, names, cols, int(shared.sum()), total)
+    chosen = tie.left[0] if len(tie.left) == 1 and refused is None else None
+    order = _order(feasible, quality, tie)
+    for i, r in enumerate(order, start=1):
+        r.rank, r.group = i, quality.tier[r.stack]
+        r.f1 = quality.means[r.stack] if quality.n else None
+    ctx = _Context(quality, tie, costs, boot, cols, shared, chosen)
     for r in order:
-        assert r.group is not None
-        group = groups[r.group - 1]
-        f1 = "n/a" if r.f1 is None else f"{r.f1:.3f}"
-        mates = [o for o in group if o is not r]
-        if r.group == 1 and mates:
-            rival = mates[0]
-            bits = [f"F1 {f1}, statistically tied with {rival.stack} "
-                    f"({_fmt(pairs.get(rival.stack, r.stack).f1)})"]
-        elif r.group == 1:
-            below = [o for o in order if o is not r]
-            rival = below[0] if below else r
-            bits = [f"F1 {f1}, best: {_fmt(pairs.get(rival.stack, r.stack).f1)} over "
-                    f"{rival.stack}" if below else f"F1 {f1}"]
-        else:
-            rival = top
-            bits = [f"F1 {f1}, worse than {top.stack} by {_fmt(pairs.get(top.stack, r.stack).f1)}"]
-        if rival is not r:
-            lat = pairs.get(rival.stack, r.stack).latency
-            if lat is not None:
-                bits.append(f"vs {rival.stack}: {_ratio_text(lat)}")
-        if r.cost_text:
-            bits.append(r.cost_text)
-        verb = "choose" if r.stack == chosen else f"#{r.rank}"
-        r.reason = f"{verb} {r.stack}: " + "; ".join(bits)
+        r.reason = _reason(r, order, ctx)
+    headline = (refused if refused is not None
+                else next(r.reason for r in order if r.stack == chosen) if chosen
+                else _no_winner(tie, quality))
+    return Choice(chosen, headline, order + infeasible, labels,
+                  METHOD + f"; every comparison over the {int(shared.sum())} questions every "
+                  f"feasible stack answered ({quality.n} with a gold answer)",
+                  shared=int(shared.sum()), refused=refused,
+                  pairs=[f"{b} vs {a}: F1 {p.text()}, n={quality.n}"
+                         for (a, b), p in sorted(quality.pairs.items())])
 
 
-def _headline(chosen: str | None, groups: list[list[Ranked]], order: list[Ranked],
-              infeasible: list[Ranked]) -> str:
-    if not order:
-        names = ", ".join(r.stack for r in infeasible)
-        return f"no stack meets every constraint ({names} excluded): nothing to choose"
-    if chosen is None:
-        tied = " and ".join(r.stack for r in groups[0])
-        return (f"no clear winner: {tied} are statistically tied on F1, and neither cost nor "
-                "latency separates them; choose either")
-    return next(r.reason for r in order if r.stack == chosen)
+METHOD = ("feasible = meets every constraint on its 95% interval; possibly best = no other "
+          "stack has a significantly higher mean F1 (paired sign-flip test over every pair, "
+          "Holm-corrected; intervals at the level each pair was decided at); among those, "
+          "significantly cheaper per answer, then a significantly lower mean E2E (paired "
+          "bootstrap of the ratio, every pair of the group in one Holm family, 'mixed' when "
+          "mean, median and p95 disagree) decides; otherwise no clear winner")
+
+
+def _feasibility(card: ScoreCard, stack: str, cols: _Columns,
+                 constraints: Sequence[Constraint]) -> Ranked:
+    s = card.summaries[stack]
+    r = Ranked(stack=stack, median_e2e_s=s.latency["e2e"].p50 if "e2e" in s.latency else None,
+               answered=int(cols.answered[stack].sum()))
+    for c in constraints:
+        judged = c.judge(s)  # met only on its whole 95% interval (report.limits)
+        if not judged.met:
+            r.failed.append(judged.text)
+    if s.ok == 0:
+        r.failed.append("no successful answer")
+    r.feasible = not r.failed
+    own = _own_cost_text(card, stack, cols)
+    r.cost_key, r.cost_text = own
+    return r
+
+
+def _own_cost_text(card: ScoreCard, stack: str, cols: _Columns) -> tuple[float | None, str]:
+    """(sort key, text): cost per 1,000 answers and per correct answer with 95% CIs over
+    the stack's own answers (the point estimates are `Cost`'s), else CPU-s per answer."""
+    s = card.summaries[stack]
+    basis = cost_basis(s, cols.e2e[stack][cols.ok[stack]])
+    if basis is None:
+        return None, ""
+    mine = cols.answered[stack]
+    own = own_cost(PairedBootstrap(resamples=500, seed=1),
+                   question_costs(basis, cols.e2e[stack][mine], cols.ok[stack][mine]),
+                   cols.ok[stack][mine], cols.correct[stack][mine])
+    if own is None:
+        return None, ""
+    lo, hi = own.per_1k_ci
+    if basis.kind == "price":
+        text = f"{own.per_1k:.2f} {basis.unit} per 1,000 answers [{lo:.2f}, {hi:.2f}]"
+        if own.per_correct is not None and own.per_correct_ci is not None:
+            clo, chi = own.per_correct_ci
+            text += f", {own.per_correct:.4f} [{clo:.4f}, {chi:.4f}] per correct answer"
+        return own.per_1k, text
+    text = f"{own.per_1k / 1000:.2f} CPU-s per answer [{lo / 1000:.2f}, {hi / 1000:.2f}]"
+    cost = s.cost
+    if cost is not None and cost.peak_rss_mb is not None:
+        text += f", peak RSS {cost.peak_rss_mb:.0f} MB"
+    return own.per_1k / 1000, text
+
+
+def _costs(card: ScoreCard, names: list[str], cols: _Columns, shared: BoolArray
+           ) -> dict[str, FloatArray] | None:
+    """Per-question costs on the shared questions, when every stack has one of one kind."""
+    bases: dict[str, CostBasis] = {}
+    for s in names:
+        b = cost_basis(card.summaries[s], cols.e2e[s][cols.ok[s]])
+        if b is None:
+            return None
+        bases[s] = b
+    if len({(b.kind, b.unit) for b in bases.values()}) != 1:
+        return None
+    return {s: question_costs(bases[s], cols.e2e[s][shared], cols.ok[s][shared]) for s in names}
+
+
+def _refusal(card: ScoreCard, names: list[str], cols: _Columns, shared: int,
+             total: int) -> str | None:
+    if total and shared >= MIN_COVERAGE * total:
+        return None
+    counts = ", ".join(f"{s} {int(cols.answered[s].sum())} of {total}" for s in sorted(names))
+    return (f"no choice: only {shared} of {total} questions were answered by every feasible "
+            f"stack ({counts}); a choice needs at least {MIN_COVERAGE:.0%} (finish or resume "
+            f"the run); the ranking below is over those {shared}")
+
+
+def _order(feasible: list[Ranked], quality: TopSet, tie: TieBreak) -> list[Ranked]:
+    def key(r: Ranked) -> tuple[int, int, float, str]:
+        s = r.stack
+        step = 0 if s in tie.left else 1 if s in tie.latency_out else 2
+        mean = quality.means[s]
+        return (quality.tier[s], step if quality.tier[s] == 1 else 0,
+                -mean if not math.isnan(mean) else 0.0, s)
+    return sorted(feasible, key=key)
+
+
+@dataclass
+class _Context:
+    quality: TopSet
+    tie: TieBreak
+    costs: dict[str, FloatArray] | None
+    boot: PairedBootstrap
+    cols: _Columns
+    shared: BoolArray
+    chosen: str | None
+
+
+def _top(names: list[str], quality: TopSet) -> str:
+    """The highest mean F1 of `names` (alphabetical among equals)."""
+    return min(names, key=lambda s: (-quality.means[s] if quality.n else 0.0, s))
+
+
+def _reason(r: Ranked, order: list[Ranked], ctx: _Context) -> str:
+    q, s = ctx.quality, r.stack
+    f1 = "n/a" if r.f1 is None else f"{r.f1:.3f}"
+    mates = [o.stack for o in order if o.group == r.group and o.stack != s]
+    if r.group == 1 and mates:
+        rival = ctx.chosen if ctx.chosen in mates else _top(mates, q)
+        bits = [f"F1 {f1}, statistically tied with {rival} {q.pair(rival, s).text()}"]
+    elif r.group == 1:
+        others = [o.stack for o in order if o.stack != s]
+        rival = _top(others, q) if others else s
+        bits = [f"F1 {f1}, best: over {rival} by {q.pair(rival, s).text()}" if others
+                else f"F1 {f1}"]
+    else:
+        beaters = q.beaten_by(s)
+        rival = ctx.chosen if ctx.chosen in beaters else _top(beaters, q)
+        bits = [f"F1 {f1}, worse than {rival} by {q.pair(rival, s).text()}"]
+    if s in ctx.tie.cost_out:
+        bits.append(f"costs more than {ctx.tie.cost_out[s]}")
+    if s in ctx.tie.latency_out:
+        bits.append(f"slower than {ctx.tie.latency_out[s]}")
+    if rival != s:
+        bits += _versus(rival, s, ctx)
+    if r.cost_text:
+        bits.append(r.cost_text)
+    verb = "choose" if s == ctx.chosen else f"#{r.rank}"
+    return f"{verb} {s}: " + "; ".join(bits)
+
+
+def _versus(rival: str, s: str, ctx: _Context) -> list[str]:
+    """s against its rival on cost per answer and E2E, at the level the tie-break decided
+    them (plain 95% outside it)."""
+    a, b = sorted((rival, s))
+    out = []
+    if ctx.costs is not None and rival in ctx.costs and s in ctx.costs:
+        t = cost_ratio(ctx.boot, ctx.costs[rival], ctx.cols.ok[rival][ctx.shared],
+                       ctx.costs[s], ctx.cols.ok[s][ctx.shared])
+        level = ctx.tie.levels.get(("cost", a, b), ALPHA)
+        lo, hi = t.interval(level)
+        out.append(f"cost per answer {pct(t.estimate)} [{pct(lo)}, {pct(hi)}] vs {rival} "
+                   f"({(1 - level) * 100:.4g}% CI)")
+    lat = latency_pair(ctx.boot, ctx.cols.e2e[rival][ctx.shared], ctx.cols.e2e[s][ctx.shared])
+    if lat is not None:
+        out.append(latency_text(lat, ctx.tie.levels.get(("latency", a, b), ALPHA), rival))
+    return out
+
+
+def _no_winner(tie: TieBreak, quality: TopSet) -> str:
+    tied = " and ".join(tie.left)
+    return (f"no clear winner: {tied} are statistically tied on F1 (n={quality.n}), and "
+            f"neither cost nor latency separates them ({tie.unsettled}); choose either")

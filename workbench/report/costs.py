@@ -1,0 +1,122 @@
+"""What each answer cost, question by question, and the paired bootstrap CIs of costs.
+
+`report.scorecard.add_costs` gives each stack one figure: its price per hour over its
+measured throughput (per 1,000 answers), or the CPU-seconds its processes used per answer.
+To put a CI on that figure, and to compare two stacks on the same questions, each
+question's cost is the stack's busy time spent on it priced the same way: its E2E times
+the stack's busy time per second of E2E (which spreads failed requests and concurrency over
+the answers exactly as the throughput does), times the price per second; or its share of
+the CPU-seconds, in proportion to its E2E. Summed over every question and divided by the
+answers, this gives back `Cost.per_1k_answers` / `Cost.cpu_s_per_answer` exactly.
+
+Resampling questions (the same resamples for every stack) gives each stack's cost per
+1,000 answers and per correct answer with a CI, and the paired ratio of two stacks' costs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from workbench.report.adjusted import BootstrapTest, bootstrap_test
+from workbench.report.models import StackSummary
+from workbench.scoring.stats import PairedBootstrap
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class CostBasis:
+    """How one stack's answers are priced."""
+
+    kind: Literal["price", "cpu"]
+    unit: str
+    """The currency, or "CPU-s"."""
+    per_e2e_second: float
+    """Cost of one second of this stack's E2E."""
+
+
+def cost_basis(summary: StackSummary, e2e_ok: FloatArray) -> CostBasis | None:
+    """The stack's cost per second of E2E, from its summary and the E2E of every one of its
+    successful answers (`e2e_ok`); None without a price or measured CPU time."""
+    c = summary.cost
+    total = float(np.nansum(e2e_ok))
+    if c is None or total <= 0 or summary.ok == 0:
+        return None
+    if c.per_1k_answers is not None:
+        # per_1k_answers / 1000 * ok is the price of the stack's busy time: spread over E2E.
+        return CostBasis("price", c.currency or "USD",
+                         c.per_1k_answers / 1000.0 * summary.ok / total)
+    if c.cpu_s_per_answer is not None:
+        return CostBasis("cpu", "CPU-s", c.cpu_s_per_answer * summary.ok / total)
+    return None
+
+
+def question_costs(basis: CostBasis, e2e: FloatArray, ok: BoolArray) -> FloatArray:
+    """Each question's cost on this stack (0 where it failed: its time is in the rate)."""
+    return np.where(ok & np.isfinite(e2e), np.nan_to_num(e2e), 0.0) * basis.per_e2e_second
+
+
+@dataclass(frozen=True)
+class OwnCost:
+    """A stack's cost per 1,000 answers and per correct answer over some questions."""
+
+    per_1k: float
+    per_1k_ci: tuple[float, float]
+    per_correct: float | None
+    per_correct_ci: tuple[float, float] | None
+    n: int
+
+
+def _ratio_draws(boot: PairedBootstrap, num: FloatArray, den: FloatArray) -> FloatArray:
+    counts = boot.counts(num.size)
+    top = num.astype(np.float32) @ counts
+    bottom = den.astype(np.float32) @ counts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: FloatArray = (top / bottom).astype(np.float64)
+    return out
+
+
+def _ci(draws: FloatArray, confidence: float) -> tuple[float, float]:
+    d = draws[np.isfinite(draws)]
+    if d.size == 0:
+        return math.nan, math.nan
+    tail = (1 - confidence) / 2
+    lo, hi = np.quantile(d, [tail, 1 - tail])
+    return float(lo), float(hi)
+
+
+def own_cost(boot: PairedBootstrap, costs: FloatArray, ok: BoolArray,
+             correct: FloatArray) -> OwnCost | None:
+    """Cost per 1,000 answers and per correct answer (`correct`: 1 when the answer holds
+    the gold, NaN where it does not apply) with 95% bootstrap CIs over these questions."""
+    answers = ok.astype(np.float64)
+    if answers.sum() == 0:
+        return None
+    per_1k = float(costs.sum() / answers.sum() * 1000)
+    ci = _ci(_ratio_draws(boot, costs, answers) * 1000, boot.confidence)
+    good = np.nan_to_num(correct)
+    per_correct = per_correct_ci = None
+    if good.sum() > 0:
+        per_correct = float(costs.sum() / good.sum())
+        per_correct_ci = _ci(_ratio_draws(boot, costs, good), boot.confidence)
+    return OwnCost(per_1k, ci, per_correct, per_correct_ci, int(costs.size))
+
+
+def cost_ratio(boot: PairedBootstrap, costs_a: FloatArray, ok_a: BoolArray,
+               costs_b: FloatArray, ok_b: BoolArray) -> BootstrapTest:
+    """log(B's cost per answer / A's) over the same questions, both resampled together."""
+    counts = boot.counts(costs_a.size)
+    sums = np.stack([costs_a, ok_a.astype(np.float64), costs_b, ok_b.astype(np.float64)])
+    draws = (sums.astype(np.float32) @ counts).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(draws[2] / draws[3]) - np.log(draws[0] / draws[1])
+        est = math.log(costs_b.sum() / ok_b.sum()) - math.log(costs_a.sum() / ok_a.sum()) \
+            if costs_a.sum() > 0 and costs_b.sum() > 0 and ok_a.any() and ok_b.any() \
+            else math.nan
+    return bootstrap_test(est, logs, int(costs_a.size))
