@@ -130,6 +130,13 @@ lint: venv ## ruff + mypy
 bench: engines ## benchmarks: print numbers (engines, RAG service, scoring)
 	$(BIN)/python -m workbench.bench
 
+RUNS ?= 100
+calibrate: venv ## simulated runs through the decision path: false choice/winner, CI coverage, gate errors, invariance (RUNS=100 per cell; RUNS=2 is a smoke run)
+	RUNS=$(RUNS) nice $(BIN)/python -m workbench.bench calibrate
+
+mutants: venv ## mutation testing of the decision modules (mutmut, config in pyproject.toml; CPU heavy, ~1 h on 2 cores)
+	nice $(BIN)/mutmut run; $(BIN)/mutmut results
+
 comma := ,
 TARGET ?= engine
 C ?= 1,2,4,8,16

@@ -20,6 +20,8 @@ from workbench.settings import PROJECT_ROOT
 
 #: What each benchmark's tiny run must print (a line only a working run prints).
 EXPECTED = {
+    "calibrate": ["calibration: 2 simulated runs per cell", "| false winner |",
+                  "| a copy changes the choice |", "CI coverage (all intervals)"],
     "engines": ["llama.cpp  cold start", "tok/s", "vLLM CPU   skipped: tiny run"],
     "evalset_build": ["smollm2-135m-instruct: ", "round 1: ", "written/min"],
     "index": ["shared index (index once), second run: 2 stacks"],

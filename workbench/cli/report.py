@@ -188,12 +188,20 @@ def export_command(
 ) -> None:
     """Export a run's responses (one row per question, stack and attempt) and the arena
     votes between its stacks (one row per vote)."""
-    from workbench.store.export import export_run, export_votes, votes_path
+    from workbench.store.export import (
+        export_run,
+        export_run_info,
+        export_votes,
+        run_info_path,
+        votes_path,
+    )
 
     store = _store(db)
     try:
         rid = store.resolve_run_id(run_id)
         n = export_run(store, rid, out, fmt)
+        # The manifest and the stacks' recipes beside it: `workbench runs import` reads it.
+        export_run_info(store, rid, run_info_path(out))
         n_votes = export_votes(store, rid, votes_path(out), fmt) if votes else None
     except (KeyError, ValueError) as exc:
         raise fail(str(exc).strip("'\"")) from exc

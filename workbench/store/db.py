@@ -128,41 +128,51 @@ class Store:
     ) -> str:
         """Record a new run with its questions and its stacks' recipes, in run order (the
         baseline is `baseline`, else the first); returns its ULID."""
+        run_id = str(ULID())
+        with self._write() as c:
+            self._insert_run(c, run_id, evalset=evalset, evalset_digest=evalset_digest,
+                             schedule=schedule, stacks=stacks, questions=questions,
+                             manifest=manifest, limit=limit, baseline=baseline)
+        return run_id
+
+    @staticmethod
+    def _insert_run(c: sqlite3.Connection, run_id: str, *, evalset: str, evalset_digest: str,
+                    schedule: str, stacks: list[dict[str, Any]], questions: list[Question],
+                    manifest: dict[str, Any], limit: int | None, baseline: str | None) -> None:
+        """`create_run`'s rows, inside the caller's transaction (an import writes a whole
+        run in one: `store.imports`)."""
         names = [str(r["name"]) for r in stacks]
         if len(names) < 2 or len(set(names)) != len(names):
             raise ValueError(f"a run needs 2 or more distinct stacks, got {names}")
         base = baseline or names[0]
         if base not in names:
             raise ValueError(f"baseline {base!r} is not one of the run's stacks {names}")
-        run_id = str(ULID())
         # runs.stack_a / stack_b predate N-stack runs (NOT NULL): the baseline and the first
         # other stack, kept so older readers of the file still see a pair.
         other = next(n for n in names if n != base)
-        with self._write() as c:
-            c.execute(
-                "INSERT INTO runs (id, created_utc, status, evalset, evalset_digest, schedule,"
-                " stack_a, stack_b, question_limit, manifest_json)"
-                " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, utc_now(), evalset, evalset_digest, schedule, base, other, limit,
-                 json.dumps(manifest)),
-            )
-            c.executemany(
-                "INSERT INTO run_stacks (run_id, position, name, baseline, recipe_json)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(run_id, i, r["name"], int(r["name"] == base), json.dumps(r))
-                 for i, r in enumerate(stacks)],
-            )
-            c.executemany(
-                "INSERT INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        run_id, i, q.id, q.question, json.dumps(q.answers, ensure_ascii=False),
-                        json.dumps(q.gold_doc_ids, ensure_ascii=False), int(q.answerable), q.lang,
-                    )
-                    for i, q in enumerate(questions)
-                ],
-            )
-        return run_id
+        c.execute(
+            "INSERT INTO runs (id, created_utc, status, evalset, evalset_digest, schedule,"
+            " stack_a, stack_b, question_limit, manifest_json)"
+            " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, utc_now(), evalset, evalset_digest, schedule, base, other, limit,
+             json.dumps(manifest)),
+        )
+        c.executemany(
+            "INSERT INTO run_stacks (run_id, position, name, baseline, recipe_json)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(run_id, i, r["name"], int(r["name"] == base), json.dumps(r))
+             for i, r in enumerate(stacks)],
+        )
+        c.executemany(
+            "INSERT INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id, i, q.id, q.question, json.dumps(q.answers, ensure_ascii=False),
+                    json.dumps(q.gold_doc_ids, ensure_ascii=False), int(q.answerable), q.lang,
+                )
+                for i, q in enumerate(questions)
+            ],
+        )
 
     def set_status(self, run_id: str, status: str) -> None:
         """Mark a run running / completed / cancelled / failed."""

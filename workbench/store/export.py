@@ -15,7 +15,12 @@ FORMATS = ("jsonl", "csv", "parquet")
 
 def response_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
     """Flat rows: question, gold, answer, status, timings (ms), tokens, retrieved ids."""
-    questions = {q.id: q for q in store.questions(run_id)}
+    qs = store.questions(run_id)
+    questions = {q.id: q for q in qs}
+    # Run order of questions and stacks, so `workbench runs import` rebuilds the same run
+    # (the same bootstrap pairs, the same baseline); another tool's file may leave them out.
+    q_pos = {q.id: i for i, q in enumerate(qs)}
+    stacks = {e["name"]: e for e in store.run_stacks(run_id)}
     rows: list[dict[str, Any]] = []
     for rec in store.responses(run_id, latest_only=False):
         q = questions.get(rec.question_id)
@@ -42,6 +47,18 @@ def response_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
             "gold_doc_ids": json.dumps(q.gold_doc_ids if q else []),
             "server_timings": json.dumps(rec.server_timings),
             "started_at_utc": rec.timing.started_at_utc,
+            # Lossless extras (JSON text like the columns above): the raw timestamps, every
+            # retrieved source, the engine's counters; what an import needs to score the same.
+            "question_position": q_pos.get(rec.question_id),
+            "stack_position": stacks[rec.stack]["position"] if rec.stack in stacks else None,
+            "baseline": bool(stacks[rec.stack]["baseline"]) if rec.stack in stacks else None,
+            "model": rec.model,
+            "engine": rec.engine,
+            "http_status": rec.http_status,
+            "timing": rec.timing.model_dump_json(),
+            "sources": json.dumps([s.model_dump() for s in rec.sources], ensure_ascii=False),
+            "engine_counters": (rec.engine_counters.model_dump_json()
+                                if rec.engine_counters is not None else None),
         })
     return rows
 
@@ -49,6 +66,26 @@ def response_rows(store: Store, run_id: str) -> list[dict[str, Any]]:
 def export_run(store: Store, run_id: str, path: Path, fmt: str | None = None) -> int:
     """Write the rows to `path` in `fmt` (default: from the suffix); returns the row count."""
     return _write(response_rows(store, run_id), path, fmt)
+
+
+def run_info_path(path: Path) -> Path:
+    """Where the run's own facts go beside a run exported to `path`: `r.jsonl` ->
+    `r.run.json` (manifest, stacks in run order with their recipes, the baseline)."""
+    return path.with_name(f"{path.stem}.run.json")
+
+
+def export_run_info(store: Store, run_id: str, path: Path) -> None:
+    """Write the run's manifest, status, eval set and stacks (with recipes) as JSON."""
+    run = store.get_run(run_id)
+    info = {"run_id": run_id, "status": run["status"], "created_utc": run["created_utc"],
+            "evalset": run["evalset"], "evalset_digest": run["evalset_digest"],
+            "schedule": run["schedule"], "question_limit": run["question_limit"],
+            "stacks": [{"name": e["name"], "baseline": e["baseline"], "recipe": e["recipe"]}
+                       for e in store.run_stacks(run_id)],
+            "manifest": run["manifest"]}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
 
 
 def votes_path(path: Path) -> Path:

@@ -1,0 +1,369 @@
+"""Calibration of the decision path (`make calibrate`): simulated runs with a known truth go
+through the product's own `build_scorecard` -> `recommend` -> gate, and we count how often
+each is wrong.
+
+For 2, 4 and 8 stacks at n = 30, 68 and 200 questions it prints:
+- **false choice**: one stack is truly better on F1 (+0.15), the others are worse; how
+  often a truly worse stack is chosen (same speed; and with the worse ones 30% faster, where
+  only a significant quality tie may let speed decide);
+- **false winner**: every stack is identical (same answers' F1 distribution, latency with
+  log-sd 0.25 per request, same price); how often a winner is named at all;
+- **coverage** of every interval the scorecard shows whose true value the simulation
+  knows (each candidate's comparisons with the baseline, each stack's own CIs), pooled, and
+  the worst single kind;
+- **gate**: false fail (identical stacks, the gate fails) and false pass (one candidate's
+  true drop is exactly the margin, the gate passes) at F1 margins 0.05 and 0.10 and E2E
+  margins 10% and 25%;
+- **invariance**: the choice and the top set again after a random permutation of the stacks
+  (the baseline moves with it) and after adding an exact copy of one stack; violations.
+
+Targets (issue 22): false choice and false winner <= 5%, coverage >= 0.94 at n >= 30, no
+invariance violation. The harness only simulates and counts: every number it judges comes
+from the product's functions. `--tiny` runs a handful of runs (the smoke test); `RUNS=N`
+sets the runs per cell; `RESAMPLES` the bootstrap resamples (the product's default is 2000;
+fewer keeps the table to minutes and widens nothing: it only adds Monte Carlo noise).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from workbench.evalsets.model import Question
+from workbench.store.records import RequestTiming, ResponseRecord, RetrievedSource
+
+STACKS = (2, 4, 8)
+SIZES = (30, 68, 200)
+#: Per-request latency noise (log-sd) and the question-to-question spread of latency.
+NOISE, SPREAD = 0.25, 0.4
+#: The standard normal's 95th percentile: the true p95 of a lognormal latency.
+Z95 = 1.6448536269514722
+TOKENS = 6
+MARGINS = {"f1": (0.05, 0.10), "e2e": (0.10, 0.25)}
+
+
+@dataclass(frozen=True)
+class Truth:
+    """One simulated stack: what its answers and latencies are drawn from."""
+
+    name: str
+    correct: float = 0.5
+    speed: float = 1.0
+    error: float = 0.01
+    hit: float = 0.8
+
+    @property
+    def f1(self) -> float:
+        """True mean F1: a failed request scores 0, a correct answer 1, a wrong one 0."""
+        return self.correct * (1 - self.error)
+
+
+def simulate(truths: list[Truth], n: int, seed: int, *, sources: bool = True
+             ) -> tuple[list[Question], list[ResponseRecord]]:
+    """A run of `n` questions answered by every stack, interleaved by question; without
+    `sources` no passage is retrieved (the card then has no retrieval lines: cheaper)."""
+    rng = np.random.default_rng(seed)
+    questions = [Question(id=f"q{i}", question=f"Question {i}?", answers=[f"gold{i} answer"],
+                          gold_doc_ids=[f"doc{i}"]) for i in range(n)]
+    # Paired like real runs: a question's difficulty and length move every stack alike.
+    hard = rng.normal(size=n)
+    spread = rng.normal(0.0, SPREAD, size=n)
+    records, clock = [], 0.0
+    for i, q in enumerate(questions):
+        for t in truths:
+            latent = (hard[i] + rng.normal()) / math.sqrt(2.0)
+            right = _phi(latent) < t.correct
+            failed = rng.random() < t.error
+            e2e = t.speed * math.exp(spread[i] + rng.normal(0.0, NOISE))
+            docs = [f"other{i}-{k}" for k in range(5)]
+            if rng.random() < t.hit:
+                docs[0] = q.gold_doc_ids[0]
+            ttft = 0.3 * e2e
+            times = [] if failed else [clock + ttft + (e2e - ttft) * j / (TOKENS - 1)
+                                       for j in range(TOKENS)]
+            records.append(ResponseRecord(
+                run_id="calibrate", question_id=q.id, stack=t.name,
+                status="error" if failed else "ok", error="boom" if failed else None,
+                answer="" if failed else (q.answers[0] if right else f"wrong{i} words"),
+                sources=[RetrievedSource(doc_id=d, rank=k + 1) for k, d in enumerate(docs)
+                         if sources],
+                timing=RequestTiming(request_start=clock,
+                                     first_token=None if failed else times[0],
+                                     last_token=None if failed else times[-1],
+                                     request_end=clock + e2e, token_times=times,
+                                     started_at_utc="2026-01-01T00:00:00Z"),
+                completion_tokens=None if failed else TOKENS,
+                server_timings={"embed_ms": 5.0, "retrieve_ms": 10.0}, model="m", engine="e"))
+            clock += e2e + 0.01
+    return questions, records
+
+
+def _phi(x: float) -> float:
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+def decide(truths: list[Truth], questions: list[Question], records: list[ResponseRecord],
+           order: list[str], resamples: int) -> tuple[Any, Any]:
+    """The product's scorecard and choice for the run, stacks in `order` (first: baseline),
+    every stack at the same price per hour."""
+    from workbench.report.choice import recommend
+    from workbench.report.scorecard import build_scorecard
+
+    manifest = {"prices": {t: {"per_hour": 1.0} for t in order}}
+    card = build_scorecard(questions, records, stacks=order, baseline=order[0],
+                           manifest=manifest, semantic=False, resamples=resamples)
+    return card, recommend(card, resamples=resamples)
+
+
+def gate_fails(card: Any, choice: Any, margin: str, candidates: list[str]) -> bool:
+    """Whether the product's gate fails the run at `margin` for `candidates`."""
+    from workbench.report.constraints import parse_margin
+    from workbench.report.gate import gate_failures
+
+    return bool(gate_failures(card, choice, [parse_margin(margin)], candidates))
+
+
+def top_set(choice: Any) -> frozenset[str]:
+    """The stacks the choice keeps as possibly best (its first group)."""
+    return frozenset(r.stack for r in choice.ranked if r.feasible and r.group == 1)
+
+
+def intervals(card: Any, truths: dict[str, Truth]) -> Iterable[tuple[str, float, float, float]]:
+    """(kind, low, high, true value) for every interval on the card whose truth is known."""
+    base = truths[card.baseline]
+    for c in card.comparisons:
+        t = truths[c.candidate]
+        ratio = t.speed / base.speed
+        truth: float | None = None
+        if c.statistic in ("mean", "rate") and c.section == "quality" and c.metric in (
+                "f1", "exact_match", "gold_contained"):
+            truth = t.f1 - base.f1
+        elif c.section == "retrieval" and c.statistic == "mean":
+            truth = 0.0 if t.hit == base.hit else None
+        elif c.statistic == "rate":
+            truth = t.error - base.error
+        elif c.statistic == "ratio" and c.rel_ci_low is not None:
+            r = 1 / ratio if c.higher_is_better else ratio
+            truth = (r - 1.0) * 100.0
+            lo, hi = c.rel_ci_low, c.rel_ci_high
+        elif c.statistic == "p95" and c.metric == "e2e":
+            truth = (t.speed - base.speed) * math.exp(Z95 * _sd())
+        if truth is None:
+            continue
+        if c.statistic != "ratio":
+            lo, hi = c.ci_low, c.ci_high
+        if lo is not None and hi is not None and math.isfinite(lo) and math.isfinite(hi):
+            yield f"{c.key} diff", float(lo), float(hi), truth
+    for name, s in card.summaries.items():
+        t = truths[name]
+        known = {"f1": t.f1, "e2e.p50": t.speed, "e2e.p95": t.speed * math.exp(Z95 * _sd())}
+        for key, bounds in (s.ci or {}).items():
+            if key in known and len(bounds) == 2 and all(map(math.isfinite, bounds)):
+                yield f"stack {key}", float(bounds[0]), float(bounds[1]), known[key]
+
+
+def _sd() -> float:
+    return math.sqrt(SPREAD**2 + NOISE**2)
+
+
+@dataclass
+class Cell:
+    """Counts for one (stacks, n) cell."""
+
+    runs: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    hits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    cover: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+    def count(self, key: str, event: bool) -> None:
+        """One more run of `key`, and whether its event happened."""
+        self.runs[key] += 1
+        self.hits[key] += int(event)
+
+    def merge(self, other: Cell) -> None:
+        """Add another cell's counts."""
+        for k, v in other.runs.items():
+            self.runs[k] += v
+        for k, v in other.hits.items():
+            self.hits[k] += v
+        for k, (a, b) in other.cover.items():
+            self.cover[k][0] += a
+            self.cover[k][1] += b
+
+    def rate(self, key: str) -> float:
+        """Share of runs where the event happened (nan: none ran)."""
+        return self.hits[key] / self.runs[key] if self.runs[key] else math.nan
+
+
+def one_run(k: int, n: int, run: int, resamples: int) -> Cell:
+    """Every scenario once for (k stacks, n questions), seeded by the run number."""
+    cell = Cell()
+    names = [f"s{i}" for i in range(k)]
+    seed = 1_000_003 * k + 10_007 * n + run
+    rng = np.random.default_rng(seed)
+    # 1. Identical stacks: no winner may be named; the gate may not fail; intervals cover.
+    same = [Truth(x) for x in names]
+    qs, recs = simulate(same, n, seed)
+    card, choice = decide(same, qs, recs, names, resamples)
+    truths = {t.name: t for t in same}
+    cell.count("false winner", choice.chosen is not None)
+    _cover(cell, card, truths)
+    for metric, margins in MARGINS.items():
+        for m in margins:
+            cell.count(f"false fail {_margin(metric, m)}",
+                       gate_fails(card, choice, _margin(metric, m), names[1:]))
+    _invariance(cell, rng, same, qs, recs, names, choice, resamples)
+    # 2. One truly better stack (at a random place); the others worse, as fast or faster.
+    best = int(rng.integers(k))
+    for label, speed in (("false choice", 1.0), ("false choice, worse 30% faster", 0.7)):
+        world = [Truth(x, correct=0.65 if i == best else 0.5,
+                       speed=1.0 if i == best else speed) for i, x in enumerate(names)]
+        qs, recs = simulate(world, n, seed + 1, sources=False)
+        card, choice = decide(world, qs, recs, names, resamples)
+        cell.count(label, choice.chosen is not None and choice.chosen != names[best])
+        if speed == 1.0:
+            _cover(cell, card, {t.name: t for t in world})
+            _invariance(cell, rng, world, qs, recs, names, choice, resamples)
+    # 3. The gate at its margins: the first candidate is exactly the margin worse, on F1
+    # and on E2E at once (each margin is judged alone).
+    for f1_margin, e2e_margin in zip(*MARGINS.values(), strict=True):
+        cand = Truth(names[1], correct=0.5 - f1_margin / 0.99, speed=1.0 + e2e_margin)
+        world = [same[0], cand, *same[2:]]
+        qs, recs = simulate(world, n, seed + 2, sources=False)
+        card, choice = decide(world, qs, recs, names, resamples)
+        for metric, m in (("f1", f1_margin), ("e2e", e2e_margin)):
+            cell.count(f"false pass {_margin(metric, m)}",
+                       not gate_fails(card, choice, _margin(metric, m), [names[1]]))
+    return cell
+
+
+def _margin(metric: str, m: float) -> str:
+    return f"f1={m:g}" if metric == "f1" else f"e2e.p50={m * 100:g}%"
+
+
+def _cover(cell: Cell, card: Any, truths: dict[str, Truth]) -> None:
+    for kind, lo, hi, truth in intervals(card, truths):
+        tol = 1e-9 * max(1.0, abs(truth))
+        cell.cover[kind][0] += int(lo - tol <= truth <= hi + tol)
+        cell.cover[kind][1] += 1
+
+
+def _invariance(cell: Cell, rng: np.random.Generator, world: list[Truth],
+                qs: list[Question], recs: list[ResponseRecord], names: list[str],
+                choice: Any, resamples: int) -> None:
+    order = [names[i] for i in rng.permutation(len(names))]
+    _, permuted = decide(world, qs, recs, order, resamples)
+    cell.count("order changes the choice", (permuted.chosen, top_set(permuted))
+               != (choice.chosen, top_set(choice)))
+    if len(names) >= 8:
+        return  # a run has at most 8 stacks: no room for a copy
+    copied = names[int(rng.integers(len(names)))]
+    twin = f"{copied}-copy"
+    extra = [r.model_copy(update={"stack": twin}) for r in recs if r.stack == copied]
+    twin_truth = replace(next(t for t in world if t.name == copied), name=twin)
+    _, with_copy = decide([*world, twin_truth], qs, recs + extra, [*names, twin], resamples)
+    if choice.chosen == copied:
+        broken = with_copy.chosen not in (copied, twin, None)
+    else:
+        broken = with_copy.chosen != choice.chosen
+    cell.count("a copy changes the choice", broken)
+
+
+ROWS = ("false choice", "false choice, worse 30% faster", "false winner",
+        *(f"false fail {_margin(m, x)}" for m, xs in MARGINS.items() for x in xs),
+        *(f"false pass {_margin(m, x)}" for m, xs in MARGINS.items() for x in xs),
+        "order changes the choice", "a copy changes the choice")
+
+
+def table(cells: dict[tuple[int, int], Cell]) -> str:
+    """The calibration table: one column per (stacks, n), one row per number."""
+    keys = sorted(cells)
+    head = "| | " + " | ".join(f"{k} stacks n={n}" for k, n in keys) + " |"
+    lines = [head, "|" + "---|" * (len(keys) + 1)]
+    for row in ROWS:
+        lines.append(f"| {row} | " + " | ".join(_rate(cells[c], row) for c in keys) + " |")
+    lines.append("| CI coverage (all intervals) | " + " | ".join(
+        _fmt(_pooled(cells[c])) for c in keys) + " |")
+    lines.append("| CI coverage (worst kind) | " + " | ".join(
+        _worst(cells[c]) for c in keys) + " |")
+    runs = {cells[c].runs["false winner"] for c in keys}
+    lines.append(f"\nruns per cell: {', '.join(map(str, sorted(runs)))}")
+    return "\n".join(lines)
+
+
+def _rate(cell: Cell, key: str) -> str:
+    """The rate and its Monte Carlo 95% interval (Wilson, over the runs made)."""
+    p, runs = cell.rate(key), cell.runs[key]
+    if not runs:
+        return "-"
+    z = 1.96
+    mid = (p + z * z / (2 * runs)) / (1 + z * z / runs)
+    half = z * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / (1 + z * z / runs)
+    return f"{p:.3f} [{max(mid - half, 0.0):.2f}, {min(mid + half, 1.0):.2f}]"
+
+
+def _fmt(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:.3f}"
+
+
+def _pooled(cell: Cell) -> float:
+    hit = sum(a for a, _ in cell.cover.values())
+    total = sum(b for _, b in cell.cover.values())
+    return hit / total if total else math.nan
+
+
+def _worst(cell: Cell) -> str:
+    rates = [(a / b, kind) for kind, (a, b) in cell.cover.items() if b >= 10]
+    if not rates:
+        return "-"
+    rate, kind = min(rates)
+    return f"{rate:.3f} ({kind})"
+
+
+def _work(args: tuple[int, int, int, int]) -> tuple[tuple[int, int], Cell]:
+    k, n, run, resamples = args
+    return (k, n), one_run(k, n, run, resamples)
+
+
+def calibrate(runs: int, resamples: int, workers: int, sizes: tuple[int, ...] = SIZES,
+              stacks: tuple[int, ...] = STACKS) -> dict[tuple[int, int], Cell]:
+    """Run every cell `runs` times (in `workers` processes); the merged counts."""
+    jobs = [(k, n, r, resamples) for r in range(runs) for k in stacks for n in sizes]
+    cells: dict[tuple[int, int], Cell] = {(k, n): Cell() for k in stacks for n in sizes}
+    if workers <= 1:
+        results: Iterable[tuple[tuple[int, int], Cell]] = map(_work, jobs)
+        for key, cell in results:
+            cells[key].merge(cell)
+        return cells
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for key, cell in pool.map(_work, jobs, chunksize=1):
+            cells[key].merge(cell)
+    return cells
+
+
+def run(tiny: bool = False) -> None:
+    """Print the calibration table (`--tiny`: 2 runs of 2 and 4 stacks at n=30)."""
+    runs = 2 if tiny else int(os.environ.get("RUNS", "200"))
+    resamples = 200 if tiny else int(os.environ.get("RESAMPLES", "500"))
+    workers = 1 if tiny else int(os.environ.get("WORKERS", str(os.cpu_count() or 1)))
+    sizes, stacks = ((30,), (2, 4)) if tiny else (SIZES, STACKS)
+    started = time.perf_counter()
+    cells = calibrate(runs, resamples, workers, sizes, stacks)
+    print(f"calibration: {runs} simulated runs per cell and scenario, {resamples} bootstrap "
+          f"resamples, {workers} worker(s), {time.perf_counter() - started:.0f} s; load "
+          f"average {os.getloadavg()[0]:.1f}")
+    print(table(cells))
+    print("targets: false choice, false winner <= 0.05; CI coverage >= 0.94 at n >= 30; "
+          "no invariance violation")
+
+
+if __name__ == "__main__":
+    run(tiny="--tiny" in sys.argv[1:])
