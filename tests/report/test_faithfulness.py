@@ -79,8 +79,15 @@ def test_constraints_on_planted_answers_and_faithfulness() -> None:
     assert planted.check(card.summaries[B])[0]
     ok, shown = parse_constraint("faithfulness>=0.8").check(card.summaries[A])
     assert not ok and "not judged" in shown
+    # Judged on the interval (report.limits): 0 of 9 does not show a rate under 10%.
+    strict = parse_constraint("planted_false<=5%")
+    assert strict.judge(card.summaries[A]).state == "failed"  # 3/9: CI [7.5%, 70.1%]
+    assert planted.judge(card.summaries[A]).state == "unknown"
+    b = planted.judge(card.summaries[B])
+    assert b.state == "unknown" and b.text.startswith("planted_false<=10% not known with n=10")
+    assert b.settle_n == 40  # 0 of 36 first has a CI under 10% (the next size shown: 40)
     choice = recommend(card, [planted])
-    assert choice.chosen == B
+    assert choice.chosen is None and choice.headline.startswith("no stack meets every")
 
 
 def test_judged_faithfulness_has_the_sample_ci(rule_judge: str) -> None:  # noqa: F811
@@ -110,6 +117,37 @@ def test_judged_faithfulness_has_the_sample_ci(rule_judge: str) -> None:  # noqa
     assert card.judge_trust is not None and card.judge_trust.agreement is not None
     assert card.judge_trust.agreement.n == 16 and card.judge_trust.calls > 0
     assert card.method.judge is not None and card.method.judge["sample"] == 8
+
+
+def test_an_always_refusing_stack_does_not_pass_a_faithfulness_constraint(
+        rule_judge: str) -> None:  # noqa: F811
+    """A refusal claims nothing: it used to score faithfulness 1.0, so a stack that always
+    refused passed `faithfulness>=0.8`. Now faithfulness is over answers that make claims,
+    the refusal rate sits beside it, and the constraint is judged on the CI's lower bound."""
+    context = "The tower was built in 1805."
+    questions = [question(f"q{i}", ["1805"]) for i in range(10)]
+    records = []
+    for q in questions:
+        for side, answer, start in (("A", "The documents do not say.", 100.0),
+                                    ("B", "The tower was built in 1805.", 200.0)):
+            r = record(q.id, side, answer, start=start)
+            r.sources = [RetrievedSource(doc_id="d", rank=1, text=context)]
+            records.append(r)
+    judge = Judge(base_url=rule_judge, model="rule")
+    card = build_scorecard(questions, records, semantic=False, judge=judge, resamples=300)
+    fa, fb = card.summaries[A].faithfulness, card.summaries[B].faithfulness
+    assert fa is not None and fb is not None
+    assert (fa.judged, fa.mean, fa.refusals, fa.answered) == (0, None, 10, 10)
+    assert fa.refusal_rate == 1.0
+    assert (fb.judged, fb.mean, fb.refusals, fb.ci_low) == (10, 1.0, 0, 1.0)
+    rule = parse_constraint("faithfulness>=0.8")
+    assert rule.judge(card.summaries[A]).state != "met"
+    assert rule.judge(card.summaries[B]).state == "met"
+    line = faithfulness_line(card.summaries[A])
+    assert line == "refused 10/10 (100%; a refusal claims nothing and is not scored)"
+    assert faithfulness_line(card.summaries[B]) == (
+        "faithfulness 1.00 [1.00, 1.00] (claims supported, over n=10 judged answers that "
+        "make claims); refused 0/10 (0%; a refusal claims nothing and is not scored)")
 
 
 def _check_set(folder: Path) -> None:

@@ -94,7 +94,8 @@ def test_failed_requests_are_wrong_without_a_call() -> None:
     judge = Judge(base_url="http://127.0.0.1:1/v1", model="m")
     failed = Sample(question("q"), record("q", "A", "x", status="error"))
     assert judge_correctness(judge)([failed]) == [0.0]
-    assert judge_faithfulness(judge)([failed]) == [0.0]
+    # A failed request makes no claim: not scored for faithfulness (it is in the error rate).
+    assert judge_faithfulness(judge)([failed]) == [None]
     assert judge.stats.calls == 0
 
 
@@ -206,13 +207,15 @@ def test_judge_scores_are_its_verdicts(rule_judge: str) -> None:
         _answered("right", "Paris is the capital of France."),  # correct and faithful
         _answered("wrong", "Berlin is the capital of France."),  # neither
         _answered("half", "Paris is the capital of France. It has 90 million people."),
-        _answered("refusal", "The documents do not say.", answerable=False),  # both
+        _answered("refusal", "The documents do not say.", answerable=False),  # claims none
         _answered("off", "Off topic. The Eiffel Tower was built in 1889."),
         Sample(question("failed", ["Paris"]), record("failed", "A", "", status="error")),
     ]
     assert judge_correctness(judge)(samples) == [1.0, 0.0, 1.0, 1.0, 0.0, 0.0]
-    assert faithfulness(judge)(samples) == [1.0, 0.0, 0.5, 1.0, 0.5, 0.0]
-    assert judge_faithfulness(judge)(samples) == [1.0, 0.0, 0.0, 1.0, 0.0, 0.0]
+    # Faithfulness is over answers that make claims: the refusal and the failure have none
+    # (a refusal used to score 1.0, so a stack that always refused looked faithful).
+    assert faithfulness(judge)(samples) == [1.0, 0.0, 0.5, None, 0.5, None]
+    assert judge_faithfulness(judge)(samples) == [1.0, 0.0, 0.0, None, 0.0, None]
     assert judge_relevance(judge)(samples) == [1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
     # One call per successful answer, shared by every scorer; temperature 0, the model named,
     # the reply constrained by a JSON schema.

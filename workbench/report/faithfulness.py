@@ -1,5 +1,11 @@
-"""Faithfulness, per stack: the judge's claim-level score over its sample (mean and a 95%
-bootstrap CI), and the answers that repeat a planted false answer.
+"""Faithfulness, per stack: the judge's claim-level score over the answers of its sample
+that make claims (mean and a 95% BCa CI), the refusal rate beside it, and the answers that
+repeat a planted false answer.
+
+A refusal claims nothing, so it cannot be unfaithful; it used to score 1.0, and a stack that
+always refused passed `faithfulness>=0.8`. Faithfulness is now the mean over answers that
+make claims, and the share of answers that claim nothing (refusals, empty answers) is shown
+beside it, so neither number can be read without the other.
 
 An eval set may plant counterfactual passages: edited copies of real passages stating a
 false answer, named by the question's `meta.counterfactual`. A stack that repeats the false
@@ -25,6 +31,7 @@ from workbench.report.models import (
     ScoreCard,
     StackSummary,
 )
+from workbench.scoring.claims import split_claims
 from workbench.scoring.stats import PairedBootstrap
 from workbench.scoring.text import contains_gold
 
@@ -79,34 +86,49 @@ def planted_false(rows: list[QuestionRow], questions: list[Question], stack: str
                         question_ids=repeated)
 
 
+def refusals(rows: list[QuestionRow], stack: str) -> tuple[int, int]:
+    """(successful answers, of those the ones that claim nothing) of one stack, by the same
+    claim split the judge is given."""
+    answered = claimless = 0
+    for row in rows:
+        answer = row.answers.get(stack)
+        if answer is None or row.status.get(stack) != "ok":
+            continue
+        answered += 1
+        claimless += not split_claims(answer)
+    return answered, claimless
+
+
 def judged_faithfulness(rows: list[QuestionRow], stack: str, boot: PairedBootstrap
-                        ) -> tuple[int, float | None, float | None, float | None, float | None]:
-    """(judged, mean, CI low, CI high, share with every claim supported) of one stack."""
+                        ) -> Faithfulness:
+    """One stack's judged faithfulness over its answers that make claims (the scorer leaves
+    the others unscored), with the refusal rate of all its successful answers."""
     values = np.array([v for r in rows if (v := r.scores.get(stack, {}).get(FAITHFULNESS))
                        is not None], dtype=np.float64)
     every = [v for r in rows if (v := r.scores.get(stack, {}).get(ALL_SUPPORTED)) is not None]
+    answered, claimless = refusals(rows, stack)
+    out = Faithfulness(answered=answered, refusals=claimless,
+                       refusal_rate=claimless / answered if answered else None)
     if values.size == 0:
-        return 0, None, None, None, None
-    # The mean of one sample is the mean difference from zero: the same seeded bootstrap as
-    # every other CI of the scorecard.
-    iv = boot.mean_diff(np.zeros_like(values), values)
-    low = None if math.isnan(iv.low) else iv.low
-    high = None if math.isnan(iv.high) else iv.high
-    return (int(values.size), float(values.mean()), low, high,
-            float(np.mean(every)) if every else None)
+        return out
+    iv = boot.mean(values)  # BCa, seeded: as every other CI of the scorecard
+    out.judged, out.mean = int(values.size), float(values.mean())
+    out.ci_low = None if math.isnan(iv.low) else max(iv.low, float(values.min()))
+    out.ci_high = None if math.isnan(iv.high) else min(iv.high, float(values.max()))
+    out.all_supported = float(np.mean(every)) if every else None
+    return out
 
 
 def add_faithfulness(summaries: dict[str, StackSummary], rows: list[QuestionRow],
-                     questions: list[Question], boot: PairedBootstrap) -> None:
+                     questions: list[Question], boot: PairedBootstrap,
+                     judged: bool = True) -> None:
     """Set each stack summary's `faithfulness` (left None where the run was not judged and
     the set plants no passage)."""
     for stack, summary in summaries.items():
-        judged, mean, low, high, every = judged_faithfulness(rows, stack, boot)
-        planted = planted_false(rows, questions, stack)
-        if judged or planted is not None:
-            summary.faithfulness = Faithfulness(judged=judged, mean=mean, ci_low=low,
-                                                ci_high=high, all_supported=every,
-                                                planted=planted)
+        f = judged_faithfulness(rows, stack, boot)
+        f.planted = planted_false(rows, questions, stack)
+        if f.judged or f.planted is not None or (judged and f.refusals):
+            summary.faithfulness = f
 
 
 def faithfulness_line(summary: StackSummary) -> str | None:
@@ -119,7 +141,11 @@ def faithfulness_line(summary: StackSummary) -> str | None:
     if f.judged and f.mean is not None:
         ci = f" [{f.ci_low:.2f}, {f.ci_high:.2f}]" if f.ci_low is not None \
             and f.ci_high is not None else ""
-        parts.append(f"faithfulness {f.mean:.2f}{ci} (claims supported, n={f.judged} judged)")
+        parts.append(f"faithfulness {f.mean:.2f}{ci} (claims supported, over n={f.judged} "
+                     "judged answers that make claims)")
+    if f.answered and (f.judged or f.refusals):
+        parts.append(f"refused {f.refusals}/{f.answered} ({f.refusals / f.answered:.0%}; "
+                     "a refusal claims nothing and is not scored)")
     if f.planted is not None:
         parts.append(f"answers from the planted false passage: {f.planted.repeated}/"
                      f"{f.planted.answered}")
@@ -134,6 +160,8 @@ def faithfulness_cell(summary: StackSummary) -> str:
     if f is None:
         return "-"
     parts = [f"{f.mean:.2f} (n={f.judged})"] if f.judged and f.mean is not None else []
+    if f.refusals:  # the cell is narrow (80-column TUI): refusals only where there are some
+        parts.append(f"{f.refusals}/{f.answered} refused")
     if f.planted is not None:
         parts.append(f"{f.planted.repeated}/{f.planted.answered} planted")
     return " · ".join(parts) or "-"
@@ -152,4 +180,4 @@ def faithfulness_lines(card: ScoreCard) -> list[str]:
 
 
 __all__ = ["add_faithfulness", "faithfulness_cell", "faithfulness_line", "faithfulness_lines",
-           "judged_faithfulness", "planted_false", "restore_meta"]
+           "judged_faithfulness", "planted_false", "refusals", "restore_meta"]

@@ -141,13 +141,19 @@ class Faithfulness(BaseModel):
     """One stack's faithfulness: the judge's claim-level score on its sample, and the
     answers that repeated a planted false passage (counted without a judge)."""
 
-    judged: int = Field(default=0, description="Answers the judge scored (the sample).")
-    mean: float | None = Field(default=None, description="Mean share of supported claims.")
-    ci_low: float | None = Field(default=None, description="95% bootstrap CI of the mean, "
-                                 "over the judged sample.")
+    judged: int = Field(default=0, description="Judged answers that make claims (the mean's "
+                        "n; refusals and failed requests claim nothing and are left out).")
+    mean: float | None = Field(default=None, description="Mean share of supported claims, "
+                               "over judged answers that make claims.")
+    ci_low: float | None = Field(default=None, description="95% BCa CI of the mean (the "
+                                 "lower bound a `faithfulness>=x` constraint is judged on).")
     ci_high: float | None = None
     all_supported: float | None = Field(default=None, description="Share of judged answers "
-                                        "whose every claim is supported.")
+                                        "that make claims whose every claim is supported.")
+    answered: int = Field(default=0, description="Successful answers of the stack.")
+    refusals: int = Field(default=0, description="Of those, answers that claim nothing "
+                          "(refusals and empty answers, `scoring.claims.split_claims`).")
+    refusal_rate: float | None = Field(default=None, description="refusals / answered.")
     planted: PlantedFalse | None = None
 
 

@@ -72,7 +72,7 @@ def build_scorecard(
     warnings = fairness_warnings(manifest) + data.warnings
     add_costs(data.summaries, manifest)
     add_faithfulness(data.summaries, data.rows, questions,
-                     PairedBootstrap(resamples=resamples, seed=seed))
+                     PairedBootstrap(resamples=resamples, seed=seed), judged=judge is not None)
     trust = None
     if judge is not None:
         bias = pairwise_bias(judge, questions, responses, names, base) if pairwise else None

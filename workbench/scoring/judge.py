@@ -325,9 +325,16 @@ class _JudgeScorer:
     metric: Metric
     judge: Judge
     field: str
+    claims_only: bool = False
+    """Score only successful answers that make a claim: a refusal claims nothing, and
+    scoring it 1.0 let an always-refusing stack pass `faithfulness>=0.8` (its refusals and
+    failures are counted beside faithfulness instead, `report.faithfulness`)."""
 
     def __call__(self, samples: Sequence[Sample]) -> list[float | None]:
         values = [getattr(g, self.field) for g in self.judge.grade(samples)]
+        if self.claims_only:
+            values = [v if s.ok and split_claims(s.response.answer) else None
+                      for s, v in zip(samples, values, strict=True)]
         return [None if v is None else float(v) for v in values]
 
 
@@ -347,17 +354,19 @@ def judge_faithfulness(judge: Judge) -> Scorer:
     """Share of answers whose every claim the judge finds supported by the context."""
     metric = Metric("judge_faithful", "Judge: faithful", "quality",
                     f"LLM judge ({judge.model}) finds every claim supported by the retrieved "
-                    "context" + _sampled(judge), binary=True)
-    return _JudgeScorer(metric, judge, "faithful")
+                    "context, over answers that make claims" + _sampled(judge), binary=True)
+    return _JudgeScorer(metric, judge, "faithful", claims_only=True)
 
 
 def faithfulness(judge: Judge) -> Scorer:
     """Claim-level faithfulness: the share of an answer's claims the judge finds supported
-    by the retrieved passages (1.0 for a refusal, which claims nothing)."""
+    by the retrieved passages, over successful answers that make claims (a refusal claims
+    nothing: it is counted as a refusal, not as faithful)."""
     metric = Metric("faithfulness", "Faithfulness", "quality",
                     f"share of the answer's claims the LLM judge ({judge.model}) finds "
-                    "supported by the retrieved passages" + _sampled(judge))
-    return _JudgeScorer(metric, judge, "faithfulness")
+                    "supported by the retrieved passages, over answers that make claims"
+                    + _sampled(judge))
+    return _JudgeScorer(metric, judge, "faithfulness", claims_only=True)
 
 
 def judge_relevance(judge: Judge) -> Scorer:
