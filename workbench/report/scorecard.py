@@ -32,6 +32,7 @@ from workbench.report.models import (
     Wins,
 )
 from workbench.report.response_checks import check_responses
+from workbench.report.tokenizers import mark_token_metrics
 from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, candidate_verdict
 from workbench.scoring.judge import Judge
 from workbench.scoring.semantic import Embedder
@@ -67,6 +68,7 @@ def build_scorecard(
                         judge=judge, embedder=embedder, resamples=resamples, seed=seed)
     # Before the verdicts: a stack whose retrieval cannot be scored is not compared on it.
     check_responses(questions, responses, names, manifest).apply(data)
+    data.notes += mark_token_metrics(data.comparisons, manifest, base)
     parts = [candidate_verdict([c for c in data.comparisons if c.candidate == cand])
              for cand in names if cand != base]
     warnings = fairness_warnings(manifest) + data.warnings
