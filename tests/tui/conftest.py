@@ -74,7 +74,7 @@ def workspace(tmp_path: Path, fixed_ids: None) -> Iterator[Workspace]:
     with Store(db) as store:
         first = store_synthetic_run(store, 40, seed=7, stacks=3)
         manifest = store.get_run(first)["manifest"]
-        store.update_manifest(first, {**manifest, "choice": {"slo": ["e2e.p95<=2s"],
+        store.update_manifest(first, {**manifest, "choice": {"slo": ["e2e.p50<=2s"],
                                                              "min": ["f1>=0.2"]}})
         second = store_synthetic_run(store, 12, seed=3)
     stacks = tmp_path / "stacks"

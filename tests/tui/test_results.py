@@ -41,7 +41,7 @@ async def test_choice_leaderboard_and_comparisons(workspace: Workspace) -> None:
         assert shown.startswith("Choose llamacpp-cpu-qwen05: F1 ")
         assert all(r.reason.removeprefix("choose ") in shown for r in choice.ranked)
         assert screen.query_one("#choice").border_subtitle == \
-            "constraints: e2e.p95<=2s, f1>=0.2"
+            "constraints: e2e.p50<=2s, f1>=0.2"
         board = screen.query_one(LeaderboardTable)
         tags = stack_tags(card)
         assert tags == {"llamacpp-cpu": "1", "vllm-cpu": "2", "llamacpp-cpu-qwen05": "3"}

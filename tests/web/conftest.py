@@ -30,8 +30,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-component-update", "--disable-sync"]
 
 
-#: The constraints stored with the three-stack run (as a matrix file records them).
-CONSTRAINTS = {"slo": ["e2e.p95<=2s"], "min": ["f1>=0.2"]}
+#: The constraints stored with the three-stack run (as a matrix file records them). A p95
+#: SLO is never known to be met at n=40 (its distribution-free bound needs n >= 72).
+CONSTRAINTS = {"slo": ["e2e.p50<=2s"], "min": ["f1>=0.2"]}
 
 
 @pytest.fixture

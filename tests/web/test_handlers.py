@@ -40,7 +40,7 @@ def test_results_lead_with_the_choice_then_the_leaderboard(
     assert "Choose **llamacpp-cpu-qwen05**" in view.choice
     for r in choice.ranked:
         assert f"- {esc(r.reason)}" in view.choice
-    assert "`e2e.p95<=2s`" in view.choice and "`f1>=0.2`" in view.choice
+    assert "`e2e.p50<=2s`" in view.choice and "`f1>=0.2`" in view.choice
     # The leaderboard: one row per stack in the choice's order, F1 against the baseline.
     rows = [line for line in view.leaderboard.splitlines() if line.startswith("| ")][1:]
     assert [r.stack for r in choice.ranked] == [

@@ -1,18 +1,24 @@
 """`workbench choose RUN_ID`: which stack to choose and why; with `--gate`, a CI check.
 
-Reads the store only (never a stack). Constraints come from the command line, else from
-the matrix file the run was started with.
+Reads the store only (never a stack). Constraints come from the matrix file the run was
+started with; one given on the command line replaces the file's on the same key (`e2e.p95`,
+`f1`, `error_rate`) and leaves the others. The gate's exit codes: 0 pass, 1 fail,
+2 usage error (a margin the run cannot judge included), 3 inconclusive.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from workbench.cli.app import app, fail
+
+if TYPE_CHECKING:
+    from workbench.report.models import ScoreCard
 
 
 @app.command("choose")
@@ -22,13 +28,16 @@ def choose_command(
                                   "or comma-separated)."),
     minimum: list[str] = typer.Option([], "--min", help="Minimum quality, e.g. f1>=0.3."),
     max_errors: str = typer.Option(None, "--max-errors", help="Maximum error rate, e.g. 5%."),
-    gate: bool = typer.Option(False, "--gate", help="Exit 1 when no stack meets the "
-                              "constraints or a candidate is significantly worse than the "
-                              "baseline beyond a --max-drop / --max-rise margin."),
+    gate: bool = typer.Option(False, "--gate", help="Non-inferiority gate: exit 0 when "
+                              "every candidate's one-sided 95% bound is inside every "
+                              "--max-drop / --max-rise margin, 1 when one is significantly "
+                              "beyond it (or every stack fails a constraint), 3 when the "
+                              "run is too small to tell (inconclusive)."),
     max_drop: list[str] = typer.Option([], "--max-drop", help="Gate: allowed quality drop "
                                        "vs the baseline, e.g. f1=0.02."),
     max_rise: list[str] = typer.Option([], "--max-rise", help="Gate: allowed latency rise "
-                                       "vs the baseline, e.g. e2e.p50=10%."),
+                                       "vs the baseline, e.g. e2e.p50=10% (e2e with p50, "
+                                       "mean, or p95 given 200 pairs)."),
     candidate: list[str] = typer.Option([], "--candidate", help="Gate only these candidates "
                                         "(default: every candidate)."),
     fmt: str = typer.Option("table", "--format", "-f", help="table | json"),
@@ -47,10 +56,13 @@ def choose_command(
     from workbench.report.constraints import (
         ConstraintError,
         constraints_from_manifest,
+        merge_constraints,
         parse_constraints,
         parse_margin,
     )
-    from workbench.report.gate import gate_failures
+    from workbench.report.gate import GateError, run_gate
+    from workbench.report.load import load_note
+    from workbench.report.provisional import is_complete
     from workbench.report.render import render_choice
     from workbench.report.stored import scorecard_for_run
 
@@ -58,8 +70,9 @@ def choose_command(
     try:
         rid = store.resolve_run_id(run_id)
         texts = [*slo, *minimum] + ([f"error_rate<={max_errors}"] if max_errors else [])
-        constraints = (parse_constraints(texts) if texts
-                       else constraints_from_manifest(store.get_run(rid)["manifest"]))
+        run = store.get_run(rid)
+        constraints = merge_constraints(constraints_from_manifest(run["manifest"]),
+                                        parse_constraints(texts))
         margins = [parse_margin(m) for m in [*max_drop, *max_rise]]
     except (KeyError, ConstraintError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
@@ -74,18 +87,57 @@ def choose_command(
     if unknown:
         raise fail(f"--candidate: {', '.join(unknown)} not a candidate of run {rid} "
                    f"(candidates: {', '.join(card.candidates)})")
+    applied = [{"constraint": c.text, "source": c.source} for c in constraints]
+    if not is_complete(run["status"]):
+        _provisional(card, run["status"], applied, fmt, gate)
+        return
     choice = recommend(card, constraints)
-    failures = gate_failures(card, choice, margins, candidate or card.candidates) if gate else []
+    try:
+        result = (run_gate(card, choice, margins, candidate or card.candidates, constraints)
+                  if gate else None)
+    except GateError as exc:
+        raise fail(str(exc)) from exc
     if fmt == "json":
         typer.echo(json.dumps({"run_id": rid, "chosen": choice.chosen,
-                               "headline": choice.headline, "constraints": choice.constraints,
+                               "headline": choice.headline, "constraints": applied,
                                "ranked": [r.__dict__ for r in choice.ranked],
-                               "gate_failures": failures}, indent=2, default=str))
+                               "load": load_note(card.load),
+                               "gate": None if result is None else {
+                                   "state": result.state, "exit_code": result.exit_code,
+                                   "lines": result.lines()}},
+                              indent=2, default=str))
     else:
-        Console().print(render_choice(choice))
+        console = Console()
+        console.print(render_choice(choice))
+        console.print(load_note(card.load), highlight=False)
+        typer.echo("constraints applied: " + (", ".join(
+            f"{c['constraint']} ({c['source']})" for c in applied) or "none"))
+    if result is not None:
+        color = {"pass": typer.colors.GREEN, "fail": typer.colors.RED}.get(
+            result.state, typer.colors.YELLOW)
+        for line in result.lines():
+            typer.secho(f"gate: {line}", fg=color, err=True)
+        typer.secho(f"gate {result.state} (exit {result.exit_code})", fg=color, err=True)
+        raise typer.Exit(result.exit_code)
+
+
+def _provisional(card: ScoreCard, status: str, applied: list[dict[str, str]], fmt: str,
+                 gate: bool) -> None:
+    """A run not completed: progress and each stack's own numbers, marked provisional, and
+    no choice (looking at a run in progress and stopping at a difference inflates false
+    winners); the gate is inconclusive."""
+    from workbench.report.gate import EXIT_INCONCLUSIVE
+    from workbench.report.provisional import provisional_lines
+
+    lines = provisional_lines(card, status)
+    if fmt == "json":
+        typer.echo(json.dumps({"run_id": card.run_id, "status": status, "provisional": True,
+                               "chosen": None, "constraints": applied, "lines": lines},
+                              indent=2))
+    else:
+        Console().print("\n".join(lines), highlight=False)
     if gate:
-        if failures:
-            for line in failures:
-                typer.secho(f"gate failed: {line}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(1)
-        typer.secho("gate passed", fg=typer.colors.GREEN, err=True)
+        typer.secho(f"gate inconclusive (exit {EXIT_INCONCLUSIVE}): run {card.run_id} is "
+                    f"{status}, not completed; gate a completed run", fg=typer.colors.YELLOW,
+                    err=True)
+        raise typer.Exit(EXIT_INCONCLUSIVE)

@@ -42,6 +42,7 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
     its Markdown report; returns the choice."""
     from workbench.report.choice import recommend
     from workbench.report.constraints import constraints_from_manifest
+    from workbench.report.provisional import is_complete, provisional_lines
     from workbench.report.render import render_choice, render_markdown, render_rich
     from workbench.report.stored import scorecard_for_run
 
@@ -55,7 +56,16 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
     ):
         card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True,
                                  judge=judge, pairwise=pairwise)
-    choice = recommend(card, constraints_from_manifest(store.get_run(run_id)["manifest"]))
+    run = store.get_run(run_id)
+    if not is_complete(run["status"]):  # no verdict mid-run: progress, own numbers only
+        lines = provisional_lines(card, run["status"])
+        if fmt == "json":
+            typer.echo(json.dumps({"run_id": run_id, "status": run["status"],
+                                   "provisional": True, "lines": lines}, indent=2))
+        else:
+            Console().print("\n".join(lines), highlight=False)
+        return None
+    choice = recommend(card, constraints_from_manifest(run["manifest"]))
     if fmt == "json":
         typer.echo(card.model_dump_json(indent=2))
         return choice
@@ -122,12 +132,17 @@ def report_command(
     if fmt == "markdown":
         from workbench.report.choice import recommend
         from workbench.report.constraints import constraints_from_manifest
+        from workbench.report.provisional import is_complete, provisional_lines
         from workbench.report.render import render_markdown
         from workbench.report.stored import scorecard_for_run
         from workbench.report.votes import votes_for_run
 
         card = scorecard_for_run(store, rid, semantic=semantic)
-        choice = recommend(card, constraints_from_manifest(store.get_run(rid)["manifest"]))
+        run = store.get_run(rid)
+        if not is_complete(run["status"]):  # no verdict mid-run
+            typer.echo("\n".join(provisional_lines(card, run["status"])))
+            return
+        choice = recommend(card, constraints_from_manifest(run["manifest"]))
         typer.echo(render_markdown(card, choice, votes_for_run(store, rid, card)))
         return
     with open_judge(judge_kind, url=judge_url, model=judge_model, key_env=judge_key_env,

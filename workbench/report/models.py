@@ -102,6 +102,10 @@ class StackSummary(BaseModel):
     load: StackLoad | None = Field(
         default=None, description="Its capacity under the matrix's load block "
         "(`workbench.report.load`); None when the run had no load pass.")
+    values: dict[str, list[float]] = Field(
+        default_factory=dict, description="Metric key -> this stack's per-answer values "
+        "(latency: successful requests only; failed ones are `errors`), for the "
+        "constraints' intervals (`report.limits`).")
 
 
 class EngineCounterTotals(BaseModel):

@@ -89,4 +89,9 @@ def stack_summary(stack: str, alias: str, is_base: bool, samples: list[Sample],
         latency={sc.metric.key: summarize(sc.distribution(samples)) for sc in lat},
         throughput=_busy_throughput(records),
         ci=own_intervals(values, boot) if boot is not None else {},
+        # Rounded: they travel in the cached card (scores to 1e-4, times to a microsecond).
+        values={**{k: [round(float(x), 4) for x in v[np.isfinite(v)]]
+                   for k, v in values.items()},
+                **{sc.metric.key: [round(v, 6) for v in sc(samples) if v is not None]
+                   for sc in lat}},
     )

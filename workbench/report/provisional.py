@@ -1,0 +1,54 @@
+"""A run that is not completed: its progress and each stack's own numbers, labelled
+provisional, and no verdict.
+
+No choice, no "better", no "faster" until the run completes: looking at the paired tests as
+answers arrive and stopping at the first "significant" difference raises the chance of a
+false difference (0.108 instead of 0.05 when looking every 10 questions). Each stack's own
+descriptive numbers (answered, failed, mean F1, median E2E) carry no comparison, so they
+are shown, marked provisional.
+"""
+
+from __future__ import annotations
+
+from workbench.report.models import ScoreCard
+from workbench.report.verdict import PRIMARY_QUALITY, format_value
+
+COMPLETED = "completed"
+PROVISIONAL_NOTE = ("provisional: the run is not complete, so no stack is chosen or "
+                    "compared until it is")
+#: The descriptive table's header (the TUI and the web show the same columns).
+PROVISIONAL_HEADER = ["Stack", "Answered", "Failed", "F1 (own)", "Median E2E", "p95 E2E"]
+
+
+def is_complete(status: str | None) -> bool:
+    """Only a completed run gets a choice, verdicts and a gate."""
+    return status == COMPLETED
+
+
+def provisional_rows(card: ScoreCard) -> list[list[str]]:
+    """One row per stack (run order): its own numbers, no comparison."""
+    rows = []
+    for name in card.stacks:
+        s = card.summaries[name]
+        f1 = s.quality.get(PRIMARY_QUALITY)
+        lat = s.latency.get("e2e")
+        rows.append([
+            card.label(name) + (" (baseline)" if s.baseline else ""),
+            f"{s.responses}/{card.n_questions}",
+            str(s.errors),
+            "n/a" if f1 is None else f"{f1:.3f}",
+            "n/a" if lat is None or lat.p50 is None else format_value(lat.p50, "s"),
+            "n/a" if lat is None or lat.p95 is None else
+            f"{format_value(lat.p95, 's')} (n={lat.n})",
+        ])
+    return rows
+
+
+def provisional_lines(card: ScoreCard, status: str) -> list[str]:
+    """The run's provisional view as plain lines (the CLI's)."""
+    lines = [f"run {card.run_id} is {status}: {PROVISIONAL_NOTE}"]
+    for row in provisional_rows(card):
+        name, answered, failed, f1, p50, p95 = row
+        lines.append(f"  {name}: {answered} answered, {failed} failed, F1 {f1} (own mean), "
+                     f"median E2E {p50}, p95 E2E {p95} (provisional)")
+    return lines
