@@ -72,17 +72,21 @@ from workbench.store.records import PointSpec
 MODEL = "smollm2-135m-instruct"
 CONCURRENCY = 1
 REQUESTS = 16
+#: The cross-check under load (`python -m workbench.bench.load --concurrency 16`): four
+#: waves of 16 per round, with as many llama.cpp slots as requests in flight so the server
+#: batches all of them (the matrix load pass's regime).
+LOADED_CONCURRENCY, LOADED_REQUESTS = 16, 64
 PROMPT_WORDS = 40
 OUTPUT_LEN = 24
 WARMUP = 2
 
 
 @contextlib.contextmanager
-def llama_server(log: Path) -> Iterator[str]:
+def llama_server(log: Path, slots: int = 4) -> Iterator[str]:
     """A llama.cpp server on a free loopback port (as tests/conftest.py starts it)."""
     from workbench.stacks.engines.llamacpp import local_llama_server
 
-    with local_llama_server(log, free_port(), context=2048, slots=4, threads=1,
+    with local_llama_server(log, free_port(), context=2048, slots=slots, threads=1,
                             alias=MODEL) as server:
         yield server.url
 
@@ -95,7 +99,8 @@ EXTRA_BODY = {"cache_prompt": False}
 ORDER = "VOOVOVVOVOOV"
 
 
-async def _ours(url: str, prompts: list[LoadPrompt]) -> tuple[PointSummary, list[str], float]:
+async def _ours(url: str, prompts: list[LoadPrompt], concurrency: int = CONCURRENCY,
+                requests: int = REQUESTS) -> tuple[PointSummary, list[str], float]:
     """One round of ours: warm-up as vLLM's tool does it (WARMUP requests, at most
     CONCURRENCY at once), then the measured point. Returns the summary, failures and the
     mean number of inter-token gaps per request."""
@@ -105,8 +110,8 @@ async def _ours(url: str, prompts: list[LoadPrompt]) -> tuple[PointSummary, list
                           extra_body=EXTRA_BODY, timeout_s=900.0)
     try:
         await run_point(target, prompts[:1],
-                        PointSpec(requests=WARMUP, concurrency=CONCURRENCY))
-        spec = PointSpec(requests=REQUESTS, concurrency=CONCURRENCY)
+                        PointSpec(requests=WARMUP, concurrency=concurrency))
+        spec = PointSpec(requests=requests, concurrency=concurrency)
         run = await run_point(target, prompts, spec)
     finally:
         await target.aclose()
@@ -128,7 +133,8 @@ def _vllm_gaps(theirs: dict[str, Any]) -> float:
     return statistics.fmean(counts) if counts else float("nan")
 
 
-def _cross_check() -> None:
+def _cross_check(concurrency: int = CONCURRENCY, requests: int = REQUESTS) -> None:
+    slots = max(4, concurrency)
     settings = get_settings()
     from workbench.stacks.conversion import ensure_converted
     from workbench.stacks.models import resolve_gguf
@@ -145,11 +151,11 @@ def _cross_check() -> None:
     cpu = {tool: {"ours": 0.0, "vllm": 0.0} for tool in "OV"}  # mean share of a core
     with tempfile.TemporaryDirectory(prefix="wb-load-") as tmp:
         folder = Path(tmp)
-        prompts = synthetic_prompts(REQUESTS, PROMPT_WORDS, output_len=OUTPUT_LEN, seed=7)
+        prompts = synthetic_prompts(requests, PROMPT_WORDS, output_len=OUTPUT_LEN, seed=7)
         dataset = write_jsonl(prompts, folder / "prompts.jsonl")
-        with llama_server(folder / "llama.log") as url:
+        with llama_server(folder / "llama.log", slots) as url:
             cmd = command(python, base_url=url, model=MODEL, tokenizer=tokenizer,
-                          dataset=dataset, num_prompts=REQUESTS, concurrency=CONCURRENCY,
+                          dataset=dataset, num_prompts=requests, concurrency=concurrency,
                           output_len=OUTPUT_LEN, result_dir=folder, warmups=WARMUP,
                           extra_body=EXTRA_BODY)
             vllm = BenchRounds(cmd, folder, state_dir=settings.state_dir)
@@ -167,7 +173,8 @@ def _cross_check() -> None:
                         errors += [f"vllm round {i}: {e.strip().splitlines()[-1]}"
                                    for e in theirs.get("errors", []) if e]
                     else:
-                        ours, failed, ours_gaps = asyncio.run(_ours(url, prompts))
+                        ours, failed, ours_gaps = asyncio.run(
+                            _ours(url, prompts, concurrency, requests))
                         pairs["ours"].append(ours)
                         gaps["ours"].append(ours_gaps)
                         errors += [f"ours round {i}: {e}" for e in failed]
@@ -184,8 +191,8 @@ def _cross_check() -> None:
     prompt_tokens = (first.total_token_throughput - first.output_throughput) / max(
         first.request_throughput, 1e-9)
     n = len(pairs["ours"])
-    print(f"\ncross-check on llama.cpp ({MODEL}, -np 4): c={CONCURRENCY}, {REQUESTS} requests "
-          f"per round, the same prompt file (~{prompt_tokens:.0f} prompt tokens), "
+    print(f"\ncross-check on llama.cpp ({MODEL}, -np {slots}): c={concurrency}, {requests} "
+          f"requests per round, the same prompt file (~{prompt_tokens:.0f} prompt tokens), "
           f"{OUTPUT_LEN} output tokens (ignore_eos), temperature 0, no prompt cache; "
           f"{n} rounds per tool, each alone on the server, alternating "
           f"{ORDER} (O = ours, V = vllm); values are medians over rounds, diff the median of "
@@ -201,7 +208,7 @@ def _cross_check() -> None:
               f"{row.diff_pct:>+8.1f}%   [{per_round}]{flag}")
     completed_v = sum(int(v.get("completed") or 0) for v in pairs["vllm"])
     completed_o = sum(o.completed for o in pairs["ours"])
-    print(f"completed: ours {completed_o}/{n * REQUESTS}, vllm {completed_v}/{n * REQUESTS}; "
+    print(f"completed: ours {completed_o}/{n * requests}, vllm {completed_v}/{n * requests}; "
           f"inter-token gaps per request: ours {statistics.fmean(gaps['ours']):.1f}, vllm "
           f"{statistics.fmean(gaps['vllm']):.1f} (vLLM also counts the role-only first chunk "
           "and the finish_reason chunk, so its ITL is not compared; see vllm_bench.py)")
@@ -235,3 +242,14 @@ def run(tiny: bool = False) -> None:
         print("vllm bench serve cross-check skipped: tiny run")
         return
     _cross_check()
+
+
+if __name__ == "__main__":
+    # `python -m workbench.bench.load --concurrency 16`: only the cross-check, under load.
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Cross-check against vllm bench serve.")
+    parser.add_argument("--concurrency", type=int, default=LOADED_CONCURRENCY)
+    parser.add_argument("--requests", type=int, default=LOADED_REQUESTS)
+    ns = parser.parse_args()
+    _cross_check(ns.concurrency, ns.requests)

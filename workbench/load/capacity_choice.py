@@ -234,7 +234,7 @@ def stack_load(
         out.holds_target = held is not None and (
             held.offered_rps >= target_rps * (1 - 1e-9) if target_rps is not None
             else (held.concurrency or 0) >= (target_concurrency or 0))
-    out.reason = _reason(out, target_rps, target_concurrency)
+    out.reason = describe(out, target_rps, target_concurrency)
     return out
 
 
@@ -247,7 +247,8 @@ def _cost_text(s: StackLoad) -> str:
     return ""
 
 
-def _reason(s: StackLoad, target_rps: float | None, target_c: int | None) -> str:
+def describe(s: StackLoad, target_rps: float | None, target_c: int | None) -> str:
+    """The reason line of a stack's load result (where it holds, where it broke and why)."""
     target = f"{target_rps:g} rps" if target_rps is not None else (
         f"concurrency {target_c}" if target_c is not None else "")
     broke = next((lv for lv in s.levels if lv.label == s.broke_at), None)
@@ -299,8 +300,21 @@ def load_run(
         "error cap, correct goodput share); correct = the scorecard's gold-contained rule")
 
 
-__all__ = ["build_level", "censored", "check_slo", "estimate", "load_run", "offered_rps",
-           "request_slo", "stack_load", "stop_reason"]
+__all__ = [
+    "build_level",
+    "censored",
+    "check_slo",
+    "cost_rise",
+    "describe",
+    "estimate",
+    "load_for_run",
+    "load_run",
+    "offered_rps",
+    "request_slo",
+    "stack_load",
+    "stop_reason",
+    "with_load",
+]
 
 
 def load_for_run(store: Any, run_id: str) -> LoadRun | None:
@@ -337,6 +351,49 @@ def with_load(store: Any, run_id: str, card: Any) -> Any:
     load = load_for_run(store, run_id)
     if load is None:
         return card
+    for name, s in load.stacks.items():
+        summary = card.summaries.get(name)
+        if summary is not None:  # quality under load beside quality one at a time
+            s.quality_pass_accuracy = summary.quality.get("gold_contained")
     summaries = {name: s.model_copy(update={"load": load.stacks.get(name)})
                  for name, s in card.summaries.items()}
     return card.model_copy(update={"load": load, "summaries": summaries})
+
+
+def cost_rise(base: StackLoad | None, cand: StackLoad | None, *,
+              confidence: float = 0.90) -> tuple[float, float, float, int] | None:
+    """The candidate's cost per correct answer against the baseline's, each at its own
+    capacity level: (rise, low, high, correct answers) as fractions (+0.10 = 10% dearer),
+    with a two-sided `confidence` interval (0.90: each bound one-sided 95%, as the gate's).
+
+    Correct answers per unit of cost (price x seconds, else CPU-seconds) are Poisson
+    counts; conditional on their total, the candidate's share is binomial, so its exact
+    (Clopper-Pearson) interval gives the ratio's. None when either side has no cost at its
+    capacity (no level held, or neither a price nor CPU time)."""
+    from scipy.stats import beta
+
+    def units(s: StackLoad | None) -> tuple[float, int] | None:
+        lv = next((x for x in (s.levels if s else []) if x.label == s.capacity_level), None) \
+            if s is not None else None
+        if s is None or lv is None:
+            return None
+        correct = round(lv.correct_goodput_rps * lv.duration_s)
+        if s.cost_per_1k_correct is not None:
+            return s.cost_per_1k_correct / 1000.0 * correct, correct
+        if lv.cpu_s is not None:
+            return lv.cpu_s, correct
+        return None
+
+    b, c = units(base), units(cand)
+    if b is None or c is None or b[1] + c[1] == 0 or b[1] == 0 or c[1] == 0:
+        return None
+    (ub, kb), (uc, kc) = b, c
+    n, tail = kb + kc, (1.0 - confidence) / 2.0
+    p_low = float(beta.ppf(tail, kc, n - kc + 1))
+    p_high = float(beta.ppf(1.0 - tail, kc + 1, n - kc)) if kc < n else 1.0
+
+    def rise(p: float) -> float:
+        # cost ratio = (u_c / k_c) / (u_b / k_b) = (1 - p) / p x u_c / u_b, p = k_c share.
+        return math.inf if p <= 0 else (1.0 - p) / p * uc / ub - 1.0
+
+    return (uc / kc) / (ub / kb) - 1.0, rise(p_high), rise(p_low), n

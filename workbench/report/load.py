@@ -93,6 +93,9 @@ class StackLoad(BaseModel):
         default=None, description="Holds the target load (None: no target).")
     broke_at: str | None = Field(default=None, description="The first level that broke.")
     stopped: str | None = Field(default=None, description="Why its sweep stopped early.")
+    quality_pass_accuracy: float | None = Field(
+        default=None, description="Its gold-contained accuracy in the quality pass (one "
+        "request at a time), to set beside its accuracy under load.")
     reason: str = Field(default="", description="One line for the choice.")
 
 
@@ -149,6 +152,46 @@ def load_note(load: LoadRun | None) -> str:
             f"{partial}")
 
 
+#: Constraint metrics read from the load pass (`capacity>=2rps`, `capacity_concurrency>=8`,
+#: `correct_goodput>=1`, `cost_per_correct<=0.002`).
+LOAD_METRICS = ("capacity", "capacity_concurrency", "correct_goodput", "cost_per_correct")
+
+
+def load_measure(metric: str, s: StackLoad | None) -> tuple[float | None, str]:
+    """A stack's value of a load metric (already judged on CI bounds: a point) and how to
+    show it; None when the run had no load pass or the metric has no value."""
+    if s is None:
+        return None, f"{metric}: the run had no load pass (add a load block to the matrix file)"
+    why = s.reason.removeprefix(f"{s.stack}: ")
+    if metric == "capacity":
+        return s.capacity_rps or 0.0, why
+    if metric == "capacity_concurrency":
+        lv = next((x for x in s.levels if x.label == s.capacity_level), None)
+        return float(lv.concurrency or 0) if lv is not None else 0.0, why
+    if metric == "correct_goodput":
+        v = s.correct_goodput_rps
+        return v, "holds no level" if v is None else f"correct goodput {v:.2f}/s at capacity"
+    if s.cost_per_1k_correct is not None:
+        v = s.cost_per_1k_correct / 1000.0
+        return v, f"{v:.5f} {s.currency} per correct answer at capacity"
+    if s.cpu_s_per_correct is not None:
+        return s.cpu_s_per_correct, f"{s.cpu_s_per_correct:.2f} CPU-s per correct answer"
+    return None, "cost_per_correct: no price and no CPU time at capacity"
+
+
+def target_constraint(manifest: dict[str, object] | None) -> str | None:
+    """The constraint a matrix's `target:` sets (`capacity>=2rps`), None without one."""
+    load = (manifest or {}).get("load")
+    target = load.get("target") if isinstance(load, dict) else None
+    if not isinstance(target, dict):
+        return None
+    if target.get("rate") is not None:
+        return f"capacity>={float(target['rate']):g}rps"
+    if target.get("concurrency") is not None:
+        return f"capacity_concurrency>={int(target['concurrency'])}"
+    return None
+
+
 def load_failures(load: LoadRun | None, stack: str) -> list[str]:
     """Why a stack is infeasible at the target load (empty: it holds it, or no target)."""
     if load is None or not load.target_text:
@@ -165,7 +208,7 @@ LEVEL_HEADER = ("stack", "level", "offered/s", "req/s", "tok/s", "p95 TTFT [95% 
                 "holds")
 #: Columns of the capacity table.
 CAPACITY_HEADER = ("stack", "capacity", "at", "correct goodput/s", "cost per 1k correct",
-                   "target")
+                   "accuracy: quality pass -> capacity", "target")
 
 
 def level_rows(load: LoadRun) -> list[tuple[str, ...]]:
@@ -202,7 +245,10 @@ def capacity_rows(load: LoadRun) -> list[tuple[str, ...]]:
         target = "-" if s.holds_target is None else (
             "holds" if s.holds_target else f"broke at {s.broke_at or 'top level'}")
         cg = "-" if s.correct_goodput_rps is None else f"{s.correct_goodput_rps:.2f}"
-        rows.append((name, cap, s.capacity_level or "-", cg, cost_text(s), target))
+        at = next((lv for lv in s.levels if lv.label == s.capacity_level), None)
+        acc = " -> ".join("-" if a is None else f"{a:.0%}" for a in (
+            s.quality_pass_accuracy, at.accuracy if at is not None else None))
+        rows.append((name, cap, s.capacity_level or "-", cg, cost_text(s), acc, target))
     return rows
 
 
@@ -241,7 +287,7 @@ def load_rich(load: LoadRun | None) -> list[RenderableType]:
     cap = Table(title="Capacity at load (SLOs on CI bounds, failures as misses, correct "
                 "answers only)", title_justify="left", expand=False)
     for i, h in enumerate(CAPACITY_HEADER):
-        cap.add_column(h, justify="left" if i in (0, 2, 5) else "right", no_wrap=i == 0)
+        cap.add_column(h, justify="left" if i in (0, 2, 6) else "right", no_wrap=i == 0)
     for row in capacity_rows(load):
         cap.add_row(*row)
     lv = Table(title="Per load level", title_justify="left", expand=False)
@@ -256,6 +302,7 @@ __all__ = [
     "AT_CONCURRENCY_1",
     "CAPACITY_HEADER",
     "LEVEL_HEADER",
+    "LOAD_METRICS",
     "MISS_S",
     "Estimate",
     "LoadLevel",
@@ -269,7 +316,9 @@ __all__ = [
     "load_failures",
     "load_lines",
     "load_markdown",
+    "load_measure",
     "load_note",
     "load_rich",
     "seconds",
+    "target_constraint",
 ]
