@@ -152,3 +152,59 @@ def test_one_real_llamacpp_level_bounded(tmp_path: Path, llama_server: str) -> N
     assert level.requests == 4 and level.completed == 4 and level.output_tok_s > 0
     assert level.ttft_p95 is not None and 0 < level.ttft_p95.value < level.e2e_p95.value  # type: ignore[union-attr]
     assert level.cpu_s is None  # a bare URL side has no process to read
+
+
+_CTRL_C_SCRIPT = """
+import sys
+from workbench.load.client import EngineTarget
+from workbench.load.matrix_load import load_pass_blocking
+from workbench.load.sweep import Side
+from workbench.store.db import Store
+from workbench.store.load_benches import LoadBenchStore
+from workbench.store.synthetic import store_synthetic_run
+
+store = Store(sys.argv[1])
+run_id = store_synthetic_run(store, n_questions=12)
+side = Side(name="llamacpp-cpu", target=EngineTarget("llamacpp-cpu", sys.argv[2], "trivial",
+                                                      max_tokens=3, metrics_url=""))
+rules = {"rates": [50.0, 1.0], "max_requests": 12, "warmup": 1, "slo": ["e2e.p95<=2s"]}
+bench, said = load_pass_blocking(LoadBenchStore(store), run_id, [side],
+                                 store.questions(run_id), rules,
+                                 progress=lambda m: print(m, flush=True))
+print("RESULT", run_id, bench, said, flush=True)
+"""
+
+
+def test_ctrl_c_stops_the_pass_cleanly_and_keeps_what_was_measured(
+        tmp_path: Path, trivial_url: str) -> None:
+    """A real SIGINT to a process in the middle of its second level (1 request/s for 12
+    requests): it says so, exits by itself, and the store keeps level one."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "wb.db"
+    proc = subprocess.Popen([sys.executable, "-c", _CTRL_C_SCRIPT, str(db), trivial_url],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    lines = []
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:  # bounded: the script ends by itself within ~15 s
+        lines.append(line)
+        if "rate=50/s" in line and "ok" in line:
+            break
+        assert time.monotonic() < deadline, "".join(lines)
+    time.sleep(2.0)  # inside the 1 request/s level
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    text = "".join(lines) + out
+    assert proc.returncode == 0, text
+    assert "stopped by Ctrl-C" in text and "RESULT" in text
+    run_id = text.split("RESULT ", 1)[1].split()[0]
+    store = Store(db)
+    loads = LoadBenchStore(store)
+    bench_id = loads.bench_for_run(run_id)
+    assert bench_id is not None and loads.bench(bench_id)["status"] == "cancelled"
+    assert [p.position for p in loads.points(bench_id)] == [0]
+    assert len(store.responses(run_id)) == 24  # the quality results, untouched

@@ -93,9 +93,7 @@ def load_pass(store: Any, run_id: str, stacks: list[str], console: Console) -> s
     rising load. Whatever happens here (a stack that cannot be loaded, a crash, Ctrl-C),
     the quality results already stored stay as they are, and so do the levels measured;
     returns the load benchmark's id (None when it could not start)."""
-    import asyncio
-
-    from workbench.load.matrix_load import run_load_pass
+    from workbench.load.matrix_load import load_pass_blocking
     from workbench.load.sides import SideError, stack_side
     from workbench.store.load_benches import LoadBenchStore
 
@@ -113,21 +111,11 @@ def load_pass(store: Any, run_id: str, stacks: list[str], console: Console) -> s
     except SideError as exc:
         console.print(f"[yellow]load pass not run: {exc}; the quality results are kept[/]")
         return None
-    loads = LoadBenchStore(store)
     console.print(f"load pass: {', '.join(stacks)}, one at a time, "
                   + (f"rates {rules.get('rates')}/s" if rules.get("rates")
                      else f"concurrency {rules.get('concurrency')}")
                   + f", SLO {', '.join(rules.get('slo') or [])}")
-    try:
-        bench_id = asyncio.run(run_load_pass(loads, run_id, sides, store.questions(run_id),
-                                             rules, progress=console.print))
-    except KeyboardInterrupt:
-        console.print("[yellow]load pass stopped by Ctrl-C: the levels measured so far and "
-                      "the quality results are kept[/]")
-        return loads.bench_for_run(run_id)
-    except Exception as exc:  # a crashed level must not cost the quality results
-        console.print(f"[red]load pass failed ({type(exc).__name__}: {exc}); the quality "
-                      "results and the levels measured so far are kept[/]")
-        return loads.bench_for_run(run_id)
-    console.print(f"load pass stored as load benchmark {bench_id}")
+    bench_id, said = load_pass_blocking(LoadBenchStore(store), run_id, sides,
+                                        store.questions(run_id), rules, progress=console.print)
+    console.print(said, style=None if said.startswith("load pass stored") else "yellow")
     return bench_id

@@ -174,6 +174,26 @@ async def run_load_pass(
     return bench_id
 
 
+def load_pass_blocking(
+    store: LoadBenchStore, run_id: str, sides: list[Side], questions: list[Question],
+    rules: dict[str, Any], *, progress: Progress | None = None,
+) -> tuple[str | None, str]:
+    """`run_load_pass` from synchronous code (the CLI), never raising for what happens
+    inside it: Ctrl-C (asyncio.run cancels the pass, its in-flight requests are cancelled
+    and the levels measured stay stored) or a crash. Returns (the benchmark id, None if it
+    never started; what happened, in one line)."""
+    try:
+        bench_id = asyncio.run(run_load_pass(store, run_id, sides, questions, rules,
+                                             progress=progress))
+    except KeyboardInterrupt:
+        return (store.bench_for_run(run_id), "load pass stopped by Ctrl-C: the levels "
+                "measured so far and the quality results are kept")
+    except Exception as exc:  # a crashed level must not cost the quality results
+        return (store.bench_for_run(run_id), f"load pass failed ({type(exc).__name__}: "
+                f"{exc}); the quality results and the levels measured so far are kept")
+    return bench_id, f"load pass stored as load benchmark {bench_id}"
+
+
 def _line(name: str, lv: LoadLevel) -> str:
     from workbench.report.load import estimate_text
 
@@ -185,4 +205,4 @@ def _line(name: str, lv: LoadLevel) -> str:
             + ("holds" if lv.holds else f"does not hold ({lv.broke})"))
 
 
-__all__ = ["cpu_seconds", "plan_levels", "rss_mb", "run_load_pass"]
+__all__ = ["cpu_seconds", "load_pass_blocking", "plan_levels", "rss_mb", "run_load_pass"]
