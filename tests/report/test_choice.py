@@ -90,13 +90,13 @@ def test_gate_fails_on_a_significant_drop_beyond_the_margin_only() -> None:
     worse = three_stacks(c_answer=lambda i, a: "nothing useful")
     choice = recommend(worse)
     fails = gate_failures(worse, choice, [parse_margin("f1=0.02")], [C])
-    assert len(fails) == 1 and fails[0].startswith(f"{C}: Token F1 -0.")
-    assert "beyond the allowed 0.02 (f1=0.02)" in fails[0]
+    assert len(fails) == 1 and fails[0].startswith(f"{C}: fail: Token F1 drop +0.")
+    assert "margin 0.02 (f1=0.02): significantly beyond the margin" in fails[0]
     assert gate_failures(worse, choice, [parse_margin("f1=0.9")], [C]) == []
     assert gate_failures(worse, choice, [parse_margin("f1=0.02")], [B]) == []  # B is A's twin
     slower = three_stacks(c_speed=2.0)
     fails = gate_failures(slower, recommend(slower), [parse_margin("e2e.p50=10%")], [C])
-    assert len(fails) == 1 and "E2E (paired median ratio) +" in fails[0]
+    assert len(fails) == 1 and "fail: median E2E ratio +" in fails[0]
     assert gate_failures(slower, recommend(slower), [parse_margin("e2e.p50=150%")], [C]) == []
     infeasible = recommend(slower, [parse_constraint("f1>=1.5")])
     assert gate_failures(slower, infeasible, [], [C]) == [infeasible.headline]

@@ -132,6 +132,15 @@ def gate_fails(card: Any, choice: Any, margin: str, candidates: list[str]) -> bo
     return bool(gate_failures(card, choice, [parse_margin(margin)], candidates))
 
 
+def gate_passes(card: Any, choice: Any, margin: str, candidates: list[str]) -> bool:
+    """Whether the product's gate passes the run at `margin` (a non-inferiority gate may
+    also be inconclusive: neither a pass nor a fail)."""
+    from workbench.report.constraints import parse_margin
+    from workbench.report.gate import PASSED, run_gate
+
+    return run_gate(card, choice, [parse_margin(margin)], candidates).state == PASSED
+
+
 def top_set(choice: Any) -> frozenset[str]:
     """The stacks the choice keeps as possibly best (its first group)."""
     return frozenset(r.stack for r in choice.ranked if r.feasible and r.group == 1)
@@ -241,7 +250,7 @@ def one_run(k: int, n: int, run: int, resamples: int) -> Cell:
         card, choice = decide(world, qs, recs, names, resamples)
         for metric, m in (("f1", f1_margin), ("e2e", e2e_margin)):
             cell.count(f"false pass {_margin(metric, m)}",
-                       not gate_fails(card, choice, _margin(metric, m), [names[1]]))
+                       gate_passes(card, choice, _margin(metric, m), [names[1]]))
     return cell
 
 
