@@ -5,8 +5,13 @@ target says where it broke and why."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from tests.load.helpers import rec
-from workbench.load.capacity_choice import build_level, stack_load, stop_reason
+from tests.report.load_cards import A, B
+from tests.report.load_cards import level as cost_level
+from tests.report.load_cards import stack as cost_stack
+from workbench.load.capacity_choice import build_level, cost_rise, stack_load, stop_reason
 from workbench.load.metrics import summarize
 from workbench.report.constraints import parse_constraint
 from workbench.report.load import LoadLevel, load_failures, load_note
@@ -126,3 +131,20 @@ def test_quality_under_load_breaks_a_level() -> None:
 def test_notes_without_a_load_block() -> None:
     assert load_note(None).startswith("chosen at concurrency 1")
     assert load_failures(None, "a") == []
+
+
+def test_cost_rise_interval_covers() -> None:
+    """Simulated through the product's own interval: two stacks with the same true cost per
+    correct answer (Poisson counts), the 90% interval holds the truth about 90% of the time."""
+    rng = np.random.default_rng(7)
+    hits, runs = 0, 400
+    for _ in range(runs):
+        ka, kb = rng.poisson(60), rng.poisson(60)
+        if ka == 0 or kb == 0:
+            continue
+        sa = cost_stack(A, [cost_level("c=1", 1, correct_rps=ka / 100, cpu_s=100.0)], 1.0)
+        sb = cost_stack(B, [cost_level("c=1", 1, correct_rps=kb / 100, cpu_s=100.0)], 1.0)
+        r = cost_rise(sa, sb)
+        assert r is not None
+        hits += r[1] <= 0.0 <= r[2]
+    assert 0.86 <= hits / runs <= 0.97

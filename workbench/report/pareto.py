@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from workbench.report.load import StackLoad
 from workbench.report.models import ScoreCard
 from workbench.report.verdict import PRIMARY_QUALITY
 
@@ -43,6 +44,18 @@ class ParetoPoint:
     currency: str
     cpu_s_per_answer: float | None
     on_front: bool
+    #: Under the load pass (None: the run had none, or no level held): capacity (requests/s)
+    #: and the cost per 1,000 correct answers there (price, else CPU-seconds).
+    capacity_rps: float | None = None
+    cost_per_1k_correct: float | None = None
+
+
+def _cost_at_capacity(load: StackLoad | None) -> float | None:
+    if load is None:
+        return None
+    if load.cost_per_1k_correct is not None:
+        return load.cost_per_1k_correct
+    return load.cpu_s_per_correct * 1000 if load.cpu_s_per_correct is not None else None
 
 
 def _pair(values: list[float] | None) -> tuple[float, float] | None:
@@ -76,7 +89,9 @@ def pareto_points(card: ScoreCard, latency: Latency = "median") -> list[ParetoPo
             latency_ci=_pair(s.ci.get(ci_key)), throughput=s.throughput,
             cost_per_1k=cost.per_1k_answers if cost else None,
             currency=cost.currency if cost else "",
-            cpu_s_per_answer=cost.cpu_s_per_answer if cost else None, on_front=False))
+            cpu_s_per_answer=cost.cpu_s_per_answer if cost else None, on_front=False,
+            capacity_rps=s.load.capacity_rps if s.load else None,
+            cost_per_1k_correct=_cost_at_capacity(s.load)))
     return [replace(p, on_front=not any(dominates(o, p) for o in points if o is not p))
             for p in points]
 

@@ -17,10 +17,12 @@ from workbench.report.models import ScoreCard
 from workbench.report.pareto import LATENCIES, Latency, ParetoPoint, front, pareto_points
 from workbench.web.charts import empty_figure, stack_colors, stack_symbols, styled
 
-Bubble = Literal["throughput", "cost"]
+Bubble = Literal["throughput", "cost", "capacity", "cost at capacity"]
 #: Radio labels -> the latency statistic and the bubble's meaning.
 LATENCY_CHOICES: dict[str, Latency] = {"median E2E": "median", "p95 E2E": "p95"}
-BUBBLE_CHOICES: dict[str, Bubble] = {"throughput": "throughput", "cost": "cost"}
+BUBBLE_CHOICES: dict[str, Bubble] = {"throughput": "throughput", "cost": "cost",
+                                     "capacity under load": "capacity",
+                                     "cost per correct at capacity": "cost at capacity"}
 TITLE = "Quality against latency"
 #: Bubble diameters (px): the smallest stays clickable, the largest never hides a neighbour.
 MIN_SIZE, MAX_SIZE = 14.0, 40.0
@@ -30,6 +32,10 @@ FRONT_NAME = "Pareto front"
 def _bubble_value(p: ParetoPoint, bubble: Bubble) -> float | None:
     if bubble == "throughput":
         return p.throughput
+    if bubble == "capacity":
+        return p.capacity_rps
+    if bubble == "cost at capacity":
+        return p.cost_per_1k_correct
     return p.cost_per_1k if p.cost_per_1k is not None else p.cpu_s_per_answer
 
 
@@ -39,6 +45,10 @@ def bubble_meaning(points: list[ParetoPoint], bubble: Bubble) -> str:
         return f"no {bubble} recorded: every bubble the same size"
     if bubble == "throughput":
         return "bubble area: throughput (answers/s)"
+    if bubble == "capacity":
+        return "bubble area: capacity under load (requests/s within the SLOs, correct)"
+    if bubble == "cost at capacity":
+        return "bubble area: cost per 1,000 correct answers at capacity"
     if any(p.cost_per_1k is not None for p in points):
         currency = next((p.currency for p in points if p.currency), "")
         return f"bubble area: cost per 1,000 answers {currency}".rstrip()

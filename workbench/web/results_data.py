@@ -13,6 +13,7 @@ from workbench.evalsets.model import Question
 from workbench.report.choice import Choice, recommend
 from workbench.report.constraints import constraints_from_manifest
 from workbench.report.faithfulness import faithfulness_cell
+from workbench.report.load import load_note
 from workbench.report.models import QuestionRow, ScoreCard
 from workbench.report.render import render_markdown
 from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, format_diff, format_value
@@ -50,7 +51,8 @@ def choice_markdown(card: ScoreCard, choice: Choice) -> str:
                    "`workbench choose RUN --slo ... --min ...`)")
     out.append("")
     out += [f"- {esc(r.reason)}" for r in choice.ranked]
-    out += ["", f"<small>{esc(choice.method)}. Baseline: {esc(card.baseline)}.</small>"]
+    out += ["", f"<small>{esc(choice.method)}. Baseline: {esc(card.baseline)}. "
+            f"{esc(load_note(card.load))}.</small>"]
     return "\n".join(out)
 
 
