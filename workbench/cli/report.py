@@ -167,14 +167,16 @@ def runs_list(
         typer.echo(json.dumps(runs, indent=2))
         return
     table = Table(title=f"runs in {store.path}")
+    from workbench.report.host import host_label
+
     for col in ("id", "created (UTC)", "eval set", "stacks (baseline first)", "status",
-                "answers", "errors"):
+                "answers", "errors", "host"):
         table.add_column(col)
     for r in runs:
         names = [r["baseline"], *[n for n in r["stacks"] if n != r["baseline"]]]
         table.add_row(r["id"], r["created_utc"][:19], r["evalset"], ", ".join(names),
                       r["status"], f"{r['responses']}/{len(names) * r['questions']}",
-                      str(r["errors"]))
+                      str(r["errors"]), host_label(r.get("host"), r.get("host_cpu")))
     Console().print(table)
 
 

@@ -88,6 +88,17 @@ def _schedule(value: str) -> Schedule:
     return value  # type: ignore[return-value]
 
 
+def _calibrate_host(console: Console) -> None:
+    """Measure the host once (cached by its fingerprint) so the run's manifest says how
+    fast the machine was; a host where it cannot run is simply not calibrated."""
+    from workbench.host.calibration import cached, host_calibration
+
+    settings = get_settings()
+    if cached(settings.cache_dir) is None:
+        console.print("calibrating this host once (llama-bench on SmolLM2; cached per host)")
+    host_calibration(settings.cache_dir, settings.state_dir / "logs")
+
+
 def run_stacks(store: Store, *, evalset: str | None, stacks: str | None,
                limit: int | None, resume: str | None, retry_failed: bool,
                options: RunOptions, baseline: str | None = None,
@@ -111,6 +122,7 @@ def run_stacks(store: Store, *, evalset: str | None, stacks: str | None,
                 raise fail("--evalset and --stacks s1,s2,... are required (or --matrix FILE, "
                            "or --resume RUN_ID)")
             names = [s.strip() for s in stacks.split(",") if s.strip()]
+            _calibrate_host(console)
             prepared = create_run(store, evalset, names, limit=limit, options=options,
                                   baseline=baseline, extra_manifest=extra_manifest,
                                   allow_remote=allow_remote)

@@ -42,7 +42,8 @@ class CpuFacts:
 
 
 def _cpuinfo(text: str) -> tuple[str, set[str]]:
-    model, flags = platform.processor() or "unknown", set()
+    model = platform.processor() or "unknown"
+    flags: set[str] = set()
     for line in text.splitlines():
         key, _, value = line.partition(":")
         key = key.strip()

@@ -289,6 +289,9 @@ class ScoreCard(BaseModel):
     quality_difference: bool = Field(description="Some quality metric differs significantly.")
     power: list[Power] = Field(default_factory=list)
     warnings: list[str] = Field(description="Fairness and data warnings.")
+    host: str | None = Field(default=None, description="The machine that ran the run: CPU "
+                             "and engine flags, cores, memory, GPUs, its calibration and the "
+                             "load during the run (report.host).")
     notes: list[str] = Field(default_factory=list, description="What was left out and why.")
     engine_notes: list[str] = Field(
         default_factory=list, description="One line per candidate whose TTFT differs a lot "

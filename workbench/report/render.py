@@ -257,6 +257,8 @@ def render_rich(card: ScoreCard, choice: Choice | None = None,
     if faithful := faithfulness_lines(card):
         parts.append(Text("\n".join(faithful)))
     parts.append(Text("\n".join(_wins_lines(card) + [p.text for p in card.power])))
+    if card.host:
+        parts.append(Text(card.host, style="dim"))
     if card.warnings:
         parts.append(Text("Warnings:\n" + "\n".join(f"  ! {w}" for w in card.warnings),
                           style="yellow"))
@@ -313,6 +315,8 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None,
         out += ["## Faithfulness", "", *[f"- {_md_escape(x.strip())}" for x in faithful[1:]],
                 ""]
     out += [*_wins_lines(card), "", *[p.text for p in card.power], ""]
+    if card.host:
+        out += [_md_escape(card.host), ""]
     if card.warnings:
         out += ["## Warnings", ""] + [f"- {_md_escape(w)}" for w in card.warnings] + [""]
     if card.notes:

@@ -21,6 +21,7 @@ from workbench.report.engine_counters import add_engine_counters, explain_ttft
 from workbench.report.fairness import fairness_warnings, tuning_note
 from workbench.report.faithfulness import add_faithfulness
 from workbench.report.gold import gold_notes
+from workbench.report.host import host_line, host_warnings
 from workbench.report.judge_trust import judge_trust, pairwise_bias
 from workbench.report.models import (
     Comparison,
@@ -71,7 +72,7 @@ def build_scorecard(
     data.notes += mark_token_metrics(data.comparisons, manifest, base)
     parts = [candidate_verdict([c for c in data.comparisons if c.candidate == cand])
              for cand in names if cand != base]
-    warnings = fairness_warnings(manifest) + data.warnings
+    warnings = fairness_warnings(manifest) + host_warnings(manifest) + data.warnings
     add_costs(data.summaries, manifest)
     add_faithfulness(data.summaries, data.rows, questions,
                      PairedBootstrap(resamples=resamples, seed=seed), judged=judge is not None)
@@ -98,6 +99,7 @@ def build_scorecard(
                                if c.section == "quality"),
         power=data.power,
         warnings=warnings,
+        host=host_line(manifest),
         notes=data.notes + gold_notes(questions, judged=judge is not None)
         + [n for n in [tuning_note(manifest)] if n],
         engine_notes=explain_ttft(data.summaries, base),

@@ -8,19 +8,18 @@ look secret are redacted.
 
 from __future__ import annotations
 
-import os
-import platform
 import re
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
 from workbench import __version__
 from workbench.evalsets.model import EvalSet
+from workbench.host.calibration import cached as cached_calibration
+from workbench.host.engine_build import engine_build
+from workbench.host.machine import host_record
 from workbench.settings import get_settings
 from workbench.stacks.fetch import cached_gguf
 from workbench.stacks.identity import engine_is_elsewhere, served_identity
@@ -151,33 +150,11 @@ def prefix_caching(stack: Stack) -> dict[str, Any]:
 
 
 def hardware() -> dict[str, Any]:
-    """CPU model, cores, RAM, GPU (nvidia-smi when present), OS."""
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu: list[str] = []
-    try:
-        out = subprocess.run(
-            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False
-        )
-        if out.returncode == 0:
-            gpu = [g for g in out.stdout.splitlines() if g.strip()]
-    except (OSError, subprocess.TimeoutExpired):
-        pass
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)),
-        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "gpu": gpu,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-    }
+    """The host (workbench.host): fingerprint, CPU model and engine flags, cores and cgroup
+    quota, memory, kernel, GPUs (nvidia-smi), and the host's cached calibration."""
+    record = host_record()
+    record["calibration"] = cached_calibration(get_settings().cache_dir, record["fingerprint"])
+    return record
 
 
 def build_manifest(
@@ -220,6 +197,9 @@ def build_manifest(
         # The engine setting each stack ran and whether the tuning probe verified it as
         # the fastest that answers like the reference (stacks.tuning).
         "tuning": {side: tuning_record(s, get_settings()) for side, s in stacks.items()},
-        "hardware": hardware(),
+        "hardware": (hw := hardware()),
+        # The instruction sets each llama.cpp engine was built for (workbench.host).
+        "engine_builds": {side: b for side, s in stacks.items()
+                          if (b := engine_build(s, hw["cpu_flags"])) is not None},
         "judge": judge,
     }

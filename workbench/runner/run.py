@@ -122,6 +122,10 @@ class Runner:
         #: Called once the warm-up is over, before the first measured request (the
         #: engines' counters are read there, so warm-up requests are not counted).
         self.after_warmup: Callable[[], None] | None = None
+        #: Called around every phase with the stacks it asks (and, after, how many pairs it
+        #: asked): the idle stacks' CPU is metered there (workbench.host.idle).
+        self.before_phase: Callable[[set[str]], None] | None = None
+        self.after_phase: Callable[[set[str], int], None] | None = None
 
     def pending(self, questions: Sequence[Question]) -> tuple[set[tuple[str, str]], dict[
             tuple[str, str], int]]:
@@ -250,9 +254,14 @@ class Runner:
             async with limits[side]:
                 await self._one(q, side, attempts[(q.id, side)], progress)
 
+        active = {side for _, side in phase}
+        if self.before_phase is not None:
+            self.before_phase(active)
         async with asyncio.TaskGroup() as tg:
             for q, side in phase:
                 tg.create_task(guarded(q, side))
+        if self.after_phase is not None:
+            self.after_phase(active, len(phase))
 
 
 def _single(exc: BaseException) -> BaseException:

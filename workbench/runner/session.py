@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workbench.evalsets.model import EvalSet, Question
+from workbench.host.idle import IdleMeter
+from workbench.host.load import LoadSampler
+from workbench.host.record import record_host_load
 from workbench.runner import engine_metrics, usage
 from workbench.runner.client import client_for
 from workbench.runner.external import sent_space_id
@@ -213,8 +216,15 @@ async def execute(store: Any, prepared: PreparedRun,
         usages = usage.stack_usages(list(prepared.stacks), get_settings())
         for u in usages.values():
             u.start()
+        # The host during the run: load, steal and processes outside the stacks; and what
+        # each idle stack spends while another answers (workbench.host).
+        stack_pids = {name: list(u.pids) for name, u in usages.items()}
+        sampler = LoadSampler(lambda: [p for pids in stack_pids.values() for p in pids])
+        idle = IdleMeter(stack_pids)
+        runner.before_phase, runner.after_phase = idle.before_phase, idle.after_phase
         meters = engine_metrics.engine_meters(prepared.stacks)
         runner.after_warmup = lambda: engine_metrics.start_all(meters)
+        sampler.start()
         try:
             return await runner.run(prepared.questions)
         finally:
@@ -224,6 +234,11 @@ async def execute(store: Any, prepared: PreparedRun,
                     manifest = store.get_run(prepared.run_id)["manifest"]
                     store.update_manifest(prepared.run_id,
                                           engine_metrics.record(manifest, meters))
+            with contextlib.suppress(Exception):  # best effort, as usage below
+                summary = await asyncio.to_thread(sampler.stop)
+                manifest = store.get_run(prepared.run_id)["manifest"]
+                store.update_manifest(prepared.run_id,
+                                      record_host_load(manifest, summary, idle.record()))
             # Recorded even when the run stops early: the answers stored so far cost it.
             for u in usages.values():
                 u.stop()

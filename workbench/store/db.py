@@ -228,14 +228,18 @@ class Store:
         raise KeyError(f"run id prefix {ref!r} is ambiguous ({len(ids)} runs)")
 
     def list_runs(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Runs, newest first, with their stacks in run order, the baseline, and counts of
-        questions, answered (question, stack) pairs and failed latest attempts."""
+        """Runs, newest first, with their stacks in run order, the baseline, counts of
+        questions, answered (question, stack) pairs and failed latest attempts, and the
+        host (`host`: its fingerprint, `host_cpu`: its CPU; None for older runs)."""
         rows = self.conn.execute(
             "SELECT r.id, r.created_utc, r.finished_utc, r.status, r.evalset, r.schedule,"
             " (SELECT COUNT(*) FROM questions q WHERE q.run_id = r.id) AS questions,"
             " (SELECT COUNT(*) FROM latest_responses s WHERE s.run_id = r.id) AS responses,"
             " (SELECT COUNT(*) FROM latest_responses s WHERE s.run_id = r.id"
-            "   AND s.status != 'ok') AS errors"
+            "   AND s.status != 'ok') AS errors,"
+            # The host the run ran on (workbench.host's fingerprint; NULL for older runs).
+            " json_extract(r.manifest_json, '$.hardware.fingerprint') AS host,"
+            " json_extract(r.manifest_json, '$.hardware.cpu') AS host_cpu"
             " FROM runs r ORDER BY r.id DESC LIMIT ?",
             (limit,),
         ).fetchall()

@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from workbench.report.host import cross_host_note, host_label
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run
 from workbench.report.verdict import format_value
@@ -15,7 +16,7 @@ from workbench.web.common import WebConfig, esc, open_store, status_md, stored_r
 from workbench.web.results import run_choices
 
 RUN_COLUMNS = ["id", "created (UTC)", "status", "eval set", "stacks (baseline first)",
-               "answers", "errors"]
+               "answers", "errors", "host"]
 #: Per-stack columns when two runs are compared: (header, where in a StackSummary, unit).
 STACK_METRICS = (("F1", "quality", "f1", ""), ("exact match", "quality", "exact_match", ""),
                  ("semantic", "quality", "semantic", ""), ("hit@5", "retrieval", "hit@5", ""),
@@ -30,11 +31,13 @@ def stacks_text(stacks: list[str], baseline: str) -> str:
 
 
 def runs_frame(cfg: WebConfig) -> pd.DataFrame:
-    """Every stored run, newest first, with its stacks."""
+    """Every stored run, newest first, with its stacks and the host it ran on (runs from
+    different hosts differ in that column)."""
     runs = stored_runs(cfg, limit=500)
     data = [[r["id"], str(r["created_utc"])[:19], r["status"], r["evalset"],
              stacks_text(r["stacks"], r["baseline"]),
-             f"{r['responses']}/{len(r['stacks']) * r['questions']}", r["errors"]]
+             f"{r['responses']}/{len(r['stacks']) * r['questions']}", r["errors"],
+             host_label(r.get("host"), r.get("host_cpu"))]
             for r in runs]
     return pd.DataFrame(data, columns=RUN_COLUMNS)
 
@@ -70,11 +73,13 @@ def compare_runs(cfg: WebConfig, first: str | None, second: str | None) -> str:
     if not first or not second:
         return status_md("Pick two runs.", "info")
     cards: list[ScoreCard] = []
+    manifests: list[dict[str, Any]] = []
     try:
         with open_store(cfg) as store:
             for ref in (first, second):
-                cards.append(scorecard_for_run(store, store.resolve_run_id(ref),
-                                               semantic=cfg.semantic))
+                run_id = store.resolve_run_id(ref)
+                cards.append(scorecard_for_run(store, run_id, semantic=cfg.semantic))
+                manifests.append(store.get_run(run_id)["manifest"])
     except Exception as exc:  # unknown id or scoring failure
         return status_md(f"Cannot compare: {str(exc).strip(chr(39))}", "error")
     header = ["run", "stack", *[m[0] for m in STACK_METRICS], "error rate"]
@@ -85,6 +90,8 @@ def compare_runs(cfg: WebConfig, first: str | None, second: str | None) -> str:
             out.append(f"| {i}: {card.run_id} | {esc(name)} | "
                        + " | ".join(stack_cells(card, stack)) + " |")
     out.append("")
+    if note := cross_host_note(manifests[0], manifests[1]):
+        out += [f"**Hosts:** {esc(note)}", ""]
     for i, card in enumerate(cards, start=1):
         out.append(f"- **run {i}** ({card.n_pairs} questions answered by every stack): "
                    f"{esc(card.verdict)}")

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Header, Static
 
+from workbench.report.host import cross_host_note, host_label
 from workbench.tui.data import load_card
 from workbench.tui.widgets.key_footer import KeyFooter
 
@@ -29,7 +30,8 @@ STACK_METRICS = (("F1", "quality", "f1", ""), ("EM", "quality", "exact_match", "
 COMPARE_COLUMNS = ("Run", "Stack", *[m[0] for m in STACK_METRICS], "Errors")
 RUN_COLUMNS = (("mark", " "), ("id", "Run"), ("stacks", "Stacks (* baseline)"),
                ("status", "Status"), ("evalset", "Eval set"), ("created", "Created (UTC)"),
-               ("questions", "Qs"), ("responses", "Resp"), ("errors", "Err"))
+               ("questions", "Qs"), ("responses", "Resp"), ("errors", "Err"),
+               ("host", "Host"))
 
 
 def stacks_text(stacks: list[str], baseline: str) -> str:
@@ -74,9 +76,12 @@ class HistoryScreen(Screen[None]):
     class Compared(Message):
         """The worker scored both marked runs."""
 
-        def __init__(self, ids: tuple[str, str], cards: tuple[ScoreCard, ScoreCard]) -> None:
+        def __init__(self, ids: tuple[str, str], cards: tuple[ScoreCard, ScoreCard],
+                     host_note: str | None = None) -> None:
             self.ids = ids
             self.cards = cards
+            #: Set when the two runs ran on different hosts (report.host).
+            self.host_note = host_note
             super().__init__()
 
     def __init__(self) -> None:
@@ -127,7 +132,8 @@ class HistoryScreen(Screen[None]):
             table.add_row("●" if r["id"] in self.marked else "", r["id"],
                           stacks_text(r["stacks"], r["baseline"]), r["status"], r["evalset"],
                           str(r["created_utc"])[:19].replace("T", " "), str(r["questions"]),
-                          str(r["responses"]), str(r["errors"]), key=r["id"])
+                          str(r["responses"]), str(r["errors"]),
+                          host_label(r.get("host"), r.get("host_cpu")), key=r["id"])
         table.border_title = f"Runs ({len(self.runs)}) in {self.wb.db_path.name}"
 
     def _current(self) -> str | None:
@@ -190,10 +196,14 @@ class HistoryScreen(Screen[None]):
         try:
             cards = tuple(load_card(self.wb.db_path, r, semantic=self.wb.semantic).card
                           for r in (first, second))
+            from workbench.store import Store
+
+            with Store(self.wb.db_path) as store:  # this thread's own connection
+                note = cross_host_note(*(store.get_run(r)["manifest"] for r in (first, second)))
         except Exception as exc:  # shown to the user; the app stays up
             self.app.call_from_thread(self.notify, f"cannot compare: {exc}", severity="error")
             return
-        self.post_message(self.Compared((first, second), (cards[0], cards[1])))
+        self.post_message(self.Compared((first, second), (cards[0], cards[1]), note))
 
     def on_history_screen_compared(self, message: Compared) -> None:
         """Fill the comparison table."""
@@ -206,5 +216,7 @@ class HistoryScreen(Screen[None]):
         bottom.border_title = (f"run 1 = {message.ids[0]}, run 2 = {message.ids[1]} "
                                "(* baseline)")
         # Verdicts are sentences: they go on the hint line, not in a narrow column.
-        self.query_one("#history-hint", Static).update(
-            f"run 1: {message.cards[0].verdict}\nrun 2: {message.cards[1].verdict}")
+        hint = f"run 1: {message.cards[0].verdict}\nrun 2: {message.cards[1].verdict}"
+        if message.host_note:
+            hint += f"\nhosts: {message.host_note}"
+        self.query_one("#history-hint", Static).update(hint)

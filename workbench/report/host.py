@@ -1,0 +1,166 @@
+"""The host in the report: one line saying what machine ran the run and how fast it was
+(its calibration), warnings when the run was disturbed (load from processes outside the
+stacks, CPU steal, idle stacks burning CPU) and a note when two runs come from different
+hosts. Everything is read from the run manifest (`hardware`, `host_load`, `idle_cpu`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: The run counts as disturbed when the load was above the core count (more threads
+#: runnable than cores, sampled through the run) for more than this share of the run, with
+#: processes outside the stacks using CPU ...
+LOAD_SHARE_LIMIT = 0.10
+#: ... or when the hypervisor stole more than this share of the CPU.
+STEAL_LIMIT = 0.05
+#: Processes outside the stacks using less than this many cores on average are not
+#: blamed: the load then came from the stacks' own threads.
+OUTSIDE_CORES_MIN = 0.20
+#: Idle CPU-seconds per answer of the others that counts as material.
+IDLE_CPU_S_PER_ANSWER = 0.05
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _intruders(load: Mapping[str, Any], n: int = 3) -> str:
+    named = [f"{i.get('name')} (pid {i.get('pid')}, {float(i.get('cpu_s') or 0):.0f} CPU-s)"
+             for i in load.get("intruders") or [] if isinstance(i, Mapping)][:n]
+    return ", ".join(named) if named else "none named"
+
+
+def disturbance_warnings(load: Mapping[str, Any]) -> list[str]:
+    """Warnings from the manifest's `host_load` (the load sampler's summary)."""
+    if not load:
+        return []
+    out = []
+    cores = int(load.get("cores") or 0)
+    over = float(load.get("load_over_cores_share") or 0.0)
+    outside = float(load.get("outside_cores_mean") or 0.0)
+    if cores and over > LOAD_SHARE_LIMIT and outside >= OUTSIDE_CORES_MIN:
+        out.append(
+            f"the run was disturbed: the load was above the {cores} cores for {over:.0%} of "
+            f"the run (up to {int(load.get('runnable_max') or 0)} threads runnable, load "
+            f"average up to {float(load.get('load_max') or 0):.1f}) and processes outside "
+            f"the stacks used {outside:.2f} cores on average: "
+            f"{_intruders(load)}; latency is slower than this machine can do, so rerun on "
+            "a quiet machine before trusting the latency verdict")
+    steal = float(load.get("steal_share") or 0.0)
+    if steal > STEAL_LIMIT:
+        out.append(
+            f"the run was disturbed: the hypervisor stole {steal:.1%} of the CPU time "
+            f"(up to {float(load.get('steal_max_share') or 0):.0%} in one sample): other "
+            "virtual machines on this host took it, so latency varies with them")
+    return out
+
+
+def idle_warnings(idle: Mapping[str, Any]) -> list[str]:
+    """A warning per stack that used material CPU while another stack answered."""
+    out = []
+    for name, entry in idle.items():
+        per = _map(entry).get("cpu_s_per_other_answer")
+        if per is not None and float(per) > IDLE_CPU_S_PER_ANSWER:
+            cores = _map(entry).get("cores_while_idle")
+            out.append(
+                f"idle stack {name} used {float(per):.2f} CPU-s per answer of the other "
+                f"stacks while they were measured ({float(cores or 0):.2f} cores): it took "
+                "CPU from the stack being measured; give each stack its own cores "
+                "(resources.cpuset) or stop it while the others run")
+    return out
+
+
+def build_warnings(builds: Mapping[str, Any]) -> list[str]:
+    """A warning per engine built without instruction sets this CPU has."""
+    out = []
+    for name, entry in builds.items():
+        missing = _map(entry).get("missing") or []
+        if missing:
+            out.append(
+                f"{name}: its llama.cpp was built without {', '.join(map(str, missing))}, "
+                "which this CPU has (a portable build), so it may run below its best "
+                "here; a build for this CPU (GGML_NATIVE=ON) would use them")
+    return out
+
+
+def host_warnings(manifest: Mapping[str, Any] | None) -> list[str]:
+    """Every host warning of a run: disturbance by the machine, idle stacks, and engines
+    built without the CPU's instruction sets."""
+    m = _map(manifest)
+    return (disturbance_warnings(_map(m.get("host_load")))
+            + idle_warnings(_map(m.get("idle_cpu")))
+            + build_warnings(_map(m.get("engine_builds"))))
+
+
+def calibration_text(cal: Mapping[str, Any]) -> str:
+    """`prefill 612 tok/s, decode 98 tok/s (llama-bench, SmolLM2..., 2 threads, ...)`."""
+    if not cal.get("prefill_tok_s"):
+        return ""
+    when = str(cal.get("measured_utc") or "")[:10]
+    return (f"prefill {float(cal['prefill_tok_s']):.0f} tok/s, decode "
+            f"{float(cal.get('decode_tok_s') or 0):.0f} tok/s ({cal.get('tool')}, "
+            f"{cal.get('model')}, {cal.get('threads')} threads, measured {when} at load "
+            f"{cal.get('load_before')}{', a busy machine' if cal.get('busy') else ''})")
+
+
+def host_line(manifest: Mapping[str, Any] | None) -> str | None:
+    """One line on the machine: CPU and engine flags, cores, memory, GPUs, its calibration
+    and the load during the run; None for runs stored before the manifest said so."""
+    hw = _map(_map(manifest).get("hardware"))
+    if not hw:
+        return None
+    flags = hw.get("cpu_flags")
+    parts = [str(hw.get("cpu") or "unknown CPU")]
+    if isinstance(flags, list):
+        bf16 = "native bf16" if hw.get("native_bf16") else "no native bf16"
+        parts[0] += f" ({' '.join(map(str, flags)) or 'no AVX2'}; {bf16})"
+    cores = f"{hw.get('usable_cores') or hw.get('cores')} cores"
+    if hw.get("cpu_quota"):
+        cores += f" (cgroup quota {hw['cpu_quota']} CPUs)"
+    parts.append(cores)
+    if hw.get("ram_gib"):
+        parts.append(f"{hw['ram_gib']} GiB RAM")
+    gpus = [g for g in hw.get("gpus") or [] if isinstance(g, Mapping)]
+    parts.append(", ".join(f"{g.get('name')} {g.get('memory_mib')} MiB" for g in gpus)
+                 if gpus else "no GPU")
+    line = "Host: " + ", ".join(parts)
+    if hw.get("fingerprint"):
+        line += f" [host {hw['fingerprint']}]"
+    cal = calibration_text(_map(hw.get("calibration")))
+    line += f"; calibration: {cal}" if cal else "; not calibrated (`workbench host calibrate`)"
+    load = _map(_map(manifest).get("host_load"))
+    if load:
+        line += (f"; during the run: load {float(load.get('load_mean') or 0):.1f} mean, "
+                 f"{float(load.get('load_max') or 0):.1f} max, steal "
+                 f"{float(load.get('steal_share') or 0):.1%}")
+    return line
+
+
+def host_of(manifest: Mapping[str, Any] | None) -> str | None:
+    """The run's host fingerprint (None for runs stored before it was recorded)."""
+    fp = _map(_map(manifest).get("hardware")).get("fingerprint")
+    return str(fp) if fp else None
+
+
+def cross_host_note(first: Mapping[str, Any] | None, second: Mapping[str, Any] | None
+                    ) -> str | None:
+    """A note when two runs ran on different hosts (or one host is unknown): their
+    latencies measure the machines as much as the stacks."""
+    a, b = host_of(first), host_of(second)
+    if a is not None and a == b:
+        return None
+    if a is None or b is None:
+        return ("one of these runs does not record its host: its latency may come from "
+                "another machine")
+    cpus = [str(_map(_map(m).get("hardware")).get("cpu") or "?") for m in (first, second)]
+    return (f"these runs ran on different hosts ({a}: {cpus[0]}; {b}: {cpus[1]}): compare "
+            "their latency only with that in mind; quality is comparable")
+
+
+def host_label(fingerprint: str | None, cpu: str | None) -> str:
+    """A history cell for a run's host: its fingerprint's first 6 digits and CPU model."""
+    if not fingerprint:
+        return "unknown"
+    return f"{fingerprint[:6]} {cpu or ''}".strip()
