@@ -178,9 +178,12 @@ class ResultsScreen(Screen[None]):
         state = message.loaded.state
         provisional = (f"Provisional recommendation · {state.answered} of {state.planned} "
                        "answers")
+        # The load the choice was made at: one request at a time, or the matrix's load pass.
+        at_load = (" · at concurrency 1" if card.load is None
+                   else f" · under load, target {card.load.target_text or 'none'}")
         title = (f"Recommendation · run {message.run_id}" if state.status == "completed"
-                 else provisional) + (f" · {len(card.warnings)} warning(s)" if card.warnings
-                                      else "")
+                 else provisional) + at_load + (f" · {len(card.warnings)} warning(s)"
+                                                if card.warnings else "")
         self.query_one(ChoicePanel).show(choice, title)
         if state.status != "completed" and card.n_pairs == 0:
             # Nothing to choose from yet; "no stack meets every constraint" would mislead.
