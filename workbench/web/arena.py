@@ -3,6 +3,10 @@
 Blind mode puts the two stacks on randomised sides and hides their names until the human
 has voted (left, right, tie, both bad); the vote is stored with the real stack names
 (`Store.add_vote`), next to automatic scores (token F1 against a gold answer, when given).
+
+The tab opens on the latest run's running stacks and eval set, and deals that run's own
+questions (`arena_deal`): a vote on a dealt question is stored with the run's id and its
+question id, so it pairs with the run's automatic scores.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any, NamedTuple
 import gradio as gr
 
 from workbench.scoring.text import f1_score
+from workbench.web.arena_deal import Dealt, cached_start, deal
 from workbench.web.arena_stream import Pane, stream_pair
 from workbench.web.common import WebConfig, esc, evalset_names, open_store, stack_names, status_md
 
@@ -39,6 +44,9 @@ class ArenaRound:
     gold: str = ""
     panes: dict[str, Pane] = field(default_factory=dict)
     voted: str | None = None
+    run_id: str | None = None
+    """The run whose question this is (a dealt question), else None."""
+    question_id: str | None = None
 
     @property
     def right(self) -> str:
@@ -119,8 +127,10 @@ def render_sources(pane: Pane | None) -> str:
 
 
 def view(rnd: ArenaRound, status: str, prepared: frozenset[str]) -> ArenaView:
-    """The whole tab for a round (both panes in their blind/revealed positions)."""
-    f1 = auto_scores(rnd) if all(p.finished for p in rnd.panes.values()) else {}
+    """The whole tab for a round (both panes in their blind/revealed positions). A blind
+    round shows no token F1 before the vote: it would hint at which answer to prefer."""
+    done = all(p.finished for p in rnd.panes.values())
+    f1 = auto_scores(rnd) if done and not (rnd.blind and rnd.voted is None) else {}
     left, right = (None if p is None else replace(p, error=p.error and blinded(rnd, p.error))
                    for p in (rnd.panes.get(rnd.left), rnd.panes.get(rnd.right)))
     return ArenaView(
@@ -132,11 +142,13 @@ def view(rnd: ArenaRound, status: str, prepared: frozenset[str]) -> ArenaView:
 
 async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset: str,
               blind: bool, gold: str, prepared: frozenset[str] | None,
+              dealt: Dealt | None = None,
               rng: random.Random | None = None) -> AsyncIterator[ArenaView]:
     """Stream one question from both stacks; yields the whole tab as tokens arrive.
 
     The eval set's corpus is indexed on each stack once per session (the service reuses an
-    unchanged index), since the question is asked in that corpus' space.
+    unchanged index), since the question is asked in that corpus' space. A `dealt` run
+    question asked as dealt (its text unchanged) brings its run id, question id and gold.
     """
     from workbench.evalsets.model import space_id_for
     from workbench.runner.client import RagServiceClient
@@ -151,8 +163,11 @@ async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset
     if stack_a == stack_b:
         yield view(empty, status_md("Pick two different stacks.", "warn"), done)
         return
-    rnd = replace(empty, blind=blind, gold=gold or "",
-                  left=(rng.choice("AB") if rng else secrets.choice("AB")) if blind else "A")
+    own = dealt is not None and question.strip() == dealt.question.strip()
+    rnd = replace(empty, blind=blind, gold=gold or (dealt.gold if own and dealt else ""),
+                  left=(rng.choice("AB") if rng else secrets.choice("AB")) if blind else "A",
+                  run_id=dealt.run_id if own and dealt else None,
+                  question_id=dealt.question_id if own and dealt else None)
     try:
         stacks = {s: resolve_stack(n, cfg.settings) for s, n in (("A", stack_a), ("B", stack_b))}
     except Exception as exc:  # an unknown or broken recipe: say which, keep the page alive
@@ -214,11 +229,13 @@ def vote(cfg: WebConfig, choice: str, rnd: ArenaRound | None) -> tuple[str, str,
         "timings": {s: {"ttft_s": p.ttft_s, "total_s": p.total_s, "tokens": p.tokens,
                         "tokens_per_s": p.tokens_per_s} for s, p in rnd.panes.items()},
         "sources": {s: [x.doc_id for x in p.passages] for s, p in rnd.panes.items()},
+        "question_id": rnd.question_id,
     }
     try:
         with open_store(cfg) as store:
             store.add_vote(question=rnd.question, stack_a=rnd.stacks["A"],
-                           stack_b=rnd.stacks["B"], vote=stored, blind=rnd.blind, detail=detail)
+                           stack_b=rnd.stacks["B"], vote=stored, blind=rnd.blind, detail=detail,
+                           run_id=rnd.run_id)
     except Exception as exc:  # a locked or read-only database: say so
         return status_md(f"Vote not stored: {exc}", "error"), gr.skip(), gr.skip(), rnd
     rnd = replace(rnd, voted=stored)
@@ -229,21 +246,42 @@ def vote(cfg: WebConfig, choice: str, rnd: ArenaRound | None) -> tuple[str, str,
             title(rnd, rnd.right, "Right"), rnd)
 
 
+def deal_next(cfg: WebConfig, dealt: Dealt | None) -> tuple[str, str, Dealt | None, str]:
+    """The Deal button: (question, gold box, dealt state, status) for the latest run's next
+    question. The gold box is cleared: the gold stays off the page while the human votes."""
+    run_id = cached_start(cfg).run_id
+    try:
+        nxt = deal(cfg, run_id, dealt)
+    except Exception as exc:  # a locked or damaged database: say so, keep the page alive
+        return gr.skip(), gr.skip(), dealt, status_md(f"Cannot deal a question: {exc}", "error")
+    if nxt is None:
+        return gr.skip(), gr.skip(), dealt, status_md(
+            "No stored run to deal questions from: run one first (Run tab).", "warn")
+    return (nxt.question, "", nxt, status_md(
+        f"Question {nxt.position + 1} of {nxt.total} from run `{nxt.run_id}` (its gold answer "
+        "is kept for the token F1 stored with your vote). Ask both, then vote.", "info"))
+
+
 def build_arena_tab(cfg: WebConfig) -> None:
-    """The Arena tab's components and events (call inside a `gr.Tab`)."""
+    """The Arena tab's components and events (call inside a `gr.Tab`). Its stacks, eval set
+    and run note are read on every page load (the latest run may be newer than the app)."""
     stacks, sets = stack_names(cfg), evalset_names(cfg)
+    gr.Markdown(lambda: cached_start(cfg).note, elem_id="arena-run-note")
     with gr.Row():
-        stack_a = gr.Dropdown(stacks, value=stacks[0] if stacks else None, label="Stack A",
-                              allow_custom_value=True)
-        stack_b = gr.Dropdown(stacks, value=stacks[1] if len(stacks) > 1 else None,
-                              label="Stack B", allow_custom_value=True)
-        evalset = gr.Dropdown(sets, value=sets[0] if sets else None, allow_custom_value=True,
+        stack_a = gr.Dropdown(stacks, value=lambda: cached_start(cfg).stack_a, label="Stack A",
+                              allow_custom_value=True, elem_id="arena-stack-a")
+        stack_b = gr.Dropdown(stacks, value=lambda: cached_start(cfg).stack_b,
+                              label="Stack B", allow_custom_value=True, elem_id="arena-stack-b")
+        evalset = gr.Dropdown(sets, value=lambda: cached_start(cfg).evalset,
+                              allow_custom_value=True, elem_id="arena-evalset",
                               label="Corpus (eval set to retrieve from)")
         blind = gr.Checkbox(value=True, label="Blind (random sides, names hidden)")
     with gr.Row():
         question = gr.Textbox(label="Question", scale=4, elem_id="arena-question")
         gold = gr.Textbox(label="Gold answer (optional, for token F1)", scale=2)
-        ask_btn = gr.Button("Ask both", variant="primary", scale=1, elem_id="arena-ask")
+        with gr.Column(scale=1, min_width=160):
+            deal_btn = gr.Button("Deal a run question", elem_id="arena-deal")
+            ask_btn = gr.Button("Ask both", variant="primary", elem_id="arena-ask")
     status = gr.Markdown(elem_id="arena-status")
     panes = []
     with gr.Row(equal_height=False):
@@ -258,8 +296,11 @@ def build_arena_tab(cfg: WebConfig) -> None:
         buttons = {k: gr.Button(label, elem_id=f"vote-{k}") for k, label in VOTES.items()}
     rnd = gr.State(None)
     prepared = gr.State(frozenset())
+    dealt = gr.State(None)
+    deal_btn.click(partial(deal_next, cfg), inputs=[dealt],
+                   outputs=[question, gold, dealt, status])
     gr.on([ask_btn.click, question.submit], partial(ask, cfg),
-          inputs=[question, stack_a, stack_b, evalset, blind, gold, prepared],
+          inputs=[question, stack_a, stack_b, evalset, blind, gold, prepared, dealt],
           outputs=[*panes, status, rnd, prepared], concurrency_limit=4)
     for choice, button in buttons.items():
         button.click(partial(vote, cfg, choice), inputs=[rnd],
