@@ -114,7 +114,8 @@ def leaderboard_markdown(card: ScoreCard, choice: Choice) -> str:
         out.append("| " + " | ".join(cells) + " |")
     out += ["", "<small>= statistically tied on F1 with the other = ranks of its group. "
             "✓ the difference against the baseline is significant (95% paired "
-            "bootstrap CI, Holm-corrected for F1). Δ: against the baseline; ΔE2E is the median of "
+            "BCa bootstrap CI, Holm-corrected for F1, Benjamini-Hochberg for the secondary "
+            "metrics). Δ: against the baseline; ΔE2E is the median of "
             "per-question ratios.</small>"]
     return "\n".join(out)
 

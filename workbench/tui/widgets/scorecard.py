@@ -59,4 +59,5 @@ class ScorecardTable(DataTable[str]):
         for c in card.comparisons_of(candidate):
             self.add_row(*comparison_cells(c), key=c.key)
         self.border_title = (f"{card.label(candidate)} vs {card.label(base)} · * Holm-"
-                             "corrected · ratio: median of per-question ratios")
+                             "corrected, others Benjamini-Hochberg · ratio: median of "
+                             "per-question ratios")
