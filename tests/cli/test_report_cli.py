@@ -103,16 +103,24 @@ def test_report_and_export_carry_the_votes(stored: tuple[Path, str], tmp_path: P
         for vote in ("A", "A", "tie", "B"):
             store.add_vote(question="Who?", stack_a="alpha", stack_b="beta", vote=vote,
                            blind=True, detail={})
+        # An open vote: left out of the ratings unless they pool every vote.
+        store.add_vote(question="Who?", stack_a="alpha", stack_b="beta", vote="A",
+                       blind=False, detail={})
     env = {"WORKBENCH_STATE_DIR": str(tmp_path / "state")}
     table = workbench("report", run_id, "--no-semantic", "--db", str(db), env=env)
     assert table.returncode == 0, table.stderr
     assert "Human votes (arena)" in table.stdout and "2-1-1" in table.stdout
-    assert "4 arena votes between this run's stacks (4 blind; 4 on this run's questions)" \
+    assert "5 arena votes between this run's stacks (4 blind; 5 on this run's questions)" \
         in table.stdout
+    pooled = workbench("report", run_id, "--no-semantic", "--pool-votes", "--db", str(db),
+                       env=env)
+    assert pooled.returncode == 0, pooled.stderr
+    assert "3-1-1" in pooled.stdout and "all 5 votes between these stacks, pooled" in \
+        " ".join(pooled.stdout.split())
     md = (tmp_path / "state" / "reports" / f"{run_id}.md").read_text()
     assert "## Human votes (arena)" in md
     done = workbench("export", run_id, "--out", str(tmp_path / "r.jsonl"), "--db", str(db))
     assert done.returncode == 0, done.stderr
-    assert f"wrote 4 votes to {tmp_path / 'r.votes.jsonl'}" in done.stdout
+    assert f"wrote 5 votes to {tmp_path / 'r.votes.jsonl'}" in done.stdout
     rows = [json.loads(x) for x in (tmp_path / "r.votes.jsonl").read_text().splitlines()]
-    assert [r["winner"] for r in rows] == ["alpha", "alpha", None, "beta"]
+    assert [r["winner"] for r in rows] == ["alpha", "alpha", None, "beta", "alpha"]

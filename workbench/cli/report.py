@@ -37,7 +37,7 @@ def report_path(run_id: str) -> Path:
 
 def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool = True,
                  markdown_out: Path | None = None, judge: Any = None,
-                 pairwise: bool = False) -> Any:
+                 pairwise: bool = False, pool_votes: bool = False) -> Any:
     """Score the stored run, print it with its choice (the run's own constraints), and write
     its Markdown report; returns the choice."""
     from workbench.report.choice import recommend
@@ -71,7 +71,7 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
         return choice
     from workbench.report.votes import votes_for_run
 
-    votes = votes_for_run(store, run_id, card)
+    votes = votes_for_run(store, run_id, card, pooled=pool_votes)
     out = markdown_out or report_path(run_id)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_markdown(card, choice, votes), encoding="utf-8")
@@ -110,6 +110,9 @@ def report_command(
         "WORKBENCH_JUDGE_API_KEY", "--judge-key-env",
         help="Environment variable holding the judge's API key (never printed or stored).",
     ),
+    pool_votes: bool = typer.Option(
+        False, "--pool-votes", help="Rate every arena vote between the run's stacks (open "
+        "votes, other runs' questions); by default only blind votes on this run's questions."),
     db: Path = typer.Option(None, "--db"),
 ) -> None:
     """Print a run's choice and scorecard (each candidate against the baseline, 95% CIs,
@@ -143,13 +146,14 @@ def report_command(
             typer.echo("\n".join(provisional_lines(card, run["status"])))
             return
         choice = recommend(card, constraints_from_manifest(run["manifest"]))
-        typer.echo(render_markdown(card, choice, votes_for_run(store, rid, card)))
+        typer.echo(render_markdown(card, choice,
+                                   votes_for_run(store, rid, card, pooled=pool_votes)))
         return
     with open_judge(judge_kind, url=judge_url, model=judge_model, key_env=judge_key_env,
                     sample=judge_sample) as judge:
         try:
             print_report(store, rid, fmt=fmt, semantic=semantic, markdown_out=out,
-                         judge=judge, pairwise=judge_pairwise)
+                         judge=judge, pairwise=judge_pairwise, pool_votes=pool_votes)
         except judge_errors() as exc:
             raise judge_failure(exc) from exc
 
