@@ -28,7 +28,7 @@ EVALSET ?= demo-en
 LIMIT ?=
 KEEP ?= 0
 
-.PHONY: help venv llamacpp llamacpp-wheel vllm models engines sysdeps engine-sysdeps up down status logs demo demo-check matrix choose ab test test-fast lint bench calibrate mutants ui tui loadtest chaos clean
+.PHONY: tune help venv llamacpp llamacpp-wheel vllm models engines sysdeps engine-sysdeps up down status logs demo demo-check matrix choose ab test test-fast lint bench calibrate mutants ui tui loadtest chaos clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -116,6 +116,9 @@ engine-sysdeps: ## Debian packages that make the engines faster to build and run
 
 up: llamacpp vllm models ## start stack A (RAG API :8000) and stack B (:9000): make up A=llamacpp-cpu B=vllm-cpu
 	$(WB) up $(if $(A),--a $(A)) $(if $(B),--b $(B))
+
+tune: llamacpp vllm models ## probe each CPU engine's settings on this host (cached; `up` does it once by itself): make tune [S=vllm-cpu] [FORCE=1]
+	$(WB) stacks tune $(S) $(if $(filter 1,$(FORCE)),--force)
 
 down: ## stop every stack started from this folder
 	@test -x $(WB) && $(WB) down || echo "nothing to stop (no venv yet)"

@@ -132,13 +132,18 @@ def test_a_failed_reference_chooses_nothing() -> None:
 
 @pytest.mark.parametrize(("a", "b", "agree"), [
     ("Quillmoor Labs was founded in 2011.", "Quillmoor Labs was founded in 2011", True),
-    # Same first eight words; a late token flipped by rounding.
+    # A late word flipped by rounding.
     ("The Tern 3 weather station weighs 1.2 kg and ships in May.",
      "The Tern 3 weather station weighs 1.2 kg and ships in June.", True),
     ("It was founded in 2011 by Ines Varga and Tobias Renn.",
      "Founded in 2011 by Ines Varga and Tobias Renn.", True),  # F1 0.9
     ("Quillmoor Labs was founded in 2011.", "Halvard Bay Halvard Bay Halvard", False),
     ("I don't know.", "The office is in Kessingford.", False),
+    # Measured with llama.cpp -t 2 and -t 1 on one prompt: the same answer.
+    ("The answer is: 6 days. The context contains the details of a",
+     "The answer is: 6. The business expenses must be claimed with", True),
+    ("Founded in 2011. Then it grew", "Founded in 2011. Halvard Bay boathouse", True),
+    ("It has 27 days of leave.", "It has 26 days of leave.", False),  # another number
 ])
 def test_answers_agree(a: str, b: str, agree: bool) -> None:
     assert tuning.answers_agree(a, b) is agree
@@ -146,7 +151,8 @@ def test_answers_agree(a: str, b: str, agree: bool) -> None:
 
 def fake_measure(timings: dict[EngineSetting, tuple[float, list[str]]]) -> Any:
     def measure(stack: Stack, setting: EngineSetting, settings: Settings,
-                prompts: list[Any], workdir: Path) -> CandidateResult:
+                prompts: list[Any], workdir: Path, beat: float | None = None,
+                repeats: int = 2) -> CandidateResult:
         seconds, answers = timings[setting]
         return CandidateResult(setting=setting, seconds=seconds, answers=answers,
                                agreed=len(answers), matches=True, prefill_tok_s=100.0,
@@ -204,7 +210,7 @@ def test_a_failed_reference_is_not_cached(tuned: Settings,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     facts = cpu_facts(AVX2_ONLY)
 
-    def measure(stack: Stack, setting: EngineSetting, *args: Any) -> CandidateResult:
+    def measure(stack: Stack, setting: EngineSetting, *args: Any, **kw: Any) -> CandidateResult:
         return CandidateResult(setting=setting, error="engine exited")
     monkeypatch.setattr(tuning_probe, "measure", measure)
     s = stack("vllm-cpu", tuned)

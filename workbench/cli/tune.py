@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 
 import typer
 
@@ -38,6 +40,9 @@ def tune_command(
     chosen = [stacks[n] for n in names] if names else [
         s for s in stacks.values() if tunable(s) is None and not recipe_pins(s)]
     results = {}
+    # A SIGTERM (a timeout, `kill`) must still run the probe's `finally`, which stops the
+    # engine it started in its own session.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     for stack in chosen:
         why_not = tunable(stack)
         if why_not is not None:

@@ -202,6 +202,9 @@ class Tuning(_Strict):
     )
     batch: AutoCount = Field(default="auto", description="llama.cpp -b.")
     ubatch: AutoCount = Field(default="auto", description="llama.cpp -ub.")
+    poll: Annotated[int, Field(ge=0, le=100)] | Literal["auto"] = Field(
+        default="auto", description="llama.cpp --poll (0: waiting threads sleep, not spin)."
+    )
 
 
 class Cost(_Strict):

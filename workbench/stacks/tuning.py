@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -35,16 +36,16 @@ TUNED_ENGINES = ("vllm", "llamacpp")
 #: Candidates within this share of the fastest are ties, won by the earlier candidate (the
 #: reference first): timing noise on a busy machine must not flip the setting.
 TIE_SHARE = 0.03
-#: Answers agree when their first words are these many normalised words alike...
-AGREE_PREFIX_WORDS = 8
-#: ...or their token F1 reaches this (a bug's garbage scores near 0).
+#: First sentences with the same numbers agree from this token F1 (a bug's garbage scores
+#: near 0; a rounding-flipped word in a short answer ~0.85).
 AGREE_F1 = 0.7
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 # engine_args flags that pin what the probe would choose (the recipe then wins).
 _PINNING_FLAGS = {
     "vllm": ("--dtype", "--enforce-eager", "-O", "--compilation-config", "-cc"),
     "llamacpp": ("-t", "--threads", "-tb", "--threads-batch", "-b", "--batch-size",
-                 "-ub", "--ubatch-size"),
+                 "-ub", "--ubatch-size", "--poll"),
 }
 
 Source = Literal["probe", "host rule", "recipe", "not tuned"]
@@ -66,6 +67,9 @@ class EngineSetting:
     batch: int | None = None
     #: llama.cpp `-ub` (physical batch).
     ubatch: int | None = None
+    #: llama.cpp `--poll` (0: threads sleep instead of spinning while they wait for work,
+    #: which a CPU shared with other busy processes may need).
+    poll: int | None = None
 
     @property
     def label(self) -> str:
@@ -83,7 +87,7 @@ class EngineSetting:
         """llama-server flags."""
         args: list[str] = []
         for flag, value in (("-t", self.threads), ("-tb", self.batch_threads),
-                            ("-b", self.batch), ("-ub", self.ubatch)):
+                            ("-b", self.batch), ("-ub", self.ubatch), ("--poll", self.poll)):
             if value is not None:
                 args += [flag, str(value)]
         return args
@@ -119,6 +123,8 @@ class CandidateResult:
     error: str | None = None
     #: Load average (1 min) when the candidate was measured.
     load: float | None = None
+    #: Anything the time needs said (e.g. it stopped early, being clearly slower).
+    note: str | None = None
 
     @property
     def label(self) -> str:
@@ -154,18 +160,27 @@ class Choice:
     probe: dict[str, Any] | None = None
 
 
+def first_sentence(text: str) -> str:
+    """The answer's first sentence (or line): the prompt asks for one, and what the model
+    says after it (24 tokens are always decoded) is where rounding noise piles up."""
+    return re.split(r"(?<=[.!?])\s|\n", text.strip(), maxsplit=1)[0]
+
+
 def answers_agree(reference: str, answer: str) -> bool:
-    """Whether two answers to one prompt say the same: their first `AGREE_PREFIX_WORDS`
-    normalised words are alike (so do shorter answers, whole), or their token F1 reaches
-    `AGREE_F1`. Exact text equality would reject a correct setting over one rounding-flipped
-    late token; a wrong setting's answers (the compiled-bf16 bug) share neither."""
+    """Whether two answers to one prompt say the same: their first sentences carry the same
+    numbers, and their normalised words are equal or reach token F1 `AGREE_F1`. Exact
+    equality of all decoded tokens would reject a correct setting over a rounding-flipped
+    token (threads change the order of a matmul's sums: measured, `-t 1` and `-t 2` said
+    "6 days." and "6." to one prompt); a wrong setting's answers (the compiled-bf16 bug)
+    share neither numbers nor words."""
     from workbench.scoring.text import f1_score, normalize_tokens
 
-    ref, got = normalize_tokens(reference, False), normalize_tokens(answer, False)
-    n = min(AGREE_PREFIX_WORDS, max(len(ref), len(got)))
-    if ref[:n] == got[:n]:
+    ref, got = first_sentence(reference), first_sentence(answer)
+    if normalize_tokens(ref, False) == normalize_tokens(got, False):
         return True
-    return f1_score(answer, [reference], stem=False) >= AGREE_F1
+    if _NUMBER.findall(ref) != _NUMBER.findall(got):
+        return False
+    return f1_score(got, [ref], stem=False) >= AGREE_F1
 
 
 def choose(results: list[CandidateResult]) -> tuple[CandidateResult | None, str]:
@@ -241,7 +256,7 @@ def recipe_pins(stack: Stack) -> dict[str, Any]:
         if t.compile != "auto":
             pins["eager"] = t.compile == "eager"
     elif stack.engine == "llamacpp":
-        for name in ("threads", "batch_threads", "batch", "ubatch"):
+        for name in ("threads", "batch_threads", "batch", "ubatch", "poll"):
             if getattr(t, name) != "auto":
                 pins[name] = getattr(t, name)
     flags = [a for a in stack.engine_args
@@ -275,7 +290,9 @@ def candidates(stack: Stack, facts: CpuFacts | None = None) -> list[EngineSettin
     """The settings the probe tries for this stack on this host, the reference first:
     vLLM fp32 eager (reference), fp32 compiled, and with native BF16 bf16 eager and
     compiled; llama.cpp its defaults (reference), threads and batch threads = the cores
-    given, the same with a 512 or 256 batch, and one thread fewer for generation."""
+    given, the same without spinning (`--poll 0`) or with a 256 batch, one thread fewer for
+    generation, and half the cores (on a CPU other processes share, fewer threads can win:
+    each token waits for all of them)."""
     facts = facts or cpu_facts()
     if stack.engine == "vllm":
         found = [EngineSetting(dtype="float32", eager=True),
@@ -285,12 +302,13 @@ def candidates(stack: Stack, facts: CpuFacts | None = None) -> list[EngineSettin
                       EngineSetting(dtype="bfloat16", eager=False)]
         return found
     n = cores_given(stack, facts)
-    found = [EngineSetting(), EngineSetting(threads=n, batch_threads=n),
-             EngineSetting(threads=n, batch_threads=n, batch=512, ubatch=512),
-             EngineSetting(threads=n, batch_threads=n, batch=256, ubatch=256)]
-    if n > 1:
-        found.append(EngineSetting(threads=n - 1, batch_threads=n))
-    return found
+    found = [EngineSetting(), EngineSetting(threads=n, batch_threads=n)]
+    if n > 1:  # early, so that on a busy CPU the slower ones after it stop early
+        found += [EngineSetting(threads=n // 2, batch_threads=n // 2),
+                  EngineSetting(threads=n - 1, batch_threads=n)]
+    found += [EngineSetting(threads=n, batch_threads=n, poll=0),
+              EngineSetting(threads=n, batch_threads=n, batch=256, ubatch=256)]
+    return list(dict.fromkeys(found))
 
 
 @lru_cache(maxsize=16)
@@ -414,7 +432,7 @@ def tuning_record(stack: Stack, settings: Settings) -> dict[str, Any]:
             "reference": probe.get("reference"),
             "candidates": [{k: c.get(k) for k in ("label", "seconds", "ready_s",
                                                   "prefill_tok_s", "decode_tok_s", "agreed",
-                                                  "matches", "error", "load")}
+                                                  "matches", "error", "load", "note")}
                            for c in probe.get("candidates", [])],
         }
     return record

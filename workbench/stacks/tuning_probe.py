@@ -50,6 +50,8 @@ PROBE_QUESTIONS = ("q001", "q021", "q039", "q055")
 CONTEXT_PASSAGES = 6  # ~400 prompt tokens: the size of a top-k 4-6 RAG prompt
 MAX_TOKENS = 24
 REPEATS = 2
+#: A candidate whose first round takes this many times the best so far stops there.
+GIVE_UP_SHARE = 1.5
 
 Messages = list[dict[str, str]]
 
@@ -134,9 +136,12 @@ def _probe_stack(stack: Stack) -> Stack:
 
 
 def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: list[Messages],
-            workdir: Path) -> CandidateResult:
+            workdir: Path, beat: float | None = None,
+            repeats: int = REPEATS) -> CandidateResult:
     """Start the engine under `setting`, ask the prompts, stop it; never raises for an
-    engine that fails (the result carries the error)."""
+    engine that fails (the result carries the error). `beat`: the best time so far; a
+    candidate whose first round already takes `GIVE_UP_SHARE` times that cannot win and
+    stops there (its time is that round's, and the result says so)."""
     from workbench.stacks.engines import LaunchContext
     from workbench.stacks.process import LaunchError, spawn, stop_group, wait_healthy
 
@@ -156,7 +161,21 @@ def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: l
                      proc.argv, ctx.log("engine"), ready=lambda: adapter.ready(placed))
         result.ready_s = round(time.perf_counter() - started, 2)
         ask(placed, prompts[0])  # warm-up, not counted
-        rounds = [[ask(placed, p) for p in prompts] for _ in range(REPEATS)]
+        first: list[Reply] = []
+        spent = 0.0
+        limit = beat * GIVE_UP_SHARE if beat is not None else float("inf")
+        for p in prompts:
+            first.append(ask(placed, p))
+            spent += first[-1].e2e_s
+            if spent > limit:
+                break
+        rounds = [first]
+        if spent > limit:  # it cannot win: no need to hear the rest
+            result.note = (f"stopped after {len(first)} of {len(prompts)} prompts: "
+                           f"{spent:.2f} s, over {GIVE_UP_SHARE:g}x the best so far "
+                           f"({beat or 0:.2f} s)")
+        else:
+            rounds += [[ask(placed, p) for p in prompts] for _ in range(repeats - 1)]
     except (LaunchError, OSError, RuntimeError, ValueError) as exc:
         result.error = str(exc)[-600:]
         return result
@@ -190,14 +209,17 @@ def compare_to_reference(reference: CandidateResult, other: CandidateResult) -> 
         other.matches = False
         return
     consistent = other.matches  # from measure: each prompt's repeats agree
+    # One that stopped early answered fewer prompts: it cannot be shown to match.
     other.agreed = sum(answers_agree(a, b) for a, b in
-                       zip(reference.answers, other.answers, strict=True))
+                       zip(reference.answers, other.answers, strict=False))
     other.matches = consistent and other.agreed == len(reference.answers)
 
 
 def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
-          say: Callable[[str], None] | None = None) -> dict[str, Any]:
+          say: Callable[[str], None] | None = None, early_stop: bool = True,
+          repeats: int = REPEATS) -> dict[str, Any]:
     """Measure every candidate of `stack`'s engine here, choose, cache and return the result.
+    `early_stop=False` hears every candidate out (tests: every setting answers every prompt).
     Raises ValueError when the stack is not tunable here or its engine or model is missing."""
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
     facts = facts or cpu_facts()
@@ -218,7 +240,10 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
     try:
         for n, setting in enumerate(settings_list, 1):
             say(f"tuning {stack.engine} ({n}/{len(settings_list)}): {setting.label} ...")
-            result = measure(stack, setting, settings, prompts, workdir)
+            timed = [r.seconds for r in results
+                     if early_stop and r.matches and r.seconds is not None]
+            result = measure(stack, setting, settings, prompts, workdir,
+                             beat=min(timed) if timed else None, repeats=repeats)
             if results:
                 compare_to_reference(results[0], result)
             else:
@@ -227,6 +252,7 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
             said = (f"{result.seconds:.2f} s, prefill {result.prefill_tok_s} tok/s, decode "
                     f"{result.decode_tok_s} tok/s, {result.agreed}/{len(prompts)} agree"
                     if result.error is None else f"failed: {result.error.splitlines()[0]}")
+            said += f" ({result.note})" if result.note else ""
             say(f"  {setting.label}: {said}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -239,7 +265,7 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
         "native_bf16": facts.native_bf16,
         "load_avg": {"before": load_before, "after": [round(x, 2) for x in os.getloadavg()]},
         "probe_s": round(time.perf_counter() - started, 1),
-        "prompts": len(prompts), "repeats": REPEATS, "max_tokens": MAX_TOKENS,
+        "prompts": len(prompts), "repeats": repeats, "max_tokens": MAX_TOKENS,
         "reference": results[0].label if results else None,
         "chosen": chosen.setting.to_dict() if chosen is not None else None,
         "chosen_label": chosen.label if chosen is not None else None,
