@@ -7,8 +7,11 @@ Rules, stated once:
   * A request's latency for the SLOs: its TTFT / TPOT / E2E when it succeeded; a failed
     or timed-out request is a miss (`MISS_S`, slower than any SLO), never left out.
   * An SLO on a percentile holds at a level when the upper bound of that percentile's 95%
-    bootstrap CI (`scoring.stats.PairedBootstrap`) meets it, is broken when the lower bound
-    misses it, and is unknown in between (unknown does not hold).
+    interval meets it, is broken when the lower bound misses it, and is unknown in between
+    (unknown does not hold): the constraints' own rule and interval (`report.limits`: the
+    distribution-free order-statistic interval, misses censored), so the same SLO on the
+    same requests gets the same verdict in the quality pass and under load. A p95 needs
+    72 requests at a level before its upper bound can meet anything; p50 needs 6.
   * Goodput counts answers within every SLO (each request's value against the SLO's
     limit, as vLLM's goodput does); correct goodput also needs the answer correct by the
     scorecard's rule (`LoadPrompt.grade` -> `scoring.answer.answer_is_correct`), counted in
@@ -23,13 +26,11 @@ Rules, stated once:
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Sequence
-from typing import Any
-
-import numpy as np
+from typing import Any, Literal
 
 from workbench.load.metrics import PointSummary, e2e_s, summarize, tpot_s, ttft_s
+from workbench.report import limits
 from workbench.report.constraints import Constraint, parse_constraint
 from workbench.report.load import (
     MISS_S,
@@ -41,7 +42,6 @@ from workbench.report.load import (
     estimate_text,
     seconds,
 )
-from workbench.scoring.stats import FloatArray, PairedBootstrap
 from workbench.store.records import LoadRequestRecord, PointSpec
 
 #: Without a stated share, correct goodput must reach this share of the stack's own
@@ -50,7 +50,6 @@ RELATIVE_SHARE = 0.9
 #: Median TTFT this many times the lowest level's means requests waited in a queue.
 QUEUEING_FACTOR = 2.0
 DEFAULT_MAX_ERROR_RATE = 0.05
-_OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, "<": operator.lt}
 _GETTERS: dict[str, Callable[[LoadRequestRecord], float | None]] = {
     "ttft": ttft_s, "e2e": e2e_s, "tpot": lambda r: tpot_s(r) or 0.0}
 
@@ -74,31 +73,43 @@ def censored(records: Sequence[LoadRequestRecord], metric: str) -> list[float]:
     return out
 
 
-def estimate(values: Sequence[float], stat: str, boot: PairedBootstrap) -> Estimate | None:
-    """A percentile (`p50`, `p95`, ...) or the mean of `values`, with its 95% CI."""
-    if not values:
-        return None
-    arr = np.asarray(values, dtype=np.float64)
-    tail = (1.0 - boot.confidence) / 2.0
+def _bound(values: Sequence[float], stat: str) -> limits.Bound:
+    """The interval a limit is judged on (`report.limits`, the constraints' own): a
+    percentile's distribution-free order-statistic interval with every miss censored as
+    slower than any limit, or a mean's (unbounded above when a request failed)."""
+    finite = [v for v in values if v < MISS_S]
+    misses = len(values) - len(finite)
     if stat == "mean":
-        mean = boot.mean_diff(np.zeros_like(arr), arr)
-        return Estimate(value=mean.estimate, low=mean.low, high=mean.high, n=arr.size)
-    q = float(stat.removeprefix("p"))
-    draws: FloatArray = boot.percentiles(arr, (q,))[:, 0]
-    low, high = (float(x) for x in np.quantile(draws, [tail, 1.0 - tail]))
-    return Estimate(value=float(np.percentile(arr, q)), low=low, high=high, n=arr.size)
+        b = limits.mean_bound(finite)
+        return limits.Bound(b.estimate, b.low, math.inf, b.n + misses) if misses else b
+    return limits.quantile_bound(finite, float(stat.removeprefix("p")) / 100.0, misses)
 
 
-def check_slo(c: Constraint, records: Sequence[LoadRequestRecord],
-              boot: PairedBootstrap) -> SloCheck:
-    """One SLO at one level, judged on the CI of its statistic."""
-    e = estimate(censored(records, c.metric), c.stat or "p50", boot)
-    if e is None:
+def _shown(x: float) -> float:
+    # An infinite bound (a miss, or more misses than the quantile allows) is shown as one.
+    return MISS_S if x == math.inf else 0.0 if x == -math.inf else x
+
+
+def estimate(values: Sequence[float], stat: str) -> Estimate | None:
+    """A percentile (`p50`, `p95`, ...) or the mean of `values` (misses as `MISS_S`), with
+    its 95% interval from `report.limits`."""
+    b = _bound(values, stat)
+    if b.estimate is None:
+        return None
+    return Estimate(value=_shown(b.estimate), low=_shown(b.low), high=_shown(b.high), n=b.n)
+
+
+def check_slo(c: Constraint, records: Sequence[LoadRequestRecord]) -> SloCheck:
+    """One SLO at one level, judged on its interval as the constraints judge theirs
+    (`limits.decide`: met on the whole interval, failed beyond it, unknown between)."""
+    values = censored(records, c.metric)
+    b = _bound(values, c.stat or "p50")
+    if b.estimate is None:
         return SloCheck(slo=c.text, value=None, verdict="unknown")
-    ok: Callable[[float, float], bool] = _OPS.get(c.op, operator.le)
-    if ok(e.high, c.value):
-        return SloCheck(slo=c.text, value=e, verdict="holds")
-    return SloCheck(slo=c.text, value=e, verdict="unknown" if ok(e.low, c.value) else "broken")
+    state = limits.decide(b, c.op, c.value)
+    verdict: Literal["holds", "broken", "unknown"] = (
+        "holds" if state == limits.MET else "broken" if state == limits.FAILED else "unknown")
+    return SloCheck(slo=c.text, value=estimate(values, c.stat or "p50"), verdict=verdict)
 
 
 def offered_rps(spec: PointSpec, summary: PointSummary) -> float:
@@ -111,14 +122,14 @@ def offered_rps(spec: PointSpec, summary: PointSummary) -> float:
 def build_level(
     spec: PointSpec, stored: PointSummary, records: Sequence[LoadRequestRecord],
     slo: Sequence[Constraint], *, max_error_rate: float, min_correct_share: float | None,
-    base: LoadLevel | None, boot: PairedBootstrap,
+    base: LoadLevel | None,
 ) -> LoadLevel:
     """One level's figures and verdict (`base`: the stack's lowest level, for the
     quality-under-load comparison and the relative correctness share)."""
     s = summarize(spec, records, stored.duration_s, request_slo(slo))
     offered = offered_rps(spec, s)
     ttft, e2e = censored(records, "ttft"), censored(records, "e2e")
-    checks = [check_slo(c, records, boot) for c in slo]
+    checks = [check_slo(c, records) for c in slo]
     level = LoadLevel(
         label=spec.label, concurrency=spec.concurrency,
         rate=spec.rate if math.isfinite(spec.rate) else None, offered_rps=offered,
@@ -128,9 +139,9 @@ def build_level(
         correct_goodput_rps=s.correct_goodput if s.correct_goodput is not None
         else (s.goodput or 0.0),
         accuracy=s.accuracy, slo_checks=checks, holds=False, cpu_s=stored.cpu_s,
-        peak_rss_mb=stored.peak_rss_mb, ttft_p50=estimate(ttft, "p50", boot),
-        ttft_p95=estimate(ttft, "p95", boot), e2e_p50=estimate(e2e, "p50", boot),
-        e2e_p95=estimate(e2e, "p95", boot))
+        peak_rss_mb=stored.peak_rss_mb, ttft_p50=estimate(ttft, "p50"),
+        ttft_p95=estimate(ttft, "p95"), e2e_p50=estimate(e2e, "p50"),
+        e2e_p95=estimate(e2e, "p95"))
     base_acc = base.accuracy if base is not None else level.accuracy
     if level.accuracy is not None and base_acc is not None:
         level.accuracy_delta = level.accuracy - base_acc
@@ -201,15 +212,14 @@ def stack_load(
     stack: str, points: Sequence[tuple[PointSpec, PointSummary, list[LoadRequestRecord]]],
     slo: Sequence[Constraint], *, max_error_rate: float, min_correct_share: float | None,
     target_rps: float | None, target_concurrency: int | None,
-    price: dict[str, Any] | None = None, stopped: str | None = None, seed: int = 20240521,
+    price: dict[str, Any] | None = None, stopped: str | None = None,
 ) -> StackLoad:
     """A stack's capacity, cost there, and whether it holds the target."""
-    boot = PairedBootstrap(resamples=2000, seed=seed)
     levels: list[LoadLevel] = []
     for spec, summary, records in points:
         levels.append(build_level(spec, summary, records, slo, max_error_rate=max_error_rate,
                                   min_correct_share=min_correct_share,
-                                  base=levels[0] if levels else None, boot=boot))
+                                  base=levels[0] if levels else None))
     held: LoadLevel | None = None
     broke: LoadLevel | None = None
     for lv in levels:
@@ -295,9 +305,10 @@ def load_run(
         slo=[c.text for c in slo], max_error_rate=max_err, min_correct_share=share,
         stacks=stacks,
         method="each stack alone, warmed up, at rising levels; percentiles with 95% "
-        "bootstrap CIs, failures counted as misses; an SLO holds when the CI's upper bound "
-        "meets it; capacity = the highest level up to which every level holds (SLOs, "
-        "error cap, correct goodput share); correct = the scorecard's gold-contained rule")
+        "order-statistic intervals, failures counted as misses; an SLO holds when the "
+        "interval's upper bound meets it; capacity = the highest level up to which every "
+        "level holds (SLOs, error cap, correct goodput share); correct = the scorecard's "
+        "gold-contained rule")
 
 
 __all__ = [

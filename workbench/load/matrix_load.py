@@ -28,7 +28,6 @@ from workbench.load.prompts import LoadPrompt, question_prompts
 from workbench.load.sweep import BenchConfig, Side, measure_point, warm_up
 from workbench.report.constraints import parse_constraint
 from workbench.report.load import LoadLevel
-from workbench.scoring.stats import PairedBootstrap
 from workbench.store.load_benches import LoadBenchStore
 from workbench.store.records import PointSpec
 
@@ -120,7 +119,6 @@ async def run_load_pass(
                 "prompts": len(prompts), "warmup": config.warmup,
                 "schedule": "one stack at a time, warmed up, levels rising"})
     deadline = time.monotonic() + float(rules.get("max_total_s") or 900.0)
-    boot = PairedBootstrap(resamples=1000, seed=20240521)
     stopped: dict[str, str] = {}
     status = "failed"
     t0 = time.perf_counter()
@@ -149,7 +147,7 @@ async def run_load_pass(
                 records = store.requests(bench_id, side.name, position)
                 level = build_level(spec, summary, records, slo, max_error_rate=max_err,
                                     min_correct_share=rules.get("min_correct_share"),
-                                    base=levels[0] if levels else None, boot=boot)
+                                    base=levels[0] if levels else None)
                 levels.append(level)
                 say(_line(side.name, level))
                 if summary.requests < spec.requests:
