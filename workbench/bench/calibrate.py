@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -124,21 +124,13 @@ def decide(truths: list[Truth], questions: list[Question], records: list[Respons
     return card, recommend(card, resamples=resamples)
 
 
-def gate_fails(card: Any, choice: Any, margin: str, candidates: list[str]) -> bool:
-    """Whether the product's gate fails the run at `margin` for `candidates`."""
+def gate_state(card: Any, choice: Any, margin: str, candidate: str) -> str:
+    """The product's gate on one candidate at `margin`: pass, fail or inconclusive (a
+    false pass counts only a pass: inconclusive is not one)."""
     from workbench.report.constraints import parse_margin
-    from workbench.report.gate import gate_failures
+    from workbench.report.gate import run_gate
 
-    return bool(gate_failures(card, choice, [parse_margin(margin)], candidates))
-
-
-def gate_passes(card: Any, choice: Any, margin: str, candidates: list[str]) -> bool:
-    """Whether the product's gate passes the run at `margin` (a non-inferiority gate may
-    also be inconclusive: neither a pass nor a fail)."""
-    from workbench.report.constraints import parse_margin
-    from workbench.report.gate import PASSED, run_gate
-
-    return run_gate(card, choice, [parse_margin(margin)], candidates).state == PASSED
+    return str(run_gate(card, choice, [parse_margin(margin)], [candidate]).state)
 
 
 def top_set(choice: Any) -> frozenset[str]:
@@ -180,36 +172,89 @@ def intervals(card: Any, truths: dict[str, Truth]) -> Iterable[tuple[str, float,
                 yield f"stack {key}", float(bounds[0]), float(bounds[1]), known[key]
 
 
+_NUM = r"([+-]?(?:\d+(?:\.\d+)?|inf))"
+#: "b vs a: F1 -0.167 [-0.333, +0.000] (98.33% CI, Holm p 0.22), n=12" (Choice.pairs).
+_F1_PAIR = re.compile(rf"^(\S+) vs (\S+): F1 {_NUM} \[{_NUM}, {_NUM}\]")
+#: In a reason line of stack s: "vs rival: faster: mean E2E -12% [-20%, -3%] (95% CI)".
+_E2E = re.compile(rf"vs (\S+): [^:;]+: mean E2E {_NUM}% \[{_NUM}%, {_NUM}%\]")
+#: In a reason line of stack s: "cost per answer +3% [-5%, +12%] vs rival (95% CI)".
+_COST = re.compile(rf"cost per answer {_NUM}% \[{_NUM}%, {_NUM}%\] vs (\S+)")
+
+
+#: In a reason line of stack s: "0.21 USD per 1,000 answers [0.19, 0.23]".
+_OWN_COST = re.compile(rf"{_NUM} USD per 1,000 answers \[{_NUM}, {_NUM}\]")
+
+
+def choice_intervals(choice: Any, truths: dict[str, Truth]
+                     ) -> Iterable[tuple[str, float, float, float]]:
+    """(kind, low, high, true value) for the intervals the choice prints, read from its
+    lines as a user reads them: every pair's F1 difference (at its Holm level), and each
+    stack's mean E2E and cost per answer against its rival (the true ratio of the means of
+    two lognormals of one shape: the speed ratio). Rounded as printed, so the bounds are
+    widened by half the last digit."""
+    for line in choice.pairs:
+        m = _F1_PAIR.match(line)
+        if m:
+            b, a = truths[m.group(1)], truths[m.group(2)]
+            yield ("choice F1 pair", float(m.group(4)) - 5e-4, float(m.group(5)) + 5e-4,
+                   b.f1 - a.f1)
+    for r in choice.ranked:
+        me = truths.get(r.stack)
+        for m in _E2E.finditer(r.reason):
+            rival = truths.get(m.group(1))
+            if me and rival:
+                yield ("choice mean E2E ratio", float(m.group(3)) - 0.5,
+                       float(m.group(4)) + 0.5, (me.speed / rival.speed - 1) * 100)
+        for m in _OWN_COST.finditer(r.reason):
+            if me:  # price 1/h over the busy time: every request's E2E, per answer
+                mean_e2e = me.speed * math.exp(_sd() ** 2 / 2)
+                yield ("choice cost per 1,000 answers", float(m.group(2)) - 0.005,
+                       float(m.group(3)) + 0.005, 1000 / 3600 * mean_e2e / (1 - me.error))
+        for m in _COST.finditer(r.reason):
+            rival = truths.get(m.group(4))
+            if me and rival:
+                yield ("choice cost per answer", float(m.group(2)) - 0.5,
+                       float(m.group(3)) + 0.5, (me.speed / rival.speed - 1) * 100)
+
+
 def _sd() -> float:
     return math.sqrt(SPREAD**2 + NOISE**2)
 
 
 @dataclass
 class Cell:
-    """Counts for one (stacks, n) cell."""
+    """Counts for one (stacks, n) cell (plain dicts: a worker process sends it back)."""
 
-    runs: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    hits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    cover: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    runs: dict[str, int] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+    cover: dict[str, list[int]] = field(default_factory=dict)
 
     def count(self, key: str, event: bool) -> None:
         """One more run of `key`, and whether its event happened."""
-        self.runs[key] += 1
-        self.hits[key] += int(event)
+        self.runs[key] = self.runs.get(key, 0) + 1
+        self.hits[key] = self.hits.get(key, 0) + int(event)
+
+    def covered(self, kind: str, inside: bool) -> None:
+        """One more interval of `kind`, and whether it held the true value."""
+        hit_total = self.cover.setdefault(kind, [0, 0])
+        hit_total[0] += int(inside)
+        hit_total[1] += 1
 
     def merge(self, other: Cell) -> None:
         """Add another cell's counts."""
         for k, v in other.runs.items():
-            self.runs[k] += v
+            self.runs[k] = self.runs.get(k, 0) + v
         for k, v in other.hits.items():
-            self.hits[k] += v
+            self.hits[k] = self.hits.get(k, 0) + v
         for k, (a, b) in other.cover.items():
-            self.cover[k][0] += a
-            self.cover[k][1] += b
+            hit_total = self.cover.setdefault(k, [0, 0])
+            hit_total[0] += a
+            hit_total[1] += b
 
     def rate(self, key: str) -> float:
         """Share of runs where the event happened (nan: none ran)."""
-        return self.hits[key] / self.runs[key] if self.runs[key] else math.nan
+        runs = self.runs.get(key, 0)
+        return self.hits.get(key, 0) / runs if runs else math.nan
 
 
 def one_run(k: int, n: int, run: int, resamples: int) -> Cell:
@@ -220,15 +265,18 @@ def one_run(k: int, n: int, run: int, resamples: int) -> Cell:
     rng = np.random.default_rng(seed)
     # 1. Identical stacks: no winner may be named; the gate may not fail; intervals cover.
     same = [Truth(x) for x in names]
-    qs, recs = simulate(same, n, seed)
+    # Retrieved passages (hit@k, MRR, nDCG lines) in every 4th run: the same paired BCa
+    # intervals as the quality lines, at three times the cost of a card without them.
+    qs, recs = simulate(same, n, seed, sources=run % 4 == 0)
     card, choice = decide(same, qs, recs, names, resamples)
     truths = {t.name: t for t in same}
     cell.count("false winner", choice.chosen is not None)
-    _cover(cell, card, truths)
+    _cover(cell, card, choice, truths)
     for metric, margins in MARGINS.items():
         for m in margins:
-            cell.count(f"false fail {_margin(metric, m)}",
-                       gate_fails(card, choice, _margin(metric, m), names[1:]))
+            states = {gate_state(card, choice, _margin(metric, m), c) for c in names[1:]}
+            cell.count(f"false fail {_margin(metric, m)}", "fail" in states)
+            cell.count(f"gate passes identical {_margin(metric, m)}", states == {"pass"})
     _invariance(cell, rng, same, qs, recs, names, choice, resamples)
     # 2. One truly better stack (at a random place); the others worse, as fast or faster.
     best = int(rng.integers(k))
@@ -239,7 +287,7 @@ def one_run(k: int, n: int, run: int, resamples: int) -> Cell:
         card, choice = decide(world, qs, recs, names, resamples)
         cell.count(label, choice.chosen is not None and choice.chosen != names[best])
         if speed == 1.0:
-            _cover(cell, card, {t.name: t for t in world})
+            _cover(cell, card, choice, {t.name: t for t in world})
             _invariance(cell, rng, world, qs, recs, names, choice, resamples)
     # 3. The gate at its margins: the first candidate is exactly the margin worse, on F1
     # and on E2E at once (each margin is judged alone).
@@ -250,7 +298,7 @@ def one_run(k: int, n: int, run: int, resamples: int) -> Cell:
         card, choice = decide(world, qs, recs, names, resamples)
         for metric, m in (("f1", f1_margin), ("e2e", e2e_margin)):
             cell.count(f"false pass {_margin(metric, m)}",
-                       gate_passes(card, choice, _margin(metric, m), [names[1]]))
+                       gate_state(card, choice, _margin(metric, m), names[1]) == "pass")
     return cell
 
 
@@ -258,11 +306,10 @@ def _margin(metric: str, m: float) -> str:
     return f"f1={m:g}" if metric == "f1" else f"e2e.p50={m * 100:g}%"
 
 
-def _cover(cell: Cell, card: Any, truths: dict[str, Truth]) -> None:
-    for kind, lo, hi, truth in intervals(card, truths):
+def _cover(cell: Cell, card: Any, choice: Any, truths: dict[str, Truth]) -> None:
+    for kind, lo, hi, truth in [*intervals(card, truths), *choice_intervals(choice, truths)]:
         tol = 1e-9 * max(1.0, abs(truth))
-        cell.cover[kind][0] += int(lo - tol <= truth <= hi + tol)
-        cell.cover[kind][1] += 1
+        cell.covered(kind, lo - tol <= truth <= hi + tol)
 
 
 def _invariance(cell: Cell, rng: np.random.Generator, world: list[Truth],
@@ -289,6 +336,7 @@ def _invariance(cell: Cell, rng: np.random.Generator, world: list[Truth],
 ROWS = ("false choice", "false choice, worse 30% faster", "false winner",
         *(f"false fail {_margin(m, x)}" for m, xs in MARGINS.items() for x in xs),
         *(f"false pass {_margin(m, x)}" for m, xs in MARGINS.items() for x in xs),
+        *(f"gate passes identical {_margin(m, x)}" for m, xs in MARGINS.items() for x in xs),
         "order changes the choice", "a copy changes the choice")
 
 
@@ -303,14 +351,14 @@ def table(cells: dict[tuple[int, int], Cell]) -> str:
         _fmt(_pooled(cells[c])) for c in keys) + " |")
     lines.append("| CI coverage (worst kind) | " + " | ".join(
         _worst(cells[c]) for c in keys) + " |")
-    runs = {cells[c].runs["false winner"] for c in keys}
+    runs = {cells[c].runs.get("false winner", 0) for c in keys}
     lines.append(f"\nruns per cell: {', '.join(map(str, sorted(runs)))}")
     return "\n".join(lines)
 
 
 def _rate(cell: Cell, key: str) -> str:
     """The rate and its Monte Carlo 95% interval (Wilson, over the runs made)."""
-    p, runs = cell.rate(key), cell.runs[key]
+    p, runs = cell.rate(key), cell.runs.get(key, 0)
     if not runs:
         return "-"
     z = 1.96
