@@ -121,6 +121,22 @@ def test_cancelled_mid_level_stops_and_keeps_partial_results(
     assert [p.position for p in loads.points(bench_id)] == [0]
 
 
+def test_a_sure_break_stops_the_sweep_unless_told_otherwise(
+        tmp_path: Path, trivial_url: str) -> None:
+    store, run_id = _store(tmp_path)
+    # Nothing answers on port 9 (discard, closed): every request fails at c=1.
+    dead = [_side("llamacpp-cpu", "http://127.0.0.1:9/v1")]
+    loads = LoadBenchStore(store)
+    first = asyncio.run(run_load_pass(loads, run_id, dead, store.questions(run_id), _rules()))
+    assert [p.position for p in loads.points(first)] == [0]
+    assert loads.bench(first)["result"]["stopped"]["llamacpp-cpu"].startswith(
+        "stopped after c=1: errors: 12 of 12 requests failed")
+    dead = [_side("llamacpp-cpu", "http://127.0.0.1:9/v1")]
+    every = asyncio.run(run_load_pass(loads, run_id, dead, store.questions(run_id),
+                                      _rules(stop_early=False)))
+    assert [p.position for p in loads.points(every)] == [0, 1]
+
+
 def test_levels_are_bounded_in_time_and_say_so(tmp_path: Path, trivial_url: str) -> None:
     store, run_id = _store(tmp_path)
     # 1 and 2 rps for 12 requests would take 11 and 5.5 s; a level may send for 2 s only.

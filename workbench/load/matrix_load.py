@@ -157,7 +157,7 @@ async def run_load_pass(
                            f"{summary.requests} of {spec.requests} requests")
                     stopped[side.name] = cut
                     say(f"load {side.name}: {cut}")
-                why = stop_reason(level)
+                why = stop_reason(level) if rules.get("stop_early", True) else None
                 if why is not None:
                     stopped[side.name] = why
                     say(f"load {side.name}: {why}")

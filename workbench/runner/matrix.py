@@ -112,6 +112,9 @@ class LoadRules(_Strict):
     max_total_s: float = Field(default=900.0, gt=0, le=7200,
                                description="Stop the whole load pass after this long.")
     warmup: int = Field(default=2, ge=0, le=50, description="Uncounted requests per stack.")
+    stop_early: bool = Field(default=True, description="Stop a stack's sweep after a level "
+                             "that broke for sure (false: measure every level, e.g. for a "
+                             "throughput table; each level stays bounded).")
     timeout_s: float = Field(default=120.0, gt=0, le=1800,
                              description="One request's timeout (a timeout is a failure).")
     slo: list[str] | None = Field(
