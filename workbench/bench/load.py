@@ -133,7 +133,8 @@ def _vllm_gaps(theirs: dict[str, Any]) -> float:
     return statistics.fmean(counts) if counts else float("nan")
 
 
-def _cross_check(concurrency: int = CONCURRENCY, requests: int = REQUESTS) -> None:
+def _cross_check(concurrency: int = CONCURRENCY, requests: int = REQUESTS,
+                 order: str = ORDER) -> None:
     slots = max(4, concurrency)
     settings = get_settings()
     from workbench.stacks.conversion import ensure_converted
@@ -162,7 +163,7 @@ def _cross_check(concurrency: int = CONCURRENCY, requests: int = REQUESTS) -> No
             try:
                 vllm.wait_ready()
                 vllm_proc = psutil.Process(vllm.proc.pid)
-                for i, tool in enumerate(ORDER):
+                for i, tool in enumerate(order):
                     # CPU seconds of each tool's process during each round: on 2 cores a
                     # client (or an idle tool) that burns CPU slows the server it measures.
                     before = (time.process_time(), _cpu(vllm_proc), time.perf_counter())
@@ -179,8 +180,8 @@ def _cross_check(concurrency: int = CONCURRENCY, requests: int = REQUESTS) -> No
                         gaps["ours"].append(ours_gaps)
                         errors += [f"ours round {i}: {e}" for e in failed]
                     wall = time.perf_counter() - before[2]
-                    cpu[tool]["ours"] += (time.process_time() - before[0]) / wall / len(ORDER) * 2
-                    cpu[tool]["vllm"] += (_cpu(vllm_proc) - before[1]) / wall / len(ORDER) * 2
+                    cpu[tool]["ours"] += (time.process_time() - before[0]) / wall / len(order) * 2
+                    cpu[tool]["vllm"] += (_cpu(vllm_proc) - before[1]) / wall / len(order) * 2
             except VllmBenchError as exc:
                 print(f"vllm bench serve failed: {exc}")
                 return
@@ -195,7 +196,7 @@ def _cross_check(concurrency: int = CONCURRENCY, requests: int = REQUESTS) -> No
           f"requests per round, the same prompt file (~{prompt_tokens:.0f} prompt tokens), "
           f"{OUTPUT_LEN} output tokens (ignore_eos), temperature 0, no prompt cache; "
           f"{n} rounds per tool, each alone on the server, alternating "
-          f"{ORDER} (O = ours, V = vllm); values are medians over rounds, diff the median of "
+          f"{order} (O = ours, V = vllm); values are medians over rounds, diff the median of "
           "the paired per-round diffs")
     print(f"{'metric':<30}{'ours':>10}{'vllm':>10}{'diff':>9}   per-round diffs")
     for row in rows:
@@ -251,5 +252,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Cross-check against vllm bench serve.")
     parser.add_argument("--concurrency", type=int, default=LOADED_CONCURRENCY)
     parser.add_argument("--requests", type=int, default=LOADED_REQUESTS)
+    parser.add_argument("--rounds", type=int, default=len(ORDER) // 2,
+                        help="Rounds per tool (the first 2 x N of the ABBA order).")
     ns = parser.parse_args()
-    _cross_check(ns.concurrency, ns.requests)
+    _cross_check(ns.concurrency, ns.requests, ORDER[:2 * ns.rounds])
