@@ -8,8 +8,8 @@
 - Per stack: a Bradley-Terry rating with ties (Davidson's model, `report.bradley_terry`;
   "both bad" is a tie), on the Elo scale (1000 = the stacks' geometric mean strength, +400
   = ten times the odds), with a 95% BCa CI from a bootstrap that resamples questions
-  (seeded). A weak prior of one virtual tie between every two stacks keeps a stack that
-  never lost finite, and stacks that never met on one scale.
+  (seeded). A weak prior of one virtual game between every two stacks (half a win each
+  way) keeps a stack that never lost finite, and stacks that never met on one scale.
 - Agreement: of the decisive votes, the share where the voted-for stack also had the
   higher token F1 on that question (the F1 of the very answers voted on when the arena
   recorded a gold answer, else the run's F1 on the same question text), with its 95%
@@ -139,7 +139,7 @@ def tally(votes: Sequence[Vote], stacks: Sequence[str]) -> list[PairTally]:
 
 def fit_bradley_terry(wins: np.ndarray, prior_ties: float = PRIOR_TIES) -> np.ndarray:
     """Elo-scale Bradley-Terry ratings from win matrices `wins[..., i, j]` without ties (the
-    prior's virtual ties aside), vectorised over leading axes."""
+    prior's virtual games aside), vectorised over leading axes."""
     ratings, _ = fit_davidson(wins, np.zeros_like(wins), prior_ties=prior_ties)
     return ratings
 
@@ -302,7 +302,8 @@ def summarize_votes(votes: Sequence[Vote], stacks: Sequence[str],
         agreement=agreements, resamples=resamples, seed=seed,
         method=(f"Ratings from {scope}. Bradley-Terry with ties (Davidson's model; 'both "
                 f"bad' is a tie) on the Elo scale (1000 = mean strength), a prior of "
-                f"{PRIOR_TIES:g} virtual tie per pair; 95% BCa CIs from {resamples} bootstrap "
+                f"{PRIOR_TIES:g} virtual game per pair (half a win each way); 95% BCa CIs "
+                f"from {resamples} bootstrap "
                 f"resamples of the questions (seed {seed}); agreement with 95% Wilson "
                 "intervals."))
 
