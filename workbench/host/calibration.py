@@ -27,6 +27,8 @@ from workbench.host.load import read_loadavg
 PROMPT_TOKENS = 256
 DECODE_TOKENS = 32
 REPETITIONS = 2
+#: A load average at this many times the cores is too crowded to calibrate before a run.
+CROWDED = 2.0
 #: The fixed prompt of the llama-server fallback (about 250 tokens of plain English).
 _FALLBACK_PROMPT = ("The workbench measures how fast this machine runs a small language "
                     "model, so that runs from different machines can be told apart. ") * 12
@@ -177,10 +179,16 @@ def measure_here(log_dir: Path) -> dict[str, Any]:
 
 def host_calibration(cache_dir: Path, log_dir: Path, *, run_if_missing: bool = True,
                      force: bool = False) -> dict[str, Any] | None:
-    """This host's calibration: cached, else measured now (when `run_if_missing`);
-    None when it is neither cached nor measurable (no llama.cpp here)."""
+    """This host's calibration: cached, else measured now (when `run_if_missing` and the
+    machine is not crowded); None when it is neither cached nor measurable (no llama.cpp
+    here) or the machine is too busy to say anything about itself."""
     if not run_if_missing and not force:
         return cached(cache_dir)
+    found = cached(cache_dir)
+    if found is None and not force and read_loadavg() >= CROWDED * cpu_facts().usable_cores:
+        # Twice as many runnable threads as cores: llama.cpp's threads wait on each other
+        # (decode fell to 0.6 tok/s at load 13 on 2 cores) and a run would wait minutes.
+        return None
     try:
         return calibration(cache_dir, lambda: measure_here(log_dir), force=force)
     except CalibrationError:

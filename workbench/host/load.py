@@ -101,7 +101,8 @@ class LoadSummary:
     outside_cores_mean: float
     #: The busiest processes outside the stacks: name, pid, CPU-seconds, cores on average.
     intruders: list[dict[str, Any]] = field(default_factory=list)
-    #: Seconds the sampler itself spent sampling (its own cost to the machine).
+    #: CPU-seconds the sampler itself spent sampling (its own cost to the machine; about
+    #: 7 ms a sample with 180 processes).
     sampler_s: float = 0.0
     #: (seconds since start, load average, runnable threads, steal share) per kept sample.
     series: list[tuple[float, float, int, float]] = field(default_factory=list)
@@ -210,7 +211,7 @@ class LoadSampler:
 
     def sample(self, first: bool = False) -> None:
         """Take one sample now (the thread calls this; tests may too)."""
-        now = time.monotonic()
+        now, cpu0 = time.monotonic(), time.thread_time()
         load, runnable = read_load()
         jiffies = read_cpu_jiffies()
         with self._lock:
@@ -231,7 +232,7 @@ class LoadSampler:
                 self._series = self._series[::2]
                 self.interval_s *= 2
             self._outside(first)
-            self._spent += time.monotonic() - now
+            self._spent += time.thread_time() - cpu0
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):

@@ -18,8 +18,12 @@ STEAL_LIMIT = 0.05
 #: Processes outside the stacks using less than this many cores on average are not
 #: blamed: the load then came from the stacks' own threads.
 OUTSIDE_CORES_MIN = 0.20
-#: Idle CPU-seconds per answer of the others that counts as material.
+#: Idle CPU-seconds per answer of the others that counts as material ...
 IDLE_CPU_S_PER_ANSWER = 0.05
+#: ... when the idle stack also kept this share of a core busy: on a crowded machine an
+#: answer takes a minute, and a quiet engine's housekeeping (0.0016 cores measured for an
+#: idle llama-server) adds up to 0.08 CPU-s per answer without taking anything that matters.
+IDLE_CORES = 0.02
 
 
 def _map(value: Any) -> Mapping[str, Any]:
@@ -62,8 +66,9 @@ def idle_warnings(idle: Mapping[str, Any]) -> list[str]:
     out = []
     for name, entry in idle.items():
         per = _map(entry).get("cpu_s_per_other_answer")
-        if per is not None and float(per) > IDLE_CPU_S_PER_ANSWER:
-            cores = _map(entry).get("cores_while_idle")
+        cores = _map(entry).get("cores_while_idle")
+        if per is not None and float(per) > IDLE_CPU_S_PER_ANSWER \
+                and float(cores or 0.0) >= IDLE_CORES:
             out.append(
                 f"idle stack {name} used {float(per):.2f} CPU-s per answer of the other "
                 f"stacks while they were measured ({float(cores or 0):.2f} cores): it took "
@@ -159,8 +164,10 @@ def cross_host_note(first: Mapping[str, Any] | None, second: Mapping[str, Any] |
             "their latency only with that in mind; quality is comparable")
 
 
-def host_label(fingerprint: str | None, cpu: str | None) -> str:
-    """A history cell for a run's host: its fingerprint's first 6 digits and CPU model."""
+def host_label(fingerprint: str | None, cpu: str | None, width: int = 24) -> str:
+    """A history cell for a run's host: its fingerprint's first 6 digits and its CPU model,
+    cut to `width` characters (0: the fingerprint alone)."""
     if not fingerprint:
         return "unknown"
-    return f"{fingerprint[:6]} {cpu or ''}".strip()
+    text = f"{fingerprint[:6]} {cpu or ''}".strip() if width else fingerprint[:6]
+    return text if len(text) <= max(width, 6) else text[:max(width, 6) - 1] + "…"

@@ -15,8 +15,8 @@ from workbench.report.verdict import format_value
 from workbench.web.common import WebConfig, esc, open_store, status_md, stored_runs
 from workbench.web.results import run_choices
 
-RUN_COLUMNS = ["id", "created (UTC)", "status", "eval set", "stacks (baseline first)",
-               "answers", "errors", "host"]
+RUN_COLUMNS = ["id", "created (UTC)", "status", "eval set", "host",
+               "stacks (baseline first)", "answers", "errors"]
 #: Per-stack columns when two runs are compared: (header, where in a StackSummary, unit).
 STACK_METRICS = (("F1", "quality", "f1", ""), ("exact match", "quality", "exact_match", ""),
                  ("semantic", "quality", "semantic", ""), ("hit@5", "retrieval", "hit@5", ""),
@@ -35,9 +35,9 @@ def runs_frame(cfg: WebConfig) -> pd.DataFrame:
     different hosts differ in that column)."""
     runs = stored_runs(cfg, limit=500)
     data = [[r["id"], str(r["created_utc"])[:19], r["status"], r["evalset"],
+             host_label(r.get("host"), r.get("host_cpu"), width=18),
              stacks_text(r["stacks"], r["baseline"]),
-             f"{r['responses']}/{len(r['stacks']) * r['questions']}", r["errors"],
-             host_label(r.get("host"), r.get("host_cpu"))]
+             f"{r['responses']}/{len(r['stacks']) * r['questions']}", r["errors"]]
             for r in runs]
     return pd.DataFrame(data, columns=RUN_COLUMNS)
 

@@ -29,9 +29,9 @@ STACK_METRICS = (("F1", "quality", "f1", ""), ("EM", "quality", "exact_match", "
                  ("E2E p50", "latency", "p50", "s"), ("E2E p95", "latency", "p95", "s"))
 COMPARE_COLUMNS = ("Run", "Stack", *[m[0] for m in STACK_METRICS], "Errors")
 RUN_COLUMNS = (("mark", " "), ("id", "Run"), ("stacks", "Stacks (* baseline)"),
-               ("status", "Status"), ("evalset", "Eval set"), ("created", "Created (UTC)"),
-               ("questions", "Qs"), ("responses", "Resp"), ("errors", "Err"),
-               ("host", "Host"))
+               ("host", "Host"), ("status", "Status"), ("evalset", "Eval set"),
+               ("created", "Created (UTC)"), ("questions", "Qs"), ("responses", "Resp"),
+               ("errors", "Err"))
 
 
 def stacks_text(stacks: list[str], baseline: str) -> str:
@@ -130,10 +130,12 @@ class HistoryScreen(Screen[None]):
         table.clear()
         for r in self.runs:
             table.add_row("●" if r["id"] in self.marked else "", r["id"],
-                          stacks_text(r["stacks"], r["baseline"]), r["status"], r["evalset"],
+                          stacks_text(r["stacks"], r["baseline"]),
+                          # The fingerprint alone (narrow terminals); `j` shows the CPU.
+                          host_label(r.get("host"), r.get("host_cpu"), width=0),
+                          r["status"], r["evalset"],
                           str(r["created_utc"])[:19].replace("T", " "), str(r["questions"]),
-                          str(r["responses"]), str(r["errors"]),
-                          host_label(r.get("host"), r.get("host_cpu")), key=r["id"])
+                          str(r["responses"]), str(r["errors"]), key=r["id"])
         table.border_title = f"Runs ({len(self.runs)}) in {self.wb.db_path.name}"
 
     def _current(self) -> str | None:
