@@ -135,10 +135,15 @@ def seconds(x: float | None) -> str:
 
 
 def estimate_text(e: Estimate | None) -> str:
-    """`9.2 s [7.9, 11.3]`."""
+    """`9.2 s [7.9 s, 11.3 s]`; an interval end beyond every request is `∞` (too few
+    requests to bound it, or misses), a percentile that is itself a miss `failed`."""
     if e is None:
         return "n/a"
-    return f"{seconds(e.value)} [{seconds(e.low)}, {seconds(e.high)}]"
+
+    def end(x: float) -> str:
+        return "∞" if x >= MISS_S / 2 else seconds(x)
+
+    return f"{seconds(e.value)} [{end(e.low)}, {end(e.high)}]"
 
 
 def load_note(load: LoadRun | None) -> str:

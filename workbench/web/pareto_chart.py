@@ -46,7 +46,7 @@ def bubble_meaning(points: list[ParetoPoint], bubble: Bubble) -> str:
     if bubble == "throughput":
         return "bubble area: throughput (answers/s)"
     if bubble == "capacity":
-        return "bubble area: capacity under load (requests/s within the SLOs, correct)"
+        return "bubble area: capacity under load (requests/s at the highest level that holds)"
     if bubble == "cost at capacity":
         return "bubble area: cost per 1,000 correct answers at capacity"
     if any(p.cost_per_1k is not None for p in points):
