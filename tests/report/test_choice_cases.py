@@ -12,6 +12,7 @@ import pytest
 
 from tests.report.choice_cards import card
 from workbench.report.choice import recommend
+from workbench.report.render import choice_lines
 from workbench.report.topset import top_set
 
 NAN = math.nan
@@ -83,6 +84,8 @@ def test_a_stack_missing_answers_is_refused_and_read_in_the_right_direction() ->
     assert first.stack == "A" and first.f1 == 1.0 and second.f1 == pytest.approx(30 / 36)
     assert second.reason.startswith("#2 L: F1 0.833, worse than A by -0.167 [")
     assert "n=36" in choice.pairs[0] and choice.pairs[0].startswith("L vs A: F1 -0.167")
+    assert "F1, every pair over the 36 questions every feasible stack answered (Holm over all " \
+        f"pairs):\n  {choice.pairs[0]}" in "\n".join(choice_lines(choice))
 
 
 def test_above_the_coverage_bar_the_shared_questions_rank_not_the_own_means() -> None:

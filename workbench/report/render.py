@@ -173,6 +173,10 @@ def choice_lines(choice: Choice) -> list[str]:
     if choice.constraints:
         lines.append("constraints: " + ", ".join(choice.constraints))
     lines += [f"  {r.reason}" for r in choice.ranked if r.reason != choice.headline]
+    if choice.pairs:
+        lines.append(f"F1, every pair over the {choice.shared} questions every feasible stack "
+                     "answered (Holm over all pairs):")
+        lines += [f"  {p}" for p in choice.pairs]
     return lines
 
 
@@ -289,6 +293,10 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None,
             out += [f"Constraints: {_md_escape(', '.join(choice.constraints))}", ""]
         out += [f"- {_md_escape(r.reason)}" for r in choice.ranked
                 if r.reason != choice.headline] + [""]
+        if choice.pairs:
+            out += [f"F1, every pair over the {choice.shared} questions every feasible stack "
+                    "answered (Holm over all pairs):", ""]
+            out += [f"- {_md_escape(p)}" for p in choice.pairs] + [""]
     out += ["## Leaderboard", "", *_md_table(_LEADER_HEADER, leaderboard_rows(card, choice))]
     out += load_markdown(card.load)
     if votes is not None:

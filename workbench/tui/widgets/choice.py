@@ -20,14 +20,20 @@ if TYPE_CHECKING:
 #: cost per correct answer, so a three-stack run's reasons fit 80x24 (two lines each).
 COMPACT_BELOW = 100
 _CI = re.compile(r" \[[^\]]*\]")
+#: The level and Holm p after an interval: "(97.5% CI, Holm p 0.004)".
+_LEVEL = re.compile(r" \([0-9.]+% CI[^)]*\)")
+_OF_N = re.compile(r"( of [0-9]+) questions")
+#: The median and p95 beside the mean E2E (the full line, z, has them; "mixed" stays).
+_TAILS = re.compile(r", median [+-][0-9]+%(, p95 [+-][0-9]+%)?")
 _PER_CORRECT = re.compile(r", [0-9.]+ per correct answer")
 
 
 def compact_reason(reason: str) -> str:
-    """A reason line without its bracketed CIs and its cost per correct answer: "faster on
-    28 of 39, median E2E -34%; 0.10 USD/1k"."""
-    short = _PER_CORRECT.sub("", _CI.sub("", reason))
-    return short.replace(" per 1,000 answers", "/1k").replace(" questions, median", ", median")
+    """A reason line without its bracketed CIs, their levels and its cost per correct
+    answer, and the median and p95 beside the mean E2E: "worse than X by -0.243; vs X:
+    faster: mean E2E -34%, faster on 28 of 39; 0.10 USD/1k"."""
+    short = _TAILS.sub("", _PER_CORRECT.sub("", _LEVEL.sub("", _CI.sub("", reason))))
+    return _OF_N.sub(r"\1", short).replace(" per 1,000 answers", "/1k")
 
 
 def constraints_text(choice: Choice) -> str:
