@@ -71,7 +71,7 @@ def test_a_p95_slo_well_above_the_truth_is_met_at_a_size_that_can_show_it() -> N
     # with the size that would settle it.
     j = parse_constraint(slo).judge(_summary(rng.lognormal(0, SIGMA, 68)))
     assert j.state == "unknown" and j.text.startswith(f"{slo} not known with n=68 (p95 E2E ")
-    assert "95% CI [" in j.text and ", ∞]" in j.text
+    assert " [" in j.text and ", ∞] (n=68)" in j.text
     assert j.settle_n is not None and 72 <= j.settle_n <= 100
     assert j.text.endswith(f"about {j.settle_n} requests would settle it")
 
@@ -110,7 +110,7 @@ def test_error_cap_and_minimum_quality_are_judged_on_their_intervals() -> None:
     s = _summary(np.full(50, 0.5), timeouts=0)
     cap = parse_constraint("error_rate<=5%")
     j = cap.judge(s)  # 0 of 50: Clopper-Pearson upper 7.1%
-    assert j.state == "unknown" and "0/50 = 0.0%, 95% CI [0.0%, 7.1%]" in j.text
+    assert j.state == "unknown" and "error rate 0/50 = 0.0% [0.0%, 7.1%]" in j.text
     assert j.settle_n == 80  # 0 of 72 is the first under 5%; the next size shown is 80
     assert cap.judge(_summary(np.full(400, 0.5))).state == "met"
     assert cap.judge(_summary(np.full(80, 0.5), timeouts=20)).state == "failed"

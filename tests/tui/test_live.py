@@ -13,9 +13,11 @@ from tests.tui.conftest import Workspace
 from tests.tui.helpers import settle
 from tests.tui.live_helpers import finish_run, store_running_run
 from tests.tui.test_run import start, wait_for
+from workbench.report.provisional import PROVISIONAL_HEADER
 from workbench.tui.screens.results import ResultsScreen
 from workbench.tui.screens.run import RunScreen
 from workbench.tui.widgets.choice import ChoicePanel
+from workbench.tui.widgets.leaderboard import LeaderboardTable
 from workbench.tui.widgets.live_run import LiveRunPanel
 
 
@@ -41,8 +43,17 @@ async def test_a_running_run_shows_each_stacks_progress_then_its_results(
         assert lines[2].startswith("2: vllm-cpu") and " 17/40 err 1 · engine timeout" \
             in lines[2]
         assert lines[3].startswith("3: llamacpp-cpu-qwen05") and " 16/40 err 0" in lines[3]
-        assert str(screen.query_one(ChoicePanel).border_title).startswith(
-            "Provisional recommendation · 50 of 120 answers")
+        # No verdict mid-run: no choice, no rank, no Δ or ✓; each stack's own numbers.
+        assert str(screen.query_one(ChoicePanel).border_title) == \
+            f"Provisional · run {run_id} · 50 of 120 answers"
+        shown = str(screen.query_one("#choice-text").render())
+        assert shown.startswith("provisional: the run is not complete, so no stack is chosen")
+        board = screen.query_one(LeaderboardTable)
+        assert str(board.border_title).startswith("Provisional")
+        assert [str(c.label) for c in board.columns.values()] == PROVISIONAL_HEADER
+        cells = " ".join(str(c) for key in board.rows for c in board.get_row(key))
+        for verdict in ("✓", "Choose", "better", "faster", "slower", "tied"):
+            assert verdict not in cells + shown
         # The runner (another process, here the test) stores more: the poll shows it.
         with workspace.store() as store:
             finish_run(store, run_id, 50)
@@ -128,11 +139,13 @@ async def test_the_provisional_card_follows_the_answers(workspace: Workspace,
         screen = app.screen
         assert isinstance(screen, ResultsScreen)
         shown = str(screen.query_one("#choice-text").render())
-        assert shown.startswith("No question is answered by every stack yet")
+        assert shown.startswith("provisional: the run is not complete")
         with workspace.store() as store:
             finish_run(store, run_id, 0)
             store.set_status(run_id, "running")  # all answered, still running
         await wait_for(pilot, lambda: screen.loaded is not None
                        and screen.loaded.card.n_pairs > 0, 60)
         assert screen.query_one(LiveRunPanel).display  # still running: progress stays
-        assert str(screen.query_one("#choice-text").render()).startswith("Choose ")
+        # Every answer is in but the run is not completed: still no choice (point 7).
+        shown = str(screen.query_one("#choice-text").render())
+        assert "120 of 120 answers so far" in shown and "Choose" not in shown

@@ -44,6 +44,12 @@ def test_results_of_a_live_run_lead_with_its_progress(
     assert view.live and view.status.startswith(f"**Run `{live_id}` is running**")
     assert "answers stored so far" in view.status
     assert view.card is not None  # what is stored so far is scored
+    # No verdict mid-run: each stack's own numbers, marked provisional; no choice, no Δ/✓.
+    assert view.choice.startswith("### Provisional · 54 of 120 answers")
+    assert "| llamacpp-cpu (base) | 30/40 | 0 |" in view.leaderboard
+    assert "appear when the run is complete" in view.report
+    for verdict in ("Choose", "✓", "better", "faster", "slower", "tied"):
+        assert verdict not in view.choice + view.leaderboard + view.report
     header, _, ended = live_tick(cfg, live_id)
     assert "18 / 40" in header and not ended
     with Store(cfg.db_path) as store:

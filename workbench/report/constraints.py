@@ -65,7 +65,8 @@ class Constraint:
         return f"{self.text} ({self.source})" if self.source == COMMAND_LINE else self.text
 
     def judge(self, summary: StackSummary) -> Judgement:
-        """Met, failed or not known on the 95% interval of the stack's value."""
+        """Met, failed or not known on the 95% interval of the stack's value (shown in
+        brackets after the value)."""
         bound, shown, settle = self._bound(summary)
         state = limits.decide(bound, self.op, self.value)
         return Judgement(self, state, bound, shown,
@@ -93,7 +94,7 @@ class Constraint:
                 return _none("faithfulness: not judged (score the run with --judge local)")
             b = Bound(f.mean, f.ci_low if f.ci_low is not None else -math.inf,
                       f.ci_high if f.ci_high is not None else math.inf, f.judged)
-            return (b, f"faithfulness {f.mean:.2f}, 95% CI {_ci(b, '')} (n={f.judged} judged)",
+            return (b, f"faithfulness {f.mean:.2f} {_ci(b, '')} (n={f.judged} judged)",
                     lambda: limits.mean_settle_n(b, self.value))
         if self.metric in s.latency:
             return self._latency(s)
@@ -104,7 +105,7 @@ class Constraint:
             b = limits.mean_bound(values)
             if b.estimate is None:
                 return _none(f"{self.metric}: n/a")
-            return (b, f"{self.metric} {b.estimate:.3f}, 95% CI {_ci(b, '')} (n={b.n})",
+            return (b, f"{self.metric} {b.estimate:.3f} {_ci(b, '')} (n={b.n})",
                     lambda: limits.mean_settle_n(b, self.value))
         return _none(f"{self.metric}: not measured")
 
@@ -131,7 +132,7 @@ class Constraint:
             settle = partial(limits.quantile_settle_n, values, q, s.errors, self.op,
                              self.value, worst_is_high=worst_high)
         est = "n/a" if b.estimate is None else _value(b.estimate, unit)
-        return (b, f"{stat} {self.metric.upper()} {est}, 95% CI {_ci(b, unit)} "
+        return (b, f"{stat} {self.metric.upper()} {est} {_ci(b, unit)} "
                    f"(n={b.n}{failed})", settle)
 
     def measure(self, summary: StackSummary) -> tuple[float | None, str]:
@@ -215,7 +216,7 @@ def _ci(b: Bound, unit: str) -> str:
 
 
 def _rate_text(what: str, k: int, b: Bound) -> str:
-    return f"{what} {k}/{b.n} = {b.estimate or 0.0:.1%}, 95% CI [{b.low:.1%}, {b.high:.1%}]"
+    return f"{what} {k}/{b.n} = {b.estimate or 0.0:.1%} [{b.low:.1%}, {b.high:.1%}]"
 
 
 def _faithfulness(metric: str, summary: StackSummary) -> tuple[float | None, str]:

@@ -17,6 +17,7 @@ COMPLETED = "completed"
 PROVISIONAL_NOTE = ("provisional: the run is not complete, so no stack is chosen or "
                     "compared until it is")
 #: The descriptive table's header (the TUI and the web show the same columns).
+#: p95 E2E is over the stack's successful answers so far (Answered - Failed).
 PROVISIONAL_HEADER = ["Stack", "Answered", "Failed", "F1 (own)", "Median E2E", "p95 E2E"]
 
 
@@ -33,13 +34,12 @@ def provisional_rows(card: ScoreCard) -> list[list[str]]:
         f1 = s.quality.get(PRIMARY_QUALITY)
         lat = s.latency.get("e2e")
         rows.append([
-            card.label(name) + (" (baseline)" if s.baseline else ""),
+            card.label(name) + (" (base)" if s.baseline else ""),
             f"{s.responses}/{card.n_questions}",
             str(s.errors),
             "n/a" if f1 is None else f"{f1:.3f}",
             "n/a" if lat is None or lat.p50 is None else format_value(lat.p50, "s"),
-            "n/a" if lat is None or lat.p95 is None else
-            f"{format_value(lat.p95, 's')} (n={lat.n})",
+            "n/a" if lat is None or lat.p95 is None else format_value(lat.p95, "s"),
         ])
     return rows
 
@@ -52,3 +52,18 @@ def provisional_lines(card: ScoreCard, status: str) -> list[str]:
         lines.append(f"  {name}: {answered} answered, {failed} failed, F1 {f1} (own mean), "
                      f"median E2E {p50}, p95 E2E {p95} (provisional)")
     return lines
+
+
+def provisional_markdown(card: ScoreCard, answered: int, planned: int) -> tuple[str, str]:
+    """The web's (recommendation, leaderboard) for a run not completed: the note, and each
+    stack's own numbers as a Markdown table (no rank, no difference, no ✓)."""
+    note = "\n".join([
+        f"### Provisional · {answered} of {planned} answers", "",
+        f"*{PROVISIONAL_NOTE[0].upper()}{PROVISIONAL_NOTE[1:]}: looking at the differences "
+        "as answers arrive and stopping at the first that looks significant inflates false "
+        "winners.*"])
+    table = ["### Each stack's own numbers (provisional)", "",
+             "| " + " | ".join(PROVISIONAL_HEADER) + " |",
+             "|" + "---|" * len(PROVISIONAL_HEADER)]
+    table += ["| " + " | ".join(row) + " |" for row in provisional_rows(card)]
+    return note, "\n".join(table)

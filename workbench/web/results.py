@@ -5,7 +5,8 @@ candidate against the baseline: better/worse/tie/error, paged) whose rows open i
 
 The tab opens on the run named in the URL (`?run=ID`), else the latest completed run. A
 run still in progress shows its stacks, each stack's answered / planned and its errors,
-refreshed until it ends, then its results.
+refreshed until it ends, and each stack's own numbers marked provisional: no
+recommendation, no comparison until it ends, then its results.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import plotly.graph_objects as go
 
 from workbench.report.constraints import Constraint, constraints_from_manifest
 from workbench.report.models import ScoreCard
+from workbench.report.provisional import provisional_markdown
 from workbench.report.stored import scorecard_for_run
 from workbench.store.db import Store
 from workbench.store.progress import run_state
@@ -26,6 +28,7 @@ from workbench.web import charts, plots
 from workbench.web.common import WebConfig, open_store, status_md, stored_runs
 from workbench.web.live import live_header
 from workbench.web.pareto_chart import BUBBLE_CHOICES, LATENCY_CHOICES, pareto_figure
+from workbench.web.pareto_chart import TITLE as PARETO_TITLE
 from workbench.web.results_data import (
     FILTERS,
     choice_markdown,
@@ -167,7 +170,7 @@ def load_results(cfg: WebConfig, run_ref: str | None, *, with_plots: bool = True
             if live is not None and live.answered == 0:
                 return _empty(live_header(live), live=live.status == "running")
             card = scorecard_for_run(store, run_id, semantic=cfg.semantic)
-            choice = choice_of(store, run_id, card)
+            choice = choice_of(store, run_id, card) if live is None else None
             limits = constraints_from_manifest(run["manifest"])
     except KeyError as exc:
         return _empty(status_md(str(exc).strip("'\""), "error"))
@@ -186,10 +189,22 @@ def load_results(cfg: WebConfig, run_ref: str | None, *, with_plots: bool = True
     else:
         status = live_header(live) + "\n\n" + status_md(
             "The numbers below are of the answers stored so far.", "warn")
-    figure = pareto_figure(card, LATENCY_CHOICES.get(latency, "median"),
-                           BUBBLE_CHOICES.get(bubble, "throughput"), limits)
+    if choice is not None:
+        figure = pareto_figure(card, LATENCY_CHOICES.get(latency, "median"),
+                               BUBBLE_CHOICES.get(bubble, "throughput"), limits)
+        decision, board = choice_markdown(card, choice), leaderboard_markdown(card, choice)
+    else:
+        # No choice, no "better" or "faster" mid-run (report.provisional): each stack's own
+        # numbers; the Pareto front and the paired comparisons wait for the end.
+        figure = charts.empty_figure(PARETO_TITLE, "Drawn when the run is complete: no "
+                                     "comparison while it runs")
+        figure.update_layout(height=220)
+        answered, planned = (live.answered, live.planned) if live else (0, 0)
+        decision, board = provisional_markdown(card, answered, planned)
+        report = ("*The paired comparisons (differences, intervals, verdicts) appear when "
+                  "the run is complete.*")
     return ResultsView(
-        status, choice_markdown(card, choice), figure, leaderboard_markdown(card, choice),
+        status, decision, figure, board,
         report, definitions, *data,
         gr.Dropdown(choices=candidate_choices(card), value=candidate), frame,
         _page_info(len(rows), page, pages), page, card, "*Select a question in the table.*",

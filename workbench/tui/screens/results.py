@@ -176,23 +176,34 @@ class ResultsScreen(Screen[None]):
         card, choice = message.loaded.card, message.loaded.choice
         tags = stack_tags(card)
         state = message.loaded.state
-        provisional = (f"Provisional recommendation · {state.answered} of {state.planned} "
-                       "answers")
         # The load the choice was made at: one request at a time, or the matrix's load pass.
         at_load = (" · at concurrency 1" if card.load is None
                    else f" · under load, target {card.load.target_text or 'none'}")
-        title = (f"Recommendation · run {message.run_id}" if state.status == "completed"
-                 else provisional) + at_load + (f" · {len(card.warnings)} warning(s)"
-                                                if card.warnings else "")
-        self.query_one(ChoicePanel).show(choice, title)
-        if state.status != "completed" and card.n_pairs == 0:
-            # Nothing to choose from yet; "no stack meets every constraint" would mislead.
-            self.query_one(ChoicePanel).message(
-                "No question is answered by every stack yet: the provisional "
-                "recommendation follows as answers arrive.")
-        self.query_one(LeaderboardTable).show(card, choice, tags)
+        title = f"Recommendation · run {message.run_id}" + at_load + (
+            f" · {len(card.warnings)} warning(s)" if card.warnings else "")
+        from workbench.report.provisional import PROVISIONAL_NOTE, is_complete
+
+        complete = is_complete(state.status)
+        if complete:
+            self.query_one(ChoicePanel).show(choice, title)
+            self.query_one(LeaderboardTable).show(card, choice, tags)
+        else:
+            # No choice, no "better" or "faster" mid-run: looking at the tests as answers
+            # arrive inflates false winners (report.provisional). Own numbers only.
+            panel = self.query_one(ChoicePanel)
+            panel.message(f"{PROVISIONAL_NOTE}.\n{state.answered} of {state.planned} answers "
+                          "so far; the recommendation appears when the run completes.")
+            panel.border_title = (f"Provisional · run {message.run_id} · {state.answered} "
+                                  f"of {state.planned} answers")
+            panel.border_subtitle = ""
+            self.query_one(LeaderboardTable).show_provisional(card)
         self.query_one(QuestionTable).load(card.rows, card.stacks, card.baseline, tags)
-        self.query_one(ScorecardTable).show(card, self.query_one(QuestionTable).candidate)
+        scorecard = self.query_one(ScorecardTable)
+        if complete:
+            scorecard.show(card, self.query_one(QuestionTable).candidate)
+        else:
+            scorecard.clear(columns=True)
+            scorecard.border_title = "Comparisons appear when the run is complete"
         self.query_one(VotesPanel).show(message.loaded.votes, card)
         self._show_state(message.loaded.state, tags)
         await self._fill_latency(card, tags)
@@ -312,7 +323,8 @@ class ResultsScreen(Screen[None]):
         cands = card.candidates
         nxt = cands[(cands.index(table.candidate) + 1) % len(cands)]
         table.set_candidate(nxt)
-        self.query_one(ScorecardTable).show(card, nxt)
+        if self.state is None or self.state.status == "completed":
+            self.query_one(ScorecardTable).show(card, nxt)
         self._hint()
 
     def action_filter(self, name: Filter) -> None:

@@ -113,6 +113,19 @@ class LeaderboardTable(DataTable[str | Text]):
         for label in COLUMNS:
             self.add_column(label, key=label)
 
+    def show_provisional(self, card: ScoreCard) -> None:
+        """A run not completed: each stack's own numbers in run order, no rank, no Δ and no
+        ✓ (`report.provisional`: no comparison until the run is complete)."""
+        from workbench.report.provisional import PROVISIONAL_HEADER, provisional_rows
+
+        self.clear(columns=True)
+        for label in PROVISIONAL_HEADER:
+            self.add_column(label, key=label)
+        self.border_title = "Provisional · each stack's own numbers, no comparison"
+        self.border_subtitle = "ranked and compared once the run is complete"
+        for stack, row in zip(card.stacks, provisional_rows(card), strict=True):
+            self.add_row(*row, key=stack)
+
     def show(self, card: ScoreCard, choice: Choice, tags: dict[str, str]) -> None:
         """Replace the rows (and the columns: "Faith" only for a run with faithfulness)."""
         self.clear(columns=True)
