@@ -265,21 +265,25 @@ def in_scope(v: Vote, questions: set[str] | None, run_id: str | None) -> bool:
 
 def summarize_votes(votes: Sequence[Vote], stacks: Sequence[str],
                     card: ScoreCard | None = None, *, resamples: int = RESAMPLES,
-                    seed: int = SEED, pooled: bool = False) -> VoteSummary:
+                    seed: int = SEED, pooled: bool = False,
+                    run_questions: Sequence[str] | None = None) -> VoteSummary:
     """Tallies, ratings and agreement of the votes between `stacks` (run order): the blind
-    votes on the card's questions, or (`pooled`) every vote between the stacks."""
+    votes on the run's questions (`run_questions`, else the card's rows), or (`pooled`)
+    every vote between the stacks."""
     names = list(stacks)
     mine = [v for v in votes if v.stack_a in names and v.stack_b in names
             and v.stack_a != v.stack_b]
-    questions = {_key(r.question) for r in card.rows} if card is not None else set()
+    questions = ({_key(q) for q in run_questions} if run_questions is not None
+                 else {_key(r.question) for r in card.rows} if card is not None else set())
     run_id = card.run_id if card is not None else None
+    known = card is not None or run_questions is not None
     used = mine if pooled else [v for v in mine if in_scope(
-        v, questions if card is not None else None, run_id)]
+        v, questions if known else None, run_id)]
     if pooled:
         scope = (f"all {len(mine)} votes between these stacks, pooled (open votes and other "
                  "runs' included)")
     else:
-        where = "on this run's questions" if card is not None else "on any question"
+        where = "on this run's questions" if known else "on any question"
         scope = (f"the {len(used)} blind votes {where} ({len(mine) - len(used)} other votes "
                  "left out; pooling them is an option)")
     f1 = run_scores(card, "f1") if card is not None else {}
@@ -315,7 +319,10 @@ def votes_for_run(store: Store, run_id: str, card: ScoreCard | None = None, *,
     from workbench.store.votes import votes_of_run
 
     stacks = [e["name"] for e in store.run_stacks(run_id)]
-    return summarize_votes(votes_of_run(store, run_id), stacks, card, pooled=pooled)
+    # The run's own questions, answered yet or not (a card's rows hold only answered ones).
+    asked = [q.question for q in store.questions(run_id)]
+    return summarize_votes(votes_of_run(store, run_id), stacks, card, pooled=pooled,
+                           run_questions=asked)
 
 
 def rating_text(r: VoteRating) -> str:
