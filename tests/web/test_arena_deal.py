@@ -112,3 +112,43 @@ def test_the_arena_page_opens_on_the_latest_run(latest: tuple[WebConfig, str], p
         page.screenshot(path=str(ARTIFACTS / f"arena-deal-{size[0]}x{size[1]}.png"))
     finally:
         demo.close()
+
+
+@pytest.mark.slow
+@pytest.mark.llamacpp
+async def test_a_dealt_question_asked_of_real_stacks_counts_in_the_runs_votes(
+        pair_config: WebConfig) -> None:
+    """Two real RAG services over llama.cpp: the Arena opens on the stored run's stacks and
+    eval set, deals its question, streams both answers, and the blind vote is stored with
+    the run, so the run's vote summary (blind votes on its questions) rates it."""
+    import random
+
+    from workbench.evalsets.model import Question
+    from workbench.report.stored import scorecard_for_run
+    from workbench.report.votes import votes_for_run
+
+    q = Question(id="q-founded", question="In what year was Quillmoor Labs founded?",
+                 answers=["2011"])
+    with Store(pair_config.db_path) as store:
+        run_id = store.create_run(
+            evalset="demo-en", evalset_digest="-", schedule="interleaved",
+            stacks=[{"name": "side-a", "engine": "llamacpp"},
+                    {"name": "side-b", "engine": "llamacpp"}],
+            questions=[q], manifest={}, limit=None)
+    start = arena_start(pair_config)
+    assert (start.stack_a, start.stack_b, start.evalset) == ("side-a", "side-b", "demo-en")
+    dealt = deal(pair_config, run_id)
+    assert dealt is not None and dealt.question == q.question
+    views = [v async for v in ask(pair_config, dealt.question, "side-a", "side-b", "demo-en",
+                                  True, "", None, dealt, rng=random.Random(2))]
+    rnd = views[-1].round
+    assert rnd is not None and "Vote" in views[-1].status, views[-1].status
+    assert "token F1" not in views[-1].left_answer  # blind: no hint before the vote
+    status, *_ = vote(pair_config, "tie", rnd)
+    assert "Vote stored" in status
+    with Store(pair_config.db_path) as store:
+        card = scorecard_for_run(store, run_id, semantic=False)
+        summary = votes_for_run(store, run_id, card)
+        [stored] = store.votes()
+    assert stored["run_id"] == run_id and summary.n_used == 1
+    assert {r.stack for r in summary.ratings} == {"side-a", "side-b"}
