@@ -28,20 +28,23 @@ def procs() -> Iterator[dict[str, subprocess.Popen[bytes]]]:
 def test_idle_cpu_is_charged_to_the_other_stacks_answers(
         procs: dict[str, subprocess.Popen[bytes]]) -> None:
     meter = IdleMeter({name: [p.pid] for name, p in procs.items()})
-    # Phase 1: "quiet" answers 4 questions while "noisy" is idle and spins.
+    # Phase 1: "quiet" answers 1 question while "noisy" is idle and spins.
     meter.before_phase({"quiet"})
     time.sleep(1.5)
-    meter.after_phase({"quiet"}, 4)
+    meter.after_phase({"quiet"}, 1)
     # Phase 2: "noisy" answers 2; its own CPU is not idle CPU.
     meter.before_phase({"noisy"})
     time.sleep(1.0)
     meter.after_phase({"noisy"}, 2)
     rec = meter.record()
-    assert rec["noisy"]["others_answers"] == 4 and rec["quiet"]["others_answers"] == 2
+    assert rec["noisy"]["others_answers"] == 1 and rec["quiet"]["others_answers"] == 2
     assert rec["noisy"]["cpu_s"] > 0.1  # it spun (a share of a core, even on a busy machine)
-    assert rec["noisy"]["cpu_s"] < 1.6  # only phase 1 was charged, not its own phase 2
-    assert rec["noisy"]["cpu_s_per_other_answer"] == pytest.approx(
-        rec["noisy"]["cpu_s"] / 4, abs=1e-3)
+    # Only phase 1 was charged to "noisy", not its own phase 2 (and phase 2 to "quiet").
+    # (Charging both phases would give 2.5 s or more; reading /proc under load adds a little.)
+    assert 1.4 <= rec["noisy"]["idle_s"] < 2.4
+    assert 0.9 <= rec["quiet"]["idle_s"] < 2.4
+    assert rec["noisy"]["cpu_s_per_other_answer"] == pytest.approx(rec["noisy"]["cpu_s"],
+                                                                  abs=1e-3)
     assert rec["quiet"]["cpu_s"] < 0.05
     [warning] = idle_warnings(rec)
     assert warning.startswith("idle stack noisy used") and "resources.cpuset" in warning
