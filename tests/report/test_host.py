@@ -60,7 +60,10 @@ def test_an_engine_built_without_the_cpus_instruction_sets_is_named() -> None:
                                "source": "library"},
               "other": {"flags": {"AVX2": True}, "missing": []}}
     [warning] = host_warnings({"engine_builds": builds})
-    assert warning.startswith("llamacpp-cpu: its llama.cpp was built without AVX512")
+    assert warning.startswith("llamacpp-cpu: llama.cpp was built without AVX512, which")
+    same = {**builds, "llamacpp-b": builds["llamacpp-cpu"]}
+    [warning] = host_warnings({"engine_builds": same})  # one build, one warning
+    assert warning.startswith("llamacpp-cpu, llamacpp-b: llama.cpp was built without AVX512")
 
 
 def test_the_host_line() -> None:

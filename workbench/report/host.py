@@ -78,16 +78,17 @@ def idle_warnings(idle: Mapping[str, Any]) -> list[str]:
 
 
 def build_warnings(builds: Mapping[str, Any]) -> list[str]:
-    """A warning per engine built without instruction sets this CPU has."""
-    out = []
+    """A warning per build that lacks instruction sets this CPU has (stacks running the
+    same build share one warning)."""
+    by_missing: dict[tuple[str, ...], list[str]] = {}
     for name, entry in builds.items():
-        missing = _map(entry).get("missing") or []
+        missing = tuple(map(str, _map(entry).get("missing") or []))
         if missing:
-            out.append(
-                f"{name}: its llama.cpp was built without {', '.join(map(str, missing))}, "
-                "which this CPU has (a portable build), so it may run below its best "
-                "here; a build for this CPU (GGML_NATIVE=ON) would use them")
-    return out
+            by_missing.setdefault(missing, []).append(str(name))
+    return [f"{', '.join(names)}: llama.cpp was built without {', '.join(missing)}, which "
+            "this CPU has (a portable build), so it may run below its best here; a build "
+            "for this CPU (GGML_NATIVE=ON) would use them"
+            for missing, names in by_missing.items()]
 
 
 def host_warnings(manifest: Mapping[str, Any] | None) -> list[str]:
