@@ -11,8 +11,8 @@ from workbench.stacks.recipe import Ports, Stack
 
 
 def _manifest(models: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    stacks = {name: Stack(name=name, engine="llamacpp",  # type: ignore[arg-type]
-                          model={"name": str(m.get("name", "smollm2"))},
+    stacks = {name: Stack(name=name, engine="llamacpp",
+                          model={"name": str(m.get("name", "smollm2"))},  # type: ignore[arg-type]
                           ports=Ports(rag=8000 + i, engine=8080 + i)).model_dump(mode="json")
               for i, (name, m) in enumerate(models.items())}
     return {"stacks": stacks, "baseline": "stack-a",

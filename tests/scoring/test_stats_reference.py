@@ -29,9 +29,9 @@ def test_holm_and_bh_equal_statsmodels(seed: int) -> None:
     p = rng.uniform(0, 0.2, m) ** 2  # many small p-values, so the step-down matters
     if m > 3:
         p[1] = p[0]  # a tie
-    assert holm(p) == pytest.approx(multipletests(p, method="holm")[1], abs=1e-12)
-    assert benjamini_hochberg(p) == pytest.approx(multipletests(p, method="fdr_bh")[1],
-                                                  abs=1e-12)
+    assert holm(list(p)) == pytest.approx(multipletests(p, method="holm")[1], abs=1e-12)
+    assert benjamini_hochberg(list(p)) == pytest.approx(
+        multipletests(p, method="fdr_bh")[1], abs=1e-12)
 
 
 def test_holm_textbook_values() -> None:
