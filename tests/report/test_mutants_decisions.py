@@ -111,3 +111,55 @@ def test_a_quality_margin_on_an_unknown_metric_names_the_known_ones() -> None:
         check_margin(card, B, parse_margin("bleu=0.1"))
     result = run_gate(card, recommend(card), [parse_margin("f1=0.5")], [B])
     assert result.state == PASSED and result.lines()[0].startswith(f"{B}: pass: ")
+
+
+def test_a_candidate_that_answered_nothing_is_inconclusive_with_nothing_made_up() -> None:
+    card = _card(30)
+    rows = [r.model_copy(update={"status": {A: "ok", B: None}, "scores": {A: {"f1": 1.0}},
+                                 "e2e": {A: 1.0, B: None}}) for r in card.rows]
+    empty = card.model_copy(update={"rows": rows})
+    for margin, what in (("e2e.p50=10%", "asked of"), ("f1=0.1", "answered by")):
+        check = check_margin(empty, B, parse_margin(margin))
+        assert (check.candidate, check.margin.text, check.state, check.n, check.settle_n) == \
+            (B, margin, INCONCLUSIVE, 0, None)
+        assert math.isnan(check.worse) and (check.low, check.high) == (-math.inf, math.inf)
+        assert check.text == f"{B}: {margin}: no question {what} both: inconclusive"
+    assert check_margin(empty, B, parse_margin("e2e=10%")).limit == \
+        pytest.approx(math.log(1.1), abs=1e-15)
+
+
+def test_an_absolute_mean_margin_is_read_against_the_baselines_mean() -> None:
+    n = 80
+    base = np.random.default_rng(6).lognormal(0, 0.4, n)
+    card = _with(_card(n), np.ones(n), np.ones(n), base, base)
+    # The baseline's own summary: a mean unlike its median, so each gives another limit.
+    lat = card.summaries[A].latency["e2e"].model_copy(update={"mean": 0.5, "p50": 0.3})
+    summary = card.summaries[A].model_copy(
+        update={"latency": {**card.summaries[A].latency, "e2e": lat}})
+    card = card.model_copy(update={"summaries": {**card.summaries, A: summary}})
+    check = check_margin(card, B, parse_margin("e2e.mean=300ms"))
+    assert check.limit == pytest.approx(math.log1p(0.3 / 0.5), rel=1e-12)
+    assert "mean E2E ratio +0%" in check.text
+    assert check_margin(card, B, parse_margin("e2e.p50=300ms")).limit == \
+        pytest.approx(math.log1p(0.3 / 0.3), rel=1e-12)
+
+
+def test_no_feasible_stack_fails_the_gate_or_leaves_it_inconclusive() -> None:
+    from workbench.report.constraints import parse_constraints
+    from workbench.report.gate import gate_failures
+
+    card = _card(30)  # every answer right, E2E about 0.2 s
+    impossible = parse_constraints(["f1<=0.5"])  # both stacks fail it on their interval
+    choice = recommend(card, impossible)
+    result = run_gate(card, choice, [parse_margin("f1=0.5")], [B], impossible)
+    assert result.state == FAILED and result.exit_code == 1
+    assert result.problems == [f"fail: {choice.headline}"]
+    assert gate_failures(card, choice, [parse_margin("f1=0.5")], [B]) == [choice.headline]
+    unknown = parse_constraints(["e2e.p95<=0.5s"])  # 30 requests cannot show a p95
+    choice = recommend(card, unknown)
+    assert not any(r.feasible for r in choice.ranked)
+    result = run_gate(card, choice, [parse_margin("f1=0.5")], [B], unknown)
+    assert result.state == INCONCLUSIVE and result.problems == [
+        f"inconclusive: {choice.headline}"]
+    # Without the constraints to judge, an infeasible choice fails.
+    assert run_gate(card, choice, [], [B]).state == FAILED
