@@ -310,8 +310,14 @@ def _versus(rival: str, s: str, ctx: _Context) -> list[str]:
                        ctx.costs[s], ctx.cols.ok[s][ctx.shared])
         level = ctx.tie.levels.get(("cost", a, b), ALPHA)
         lo, hi = t.interval(level)
-        out.append(f"cost per answer {pct(t.estimate)} [{pct(lo)}, {pct(hi)}] vs {rival} "
-                   f"({(1 - level) * 100:.4g}% CI)")
+        text = f"cost per answer {pct(t.estimate)} [{pct(lo)}, {pct(hi)}]"
+        right = [ctx.cols.correct[x][ctx.shared] for x in (rival, s)]
+        if all(np.nansum(c) > 0 for c in right):
+            # Descriptive beside the decision: at the same level, not in the family.
+            c = cost_ratio(ctx.boot, ctx.costs[rival], right[0], ctx.costs[s], right[1])
+            clo, chi = c.interval(level)
+            text += f", per correct answer {pct(c.estimate)} [{pct(clo)}, {pct(chi)}]"
+        out.append(f"{text} vs {rival} ({(1 - level) * 100:.4g}% CI)")
     lat = latency_pair(ctx.boot, ctx.cols.e2e[rival][ctx.shared], ctx.cols.e2e[s][ctx.shared])
     if lat is not None:
         out.append(latency_text(lat, ctx.tie.levels.get(("latency", a, b), ALPHA), rival))

@@ -108,11 +108,15 @@ def own_cost(boot: PairedBootstrap, costs: FloatArray, ok: BoolArray,
     return OwnCost(per_1k, ci, per_correct, per_correct_ci, int(costs.size))
 
 
-def cost_ratio(boot: PairedBootstrap, costs_a: FloatArray, ok_a: BoolArray,
-               costs_b: FloatArray, ok_b: BoolArray) -> BootstrapTest:
-    """log(B's cost per answer / A's) over the same questions, both resampled together."""
+def cost_ratio(boot: PairedBootstrap, costs_a: FloatArray, ok_a: FloatArray | BoolArray,
+               costs_b: FloatArray, ok_b: FloatArray | BoolArray) -> BootstrapTest:
+    """log(B's cost per answer / A's) over the same questions, both resampled together
+    (`ok_*`: 1 per successful answer; or the correct ones, for the cost per correct
+    answer)."""
     counts = boot.counts(costs_a.size)
-    sums = np.stack([costs_a, ok_a.astype(np.float64), costs_b, ok_b.astype(np.float64)])
+    ok_a, ok_b = np.nan_to_num(np.asarray(ok_a, dtype=np.float64)), \
+        np.nan_to_num(np.asarray(ok_b, dtype=np.float64))
+    sums = np.stack([costs_a, ok_a, costs_b, ok_b])
     draws = (sums.astype(np.float32) @ counts).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         logs = np.log(draws[2] / draws[3]) - np.log(draws[0] / draws[1])

@@ -50,6 +50,8 @@ class QualityPair:
         """"+0.150 [+0.033, +0.267] (98.33% CI, Holm p 0.004)" (-0.000 shown as +0.000)."""
         if self.identical:
             return "+0.000 (the same F1 on every question)"
+        if math.isnan(self.estimate):
+            return "(no shared question with a gold answer to compare F1 on)"
         est, low, high = (x + 0.0 for x in (self.estimate, self.low, self.high))
         return (f"{est:+.3f} [{low:+.3f}, {high:+.3f}] ({(1 - self.level) * 100:.4g}% CI, "
                 f"Holm p {self.p_holm:.2g})")

@@ -25,7 +25,7 @@ _LEVEL = re.compile(r" \([0-9.]+% CI[^)]*\)")
 _OF_N = re.compile(r"( of [0-9]+) questions")
 #: The median and p95 beside the mean E2E (the full line, z, has them; "mixed" stays).
 _TAILS = re.compile(r", median [+-][0-9]+%(, p95 [+-][0-9]+%)?")
-_PER_CORRECT = re.compile(r", [0-9.]+ per correct answer")
+_PER_CORRECT = re.compile(r", ([0-9.]+ per correct answer|per correct answer [+-][0-9]+%)")
 
 
 def compact_reason(reason: str) -> str:
