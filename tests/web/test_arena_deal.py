@@ -47,7 +47,7 @@ def test_without_a_run_it_never_opens_on_the_external_template(tmp_path: Path) -
     start = arena_start(_cfg(tmp_path, tmp_path / "none.db"))
     assert start.run_id is None and "external" not in (start.stack_a, start.stack_b)
     assert start.stack_a and start.stack_b and start.stack_a != start.stack_b
-    assert "No stored run yet" in start.note
+    assert "No stored run yet" in start.note and start.evalset == "demo-en"
 
 
 def test_deals_unvoted_run_questions_in_order(latest: tuple[WebConfig, str]) -> None:

@@ -83,7 +83,10 @@ def arena_start(cfg: WebConfig) -> ArenaStart:
                + [s for s in recipes if s not in external] + recipes)
     picked = list(dict.fromkeys(ordered))[:2]
     sets = evalset_names(cfg)
-    evalset = str(run["evalset"]) if run and run.get("evalset") else (sets[0] if sets else None)
+    # Without a run: the demo set, not the alphabetically first (a counterfactual set plants
+    # false passages, a poor place to start).
+    fallback = next((x for x in sets if x.startswith("demo")), sets[0] if sets else None)
+    evalset = str(run["evalset"]) if run and run.get("evalset") else fallback
     a, b = [*picked, None, None][:2]
     if run:
         up = [s for s in run_stacks if s in running]
