@@ -152,7 +152,7 @@ def test_answers_agree(a: str, b: str, agree: bool) -> None:
 def fake_measure(timings: dict[EngineSetting, tuple[float, list[str]]]) -> Any:
     def measure(stack: Stack, setting: EngineSetting, settings: Settings,
                 prompts: list[Any], workdir: Path, beat: float | None = None,
-                repeats: int = 2) -> CandidateResult:
+                repeats: int = 2, ready_limit_s: float | None = None) -> CandidateResult:
         seconds, answers = timings[setting]
         return CandidateResult(setting=setting, seconds=seconds, answers=answers,
                                agreed=len(answers), matches=True, prefill_tok_s=100.0,
@@ -266,3 +266,25 @@ def test_report_says_every_engine_ran_its_fastest_verified_setting() -> None:
     assert said == ["vllm-cpu did not run its fastest verified setting on this host: the "
                     "recipe pins dtype float32 (float32 eager)"]
     assert tuning_note({"stacks": {}}) is None  # a manifest from before tuning records
+
+
+def test_later_candidates_get_the_reference_s_limits(tuned: Settings,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A candidate slower than the best so far stops early, and one that takes over 3x the
+    reference's start-up (at least 120 s) is given up: the probe hands both limits on."""
+    facts = cpu_facts(AVX2_ONLY)
+    seen: list[tuple[float | None, float | None]] = []
+
+    def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: list[Any],
+                workdir: Path, beat: float | None = None, repeats: int = 2,
+                ready_limit_s: float | None = None) -> CandidateResult:
+        seen.append((beat, ready_limit_s))
+        return CandidateResult(setting=setting, seconds=4.0, ready_s=50.0,
+                               answers=REF_ANSWERS, agreed=4, matches=True)
+    monkeypatch.setattr(tuning_probe, "measure", measure)
+    tuning_probe.probe(stack("vllm-cpu", tuned), tuned, facts, say=lambda line: None)
+    assert seen == [(None, None), (4.0, 150.0)]
+    seen.clear()
+    tuning_probe.probe(stack("vllm-cpu", tuned), tuned, facts, say=lambda line: None,
+                       early_stop=False)
+    assert seen == [(None, None), (None, 150.0)]

@@ -52,6 +52,11 @@ MAX_TOKENS = 24
 REPEATS = 2
 #: A candidate whose first round takes this many times the best so far stops there.
 GIVE_UP_SHARE = 1.5
+#: A candidate not ready within this many times the reference's start-up (at least
+#: `READY_FLOOR_S`) is given up: a compiled vLLM compiling for ten minutes on a busy CPU
+#: would make the probe, and every first start after it, that slow.
+READY_SHARE = 3.0
+READY_FLOOR_S = 120.0
 
 Messages = list[dict[str, str]]
 
@@ -137,7 +142,7 @@ def _probe_stack(stack: Stack) -> Stack:
 
 def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: list[Messages],
             workdir: Path, beat: float | None = None,
-            repeats: int = REPEATS) -> CandidateResult:
+            repeats: int = REPEATS, ready_limit_s: float | None = None) -> CandidateResult:
     """Start the engine under `setting`, ask the prompts, stop it; never raises for an
     engine that fails (the result carries the error). `beat`: the best time so far; a
     candidate whose first round already takes `GIVE_UP_SHARE` times that cannot win and
@@ -157,7 +162,8 @@ def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: l
     try:
         health = adapter.health_url(placed)
         assert health is not None
-        wait_healthy(health, pid, proc.health_timeout_s, f"{placed.engine} ({setting.label})",
+        timeout = min(proc.health_timeout_s, ready_limit_s or proc.health_timeout_s)
+        wait_healthy(health, pid, timeout, f"{placed.engine} ({setting.label})",
                      proc.argv, ctx.log("engine"), ready=lambda: adapter.ready(placed))
         result.ready_s = round(time.perf_counter() - started, 2)
         ask(placed, prompts[0])  # warm-up, not counted
@@ -177,10 +183,10 @@ def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: l
         else:
             rounds += [[ask(placed, p) for p in prompts] for _ in range(repeats - 1)]
     except (LaunchError, OSError, RuntimeError, ValueError) as exc:
-        result.error = str(exc)[-600:]
+        result.error = _said(str(exc))
         return result
     except Exception as exc:  # the openai client's errors: a failed candidate, not a crash
-        result.error = f"{type(exc).__name__}: {exc}"[-600:]
+        result.error = _said(f"{type(exc).__name__}: {exc}")
         return result
     finally:
         stop_group(pid)
@@ -201,6 +207,12 @@ def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: l
                         for replies in per_prompt)
     result.matches = result.agreed == len(prompts)
     return result
+
+
+def _said(message: str) -> str:
+    # The first line says what failed ("... not healthy ... within 600 s"); the log's tail why.
+    first, _, rest = message.partition("\n")
+    return first[:300] + ("\n" + rest[-500:] if rest else "")
 
 
 def compare_to_reference(reference: CandidateResult, other: CandidateResult) -> None:
@@ -242,8 +254,11 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
             say(f"tuning {stack.engine} ({n}/{len(settings_list)}): {setting.label} ...")
             timed = [r.seconds for r in results
                      if early_stop and r.matches and r.seconds is not None]
+            ready = results[0].ready_s if results else None
             result = measure(stack, setting, settings, prompts, workdir,
-                             beat=min(timed) if timed else None, repeats=repeats)
+                             beat=min(timed) if timed else None, repeats=repeats,
+                             ready_limit_s=max(READY_FLOOR_S, READY_SHARE * ready)
+                             if ready else None)
             if results:
                 compare_to_reference(results[0], result)
             else:
