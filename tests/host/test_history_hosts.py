@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from tests.tui.helpers import settle
 from workbench.settings import Settings
@@ -71,8 +71,11 @@ async def test_tui_history_marks_and_compares_hosts(tmp_path: Path) -> None:
         assert str(table.get_cell(here1, "host")) == "c23104"
         await pilot.press("m", "down", "down", "m", "c")  # the newest (there) and the oldest
         await settle(pilot)
-        hint = str(screen.query_one("#history-hint", Static).render())
-        assert "hosts: these runs ran on different hosts" in hint
+        border = str(screen.query_one("#history-bottom").border_subtitle)
+        assert border.startswith("hosts: these runs ran on different hosts")
+        await pilot.press("up", "m", "c")  # the two latest marks: both runs of one host
+        await settle(pilot)
+        assert not screen.query_one("#history-bottom").border_subtitle
 
 
 def test_cli_runs_list_has_a_host_column(tmp_path: Path) -> None:

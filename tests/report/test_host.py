@@ -104,5 +104,9 @@ def test_idle_cpu_is_material_only_when_it_takes_a_share_of_a_core() -> None:
     busy = {"vllm-cpu": {"cpu_s": 40.0, "idle_s": 20.0, "others_answers": 20,
                          "cpu_s_per_other_answer": 2.0, "cores_while_idle": 2.0}}
     [warning] = idle_warnings(busy)
+    # Measured here at load 21: an idle vLLM CPU engine while llama.cpp answered.
+    vllm = {"host-v": {"cpu_s": 3.02, "idle_s": 178.9, "others_answers": 6,
+                       "cpu_s_per_other_answer": 0.5033, "cores_while_idle": 0.0169}}
+    assert idle_warnings(vllm)[0].startswith("idle stack host-v used 0.50 CPU-s per answer")
     assert warning.startswith("idle stack vllm-cpu used 2.00 CPU-s per answer of the other "
                               "stacks while they were measured (2.00 cores)")

@@ -218,7 +218,7 @@ class HistoryScreen(Screen[None]):
         bottom.border_title = (f"run 1 = {message.ids[0]}, run 2 = {message.ids[1]} "
                                "(* baseline)")
         # Verdicts are sentences: they go on the hint line, not in a narrow column.
-        hint = f"run 1: {message.cards[0].verdict}\nrun 2: {message.cards[1].verdict}"
-        if message.host_note:
-            hint += f"\nhosts: {message.host_note}"
-        self.query_one("#history-hint", Static).update(hint)
+        # The hint is one line: the hosts go on the comparison's bottom border instead.
+        bottom.border_subtitle = f"hosts: {message.host_note}" if message.host_note else ""
+        self.query_one("#history-hint", Static).update(
+            f"run 1: {message.cards[0].verdict}\nrun 2: {message.cards[1].verdict}")
