@@ -29,10 +29,11 @@ from __future__ import annotations
 import math
 import os
 import re
+import signal
 import sys
 import time
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -351,8 +352,8 @@ def table(cells: dict[tuple[int, int], Cell]) -> str:
         _fmt(_pooled(cells[c])) for c in keys) + " |")
     lines.append("| CI coverage (worst kind) | " + " | ".join(
         _worst(cells[c]) for c in keys) + " |")
-    runs = {cells[c].runs.get("false winner", 0) for c in keys}
-    lines.append(f"\nruns per cell: {', '.join(map(str, sorted(runs)))}")
+    runs = [cells[c].runs.get("false winner", 0) for c in keys]
+    lines.append(f"\nruns per cell: {', '.join(map(str, runs))}")
     return "\n".join(lines)
 
 
@@ -390,19 +391,41 @@ def _work(args: tuple[int, int, int, int]) -> tuple[tuple[int, int], Cell]:
     return (k, n), one_run(k, n, run, resamples)
 
 
+def _ignore_sigint() -> None:
+    # Ctrl-C stops the parent, which cancels what has not started; workers finish theirs.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def calibrate(runs: int, resamples: int, workers: int, sizes: tuple[int, ...] = SIZES,
               stacks: tuple[int, ...] = STACKS) -> dict[tuple[int, int], Cell]:
-    """Run every cell `runs` times (in `workers` processes); the merged counts."""
+    """Run every cell `runs` times (in `workers` processes); the merged counts. Ctrl-C (or
+    SIGINT) stops early and keeps what finished: the table then says how many runs each
+    cell got."""
     jobs = [(k, n, r, resamples) for r in range(runs) for k in stacks for n in sizes]
     cells: dict[tuple[int, int], Cell] = {(k, n): Cell() for k in stacks for n in sizes}
-    if workers <= 1:
-        results: Iterable[tuple[tuple[int, int], Cell]] = map(_work, jobs)
-        for key, cell in results:
-            cells[key].merge(cell)
-        return cells
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for key, cell in pool.map(_work, jobs, chunksize=1):
-            cells[key].merge(cell)
+    done = 0
+    try:
+        if workers <= 1:
+            for job in jobs:
+                key, cell = _work(job)
+                cells[key].merge(cell)
+            return cells
+        with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint) as pool:
+            futures = [pool.submit(_work, job) for job in jobs]
+            try:
+                for future in as_completed(futures):
+                    key, cell = future.result()
+                    cells[key].merge(cell)
+                    done += 1
+                    if done % len(cells) == 0:
+                        print(f"  {done}/{len(jobs)} cell runs done", file=sys.stderr,
+                              flush=True)
+            except KeyboardInterrupt:
+                for f in futures:
+                    f.cancel()
+                raise
+    except KeyboardInterrupt:
+        print("stopped: the table holds the runs that finished", file=sys.stderr)
     return cells
 
 
