@@ -283,7 +283,7 @@ def _reason(r: Ranked, order: list[Ranked], ctx: _Context) -> str:
         others = [o.stack for o in order if o.stack != s]
         rival = _top(others, q) if others else s
         bits = [f"F1 {f1}, best: over {rival} by {q.pair(rival, s).text()}" if others
-                else f"F1 {f1}"]
+                else f"F1 {f1}, the only stack that meets every constraint"]
     else:
         beaters = q.beaten_by(s)
         rival = ctx.chosen if ctx.chosen in beaters else _top(beaters, q)
