@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-import workbench.cli.choose  # noqa: F401  (registers the command)
+import workbench.cli.choose  # registers the commands
+import workbench.cli.report  # noqa: F401
 from workbench.cli.app import app
 from workbench.store.db import Store
 from workbench.store.synthetic import store_synthetic_run
@@ -71,3 +72,16 @@ def test_no_choice_while_the_run_is_in_progress(run: tuple[Path, str]) -> None:
         assert verdict not in out.output
     gated = choose(db, rid, "--gate", "--max-drop", "f1=0.9")
     assert gated.exit_code == 3 and "not completed" in gated.output
+
+
+def test_report_of_a_run_in_progress_has_no_verdict(run: tuple[Path, str]) -> None:
+    db, rid = run
+    with Store(db) as store:
+        store.set_status(rid, "running")
+    for fmt in ("table", "markdown"):
+        out = CliRunner().invoke(app, ["report", rid, "--db", str(db), "--no-semantic",
+                                       "--format", fmt])
+        assert out.exit_code == 0, out.output
+        assert f"run {rid} is running: provisional" in out.output
+        for verdict in ("Choose", "choose ", "faster", "better", "✓", "Holm"):
+            assert verdict not in out.output
