@@ -91,10 +91,14 @@ def _schedule(value: str) -> Schedule:
 def _calibrate_host(console: Console) -> None:
     """Measure the host once (cached by its fingerprint) so the run's manifest says how
     fast the machine was; a host where it cannot run is simply not calibrated."""
-    from workbench.host.calibration import cached, host_calibration
+    from workbench.host.calibration import cached, crowded, host_calibration
 
     settings = get_settings()
     if cached(settings.cache_dir) is None:
+        if crowded():
+            console.print("this host is too busy to calibrate now (load at twice its cores); "
+                          "the run records no calibration (`workbench host calibrate`)")
+            return
         console.print("calibrating this host once (llama-bench on SmolLM2; cached per host)")
     host_calibration(settings.cache_dir, settings.state_dir / "logs")
 

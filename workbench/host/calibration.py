@@ -177,6 +177,13 @@ def measure_here(log_dir: Path) -> dict[str, Any]:
             "note": "llama-bench is not in this llama.cpp build: llama-server's timings"}
 
 
+def crowded() -> bool:
+    """Whether the load average is at twice the cores or more: llama.cpp's threads then wait
+    on each other (decode fell to 0.6 tok/s at load 13 on 2 cores), so a calibration before
+    a run would take minutes and measure the neighbours."""
+    return read_loadavg() >= CROWDED * cpu_facts().usable_cores
+
+
 def host_calibration(cache_dir: Path, log_dir: Path, *, run_if_missing: bool = True,
                      force: bool = False) -> dict[str, Any] | None:
     """This host's calibration: cached, else measured now (when `run_if_missing` and the
@@ -185,9 +192,7 @@ def host_calibration(cache_dir: Path, log_dir: Path, *, run_if_missing: bool = T
     if not run_if_missing and not force:
         return cached(cache_dir)
     found = cached(cache_dir)
-    if found is None and not force and read_loadavg() >= CROWDED * cpu_facts().usable_cores:
-        # Twice as many runnable threads as cores: llama.cpp's threads wait on each other
-        # (decode fell to 0.6 tok/s at load 13 on 2 cores) and a run would wait minutes.
+    if found is None and not force and crowded():
         return None
     try:
         return calibration(cache_dir, lambda: measure_here(log_dir), force=force)
