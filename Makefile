@@ -165,7 +165,7 @@ RUNS ?= 100
 calibrate: venv ## simulated runs through the decision path: false choice/winner, CI coverage, gate errors, invariance (RUNS=100 per cell; RUNS=2 is a smoke run)
 	RUNS=$(RUNS) nice $(BIN)/python -m workbench.bench calibrate
 
-mutants: venv ## mutation testing of the decision modules (mutmut, config in pyproject.toml; CPU heavy, ~1 h on 2 cores)
+mutants: venv ## mutation testing of the decision modules (mutmut, config in pyproject.toml; CPU heavy: gate.py alone is 708 mutants, 50 min under load 20; one module: .venv/bin/mutmut run "workbench.report.gate.*")
 	nice $(BIN)/mutmut run; $(BIN)/mutmut results
 
 comma := ,
