@@ -85,6 +85,7 @@ def test_real_llama_bench_and_llama_server_on_smollm2(tmp_path: Path) -> None:
     with local_llama_server(tmp_path / "ls.log", free_port(), slots=1, threads=2) as server:
         timings = cal.bench_with_llama_server(server.url.removesuffix("/v1"), repetitions=2)
     assert timings["prompt_tokens"] > 100 and timings["decode_tok_s"] > 0
-    line = host_line({"hardware": {"cpu": "x", "calibration": {
-        **measured, "measured_utc": "2026-12-07T19:00:00", "load_before": 1.0}}})
-    assert line is not None and calibration_text({**measured, "load_before": 1.0}) in line
+    stored = {**measured, "measured_utc": "2026-12-07T19:00:00", "load_before": 1.0}
+    line = host_line({"hardware": {"cpu": "x", "cores": 2, "calibration": stored}})
+    assert line is not None and line.endswith(f"; calibration: {calibration_text(stored)}")
+    assert f"prefill {measured['prefill_tok_s']:.0f} tok/s" in line

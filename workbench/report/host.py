@@ -123,7 +123,7 @@ def host_line(manifest: Mapping[str, Any] | None) -> str | None:
     if isinstance(flags, list):
         bf16 = "native bf16" if hw.get("native_bf16") else "no native bf16"
         parts[0] += f" ({' '.join(map(str, flags)) or 'no AVX2'}; {bf16})"
-    cores = f"{hw.get('usable_cores') or hw.get('cores')} cores"
+    cores = f"{hw.get('usable_cores') or hw.get('cores') or '?'} cores"
     if hw.get("cpu_quota"):
         cores += f" (cgroup quota {hw['cpu_quota']} CPUs)"
     parts.append(cores)
