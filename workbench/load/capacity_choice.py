@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.load.metrics import PointSummary, e2e_s, summarize, tpot_s, ttft_s
 from workbench.report import limits
@@ -43,6 +43,9 @@ from workbench.report.load import (
     seconds,
 )
 from workbench.store.records import LoadRequestRecord, PointSpec
+
+if TYPE_CHECKING:  # typing only: the report's models import this floor's results
+    from workbench.report.models import ScoreCard
 
 #: Without a stated share, correct goodput must reach this share of the stack's own
 #: accuracy at its lowest level times the offered load.
@@ -356,7 +359,7 @@ def load_for_run(store: Any, run_id: str) -> LoadRun | None:
     return load_run(bench, points_of, prices)
 
 
-def with_load(store: Any, run_id: str, card: Any) -> Any:
+def with_load(store: Any, run_id: str, card: ScoreCard) -> ScoreCard:
     """`card` (a ScoreCard) with the run's load result on it (`card.load`, and each stack
     summary's `load`); unchanged when the run had no load pass."""
     load = load_for_run(store, run_id)
