@@ -86,11 +86,14 @@ def test_choose_and_its_gate(stored: tuple[Path, str], tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stderr
     body = json.loads(ok.stdout)
     assert body["chosen"] is None and [r["stack"] for r in body["ranked"]] == ["alpha", "beta"]
-    passed = workbench("choose", run_id, "--gate", "--max-drop", "f1=0.02", "--db", str(db))
-    assert passed.returncode == 0 and "gate passed" in passed.stderr
+    # Two questions cannot show a drop of at most 0.02: a non-inferiority gate says it does
+    # not know (exit 3) and how many questions would settle it, rather than passing.
+    unsure = workbench("choose", run_id, "--gate", "--max-drop", "f1=0.02", "--db", str(db))
+    assert unsure.returncode == 3, unsure.stderr
+    assert "gate inconclusive" in unsure.stderr and "would settle it" in unsure.stderr
     blocked = workbench("choose", run_id, "--gate", "--min", "f1>=1.5", "--db", str(db))
     assert blocked.returncode == 1
-    assert "gate failed: no stack meets every constraint" in blocked.stderr
+    assert "gate: fail: no stack meets every constraint" in blocked.stderr
     bad = workbench("choose", run_id, "--slo", "fast please", "--db", str(db))
     assert bad.returncode == 2 and "cannot read constraint 'fast please'" in bad.stderr
     who = workbench("choose", run_id, "--gate", "--candidate", "gamma", "--db", str(db))
