@@ -165,3 +165,23 @@ def test_no_feasible_stack_fails_the_gate_or_leaves_it_inconclusive() -> None:
         f"inconclusive: {choice.headline}"]
     # Without the constraints to judge, an infeasible choice fails.
     assert run_gate(card, choice, [], [B]).state == FAILED
+
+
+def test_quality_bounds_are_students_t_plus_half_a_question_and_settle_n_follows() -> None:
+    from scipy import stats as sps
+
+    n = 50
+    rng = np.random.default_rng(21)
+    a, b = (rng.random(n) < 0.6).astype(float), (rng.random(n) < 0.55).astype(float)
+    card = _with(_card(n), a, b)
+    check = check_margin(card, B, parse_margin("f1=0.05"))
+    drops = a - b
+    half = sps.t.ppf(0.95, n - 1) * drops.std(ddof=1) / math.sqrt(n) + 0.5 / n
+    assert check.worse == pytest.approx(drops.mean(), abs=1e-12)
+    assert (check.low, check.high) == (pytest.approx(drops.mean() - half, abs=1e-12),
+                                       pytest.approx(drops.mean() + half, abs=1e-12))
+    assert check.state == INCONCLUSIVE
+    assert check.settle_n == math.ceil(n * (half / abs(0.05 - drops.mean())) ** 2) + 1
+    # A relative margin is a share of the baseline's mean F1 over the shared questions.
+    relative = check_margin(card, B, parse_margin("f1=10%"))
+    assert relative.limit == pytest.approx(0.1 * a.mean(), abs=1e-12)
