@@ -89,7 +89,14 @@ def candidate_verdict(comparisons: Sequence[Comparison]) -> str:
     parts: list[str] = []
     primary = by_key.get(PRIMARY_QUALITY)
     if primary is not None:
-        if primary.better is None:
+        excludes_zero = (primary.ci_low is not None and primary.ci_high is not None
+                         and (primary.ci_low > 0 or primary.ci_high < 0))
+        if primary.better is None and excludes_zero and primary.p_holm is not None:
+            # The interval shown is the unadjusted one; the decision is Holm's, so say which
+            # word comes from which number instead of "no difference" beside a CI without 0.
+            parts.append(f"no significant difference in answer F1 after Holm's correction "
+                         f"(Holm p {primary.p_holm:.3g}; unadjusted {format_diff(primary)})")
+        elif primary.better is None:
             parts.append(f"no significant difference in answer F1 "
                          f"({format_diff(primary)})")
         else:
