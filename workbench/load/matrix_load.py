@@ -28,6 +28,7 @@ from workbench.load.prompts import LoadPrompt, question_prompts
 from workbench.load.sweep import BenchConfig, Side, measure_point, warm_up
 from workbench.report.constraints import parse_constraint
 from workbench.report.load import LoadLevel
+from workbench.runner.usage import process_tree
 from workbench.store.load_benches import LoadBenchStore
 from workbench.store.records import PointSpec
 
@@ -61,19 +62,11 @@ def _spec_json(spec: PointSpec) -> dict[str, Any]:
             for k, v in spec.model_dump(mode="python").items()}
 
 
-def _tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
 def cpu_seconds(pids: dict[str, int]) -> float | None:
     """User + system CPU seconds of the stack's process trees (None: none to read)."""
     total, seen = 0.0, False
     for pid in pids.values():
-        for p in _tree(pid):
+        for p in process_tree(pid):
             with contextlib.suppress(psutil.Error):
                 t = p.cpu_times()
                 total += t.user + t.system
@@ -85,7 +78,7 @@ def rss_mb(pids: dict[str, int]) -> float | None:
     """Resident memory of the stack's process trees now (MB)."""
     total, seen = 0.0, False
     for pid in pids.values():
-        for p in _tree(pid):
+        for p in process_tree(pid):
             with contextlib.suppress(psutil.Error):
                 total += p.memory_info().rss / 2**20
                 seen = True

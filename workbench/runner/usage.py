@@ -29,7 +29,8 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def _tree(pid: int) -> list[psutil.Process]:
+def process_tree(pid: int) -> list[psutil.Process]:
+    """The process `pid` and all its descendants (empty when it is gone)."""
     try:
         root = psutil.Process(pid)
         return [root, *root.children(recursive=True)]
@@ -59,7 +60,7 @@ class StackUsage:
 
     def start(self) -> None:
         """Remember the processes and their CPU time now."""
-        self._procs = [p for pid in self.pids for p in _tree(pid)]
+        self._procs = [p for pid in self.pids for p in process_tree(pid)]
         self.cpu_start = _cpu_s(self._procs)
 
     def stop(self) -> None:
