@@ -17,8 +17,8 @@ import uvicorn
 
 from tests.conftest import free_port
 from tests.rag.conftest import closed_port_url, make_stack
-from workbench.evalsets.model import Question
 from workbench.rag.service import create_app
+from workbench.records.evalset import Question
 from workbench.runner.client import Answer, RagServiceClient
 from workbench.runner.run import Runner, RunOptions
 from workbench.store.db import Store

@@ -11,9 +11,9 @@ import pytest
 
 from tests.cli.test_report_cli import workbench
 from tests.store.test_db import new_run, record
+from workbench.records.responses import RetrievedSource
 from workbench.stacks.registry import get_model
 from workbench.store import Store
-from workbench.store.records import RetrievedSource
 from workbench.store.verdicts import VerdictStore
 
 MODEL = "qwen2.5-0.5b-instruct"

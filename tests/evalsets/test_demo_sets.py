@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from workbench.evalsets import EvalSet, load_evalset, shipped_evalsets
+from workbench.evalsets import load_evalset, shipped_evalsets
+from workbench.records.evalset import EvalSet
 from workbench.settings import PROJECT_ROOT
 
 DEMO_SETS = {"demo-en": "en", "demo-ru": "ru"}

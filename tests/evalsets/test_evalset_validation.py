@@ -21,10 +21,11 @@ from tests.evalsets.helpers import (
     write_parquet,
     write_set,
 )
-from workbench.evalsets import EvalSet, EvalSetError, load_evalset
+from workbench.evalsets import EvalSetError, load_evalset
 from workbench.evalsets._files import MAX_LINE_BYTES
 from workbench.evalsets._validate import check_passage, check_question
 from workbench.evalsets.errors import MAX_PROBLEMS
+from workbench.records.evalset import EvalSet
 
 
 def _questions(**changes: Any) -> list[str]:

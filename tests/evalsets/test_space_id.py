@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.evalsets.model import space_id_for
-from workbench.rag.schemas import MAX_SPACE_ID_CHARS, SPACE_ID_PATTERN, IndexRequest
+from workbench.records.evalset import space_id_for
+from workbench.records.rag import MAX_SPACE_ID_CHARS, SPACE_ID_PATTERN, IndexRequest
 
 NAMES = ["google/xquad", "rajpurkar/squad_v2", "owner--name", "owner-name", "a/b/c",
          "..", ".", ".hidden", "my set", "мой-набор", "", "x" * 200, "x" * 201, "a..b/c"]

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from workbench.evalsets import EvalSet, EvalSetError, load_evalset, read_squad_json
+from workbench.evalsets import EvalSetError, load_evalset, read_squad_json
 from workbench.evalsets.squad import guess_lang, squad_from_rows
+from workbench.records.evalset import EvalSet
 
 SharedEvalset = Callable[[str], Path]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.store.records import LoadRequestRecord, RequestTiming, Status
+from workbench.records.responses import LoadRequestRecord, RequestTiming, Status
 
 
 def rec(

@@ -19,9 +19,9 @@ from workbench.load.capacity_choice import (
     stop_reason,
 )
 from workbench.load.metrics import summarize
+from workbench.records.responses import LoadRequestRecord, PointSpec
 from workbench.report.constraints import parse_constraint
 from workbench.report.load import LoadLevel, load_failures, load_note
-from workbench.store.records import LoadRequestRecord, PointSpec
 
 SLO = [parse_constraint("e2e.p50<=2s")]
 

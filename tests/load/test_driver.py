@@ -13,7 +13,7 @@ from workbench.load.driver import run_point
 from workbench.load.http import Endpoint, LoadTargetError, LoopbackClient
 from workbench.load.metrics import summarize
 from workbench.load.prompts import synthetic_prompts
-from workbench.store.records import PointSpec
+from workbench.records.responses import PointSpec
 
 PROMPTS = synthetic_prompts(4, 8, output_len=3)
 

@@ -16,8 +16,8 @@ from workbench.load.metrics import (
     tpot_s,
     ttft_s,
 )
+from workbench.records.responses import PointSpec
 from workbench.scoring.latency import summarize as summarize_latency
-from workbench.store.records import PointSpec
 
 # A: start 0, chunks at 0.1 0.2 0.3 0.5, 4 tokens -> TTFT 100, E2E 500, TPOT 400/3, ITL 100 100 200
 # B: start 1, chunks at 1.3 1.4, 2 tokens -> TTFT 300, E2E 400, TPOT 100, ITL 100

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.report.synthetic import question, record
-from workbench.evalsets.model import EvalSet, Passage, Question
 from workbench.load.prompts import (
     LoadPrompt,
     rag_prompts,
@@ -15,6 +14,8 @@ from workbench.load.prompts import (
     synthetic_prompts,
     write_jsonl,
 )
+from workbench.records.evalset import EvalSet, Question
+from workbench.records.passage import Passage
 from workbench.scoring import gold_contained
 from workbench.scoring.base import Sample
 

@@ -15,9 +15,9 @@ from tests.load.helpers import rec
 from workbench.load.metrics import PointSummary, summarize
 from workbench.load.report import load_table, render, to_json
 from workbench.load.sweep import saturation_of
+from workbench.records.responses import LoadRequestRecord, PointSpec
 from workbench.store.db import Store
 from workbench.store.load_benches import LoadBenchStore
-from workbench.store.records import LoadRequestRecord, PointSpec
 
 #: stack -> concurrency -> (point duration s, latency scale). Two requests per point, so
 #: throughput = 2 / duration: a gives 2, 4, 4.1 req/s (+2.5% from c=2 to c=4 while E2E

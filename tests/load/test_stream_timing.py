@@ -13,7 +13,7 @@ import pytest
 from workbench.load.client import EngineTarget
 from workbench.load.metrics import e2e_s, itl_s, tpot_s, ttft_s
 from workbench.load.prompts import synthetic_prompts
-from workbench.store.records import PointSpec
+from workbench.records.responses import PointSpec
 
 
 def _event(choices: list[dict[str, object]], **extra: object) -> bytes:

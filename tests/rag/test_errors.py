@@ -16,8 +16,8 @@ from httpx_sse import connect_sse
 
 from tests.conftest import free_port
 from tests.rag.conftest import CORPUS, LiveServer, closed_port_url, make_stack
-from workbench.rag.schemas import ErrorBody
 from workbench.rag.service import create_app
+from workbench.records.rag import ErrorBody
 from workbench.stacks.process import alive
 from workbench.stacks.recipe import Generation
 

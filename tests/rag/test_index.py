@@ -10,7 +10,7 @@ import pytest
 from tests.rag.conftest import CORPUS
 from workbench.rag.embedder import PACKAGED_MINILM, get_embedder
 from workbench.rag.index import IndexStore, collection_name, qdrant_client_for
-from workbench.rag.schemas import Passage
+from workbench.records.passage import Passage
 from workbench.stacks.recipe import Retrieval
 
 pytestmark = pytest.mark.usefixtures("embedder_loaded")

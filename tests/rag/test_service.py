@@ -11,8 +11,8 @@ import pytest
 from httpx_sse import connect_sse
 
 from tests.rag.conftest import CORPUS, MODEL, LiveServer, make_stack
-from workbench.rag.schemas import AskResponse, HealthResponse, SearchResponse, SourcesEvent
 from workbench.rag.service import create_app
+from workbench.records.rag import AskResponse, HealthResponse, SearchResponse, SourcesEvent
 from workbench.stacks.process import exit_status
 from workbench.stacks.rag_service import rag_service
 

@@ -11,8 +11,8 @@ import pytest
 from tests.rag.conftest import CORPUS
 from workbench.rag.embedder import PACKAGED_MINILM, get_embedder
 from workbench.rag.index import IndexStore, collection_name
-from workbench.rag.schemas import Passage
 from workbench.rag.shared_index import SharedIndexes, embedder_identity, index_key
+from workbench.records.passage import Passage
 from workbench.stacks.recipe import Retrieval
 
 pytestmark = pytest.mark.usefixtures("embedder_loaded")

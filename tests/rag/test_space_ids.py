@@ -15,8 +15,8 @@ import pytest
 from pydantic import ValidationError
 
 from tests.rag.conftest import CORPUS, closed_port_url, make_stack
-from workbench.rag.schemas import AskRequest, IndexRequest
 from workbench.rag.service import create_app
+from workbench.records.rag import AskRequest, IndexRequest
 
 BAD_IDS = [".", "..", ".hidden", "../x", "a/b", "..%2F..", "/etc", "a b", "x" * 129]
 GOOD_IDS = ["default", "demo-en", "a.b", "owner--name", "_x", "-x", "x..y", "x" * 128]

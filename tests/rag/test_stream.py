@@ -19,7 +19,9 @@ import pytest
 from tests.rag.conftest import LiveServer, closed_port_url, make_stack
 from workbench.load.client import Outcome, RagTarget
 from workbench.load.prompts import LoadPrompt
-from workbench.rag.schemas import (
+from workbench.rag.service import create_app, sse
+from workbench.rag.stream import sse_events
+from workbench.records.rag import (
     AskResponse,
     ErrorBody,
     ErrorDetail,
@@ -29,8 +31,6 @@ from workbench.rag.schemas import (
     TokenEvent,
     Usage,
 )
-from workbench.rag.service import create_app, sse
-from workbench.rag.stream import sse_events
 from workbench.runner.client import Answer, RagServiceClient
 
 SOURCE = Source(doc_id="eiffel", chunk_id="eiffel#0", chunk_index=0, score=0.75,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from workbench.evalsets.model import Question
-from workbench.store.records import RequestTiming, ResponseRecord, RetrievedSource
+from workbench.records.evalset import Question
+from workbench.records.responses import RequestTiming, ResponseRecord, RetrievedSource
 
 
 def question(qid: str, answers: list[str] | None = None, *, answerable: bool = True,

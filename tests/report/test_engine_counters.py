@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.report.synthetic import question, record
+from workbench.records.responses import EngineCounters, ResponseRecord
 from workbench.report.engine_counters import explain_ttft, stack_totals
 from workbench.report.render import render_markdown
 from workbench.report.scorecard import build_scorecard
-from workbench.store.records import EngineCounters, ResponseRecord
 
 
 def _with(rec: ResponseRecord, **counters: object) -> ResponseRecord:

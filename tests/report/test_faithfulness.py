@@ -15,13 +15,13 @@ from tests.report.synthetic import question, record
 from tests.scoring.test_judge import rule_judge  # noqa: F401 - the scripted judge fixture
 from workbench.evalsets.counterfactual import plant
 from workbench.evalsets.loader import load_folder
-from workbench.evalsets.model import Question, check_counterfactual
+from workbench.records.evalset import Question, check_counterfactual
+from workbench.records.responses import ResponseRecord, RetrievedSource
 from workbench.report import build_scorecard
 from workbench.report.choice import recommend
 from workbench.report.constraints import parse_constraint
 from workbench.report.faithfulness import faithfulness_line, faithfulness_lines, restore_meta
 from workbench.scoring.judge import Judge
-from workbench.store.records import ResponseRecord, RetrievedSource
 
 ROOT = Path(__file__).resolve().parents[2]
 A, B = "stack-a", "stack-b"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.report.synthetic import question, record
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
 from workbench.report import build_scorecard
 from workbench.report.gold import NEEDS_JUDGE, gold_notes
 from workbench.report.render import render_markdown

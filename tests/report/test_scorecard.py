@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from tests.report.synthetic import question, record
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import ResponseRecord
 from workbench.report import ScoreCard, build_scorecard
-from workbench.store.records import ResponseRecord
 
 N = 120
 A, B, C = "stack-a", "stack-b", "stack-c"

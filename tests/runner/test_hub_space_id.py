@@ -11,14 +11,15 @@ from typing import Any
 import pytest
 
 from workbench.evalsets.digest import evalset_digest
-from workbench.evalsets.model import EvalSet, Passage, Question
-from workbench.rag.schemas import AskRequest, IndexRequest
+from workbench.records.evalset import EvalSet, Question
+from workbench.records.passage import Passage
+from workbench.records.rag import AskRequest, IndexRequest
+from workbench.records.responses import RequestTiming
 from workbench.runner import session
 from workbench.runner.client import Answer
 from workbench.runner.run import RunOptions
 from workbench.stacks.recipe import Stack
 from workbench.store.db import Store
-from workbench.store.records import RequestTiming
 
 PASSAGES = [Passage(id="p1", title="t", text="Paris is the capital of France.")]
 QUESTIONS = [Question(id=f"q{i}", question=f"question {i}?", answers=["x"]) for i in range(2)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.evalsets.model import EvalSet, Question
+from workbench.records.evalset import EvalSet, Question
+from workbench.records.responses import RequestTiming, ResponseRecord
 from workbench.runner.run import plan, select_questions
-from workbench.store.records import RequestTiming, ResponseRecord
 
 QS = [Question(id=f"q{i}", question=f"question {i}", answers=["x"]) for i in range(4)]
 AB = ["A", "B"]

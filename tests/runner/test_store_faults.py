@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import RequestTiming
 from workbench.runner.client import Answer
 from workbench.runner.run import Runner, RunOptions
 from workbench.stacks.recipe import Stack
 from workbench.store.db import Store, StoreError
-from workbench.store.records import RequestTiming
 
 QUESTIONS = [Question(id=f"q{i}", question=f"question {i}?", answers=["x"]) for i in range(4)]
 PAIRS = {(q.id, s) for q in QUESTIONS for s in ("a", "b")}

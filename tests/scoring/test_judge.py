@@ -16,14 +16,14 @@ from typing import Any, ClassVar
 import pytest
 
 from tests.report.synthetic import question, record
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import RetrievedSource
 from workbench.scoring import JUDGE_PROMPT, Judge, judge_correctness, judge_faithfulness
 from workbench.scoring.base import Sample
 from workbench.scoring.claims import MAX_CLAIMS, split_claims, verdict_schema
 from workbench.scoring.judge import NOT_JUDGED, Grade, faithfulness, judge_relevance, parse_grade
 from workbench.scoring.pairwise import PairVerdict, PairwiseJudge
 from workbench.store.db import Store
-from workbench.store.records import RetrievedSource
 from workbench.store.verdicts import VerdictStore
 
 CONTEXT = "Paris is the capital of France. The Eiffel Tower was built in 1889."

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.report.synthetic import question, record
+from workbench.records.responses import RetrievedSource
 from workbench.scoring.base import Sample
 from workbench.scoring.local_judge import JUDGE_MODELS, LocalJudge, check_judge_model, local_judge
 from workbench.stacks.registry import UnknownModelError, get_model
 from workbench.store.db import Store
-from workbench.store.records import RetrievedSource
 from workbench.store.verdicts import VerdictStore
 
 MODEL = "qwen2.5-0.5b-instruct"

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.stacks.conftest import FAKE_OLLAMA, port_on
-from workbench.evalsets.model import EvalSet
+from workbench.records.evalset import EvalSet
 from workbench.report.fairness import fairness_warnings
 from workbench.runner.manifest import build_manifest, model_digest
 from workbench.settings import PROJECT_ROOT, Settings

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import RequestTiming, ResponseRecord, RetrievedSource
 from workbench.store import Store, StoreError
 from workbench.store.migrations import MIGRATIONS
-from workbench.store.records import RequestTiming, ResponseRecord, RetrievedSource
 
 QUESTIONS = [
     Question(id="q1", question="Who?", answers=["Ann"], gold_doc_ids=["p1"]),

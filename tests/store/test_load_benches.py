@@ -12,9 +12,9 @@ import pytest
 from tests.load.helpers import rec
 from workbench.load.metrics import PointSummary, summarize
 from workbench.load.report import load_table
+from workbench.records.responses import PointSpec
 from workbench.store.db import Store
 from workbench.store.load_benches import LoadBenchStore
-from workbench.store.records import PointSpec
 
 #: A point summary exactly as `workbench bench` stored it before `latency_unit` existed:
 #: every latency in milliseconds and the SLOs as `slo_ms`.

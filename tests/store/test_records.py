@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.store.test_db import new_run, record
+from workbench.records.responses import latest_attempts
 from workbench.store import Store
-from workbench.store.records import latest_attempts
 
 
 def test_latest_attempts_matches_the_stores_view(tmp_path: Path) -> None:

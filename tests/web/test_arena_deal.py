@@ -123,7 +123,7 @@ async def test_a_dealt_question_asked_of_real_stacks_counts_in_the_runs_votes(
     the run, so the run's vote summary (blind votes on its questions) rates it."""
     import random
 
-    from workbench.evalsets.model import Question
+    from workbench.records.evalset import Question
     from workbench.report.stored import scorecard_for_run
     from workbench.report.votes import votes_for_run
 

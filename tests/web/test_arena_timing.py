@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.store.records import RequestTiming
+from workbench.records.responses import RequestTiming
 from workbench.web.arena_stream import Pane
 
 

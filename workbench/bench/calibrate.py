@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
-from workbench.evalsets.model import Question
-from workbench.store.records import RequestTiming, ResponseRecord, RetrievedSource
+from workbench.records.evalset import Question
+from workbench.records.responses import RequestTiming, ResponseRecord, RetrievedSource
 
 STACKS = (2, 4, 8)
 SIZES = (30, 68, 200)

@@ -31,7 +31,7 @@ def answers(n: int, start: int = 0) -> list[Sample]:
     """`n` judged samples from demo-en (question, two retrieved passages, an answer), from
     the `start`-th answerable question on."""
     from workbench.evalsets import load_evalset
-    from workbench.store.records import RequestTiming, ResponseRecord, RetrievedSource
+    from workbench.records.responses import RequestTiming, ResponseRecord, RetrievedSource
 
     evalset = load_evalset("demo-en")
     texts = {p.id: p.text for p in evalset.passages}

@@ -64,10 +64,10 @@ from workbench.load.driver import run_point
 from workbench.load.metrics import PointSummary, summarize
 from workbench.load.prompts import LoadPrompt, synthetic_prompts, write_jsonl
 from workbench.load.vllm_bench import BenchRounds, VllmBenchError, agreement, combine, command
+from workbench.records.responses import PointSpec
 from workbench.settings import get_settings
 from workbench.stacks.process import free_port
 from workbench.stacks.recipe import PACKAGED_GGUF
-from workbench.store.records import PointSpec
 
 MODEL = "smollm2-135m-instruct"
 CONCURRENCY = 1

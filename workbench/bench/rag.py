@@ -103,7 +103,7 @@ def run(tiny: bool = False) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from workbench.rag.embedder import get_embedder
     from workbench.rag.index import IndexStore
-    from workbench.rag.schemas import Passage
+    from workbench.records.passage import Passage
 
     n_chunks = TINY_CHUNKS if tiny else int(os.environ.get("RAG_BENCH_CHUNKS", "10000"))
     searches, asks = (20, 3) if tiny else (200, 40)

@@ -54,7 +54,7 @@ def index_command(
     from workbench.rag.__main__ import default_data_dir, default_shared_dir
     from workbench.rag.embedder import EmbedderError, get_embedder
     from workbench.rag.index import IndexStore
-    from workbench.rag.schemas import IndexRequest
+    from workbench.records.rag import IndexRequest
     from workbench.stacks.recipe import RecipeError, get_stack
 
     try:

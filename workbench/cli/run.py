@@ -12,10 +12,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from workbench.cli.app import app, fail
+from workbench.records.responses import ResponseRecord
 from workbench.runner.run import RunError, RunOptions, RunProgress, Schedule
 from workbench.settings import get_settings
 from workbench.store import Store, StoreError
-from workbench.store.records import ResponseRecord
 
 
 def _open_store(db: Path | None) -> Store:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from workbench.evalsets.errors import ProblemLog
-from workbench.evalsets.model import check_counterfactual
+from workbench.records.evalset import check_counterfactual
 
 Record = dict[str, object]
 

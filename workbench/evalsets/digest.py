@@ -6,7 +6,8 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from workbench.evalsets.model import Passage, Question
+from workbench.records.evalset import Question
+from workbench.records.passage import Passage
 
 
 def evalset_digest(passages: Sequence[Passage], questions: Sequence[Question]) -> str:

@@ -20,8 +20,9 @@ from workbench.evalsets._files import decode_csv_row, read_csv, read_jsonl
 from workbench.evalsets._validate import Located, Record, check_records
 from workbench.evalsets.digest import evalset_digest
 from workbench.evalsets.errors import EvalSetError, ProblemLog
-from workbench.evalsets.model import EvalSet, Passage, Question
 from workbench.evalsets.squad import guess_lang, read_squad_json, squad_from_rows
+from workbench.records.evalset import EvalSet, Question
+from workbench.records.passage import Passage
 from workbench.settings import Settings, get_settings
 
 #: File formats of a folder eval set, in the order they are looked for.

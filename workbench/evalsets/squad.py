@@ -18,7 +18,8 @@ from typing import Any
 from workbench.evalsets._files import parse_json
 from workbench.evalsets._validate import check_question
 from workbench.evalsets.errors import EvalSetError, ProblemLog
-from workbench.evalsets.model import Passage, Question
+from workbench.records.evalset import Question
+from workbench.records.passage import Passage
 
 __all__ = ["guess_lang", "read_squad_json", "squad_from_rows"]
 

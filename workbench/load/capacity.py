@@ -25,8 +25,8 @@ from workbench.load.client import EngineTarget
 from workbench.load.driver import run_point
 from workbench.load.metrics import summarize
 from workbench.load.prompts import synthetic_prompts
+from workbench.records.responses import PointSpec
 from workbench.stacks.process import free_port
-from workbench.store.records import PointSpec
 
 
 class ClientCapacity(BaseModel):

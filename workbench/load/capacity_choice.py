@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from workbench.load.metrics import PointSummary, e2e_s, summarize, tpot_s, ttft_s
+from workbench.records.responses import LoadRequestRecord, PointSpec
 from workbench.report import limits
 from workbench.report.constraints import Constraint, parse_constraint
 from workbench.report.load import (
@@ -42,7 +43,6 @@ from workbench.report.load import (
     estimate_text,
     seconds,
 )
-from workbench.store.records import LoadRequestRecord, PointSpec
 
 if TYPE_CHECKING:  # typing only: the report's models import this floor's results
     from workbench.report.models import ScoreCard

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from workbench.load.http import Endpoint, LoopbackClient
 from workbench.load.prompts import LoadPrompt
 from workbench.rag.stream import AnswerStream, answer_events
-from workbench.store.records import RequestTiming, Status
+from workbench.records.responses import RequestTiming, Status
 
 _ANSWER_CHARS = 2000
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from workbench.load.arrivals import arrival_offsets
 from workbench.load.client import LoadTarget, Outcome
 from workbench.load.prompts import LoadPrompt
-from workbench.store.records import LoadRequestRecord, PointSpec
+from workbench.records.responses import LoadRequestRecord, PointSpec
 
 
 @dataclass

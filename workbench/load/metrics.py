@@ -24,9 +24,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workbench.records.responses import LoadRequestRecord, PointSpec
 from workbench.scoring.latency import LatencySummary
 from workbench.scoring.latency import summarize as summarize_latency
-from workbench.store.records import LoadRequestRecord, PointSpec
 
 DEFINITIONS = "vLLM (vllm bench serve) definitions; client-side, time.perf_counter"
 SLO_KEYS = {"ttft": "ttft", "tpot": "tpot", "e2e": "e2e", "e2el": "e2e"}

@@ -20,8 +20,8 @@ from workbench.load.driver import PointRun, run_point
 from workbench.load.metrics import PointSummary, Saturation, find_saturation, summarize
 from workbench.load.prompts import LoadPrompt
 from workbench.load.resources import ResourceSampler
+from workbench.records.responses import PointSpec
 from workbench.store.load_benches import LoadBenchStore
-from workbench.store.records import PointSpec
 from workbench.targets import Route
 
 

@@ -16,7 +16,7 @@ __all__ = ["create_app"]
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so `import workbench.rag.schemas` (the runner's contract) stays light.
+    # Lazy, so `import workbench.records.rag` (the runner's contract) stays light.
     if name == "create_app":
         from workbench.rag.service import create_app
 

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from workbench.rag.generation import EngineError
-from workbench.rag.schemas import SPACE_ID_RULE, ErrorBody, ErrorDetail
+from workbench.records.rag import SPACE_ID_RULE, ErrorBody, ErrorDetail
 
 log = logging.getLogger(__name__)
 

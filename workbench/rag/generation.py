@@ -19,7 +19,7 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk
 
-from workbench.rag.schemas import ComponentHealth, EngineCounters
+from workbench.records.rag import ComponentHealth, EngineCounters
 from workbench.stacks.recipe import Generation
 
 #: How long `/health` trusts its last engine check, and how long that check may take.

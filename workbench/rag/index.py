@@ -38,8 +38,8 @@ from workbench.rag.bm25 import BM25Index
 from workbench.rag.chunking import Chunk, chunk_passage
 from workbench.rag.dense import QdrantDense, collection_name, qdrant_client_for
 from workbench.rag.embedder import Embedder, Vectors
-from workbench.rag.schemas import Passage
 from workbench.rag.shared_index import INDEX_FORMAT, SharedIndexes, embedder_identity, index_key
+from workbench.records.passage import Passage
 from workbench.stacks.recipe import Retrieval
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from workbench.rag.generation import EngineClient, EngineStream
 from workbench.rag.index import IndexStore, Space
 from workbench.rag.prompt import Prompt, build_prompt, fixed_tokens
 from workbench.rag.retrieval import Hit, Ranked, retrieve
-from workbench.rag.schemas import (
+from workbench.records.rag import (
     AskRequest,
     AskResponse,
     ComponentHealth,

@@ -17,7 +17,8 @@ from workbench.evalsets import load_evalset
 from workbench.rag.embedder import get_embedder
 from workbench.rag.index import IndexStore, qdrant_client_for
 from workbench.rag.retrieval import retrieve
-from workbench.rag.schemas import Passage, RetrievalMode
+from workbench.records.passage import Passage
+from workbench.records.rag import RetrievalMode
 from workbench.scoring.retrieval import hit_at_k, reciprocal_rank
 from workbench.stacks.recipe import Retrieval
 

@@ -12,7 +12,7 @@ import numpy.typing as npt
 from workbench.rag.dense import Hit
 from workbench.rag.embedder import Vectors
 from workbench.rag.index import Space
-from workbench.rag.schemas import RetrievalMode
+from workbench.records.rag import RetrievalMode
 from workbench.stacks.recipe import Retrieval
 
 __all__ = ["Hit", "Ranked", "bm25_search", "dense_search", "mmr", "retrieve", "rrf"]

@@ -1,6 +1,6 @@
 """The per-stack RAG service (FastAPI): /index, /search, /ask, /ask/stream, /health.
 
-See `workbench.rag.schemas` for the bodies and the SSE event sequence.
+See `workbench.records.rag` for the bodies and the SSE event sequence.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from workbench.rag.auth import BearerAuth
 from workbench.rag.errors import FieldError, install_handlers
 from workbench.rag.generation import EngineError
 from workbench.rag.pipeline import RagService, to_search_hit
-from workbench.rag.schemas import (
+from workbench.records.rag import (
     MAX_QUESTION_CHARS,
     MAX_SPACE_ID_CHARS,
     MAX_TOP_K,

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.rag.embedder import Embedder, EmbedderError, resolve_model_path
-from workbench.rag.schemas import Passage
+from workbench.records.passage import Passage
 from workbench.stacks.recipe import Retrieval
 
 #: Bumped when the on-disk layout or chunking algorithm changes (forces a rebuild).

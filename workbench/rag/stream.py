@@ -1,7 +1,7 @@
 """The client side of the RAG service's answer stream (`POST /ask/stream`), for every client.
 
 One SSE decoder, one reading of the service's events (`sources`, `token`*, `done` | `error`;
-see `workbench.rag.schemas`) and one parser of source lists, shared by the runner's and the
+see `workbench.records.rag`) and one parser of source lists, shared by the runner's and the
 arena's client (`workbench.runner.client`, over httpx) and the load bench's
 (`workbench.load.client.RagTarget`, over raw asyncio streams).
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from workbench.store.records import EngineCounters, RequestTiming, RetrievedSource, Status
+from workbench.records.responses import EngineCounters, RequestTiming, RetrievedSource, Status
 
 #: Longest source text kept per source: a backend that returns whole documents as
 #: "sources" must not make every stored record carry them.

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from workbench.records.responses import ResponseRecord
 from workbench.report.models import EngineCounterTotals, StackSummary
-from workbench.store.records import ResponseRecord
 
 #: A TTFT ratio (slower p50 / faster p50) at least this large is worth explaining.
 GAP_RATIO = 1.5

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
 from workbench.report.models import (
     Faithfulness,
     PlantedFalse,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
 
 #: The report's words when answers are missing and no judge was asked for.
 NEEDS_JUDGE = "no gold answers: quality needs --judge"

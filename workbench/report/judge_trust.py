@@ -15,13 +15,13 @@ import math
 
 import numpy as np
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import ResponseRecord, latest_attempts
 from workbench.report.models import JudgeAgreement, JudgeTrust, PairwiseBias, QuestionRow
 from workbench.scoring.base import Sample
 from workbench.scoring.judge import Judge
 from workbench.scoring.pairwise import PairwiseJudge
 from workbench.scoring.stats import bca_levels
-from workbench.store.records import ResponseRecord, latest_attempts
 
 #: Token F1 at or above this counts as "right" when the judge is checked against F1.
 F1_RIGHT = 0.5

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import ResponseRecord, latest_attempts
 from workbench.report.models import (
     ERROR,
     TIE,
@@ -46,7 +47,6 @@ from workbench.scoring.stats import (
     sign_flip_test,
 )
 from workbench.scoring.suite import default_scorers, retrieval_ks
-from workbench.store.records import ResponseRecord, latest_attempts
 
 ERROR_RATE = Metric("error_rate", "Error rate", "latency",
                     "share of requests that failed (status error or timeout)",

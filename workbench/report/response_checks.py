@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import ResponseRecord, latest_attempts
 from workbench.report.models import Comparison
-from workbench.store.records import ResponseRecord, latest_attempts
 
 #: More than this share of a stack's scorable answers without a usable source: unscorable.
 UNUSABLE_SHARE = 0.5

@@ -15,7 +15,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import ResponseRecord
 from workbench.report import paired
 from workbench.report.engine_counters import add_engine_counters, explain_ttft
 from workbench.report.fairness import fairness_warnings, tuning_note
@@ -38,7 +39,6 @@ from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, candidate
 from workbench.scoring.judge import Judge
 from workbench.scoring.semantic import Embedder
 from workbench.scoring.stats import PairedBootstrap
-from workbench.store.records import ResponseRecord
 
 
 def build_scorecard(

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from workbench.records.responses import ResponseRecord
 from workbench.report.models import StackSummary
 from workbench.scoring.base import Sample, Scorer
 from workbench.scoring.latency import LatencyScorer, summarize
 from workbench.scoring.stats import PairedBootstrap, jackknife_percentile
-from workbench.store.records import ResponseRecord
 
 
 def _mean(values: np.ndarray) -> float | None:

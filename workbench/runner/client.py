@@ -24,8 +24,8 @@ from workbench.rag.stream import (
     answer_events,
     error_message,
 )
+from workbench.records.responses import EngineCounters, RequestTiming, RetrievedSource, Status
 from workbench.stacks.recipe import Stack
-from workbench.store.records import EngineCounters, RequestTiming, RetrievedSource, Status
 
 #: Errors worth retrying: the request never reached the server.
 CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)

@@ -34,9 +34,9 @@ from workbench.rag.stream import (
     parse_sources,
     sse_events,
 )
+from workbench.records.responses import Status
 from workbench.runner.client import CONNECT_ERRORS, Answer
 from workbench.stacks.recipe import DEFAULT_ERROR_MARKERS, ExternalAPI, Stack
-from workbench.store.records import Status
 
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµ]*)\s*$")
 _KINDS = {"token": "token", "delta": "token", "chunk": "token", "content": "token",

@@ -32,16 +32,16 @@ from pydantic import (
 )
 
 from workbench.evalsets.errors import Problem, ProblemLog
-from workbench.evalsets.model import Question
-from workbench.store.export import run_info_path, votes_path
-from workbench.store.imports import FINISHED, ImportedRun, ImportedVote
-from workbench.store.records import (
+from workbench.records.evalset import Question
+from workbench.records.responses import (
     EngineCounters,
     RequestTiming,
     ResponseRecord,
     RetrievedSource,
     Status,
 )
+from workbench.store.export import run_info_path, votes_path
+from workbench.store.imports import FINISHED, ImportedRun, ImportedVote
 from workbench.store.votes import VOTE_VALUES
 
 FORMATS = ("jsonl", "csv", "parquet")

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 
 from workbench import __version__
-from workbench.evalsets.model import EvalSet
 from workbench.host.calibration import cached as cached_calibration
 from workbench.host.engine_build import engine_build
 from workbench.host.machine import host_record
+from workbench.records.evalset import EvalSet
 from workbench.settings import get_settings
 from workbench.stacks.fetch import cached_gguf
 from workbench.stacks.identity import engine_is_elsewhere, served_identity

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-from workbench.evalsets.model import EvalSet, Question
+from workbench.records.evalset import EvalSet, Question
+from workbench.records.responses import RequestTiming, ResponseRecord
 from workbench.runner.client import CONNECT_ERRORS, Answer, StackClient
 from workbench.store.db import Store, StoreError
-from workbench.store.records import RequestTiming, ResponseRecord
 
 Schedule = Literal["interleaved", "sequential", "parallel"]
 SCHEDULES: tuple[str, ...] = ("interleaved", "sequential", "parallel")

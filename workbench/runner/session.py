@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from workbench.evalsets.model import EvalSet, Question
 from workbench.host.idle import IdleMeter
 from workbench.host.load import LoadSampler
 from workbench.host.record import record_host_load
+from workbench.records.evalset import EvalSet, Question
 from workbench.runner import engine_metrics, usage
 from workbench.runner.client import client_for
 from workbench.runner.external import sent_space_id

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from workbench.evalsets.model import Question
-from workbench.store.records import ResponseRecord
+from workbench.records.evalset import Question
+from workbench.records.responses import ResponseRecord
 
 Section = Literal["quality", "retrieval", "latency"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from workbench.records.responses import ResponseRecord
 from workbench.scoring import answer, retrieval
 from workbench.scoring.base import Scorer
 from workbench.scoring.judge import (
@@ -14,7 +15,6 @@ from workbench.scoring.judge import (
     judge_relevance,
 )
 from workbench.scoring.semantic import Embedder, semantic_similarity
-from workbench.store.records import ResponseRecord
 
 
 def retrieval_ks(responses: Sequence[ResponseRecord]) -> list[int]:

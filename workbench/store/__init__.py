@@ -1,14 +1,9 @@
-"""The SQLite results store (the only package that speaks SQL) and the records it keeps."""
+"""The SQLite results store (the only package that speaks SQL).
+
+The records it keeps (`ResponseRecord`, `LoadRequestRecord`, ...) live on the ground floor,
+`workbench.records.responses`.
+"""
 
 from workbench.store.db import Store, StoreError
-from workbench.store.records import (
-    LoadRequestRecord,
-    PointSpec,
-    RequestTiming,
-    ResponseRecord,
-    RetrievedSource,
-    Status,
-)
 
-__all__ = ["LoadRequestRecord", "PointSpec", "RequestTiming", "ResponseRecord",
-           "RetrievedSource", "Status", "Store", "StoreError"]
+__all__ = ["Store", "StoreError"]

@@ -20,9 +20,9 @@ from typing import Any
 
 from ulid import ULID
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import RequestTiming, ResponseRecord
 from workbench.store.migrations import MIGRATIONS
-from workbench.store.records import RequestTiming, ResponseRecord
 
 
 class StoreError(RuntimeError):

@@ -10,9 +10,9 @@ from typing import Any
 
 from ulid import ULID
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import ResponseRecord
 from workbench.store.db import Store, utc_now
-from workbench.store.records import ResponseRecord
 
 #: The run statuses a stored run may have once imported (an import never stays "running").
 FINISHED = ("completed", "cancelled", "failed")

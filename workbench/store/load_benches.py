@@ -20,8 +20,8 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
+from workbench.records.responses import LoadRequestRecord, PointSpec
 from workbench.store.db import Store, utc_now
-from workbench.store.records import LoadRequestRecord, PointSpec
 
 #: Latency summaries inside a point's summary JSON (mean and percentiles of one metric).
 _SUMMARY_DISTRIBUTIONS = ("ttft", "tpot", "itl", "e2e", "send_lag")

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import random
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import RequestTiming, ResponseRecord, RetrievedSource
 from workbench.store.db import Store
-from workbench.store.records import RequestTiming, ResponseRecord, RetrievedSource
 
 #: The synthetic run's stacks, by the letter the generator uses for them (C: only with
 #: `stacks=3`).

@@ -150,7 +150,7 @@ async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset
     unchanged index), since the question is asked in that corpus' space. A `dealt` run
     question asked as dealt (its text unchanged) brings its run id, question id and gold.
     """
-    from workbench.evalsets.model import space_id_for
+    from workbench.records.evalset import space_id_for
     from workbench.runner.client import RagServiceClient
     from workbench.runner.session import load_evalset_ref, resolve_stack
 

@@ -4,7 +4,7 @@ Each side's `RagServiceClient.stream` runs in its own asyncio task and pushes it
 into one queue; the consumer folds them into two `Pane`s and yields both after every
 event, so the page shows each answer growing as its tokens arrive, whichever side is
 faster. Timings are taken on the client's monotonic clock like the runner's, and TTFT,
-E2E and tok/s come from a `RequestTiming` (store/records.py), so the arena's numbers are
+E2E and tok/s come from a `RequestTiming` (records/responses.py), so the arena's numbers are
 the runner's and the load bench's.
 """
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from workbench.rag.stream import StreamEvent, describe_error, parse_sources
+from workbench.records.responses import RequestTiming
 from workbench.store.db import utc_now
-from workbench.store.records import RequestTiming
 
 
 class EventSource(Protocol):

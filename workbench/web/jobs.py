@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.records.responses import ResponseRecord
 from workbench.runner.run import RunProgress
 from workbench.store.db import Store
 from workbench.store.progress import RunState, run_state
-from workbench.store.records import ResponseRecord
 from workbench.web.common import WebConfig, open_store
 
 

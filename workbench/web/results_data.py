@@ -9,7 +9,8 @@ import math
 
 import pandas as pd
 
-from workbench.evalsets.model import Question
+from workbench.records.evalset import Question
+from workbench.records.responses import ResponseRecord
 from workbench.report.choice import Choice, recommend
 from workbench.report.constraints import constraints_from_manifest
 from workbench.report.faithfulness import faithfulness_cell
@@ -18,7 +19,6 @@ from workbench.report.models import QuestionRow, ScoreCard
 from workbench.report.render import render_markdown
 from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, format_diff, format_value
 from workbench.store.db import Store
-from workbench.store.records import ResponseRecord
 from workbench.web.common import esc
 
 #: Filter label -> which per-question outcome (against the baseline, by token F1) it keeps.

@@ -13,7 +13,7 @@ from textual.containers import HorizontalScroll, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from workbench.store.records import ResponseRecord
+from workbench.records.responses import ResponseRecord
 from workbench.tui.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Header, Input, Log, Select, Static
 
-from workbench.store.records import ResponseRecord
+from workbench.records.responses import ResponseRecord
 from workbench.tui.widgets.key_footer import KeyFooter
 from workbench.tui.widgets.stack_picker import StackPicker
 from workbench.tui.widgets.stack_progress import StackProgress

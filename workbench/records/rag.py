@@ -18,6 +18,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workbench.records.passage import Passage
+
 MAX_QUESTION_CHARS = 4000
 MAX_TOP_K = 50
 MAX_SPACE_ID_CHARS = 128
@@ -152,17 +154,6 @@ class ErrorBody(BaseModel):
     """JSON body of every non-422 error response and of the SSE `error` event."""
 
     error: ErrorDetail
-
-
-class Passage(BaseModel):
-    """A passage to index."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, max_length=512)
-    text: str = Field(min_length=1)
-    title: str = ""
-    doc_type: str | None = None
 
 
 class IndexRequest(BaseModel):

@@ -25,7 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 # The engine's per-request counters are part of the RAG service's answer (its contract).
-from workbench.rag.schemas import EngineCounters
+from workbench.records.rag import EngineCounters
 
 #: How a request ended: one status type for runs, load benches and the arena.
 Status = Literal["ok", "error", "timeout"]

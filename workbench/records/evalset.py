@@ -1,5 +1,6 @@
-"""The eval set format (DESIGN.md): passages with stable ids, questions with gold answers
-and gold passage ids. `answerable=False` means the right behaviour is to refuse.
+"""The eval set format (docs/architecture.md, "Eval set format"): passages with stable ids,
+questions with gold answers and gold passage ids. `answerable=False` means the right
+behaviour is to refuse.
 
 Gold answers and gold passage ids are optional: a questions-only set (a team's own
 questions about its own documents) loads with `answers == []` and `gold_doc_ids == []` on
@@ -12,7 +13,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workbench.rag.schemas import MAX_SPACE_ID_CHARS, SPACE_ID_PATTERN
+from workbench.records.passage import Passage
+from workbench.records.rag import MAX_SPACE_ID_CHARS, SPACE_ID_PATTERN
 
 _SPACE_ID = re.compile(SPACE_ID_PATTERN)
 _NOT_SPACE_ID_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -34,16 +36,6 @@ def space_id_for(name: str) -> str:
     safe = _NOT_SPACE_ID_CHARS.sub("-", name.replace("/", "--"))
     safe = re.sub(r"^\.+", lambda m: "-" * len(m.group()), safe)
     return f"{safe[: MAX_SPACE_ID_CHARS - len(digest) - 1]}-{digest}"
-
-
-class Passage(BaseModel):
-    """One corpus passage (`corpus.jsonl` line)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-    id: str = Field(min_length=1)
-    title: str = ""
-    text: str = Field(min_length=1)
 
 
 class Counterfactual(BaseModel):
