@@ -19,8 +19,9 @@ from tests.conftest import free_port
 from tests.rag.conftest import closed_port_url, make_stack
 from workbench.rag.service import create_app
 from workbench.records.evalset import Question
-from workbench.runner.client import Answer, RagServiceClient
+from workbench.runner.client import RagServiceClient
 from workbench.runner.run import Runner, RunOptions
+from workbench.runner.stack_client import Answer
 from workbench.store.db import Store
 
 Q = Question(id="q1", question="How tall is the Eiffel Tower?")

@@ -31,7 +31,8 @@ from workbench.records.rag import (
     TokenEvent,
     Usage,
 )
-from workbench.runner.client import Answer, RagServiceClient
+from workbench.runner.client import RagServiceClient
+from workbench.runner.stack_client import Answer
 
 SOURCE = Source(doc_id="eiffel", chunk_id="eiffel#0", chunk_index=0, score=0.75,
                 text="The Eiffel Tower is 330 metres tall.")

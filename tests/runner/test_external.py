@@ -16,7 +16,6 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from tests.conftest import free_port
 from tests.fakes.seed_backend import seed_backend, seed_server
-from workbench.runner.client import Answer
 from workbench.runner.external import (
     ExternalClient,
     error_marker,
@@ -24,6 +23,7 @@ from workbench.runner.external import (
     normalise,
     sent_space_id,
 )
+from workbench.runner.stack_client import Answer
 from workbench.stacks.recipe import ExternalAPI, Ports, Stack
 
 

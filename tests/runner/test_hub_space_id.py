@@ -16,8 +16,8 @@ from workbench.records.passage import Passage
 from workbench.records.rag import AskRequest, IndexRequest
 from workbench.records.responses import RequestTiming
 from workbench.runner import session
-from workbench.runner.client import Answer
 from workbench.runner.run import RunOptions
+from workbench.runner.stack_client import Answer
 from workbench.stacks.recipe import Stack
 from workbench.store.db import Store
 

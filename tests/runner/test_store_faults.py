@@ -18,8 +18,8 @@ import pytest
 
 from workbench.records.evalset import Question
 from workbench.records.responses import RequestTiming
-from workbench.runner.client import Answer
 from workbench.runner.run import Runner, RunOptions
+from workbench.runner.stack_client import Answer
 from workbench.stacks.recipe import Stack
 from workbench.store.db import Store, StoreError
 

@@ -54,8 +54,8 @@ def test_miss_and_not_applicable() -> None:
 
 
 def test_plain_ranked_lists_use_the_same_definitions() -> None:
-    """`hit_at_k`/`reciprocal_rank` (used by rag.quality) count a passage once, at its best
-    chunk, with k on the retrieved chunk list, as the scorers do."""
+    """`hit_at_k`/`reciprocal_rank` (used by the retrieval-quality test) count a passage
+    once, at its best chunk, with k on the retrieved chunk list, as the scorers do."""
     from workbench.scoring.retrieval import hit_at_k, reciprocal_rank, relevance_of
 
     ranked = ["p2", "p2", "p1", "p3"]

@@ -12,8 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
@@ -24,49 +23,9 @@ from workbench.rag.stream import (
     answer_events,
     error_message,
 )
-from workbench.records.responses import EngineCounters, RequestTiming, RetrievedSource, Status
+from workbench.runner.external import ExternalClient
+from workbench.runner.stack_client import CONNECT_ERRORS, Answer, StackClient
 from workbench.stacks.recipe import Stack
-
-#: Errors worth retrying: the request never reached the server.
-CONNECT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout)
-
-
-@dataclass
-class Answer:
-    """What a client got back for one question (before it becomes a ResponseRecord)."""
-
-    status: Status
-    timing: RequestTiming
-    answer: str = ""
-    error: str | None = None
-    http_status: int | None = None
-    sources: list[RetrievedSource] = field(default_factory=list)
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    server_timings: dict[str, float | None] = field(default_factory=dict)
-    model: str = ""
-    engine: str = ""
-    engine_counters: EngineCounters | None = None
-
-
-class StackClient(Protocol):
-    """Asks one stack questions."""
-
-    stack: Stack
-    #: Key of the index `prepare` left the stack on (`shared_index.index_key`), when known.
-    index_key: str | None
-
-    async def prepare(self, space_id: str, passages: list[dict[str, Any]]) -> str:
-        """Make the stack ready for this corpus (index it); returns a short description."""
-        ...
-
-    async def ask(self, question: str, space_id: str) -> Answer:
-        """Ask one question; never raises for a failed request (status says so)."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release connections."""
-        ...
 
 
 def _error_text(resp: httpx.Response) -> str:
@@ -175,8 +134,6 @@ def _auth_headers(env_name: str | None) -> dict[str, str]:
 def client_for(stack: Stack, *, timeout_s: float = 120.0) -> StackClient:
     """The right client for a stack's kind."""
     if stack.engine == "external":
-        from workbench.runner.external import ExternalClient
-
         api_key_env = stack.external.api_key_env if stack.external else None
         return ExternalClient(stack, timeout_s=timeout_s, headers=_auth_headers(api_key_env))
     return RagServiceClient(stack, timeout_s=timeout_s)

@@ -35,7 +35,7 @@ from workbench.rag.stream import (
     sse_events,
 )
 from workbench.records.responses import Status
-from workbench.runner.client import CONNECT_ERRORS, Answer
+from workbench.runner.stack_client import CONNECT_ERRORS, Answer
 from workbench.stacks.recipe import DEFAULT_ERROR_MARKERS, ExternalAPI, Stack
 
 _NUMBER = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Zµ]*)\s*$")

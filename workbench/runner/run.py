@@ -23,7 +23,7 @@ from typing import Literal
 
 from workbench.records.evalset import EvalSet, Question
 from workbench.records.responses import RequestTiming, ResponseRecord
-from workbench.runner.client import CONNECT_ERRORS, Answer, StackClient
+from workbench.runner.stack_client import CONNECT_ERRORS, Answer, StackClient
 from workbench.store.db import Store, StoreError
 
 Schedule = Literal["interleaved", "sequential", "parallel"]

@@ -8,7 +8,7 @@ whatever sources it recorded, usually none, and so scores 0.
 
 The definitions live once, on relevance lists (`hit_in`, `reciprocal_rank_of`, `ndcg_at`);
 `hit_at_k` and `reciprocal_rank` apply them to a plain ranked list of passage ids, for
-callers without stored samples (the retrieval-quality check in `workbench.rag.quality`).
+callers without stored samples (the retrieval-quality check in `tests/rag/test_quality.py`).
 """
 
 from __future__ import annotations
