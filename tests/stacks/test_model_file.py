@@ -16,7 +16,8 @@ from workbench.stacks.conversion import recipe_gguf as conversion_recipe_gguf
 from workbench.stacks.engines import LaunchContext, adapter_for
 from workbench.stacks.engines.compose import compose_env
 from workbench.stacks.engines.ollama import modelfile
-from workbench.stacks.models import ModelFileError, recipe_gguf
+from workbench.stacks.model_files import ModelFileError
+from workbench.stacks.models import recipe_gguf
 from workbench.stacks.recipe import Stack, load_recipe
 from workbench.stacks.state import load_state
 

@@ -114,7 +114,7 @@ def build_command(
     )
     from workbench.settings import get_settings
     from workbench.stacks.engines.base import EngineUnavailableError
-    from workbench.stacks.models import ModelFileError
+    from workbench.stacks.model_files import ModelFileError
     from workbench.stacks.process import LaunchError
     from workbench.stacks.registry import UnknownModelError
 

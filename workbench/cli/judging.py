@@ -54,7 +54,7 @@ def judge_errors() -> tuple[type[Exception], ...]:
     """What a local judge raises when it cannot start (no llama.cpp, the model cannot be
     fetched or verified, the server did not come up)."""
     from workbench.stacks.engines.base import EngineUnavailableError
-    from workbench.stacks.models import ModelFileError
+    from workbench.stacks.model_files import ModelFileError
     from workbench.stacks.process import LaunchError
 
     return (EngineUnavailableError, ModelFileError, LaunchError)

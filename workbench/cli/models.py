@@ -68,7 +68,7 @@ def prepare_command(
         needs_conversion,
         recipe_gguf,
     )
-    from workbench.stacks.models import ModelFileError
+    from workbench.stacks.model_files import ModelFileError
     from workbench.stacks.recipe import RecipeError
 
     settings = get_settings()

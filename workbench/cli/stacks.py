@@ -19,7 +19,7 @@ def _errors() -> tuple[type[BaseException], ...]:
     # Imported lazily so `workbench --help` does not load the launcher.
     from workbench.stacks.conversion import ConversionError
     from workbench.stacks.engines import EngineUnavailableError, UnknownEngineError
-    from workbench.stacks.models import ModelFileError
+    from workbench.stacks.model_files import ModelFileError
     from workbench.stacks.process import LaunchError
     from workbench.stacks.recipe import RecipeError
 

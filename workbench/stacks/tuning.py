@@ -191,7 +191,8 @@ def probe_key(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
               ) -> dict[str, Any] | None:
     """What a probe result holds for: host fingerprint, engine version, model digest and
     cores given (None when the engine or the model is missing here)."""
-    from workbench.stacks.models import ModelFileError, recipe_gguf
+    from workbench.stacks.model_files import ModelFileError
+    from workbench.stacks.models import recipe_gguf
 
     facts = facts or cpu_facts()
     build = engine_build(stack, settings)
