@@ -1,43 +1,21 @@
-"""The documents the build tests read: three files committed in `docs/` (.txt, .md,
-.html) and a PDF written here with reportlab, as a word processor would export one."""
+"""The documents the build tests read (the package's sample documents,
+`workbench.evalsets.builder.sample`, with the PDF) and a small reviewable set."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-DOCS = Path(__file__).parent / "docs"
-PDF_PARAGRAPHS = (
-    ("The Ember 3 kiln is the flagship product of Brindle Works. It reaches a top "
-     "temperature of 1280 degrees Celsius and weighs 84 kilograms empty. Each kiln is "
-     "fired for a full test cycle in Vellmoor before it ships."),
-    ("The smaller Ember Mini runs on a normal household socket and reaches 1100 degrees "
-     "Celsius. It comes with a two-year warranty, which the Ember 3 extends to five years "
-     "for registered studios."),
-)
+from workbench.evalsets.builder.sample import SAMPLE_DOCS as DOCS
+from workbench.evalsets.builder.sample import make_pdf, sample_docs
 
-
-def make_pdf(path: Path, paragraphs: tuple[str, ...] = PDF_PARAGRAPHS,
-             title: str = "Product specifications") -> Path:
-    """A two-paragraph PDF with a text layer and a title in its metadata."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-
-    styles = getSampleStyleSheet()
-    doc = SimpleDocTemplate(str(path), pagesize=A4, title=title)
-    story = [Paragraph(title, styles["Heading1"])]
-    for text in paragraphs:
-        story += [Paragraph(text, styles["BodyText"]), Spacer(1, 18)]
-    doc.build(story)
-    return path
+__all__ = ["DOCS", "docs_folder", "make_pdf", "reviewable_set"]
 
 
 def docs_folder(tmp: Path) -> Path:
-    """A copy of `docs/` with the PDF added, in `tmp`."""
-    folder = tmp / "docs"
-    shutil.copytree(DOCS, folder)
-    make_pdf(folder / "specs" / "ember.pdf") if (folder / "specs").mkdir() is None else None
+    """A copy of the sample documents with the PDF added, in `tmp` (reportlab required)."""
+    folder = sample_docs(tmp, with_pdf=False)
+    (folder / "specs").mkdir()
+    make_pdf(folder / "specs" / "ember.pdf")
     return folder
 
 

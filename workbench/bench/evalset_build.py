@@ -14,28 +14,13 @@ the 0.5B Qwen2.5-Coder), `EVALSET_BENCH_PASSAGES` (default 3), `EVALSET_BENCH_RO
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from workbench.settings import PROJECT_ROOT
+from workbench.evalsets.builder.sample import sample_docs
 
-DOCS = PROJECT_ROOT / "tests" / "evalsets" / "docs"
 DEFAULT_MODELS = ("qwen2.5-1.5b-instruct", "qwen2.5-0.5b-instruct")
-
-
-def _docs(tmp: Path) -> Path:
-    folder = tmp / "docs"
-    shutil.copytree(DOCS, folder)
-    try:
-        from tests.evalsets.build_docs import make_pdf  # reportlab: a dev dependency
-
-        (folder / "specs").mkdir()
-        make_pdf(folder / "specs" / "ember.pdf")
-    except ImportError:
-        pass  # a user's install without dev dependencies: the three text formats only
-    return folder
 
 
 def measure(model: str, passages: int, rounds: int, tmp: Path) -> list[dict[str, float]]:
@@ -43,7 +28,7 @@ def measure(model: str, passages: int, rounds: int, tmp: Path) -> list[dict[str,
     from workbench.evalsets.builder import BuildOptions, build_evalset, question_writer
     from workbench.evalsets.builder.build import NothingKeptError
 
-    docs = _docs(tmp)
+    docs = sample_docs(tmp)
     started = time.perf_counter()
     results = []
     with question_writer(model, log=tmp / f"{model}.log", cache_dir=None) as (writer, engine):
