@@ -75,7 +75,7 @@ def route(stack: str, part: str, url: str) -> Route:
 def stack_routes(stack: Stack, *, engine: bool = True) -> list[Route]:
     """Where asking `stack` sends traffic: its RAG API (or an external backend), and its
     engine when that runs elsewhere (`engine_url`: the stack's RAG service calls it)."""
-    if stack.engine == "external":
+    if stack.is_external:
         return [route(stack.name, "backend", stack.rag_url)]
     out = [route(stack.name, "rag", stack.rag_url)]
     if engine and stack.engine_url and stack.engine_base_url:

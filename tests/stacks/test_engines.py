@@ -35,8 +35,12 @@ def test_unknown_engine_kind_lists_known_ones() -> None:
     with pytest.raises(UnknownEngineError) as err:
         get_adapter("sglang")
     assert "'sglang'" in str(err.value)
-    for kind in ("llamacpp", "ollama", "vllm", "tgi", "external"):
+    for kind in ("llamacpp", "ollama", "vllm", "tgi", "openai"):
         assert kind in str(err.value)
+    # An external RAG backend is a kind of stack, not an engine.
+    assert "external" not in str(err.value)
+    with pytest.raises(UnknownEngineError):
+        get_adapter("external")
 
 
 def test_llamacpp_command(settings: Settings, tmp_path: Path) -> None:

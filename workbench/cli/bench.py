@@ -237,12 +237,13 @@ async def _prompts(sides: list[Any], evalset: Any, o: dict[str, Any], meta: dict
 async def _index(sides: list[Any], evalset: Any, console: Console) -> None:
     """The RAG services need the eval set's corpus indexed (reused when unchanged)."""
     from workbench.runner.client import RagServiceClient
+    from workbench.stacks.kinds import stack_kind
     from workbench.stacks.launcher import running_stack
 
     passages = [p.model_dump() for p in evalset.passages]
     for side in sides:
         stack = running_stack(side.name, get_settings())
-        if stack is None or stack.engine == "external":
+        if stack is None or not stack_kind(stack).starts_rag_service:
             continue
         client = RagServiceClient(stack)
         try:

@@ -84,7 +84,10 @@ def engine_build(stack: Stack, cpu_flags: list[str] | tuple[str, ...]) -> dict[s
     `system_info` when it reports one, else (this venv's CPU binary) from the library; with
     the features this CPU has that the build lacks. None for other engines or when
     nothing reports them."""
-    if stack.engine != "llamacpp":
+    from workbench.stacks.engines.registry import find_adapter
+
+    adapter = find_adapter(stack.engine)
+    if adapter is None or not adapter.reports_ggml_build:
         return None
     import httpx
 

@@ -39,6 +39,7 @@ def stack_side(
     needs `allow_remote` (`--allow-remote`) or the recipe's `allow_remote: true`; the
     side's `route` says where its traffic goes.
     """
+    from workbench.stacks.kinds import stack_kind
     from workbench.stacks.launcher import running_stack
     from workbench.stacks.state import load_state
 
@@ -62,7 +63,7 @@ def stack_side(
             metrics_url=metrics, remote_ok=way.remote,
         )
     else:
-        if stack.engine == "external":
+        if not stack_kind(stack).streams:
             raise SideError(f"stack {name!r} is an external backend without a streaming "
                             "endpoint; load its engine, or use `workbench run` for it")
         way = checked_route(name, "rag", stack.rag_url, allowed)

@@ -20,6 +20,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionChunk
 
 from workbench.records.rag import ComponentHealth, EngineCounters
+from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.recipe import Generation
 
 #: How long `/health` trusts its last engine check, and how long that check may take.
@@ -174,7 +175,8 @@ class EngineClient:
         engine: str = "",
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        #: The recipe's engine kind: llama.cpp takes the prompt-cache switch per request.
+        #: The recipe's engine kind: its adapter shapes each request (llama.cpp takes the
+        #: prompt-cache switch per request, TGI refuses top_p 1.0).
         self.engine = engine
         self.model = model
         self.settings = settings
@@ -211,13 +213,9 @@ class EngineClient:
         }
         if g.seed is not None:
             params["seed"] = g.seed
-        if self.engine == "llamacpp" and g.prefix_caching is not None:
-            # Obeyed by any llama-server, also one started elsewhere without our flags.
-            params["extra_body"] = {"cache_prompt": g.prefix_caching}
-        if self.engine == "tgi" and g.top_p >= 1.0:
-            # TGI's Messages API refuses top_p 1.0 ("must be > 0.0 and < 1.0"); leaving it
-            # out is the same sampling (no nucleus cut).
-            del params["top_p"]
+        adapter = find_adapter(self.engine)
+        if adapter is not None:
+            params = adapter.shape_request(params, g.prefix_caching)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(g.timeout_s):

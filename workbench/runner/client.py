@@ -25,6 +25,7 @@ from workbench.rag.stream import (
 )
 from workbench.runner.external import ExternalClient
 from workbench.runner.stack_client import CONNECT_ERRORS, Answer, StackClient
+from workbench.stacks.kinds import stack_kind
 from workbench.stacks.recipe import Stack
 
 
@@ -133,7 +134,7 @@ def _auth_headers(env_name: str | None) -> dict[str, str]:
 
 def client_for(stack: Stack, *, timeout_s: float = 120.0) -> StackClient:
     """The right client for a stack's kind."""
-    if stack.engine == "external":
+    if stack_kind(stack).client_kind == "mapped-api":
         api_key_env = stack.external.api_key_env if stack.external else None
         return ExternalClient(stack, timeout_s=timeout_s, headers=_auth_headers(api_key_env))
     return RagServiceClient(stack, timeout_s=timeout_s)

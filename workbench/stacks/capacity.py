@@ -26,6 +26,8 @@ from pathlib import Path
 
 import psutil
 
+from workbench.stacks.engines.registry import get_adapter
+from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import LaunchError, alive
 from workbench.stacks.recipe import Stack
 from workbench.stacks.registry import model_for_spec
@@ -122,17 +124,15 @@ def _gguf_bytes(stack: Stack) -> int:
 def stack_memory(stack: Stack) -> int:
     """Bytes of this machine's memory the stack will hold once started (engine + RAG
     service); 0 for the engine of a remote or external stack."""
-    rag = RAG_SERVICE_BYTES if stack.engine != "external" else 0
-    if stack.launch in ("none", "remote") or stack.engine in ("openai", "external"):
+    kind = stack_kind(stack)
+    rag = RAG_SERVICE_BYTES if kind.starts_rag_service else 0
+    if stack.launch in ("none", "remote") or not kind.has_engine or stack.hosted_engine:
         return rag
     if stack.variant == "gpu":
         return rag + GPU_HOST_BYTES
-    gguf = _gguf_bytes(stack)
-    if stack.engine == "vllm":
-        kv = int(stack.resources.kv_cache_gib * GIB)
-        return rag + VLLM_CPU_BASE_BYTES + kv + int(gguf * BF16_PER_GGUF_BYTE)
-    # llama.cpp, Ollama, TGI on CPU: the GGUF is mmapped whole, plus the server's own.
-    return rag + LLAMA_SERVER_BASE_BYTES + gguf
+    # On CPU the engine's own estimate (vLLM: bf16 weights + KV cache; llama.cpp, Ollama,
+    # TGI: the GGUF mmapped whole plus the server's own memory).
+    return rag + get_adapter(stack.engine).engine_memory(stack, _gguf_bytes(stack))
 
 
 def _already_running(stack: Stack, settings: object) -> bool:

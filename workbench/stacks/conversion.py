@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from workbench.settings import Settings
+from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.models import gguf_digest
 from workbench.stacks.models import recipe_gguf as recipe_gguf  # where vLLM and tests look
 from workbench.stacks.recipe import Stack
@@ -27,13 +28,10 @@ def converted_dir(gguf: Path, settings: Settings) -> Path:
 
 
 def needs_conversion(stack: Stack) -> bool:
-    """Whether a stack serves the HF conversion of its GGUF (native vLLM without hf_id)."""
-    return (
-        stack.engine == "vllm"
-        and stack.launch == "native"
-        and stack.model is not None
-        and stack.model.hf_id is None
-    )
+    """Whether a stack serves the HF conversion of its GGUF (its engine adapter says:
+    native vLLM without hf_id)."""
+    adapter = find_adapter(stack.engine)
+    return adapter is not None and adapter.needs_conversion(stack)
 
 
 def ensure_converted(gguf: Path, settings: Settings, timeout_s: float = 900.0) -> Path:

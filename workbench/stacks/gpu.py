@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from shutil import which
 
+from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.recipe import RecipeError, Stack
 
 #: vLLM's own default for --gpu-memory-utilization.
@@ -37,11 +38,13 @@ def gpu_env(stack: Stack) -> dict[str, str]:
 
 
 def memory_share(stack: Stack) -> float | None:
-    """The share of each of its cards the engine takes: the recipe's, else vLLM's default
-    (0.9); None for an engine that takes what its layers need (llama.cpp, Ollama)."""
+    """The share of each of its cards the engine takes: the recipe's, else the engine's
+    default (vLLM's 0.9); None for an engine that takes what its layers need (llama.cpp,
+    Ollama)."""
     if stack.resources.gpu_memory_share is not None:
         return stack.resources.gpu_memory_share
-    return VLLM_DEFAULT_SHARE if stack.engine == "vllm" else None
+    adapter = find_adapter(stack.engine)
+    return adapter.gpu_memory_share_default if adapter is not None else None
 
 
 def cards(stack: Stack) -> list[int]:

@@ -5,10 +5,11 @@ was started with. These probes ask it (with the recipe's API key, sent as Bearer
 recorded) and return a plain dict for the run manifest:
 
 - every engine: `GET /v1/models` (the ids it serves; vLLM adds `max_model_len`);
-- Ollama: `POST /api/show` (its Modelfile names the GGUF blob by sha256, its parameters
-  hold `num_ctx`) and `GET /api/tags` (the model's digest);
-- vLLM: `GET /version`; llama.cpp: `GET /props` (model path, per-slot `n_ctx`, build);
-- TGI: `GET /info` (model_id, model_sha, dtype, max_input_tokens, version);
+- then the engine's own API, asked by its adapter (`EngineAdapter.probe_identity`):
+  Ollama `POST /api/show` (its Modelfile names the GGUF blob by sha256, its parameters
+  hold `num_ctx`) and `GET /api/tags`; vLLM `GET /version`; llama.cpp `GET /props`
+  (model path, per-slot `n_ctx`, build); TGI `GET /info` (model_id, model_sha,
+  max_input_tokens, version);
 - `GET /metrics` where the engine has one: a snapshot of its own families.
 
 Only Ollama proves the weights (the blob digest is the GGUF's sha256); the others name
@@ -30,6 +31,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from workbench.stacks.engines.base import probe_get
+from workbench.stacks.engines.registry import find_adapter, get_adapter
+from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import LaunchError
 from workbench.stacks.recipe import Stack
 
@@ -41,16 +45,15 @@ METRIC_PREFIXES = ("vllm:", "llamacpp:", "tgi_")
 MAX_METRIC_SAMPLES = 200
 # `name{labels} value [timestamp]` (the Prometheus text format); labels may hold spaces.
 _SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{.*\})?\s+(\S+)")
-_BLOB_SHA = re.compile(r"sha256[-:]([0-9a-f]{64})")
 _CACHE_S = 30.0
 _cache: dict[tuple[str, str], tuple[float, dict[str, Any]]] = {}
 
 
 def engine_is_elsewhere(stack: Stack) -> bool:
-    """Whether the stack's engine runs elsewhere (launch remote or none; engine openai)."""
-    if stack.engine == "external":
+    """Whether the stack's engine runs elsewhere (launch remote or none; a hosted API)."""
+    if not stack_kind(stack).has_engine:
         return False
-    return stack.launch in ("remote", "none") or stack.engine == "openai"
+    return stack.launch in ("remote", "none") or stack.hosted_engine
 
 
 def engine_root(stack: Stack) -> str | None:
@@ -111,22 +114,12 @@ def auth_headers(stack: Stack) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"} if key else {}
 
 
-def _get(client: httpx.Client, url: str) -> tuple[int | None, Any]:
-    try:
-        resp = client.get(url)
-    except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}".rstrip(": ")
-    try:
-        return resp.status_code, resp.json()
-    except ValueError:
-        return resp.status_code, resp.text
+_get = probe_get
 
 
 def check_reachable(stack: Stack, timeout_s: float = PROBE_TIMEOUT_S) -> None:
     """Raise LaunchError, naming the URL, unless the remote engine answers its health
     check (or, for a hosted OpenAI API without one, `/v1/models` with the key)."""
-    from workbench.stacks.engines import get_adapter
-
     root = engine_root(stack)
     assert root is not None
     path = get_adapter(stack.engine).health_path(stack) or "/v1/models"
@@ -159,76 +152,6 @@ def parse_metrics(text: str) -> dict[str, float]:
         if math.isfinite(value) and (name in values or len(values) < MAX_METRIC_SAMPLES):
             values[name] = values.get(name, 0.0) + value
     return values
-
-
-def _ollama(client: httpx.Client, root: str, model: str, out: dict[str, Any]) -> None:
-    try:
-        resp = client.post(f"{root}/api/show", json={"model": model})
-        show = resp.json() if resp.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
-        show = None
-    if not isinstance(show, dict):
-        out["notes"].append(f"/api/show does not know {model!r}")
-        return
-    params = str(show.get("parameters") or "")
-    num_ctx = re.search(r"^num_ctx\s+(\d+)", params, re.MULTILINE)
-    out["context"] = int(num_ctx.group(1)) if num_ctx else None
-    if num_ctx is None:
-        out["notes"].append("no num_ctx set: Ollama's default context truncates RAG prompts")
-    source = next((ln for ln in str(show.get("modelfile") or "").splitlines()
-                   if ln.startswith("FROM ")), "")
-    blob = _BLOB_SHA.search(source)
-    out["gguf_sha256"] = blob.group(1) if blob else None
-    details = show.get("details")
-    out["details"] = details if isinstance(details, dict) else {}
-    code, tags = _get(client, f"{root}/api/tags")
-    if code == 200 and isinstance(tags, dict):
-        for m in tags.get("models", []):
-            if isinstance(m, dict) and str(m.get("name", "")).removesuffix(":latest") == \
-                    model.removesuffix(":latest"):
-                out["digest"] = m.get("digest")
-    code, version = _get(client, f"{root}/api/version")
-    if code == 200 and isinstance(version, dict) and version.get("version"):
-        out["version"] = f"Ollama {version['version']}"
-
-
-def _vllm(client: httpx.Client, root: str, out: dict[str, Any]) -> None:
-    code, body = _get(client, f"{root}/version")
-    if code == 200 and isinstance(body, dict) and body.get("version"):
-        out["version"] = f"vLLM {body['version']}"
-    served = out.get("served_entry") or {}
-    out["context"] = served.get("max_model_len")
-    out["details"] = {"root": served.get("root")}
-
-
-def _llamacpp(client: httpx.Client, root: str, out: dict[str, Any]) -> None:
-    code, props = _get(client, f"{root}/props")
-    if code != 200 or not isinstance(props, dict):
-        out["notes"].append(f"/props: HTTP {code}")
-        return
-    settings = props.get("default_generation_settings")
-    n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
-    out["context"] = n_ctx if isinstance(n_ctx, int) else None
-    out["details"] = {"model_path": props.get("model_path"),
-                      "total_slots": props.get("total_slots")}
-    if props.get("build_info"):
-        out["version"] = f"llama.cpp {props['build_info']}"
-
-
-def _tgi(client: httpx.Client, root: str, out: dict[str, Any]) -> None:
-    code, info = _get(client, f"{root}/info")
-    if code != 200 or not isinstance(info, dict):
-        out["notes"].append(f"/info: HTTP {code}")
-        return
-    keys = ("model_id", "model_sha", "model_dtype", "model_device_type", "max_input_tokens",
-            "max_input_length", "max_total_tokens", "max_concurrent_requests", "sha")
-    out["details"] = {k: info[k] for k in keys if k in info}
-    context = info.get("max_total_tokens")
-    out["context"] = context if isinstance(context, int) else None
-    if info.get("version"):
-        out["version"] = f"TGI {info['version']}"
-    if info.get("model_id"):
-        out["served_model"] = info["model_id"]
 
 
 def served_identity(stack: Stack, timeout_s: float = PROBE_TIMEOUT_S,
@@ -271,14 +194,10 @@ def served_identity(stack: Stack, timeout_s: float = PROBE_TIMEOUT_S,
         out["model_listed"] = match is not None
         out["served_entry"] = {k: match.get(k) for k in ("max_model_len", "root", "owned_by")
                                if k in match} if match else {}
-        if code is not None:
-            probe = {"ollama": lambda: _ollama(client, root, want or "", out),
-                     "vllm": lambda: _vllm(client, root, out),
-                     "llamacpp": lambda: _llamacpp(client, root, out),
-                     "tgi": lambda: _tgi(client, root, out)}.get(stack.engine)
-            if probe is not None:
-                probe()
-            if stack.engine != "ollama":  # Ollama has no /metrics
+        adapter = find_adapter(stack.engine)
+        if code is not None and adapter is not None:
+            adapter.probe_identity(client, root, want or "", out)
+            if adapter.has_metrics:
                 mcode, text = _get(client, f"{root}/metrics")
                 if mcode == 200 and isinstance(text, str):
                     out["metrics"] = parse_metrics(text)
@@ -309,7 +228,7 @@ def check_remote_engine(stack: Stack, folder: Path) -> None:
         msg = (f"the {stack.engine} server at {served['url']} does not serve "
                f"{stack.model.name!r} (model.name of stack {stack.name!r}); it lists: "
                f"{', '.join(models)}")
-        if stack.engine in ("vllm", "ollama", "openai"):
+        if get_adapter(stack.engine).routes_by_model_name:
             raise LaunchError(msg)
         print(f"warning: {msg}", file=sys.stderr)
     for note in served.get("notes") or []:
@@ -338,8 +257,8 @@ def remote_model_entry(stack: Stack, served: dict[str, Any] | None = None) -> di
     name = served.get("served_model") or (stack.model.name if stack.model else None)
     details = served.get("details") or {}
     file = details.get("model_path") or details.get("root") or details.get("model_id") or name
-    how = {"vllm": "/v1/models and /version", "llamacpp": "/props", "tgi": "/info",
-           "openai": "/v1/models"}.get(stack.engine, "its API")
+    adapter = find_adapter(stack.engine)
+    how = adapter.identity_source if adapter is not None else "its API"
     if served.get("reachable") is None:
         why = "; ".join(served.get("notes") or []) or "not asked"
         note = f"{where} was not asked ({why})"

@@ -21,6 +21,7 @@ from pathlib import Path
 from workbench.settings import Settings, get_settings
 from workbench.stacks import identity
 from workbench.stacks.engines import LaunchContext, adapter_for
+from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import (
     LaunchError,
     alive,
@@ -108,7 +109,7 @@ def check_gpu_room(stack: Stack, settings: Settings) -> None:
 
 def _ports_needed(stack: Stack, with_rag: bool) -> list[tuple[str, int]]:
     ports: list[tuple[str, int]] = []
-    if with_rag and stack.engine != "external":
+    if with_rag and stack_kind(stack).starts_rag_service:
         ports.append(("ports.rag", stack.ports.rag))
     if not identity.engine_is_elsewhere(stack) and stack.ports.engine is not None:
         ports.append(("ports.engine", stack.ports.engine))
@@ -137,9 +138,8 @@ def _is_healthy(stack: Stack, state: StackState) -> bool:
         return False
     if state.process("rag") is not None:
         return http_ok(f"{stack.rag_url}/health")
-    if stack.engine == "external" and stack.external is not None:
-        return http_ok(stack.rag_url + stack.external.health_path)
-    return True
+    backend = stack_kind(stack).backend_health_url(stack)
+    return backend is None or http_ok(backend)
 
 
 def up(
@@ -238,8 +238,8 @@ def _start(
                 ready=lambda: adapter.ready(stack),
             )
         adapter.after_healthy(stack, ctx)
-        if stack.engine == "external":
-            _check_external(stack)
+        if not stack_kind(stack).starts_rag_service:
+            _check_backend(stack)
         elif with_rag:
             _start_rag(stack, state, ctx, recipe_path, health_timeout_s)
         save_state(state, settings)
@@ -293,10 +293,9 @@ def _start_rag(
                                                settings))
 
 
-def _check_external(stack: Stack) -> None:
-    assert stack.external is not None
-    url = stack.rag_url + stack.external.health_path
-    if not http_ok(url, timeout=5):
+def _check_backend(stack: Stack) -> None:
+    url = stack_kind(stack).backend_health_url(stack)
+    if url is not None and not http_ok(url, timeout=5):
         raise LaunchError(f"external backend of stack {stack.name!r} does not answer at {url}")
 
 

@@ -16,10 +16,12 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from workbench.stacks.engines.registry import engine_kinds, find_adapter
 from workbench.stacks.registry import REGISTRY_PREFIX, get_model, model_for_spec
 
-EngineKind = Literal["ollama", "vllm", "llamacpp", "tgi", "openai", "external"]
-ENGINE_KINDS: tuple[str, ...] = ("ollama", "vllm", "llamacpp", "tgi", "openai", "external")
+#: The `engine:` value of an external RAG backend: a kind of stack of its own (no engine,
+#: no RAG service of ours; see `workbench.stacks.kinds`), not an engine.
+EXTERNAL = "external"
 #: `remote`: the engine runs elsewhere (`engine_url`); only the RAG service starts here.
 LaunchMode = Literal["native", "compose", "none", "remote"]
 Port = Annotated[int, Field(ge=1024, le=65535)]
@@ -297,7 +299,8 @@ class Stack(_Strict):
 
     name: str = Field(pattern=_NAME_RE)
     description: str = ""
-    engine: EngineKind
+    engine: str = Field(description="The engine's name in the engine registry "
+                        "(`workbench.stacks.engines.registry`), or `external`.")
     variant: Literal["cpu", "gpu"] = "cpu"
     launch: LaunchMode = "native"
     host: str = Field(default="127.0.0.1", description="Address the servers bind.")
@@ -346,6 +349,14 @@ class Stack(_Strict):
             return {"name": get_model(v).name, "gguf": REGISTRY_PREFIX + v}
         return v
 
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, v: str) -> str:
+        known = (*engine_kinds(), EXTERNAL)
+        if v not in known:
+            raise ValueError(f"unknown engine kind {v!r}; known: {', '.join(known)}")
+        return v
+
     @field_validator("env")
     @classmethod
     def _env_names(cls, v: dict[str, str]) -> dict[str, str]:
@@ -356,7 +367,7 @@ class Stack(_Strict):
 
     def model_post_init(self, __context: Any) -> None:
         problems: list[tuple[str, str]] = []
-        if self.engine == "external":
+        if self.is_external:
             if self.external is None:
                 problems.append(("external", "an external stack needs an `external:` section"))
             if self.launch != "none":
@@ -372,11 +383,24 @@ class Stack(_Strict):
             problems.append(("compose", "launch: compose needs a `compose:` section"))
         if self.launch == "remote" and self.engine_url is None:
             problems.append(("engine_url", "launch: remote needs engine_url (where it runs)"))
-        if self.engine == "openai" and self.engine_url is None:
-            problems.append(("engine_url", "engine `openai` needs engine_url"))
+        if self.hosted_engine and self.engine_url is None:
+            problems.append(("engine_url", f"engine `{self.engine}` needs engine_url"))
         if problems:
             field, msg = problems[0]
             raise ValueError(f"{field}: {msg}")
+
+    @property
+    def is_external(self) -> bool:
+        """An external RAG backend reached by URL (its own kind of stack), not a RAG
+        service of ours in front of an engine."""
+        return self.engine == EXTERNAL
+
+    @property
+    def hosted_engine(self) -> bool:
+        """The engine is a hosted API (`engine: openai`): its `engine_url` is the
+        OpenAI-compatible base URL itself."""
+        adapter = find_adapter(self.engine)
+        return adapter is not None and adapter.hosted
 
     @property
     def rag_url(self) -> str:
@@ -391,7 +415,7 @@ class Stack(_Strict):
         if self.engine_url:
             url = self.engine_url.rstrip("/")
             # A remote engine is named by its server's URL; its OpenAI API lives under /v1.
-            if self.engine != "openai" and not url.endswith("/v1"):
+            if not self.hosted_engine and not url.endswith("/v1"):
                 url += "/v1"
             return url
         if self.ports.engine is None:
@@ -416,8 +440,6 @@ def _format_error(path: Path, err: ValidationError) -> str:
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown key"
-        elif e["type"] == "literal_error" and loc == "engine":
-            msg = f"unknown engine kind {e.get('input')!r}; known: {', '.join(ENGINE_KINDS)}"
         elif msg.startswith("Value error, "):
             msg = msg.removeprefix("Value error, ")
             # Cross-field errors carry their own field name ("ports.engine: ...").

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from workbench.settings import Settings, get_settings
 from workbench.stacks.engines import adapter_for
+from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import alive, http_ok, tree_rss_mib
 from workbench.stacks.state import load_recipe_json, load_sides, load_state, recorded_names
 
@@ -62,8 +63,8 @@ def stack_status(name: str, settings: Settings | None = None) -> StackStatus | N
     if state.process("rag") is not None:
         ok = alive_by_role["rag"] and http_ok(f"{stack.rag_url}/health")
         rag_health = "up" if ok else "down"
-    elif stack.engine == "external" and stack.external is not None:
-        ok = http_ok(stack.rag_url + stack.external.health_path)
+    elif (backend := stack_kind(stack).backend_health_url(stack)) is not None:
+        ok = http_ok(backend)
         rag_health = "up" if ok else "down"
     healths = [h for h in (engine_health, rag_health) if h != "n/a"]
     checks = list(alive_by_role.values()) + [h == "up" for h in healths]

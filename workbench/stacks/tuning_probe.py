@@ -28,8 +28,8 @@ from typing import Any, cast
 
 from workbench.host import CpuFacts, cpu_facts
 from workbench.settings import Settings
-from workbench.stacks.engines.llamacpp import LlamaCppAdapter
-from workbench.stacks.engines.vllm import VllmAdapter
+from workbench.stacks.engines.base import EngineAdapter
+from workbench.stacks.engines.registry import adapter_for, get_adapter
 from workbench.stacks.recipe import Stack
 from workbench.stacks.tuning import (
     CandidateResult,
@@ -99,9 +99,11 @@ def ask(stack: Stack, messages: Messages, max_tokens: int = MAX_TOKENS) -> Reply
 
     assert stack.engine_base_url is not None and stack.model is not None
     client = OpenAI(base_url=stack.engine_base_url, api_key="none", timeout=300, max_retries=0)
-    extra: dict[str, Any] = {"ignore_eos": True}
-    if stack.engine == "llamacpp":
-        extra["cache_prompt"] = False
+    # The engine's own prefix-cache switch off (llama.cpp's cache_prompt): repeats time
+    # the whole prompt.
+    params = get_adapter(stack.engine).shape_request(
+        {"extra_body": {"ignore_eos": True}}, prefix_caching=False)
+    extra: dict[str, Any] = params["extra_body"]
     start = time.perf_counter()
     first = 0.0
     parts: list[str] = []
@@ -123,11 +125,9 @@ def ask(stack: Stack, messages: Messages, max_tokens: int = MAX_TOKENS) -> Reply
                  completion_tokens)
 
 
-def _adapter(stack: Stack) -> VllmAdapter | LlamaCppAdapter:
-    from workbench.stacks.engines import adapter_for
-
+def _adapter(stack: Stack) -> EngineAdapter:
     adapter = adapter_for(stack)
-    assert isinstance(adapter, VllmAdapter | LlamaCppAdapter), adapter
+    assert adapter.tuning is not None, adapter  # only tuned engines are probed
     return adapter
 
 

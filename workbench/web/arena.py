@@ -153,6 +153,7 @@ async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset
     from workbench.records.evalset import space_id_for
     from workbench.runner.client import RagServiceClient
     from workbench.runner.session import load_evalset_ref, resolve_stack
+    from workbench.stacks.kinds import stack_kind
 
     done = prepared or frozenset()
     empty = ArenaRound(question=question, space_id=evalset, stacks={"A": stack_a, "B": stack_b})
@@ -173,7 +174,7 @@ async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset
     except Exception as exc:  # an unknown or broken recipe: say which, keep the page alive
         yield view(rnd, status_md(f"Cannot use these stacks: {exc}", "error"), done)
         return
-    if any(st.engine == "external" for st in stacks.values()):
+    if not all(stack_kind(st).streams for st in stacks.values()):
         yield view(rnd, status_md("The arena streams from RAG-service stacks; an external "
                                   "backend does not stream. Use it in the Run tab.", "warn"), done)
         return

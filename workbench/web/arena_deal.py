@@ -62,13 +62,14 @@ def _latest_run(cfg: WebConfig) -> dict[str, object] | None:
 
 
 def _external(cfg: WebConfig, names: list[str]) -> set[str]:
+    from workbench.stacks.kinds import stack_kind
     from workbench.stacks.recipe import RecipeError, load_stacks
 
     try:
         recipes = load_stacks(cfg.settings.stacks_dir)
     except (OSError, RecipeError):
         return set()
-    return {n for n in names if n in recipes and recipes[n].engine == "external"}
+    return {n for n in names if n in recipes and not stack_kind(recipes[n]).streams}
 
 
 def arena_start(cfg: WebConfig) -> ArenaStart:

@@ -1,67 +1,67 @@
-"""Engine adapters, one module per engine, looked up by the recipe's `engine:` kind."""
+"""Engine adapters, one module per engine, looked up by the recipe's `engine:` kind.
+
+`registry` maps engine names to adapters; `base` says what an adapter answers. The names
+below are re-exported lazily: the recipe loader imports the registry, and an eager import
+of `base` here would import the recipe module back while it loads.
+"""
 
 from __future__ import annotations
 
-from workbench.stacks.engines.base import (
-    EngineAdapter,
-    EngineProcess,
-    EngineUnavailableError,
-    LaunchContext,
-)
-from workbench.stacks.engines.compose import ComposeAdapter
-from workbench.stacks.engines.external import ExternalAdapter
-from workbench.stacks.engines.llamacpp import LlamaCppAdapter
-from workbench.stacks.engines.ollama import OllamaAdapter
-from workbench.stacks.engines.remote import RemoteAdapter
-from workbench.stacks.engines.tgi import TgiAdapter
-from workbench.stacks.engines.vllm import VllmAdapter
-from workbench.stacks.recipe import Stack
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "ADAPTERS",
-    "EngineAdapter",
-    "EngineProcess",
-    "EngineUnavailableError",
-    "LaunchContext",
-    "RemoteAdapter",
-    "UnknownEngineError",
-    "adapter_for",
-    "get_adapter",
-]
+if TYPE_CHECKING:
+    from workbench.stacks.engines.base import (
+        EngineAdapter,
+        EngineProcess,
+        EngineTuning,
+        EngineUnavailableError,
+        LaunchContext,
+    )
+    from workbench.stacks.engines.registry import (
+        UnknownEngineError,
+        adapter_for,
+        engine_kinds,
+        find_adapter,
+        get_adapter,
+        register,
+        unregister,
+    )
 
-#: Adapter per recipe `engine:` kind.
-ADAPTERS: dict[str, EngineAdapter] = {
-    "llamacpp": LlamaCppAdapter(),
-    "vllm": VllmAdapter(),
-    "ollama": OllamaAdapter(),
-    "tgi": TgiAdapter(),
-    "external": ExternalAdapter(),
-    "openai": ExternalAdapter(),
+_BASE = "workbench.stacks.engines.base"
+_REGISTRY = "workbench.stacks.engines.registry"
+_EXPORTS = {
+    "EngineAdapter": _BASE,
+    "EngineProcess": _BASE,
+    "EngineTuning": _BASE,
+    "EngineUnavailableError": _BASE,
+    "LaunchContext": _BASE,
+    "UnknownEngineError": _REGISTRY,
+    "adapter_for": _REGISTRY,
+    "engine_kinds": _REGISTRY,
+    "find_adapter": _REGISTRY,
+    "get_adapter": _REGISTRY,
+    "register": _REGISTRY,
+    "unregister": _REGISTRY,
 }
 
+__all__ = [
+    "EngineAdapter",
+    "EngineProcess",
+    "EngineTuning",
+    "EngineUnavailableError",
+    "LaunchContext",
+    "UnknownEngineError",
+    "adapter_for",
+    "engine_kinds",
+    "find_adapter",
+    "get_adapter",
+    "register",
+    "unregister",
+]
 
-class UnknownEngineError(KeyError):
-    """No adapter for an engine kind; the message lists the known ones."""
 
-    def __str__(self) -> str:
-        return str(self.args[0])
-
-
-def get_adapter(kind: str) -> EngineAdapter:
-    """The adapter for an `engine:` kind, or an error listing the known kinds."""
-    try:
-        return ADAPTERS[kind]
-    except KeyError:
-        known = ", ".join(sorted(ADAPTERS))
-        raise UnknownEngineError(f"no engine adapter for {kind!r}; known: {known}") from None
-
-
-def adapter_for(stack: Stack) -> EngineAdapter:
-    """The adapter that launches `stack`: compose wraps the engine's own adapter, and so
-    does an engine that runs elsewhere (`launch: remote`, or `none`: nothing is started)."""
-    adapter = get_adapter(stack.engine)
-    if stack.launch == "compose":
-        return ComposeAdapter(adapter)
-    if stack.launch in ("remote", "none") and stack.engine not in ("external", "openai"):
-        return RemoteAdapter(adapter)
-    return adapter
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,6 @@ from workbench.stacks.engines.base import (
 )
 from workbench.stacks.gpu import VLLM_DEFAULT_SHARE, memory_share
 from workbench.stacks.models import recipe_gguf
-from workbench.stacks.process import run_once
 from workbench.stacks.recipe import Stack
 
 #: Where compose files mount the GGUF's folder and the stack's run folder.
@@ -130,16 +129,9 @@ class ComposeAdapter(EngineAdapter):
         return self.engine.version(stack)
 
     def after_healthy(self, stack: Stack, ctx: LaunchContext) -> None:
-        """Ollama in a container: create the model with the container's own CLI."""
-        if self.engine.kind != "ollama" or stack.model is None or stack.compose is None:
+        """The engine's own step once healthy, run inside its container (Ollama's `create`)."""
+        if stack.model is None or stack.compose is None:
             return
-        from workbench.stacks.engines.ollama import modelfile
-
-        gguf_name = compose_env(stack, ctx.run_dir)["MODEL_FILE"]
-        text = modelfile(stack, gguf=f"{CONTAINER_MODELS}/{gguf_name}")
-        (ctx.run_dir / "Modelfile").write_text(text, encoding="utf-8")
-        argv = compose_argv(
-            stack, "exec", "-T", stack.compose.service,
-            "ollama", "create", stack.model.name, "-f", f"{CONTAINER_RUN}/Modelfile",
-        )  # fmt: skip
-        run_once(argv, self.command_env(stack, ctx), ctx.log("ollama-create"), timeout=600)
+        exec_argv = compose_argv(stack, "exec", "-T", stack.compose.service)
+        self.engine.after_healthy_in_container(stack, ctx, exec_argv, CONTAINER_MODELS,
+                                               CONTAINER_RUN, self.command_env(stack, ctx))

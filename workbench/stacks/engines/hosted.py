@@ -1,4 +1,4 @@
-"""Stacks whose engine is not ours to start: an external RAG backend or a hosted endpoint."""
+"""`engine: openai`: a hosted OpenAI-compatible API, reached at the recipe's `engine_url`."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ from workbench.stacks.engines.base import EngineAdapter, EngineProcess, LaunchCo
 from workbench.stacks.recipe import Stack
 
 
-class ExternalAdapter(EngineAdapter):
-    """`engine: external` (a whole RAG backend by URL) or `openai`/`tgi` reached by URL.
+class HostedAdapter(EngineAdapter):
+    """A hosted OpenAI-compatible endpoint: nothing is started for the engine; `up` starts
+    the stack's RAG service in front of it."""
 
-    Nothing is started for the engine; `up` only checks (external) or starts the RAG
-    service in front of the hosted engine (openai).
-    """
-
-    kind = "external"
+    kind = "openai"
+    hosted = True
+    #: A hosted API serves many models and routes by the request's `model`.
+    routes_by_model_name = True
+    identity_source = "/v1/models"
 
     def engine_process(self, stack: Stack, ctx: LaunchContext) -> EngineProcess | None:
         """None: the engine runs elsewhere."""
@@ -22,3 +23,6 @@ class ExternalAdapter(EngineAdapter):
     def health_path(self, stack: Stack) -> str | None:
         """No engine health to poll here: a hosted API may not expose one."""
         return None
+
+
+ADAPTER = HostedAdapter()

@@ -1,0 +1,103 @@
+"""Engine name -> adapter: the one place that knows which engines exist.
+
+A recipe's `engine:` names an adapter here; everything engine-specific is then asked of
+that adapter (`workbench.stacks.engines.base.EngineAdapter`). The shipped engines are
+listed by module and loaded when first asked for, so this module imports no adapter: any
+module (the recipe loader, capacity, the GPU checks) can ask it at import time without an
+import circle through the adapters, which import those modules in turn. `register` adds
+an engine from one module (a plugin, or a test's toy engine).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from workbench.stacks.engines.base import EngineAdapter
+    from workbench.stacks.recipe import Stack
+
+#: The shipped engines: `engine:` name -> the module whose `ADAPTER` serves it.
+BUILTIN: dict[str, str] = {
+    "ollama": "workbench.stacks.engines.ollama",
+    "vllm": "workbench.stacks.engines.vllm",
+    "llamacpp": "workbench.stacks.engines.llamacpp",
+    "tgi": "workbench.stacks.engines.tgi",
+    "openai": "workbench.stacks.engines.hosted",
+}
+# Wrappers chosen by the recipe's `launch:` (they ask the engine's own adapter the rest),
+# and the adapter of a stack without an engine (an external RAG backend).
+_COMPOSE = ("workbench.stacks.engines.compose", "ComposeAdapter")
+_REMOTE = ("workbench.stacks.engines.remote", "RemoteAdapter")
+_NO_ENGINE = ("workbench.stacks.engines.base", "NO_ENGINE")
+
+_registered: dict[str, EngineAdapter] = {}
+_loaded: dict[str, EngineAdapter] = {}
+
+
+class UnknownEngineError(KeyError):
+    """No adapter for an engine kind; the message lists the known ones."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def engine_kinds() -> tuple[str, ...]:
+    """Every engine a recipe may name: the shipped ones, then the registered ones."""
+    return tuple(dict.fromkeys([*BUILTIN, *_registered]))
+
+
+def register(adapter: EngineAdapter) -> None:
+    """Make `adapter` the engine for recipes whose `engine:` is `adapter.kind`."""
+    if not adapter.kind:
+        raise ValueError(f"{type(adapter).__name__} has no `kind` (the recipe's engine name)")
+    _registered[adapter.kind] = adapter
+
+
+def unregister(kind: str) -> None:
+    """Forget an engine `register` added (tests clean up with it)."""
+    _registered.pop(kind, None)
+
+
+def _load(module: str, name: str = "ADAPTER") -> Any:
+    # Loaded on first use (see the module docstring): the adapter module imports the
+    # launcher's helpers (models, gpu, capacity, tuning), which import this registry.
+    return getattr(importlib.import_module(module), name)
+
+
+def get_adapter(kind: str) -> EngineAdapter:
+    """The adapter for an `engine:` kind, or an error listing the known kinds."""
+    if kind in _registered:
+        return _registered[kind]
+    if kind in BUILTIN:
+        if kind not in _loaded:
+            _loaded[kind] = _load(BUILTIN[kind])
+        return _loaded[kind]
+    known = ", ".join(sorted(engine_kinds()))
+    raise UnknownEngineError(f"no engine adapter for {kind!r}; known: {known}")
+
+
+def find_adapter(kind: str) -> EngineAdapter | None:
+    """The adapter for `kind`, or None for a name no engine answers to (an external
+    backend, a record written before an engine was dropped)."""
+    try:
+        return get_adapter(kind)
+    except UnknownEngineError:
+        return None
+
+
+def adapter_for(stack: Stack) -> EngineAdapter:
+    """The adapter that launches `stack`: compose wraps the engine's own adapter, and so
+    does an engine that runs elsewhere (`launch: remote`, or `none`: nothing is started);
+    an external RAG backend has no engine (`NO_ENGINE`)."""
+    if stack.is_external:
+        no_engine: EngineAdapter = _load(*_NO_ENGINE)
+        return no_engine
+    adapter = get_adapter(stack.engine)
+    if stack.launch == "compose":
+        compose: EngineAdapter = _load(*_COMPOSE)(adapter)
+        return compose
+    if stack.launch in ("remote", "none") and not adapter.hosted:
+        remote: EngineAdapter = _load(*_REMOTE)(adapter)
+        return remote
+    return adapter
