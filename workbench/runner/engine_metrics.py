@@ -18,7 +18,6 @@ import httpx
 
 from workbench.load.resources import parse_engine_metrics
 from workbench.rag.auth import is_loopback
-from workbench.records.manifest import RunManifest
 from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.recipe import Stack
 
@@ -125,17 +124,17 @@ def stop_all(meters: dict[str, EngineMeter]) -> None:
         m.stop()
 
 
-#: What the manifest says of each stack's counters.
-NOTE = ("the engine's /metrics counters, after the warm-up to the end of the run (summed "
-        "over resumed sessions)")
-
-
-def record(manifest: RunManifest, meters: dict[str, EngineMeter]) -> RunManifest:
-    """The manifest with this session's counter differences added to `engine_metrics`
-    (recorded in place; returned for chaining)."""
-    if manifest.engine_metrics is None:
-        manifest.engine_metrics = {}
+def record(manifest: dict[str, object], meters: dict[str, EngineMeter]) -> dict[str, object]:
+    """The manifest with this session's counter differences added to `engine_metrics`."""
+    found = manifest.get("engine_metrics")
+    kept: dict[str, object] = dict(found) if isinstance(found, dict) else {}
     for name, m in meters.items():
-        if m.counted:
-            manifest.record_engine_metrics(name, m.url, m.counted, NOTE)
-    return manifest
+        if not m.counted:
+            continue
+        prev = kept.get(name)
+        prev_counts = prev.get("counters", {}) if isinstance(prev, dict) else {}
+        total = {k: float(prev_counts.get(k, 0.0)) + v for k, v in m.counted.items()}
+        kept[name] = {"url": m.url, "counters": total,
+                      "note": "the engine's /metrics counters, after the warm-up to the "
+                              "end of the run (summed over resumed sessions)"}
+    return {**manifest, "engine_metrics": kept}

@@ -20,9 +20,8 @@ from workbench.host.calibration import cached as cached_calibration
 from workbench.host.engine_build import engine_build
 from workbench.host.machine import host_record
 from workbench.records.evalset import EvalSet
-from workbench.records.manifest import RunManifest
-from workbench.records.manifest_parts import EngineBuild, EngineFacts, PrefixCaching
 from workbench.settings import get_settings
+from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.fetch import cached_gguf
 from workbench.stacks.identity import engine_is_elsewhere, served_identity
 from workbench.stacks.model_files import ModelFileError
@@ -68,7 +67,8 @@ def model_digest(stack: Stack) -> dict[str, str | None]:
     if engine_is_elsewhere(stack):
         # The local GGUF proves nothing about a server we did not start: ask it.
         return remote_model_entry(stack)
-    if stack.model.hf_id is not None and stack.engine in ("vllm", "tgi"):
+    adapter = find_adapter(stack.engine)
+    if stack.model.hf_id is not None and adapter is not None and adapter.serves_hf_id:
         return {"registry": None, "file": stack.model.hf_id, "sha256": None,
                 "note": f"serves the Hugging Face checkpoint {stack.model.hf_id}, not the GGUF: "
                         "known by name only"}
@@ -117,13 +117,8 @@ def engine_version(stack: Stack, timeout: float = 3.0) -> str | None:
     if answered and answered != "llama.cpp":  # a bare name is no version
         return answered
     root = base.removesuffix("/v1")
-    probes = {
-        "vllm": ["/version"],
-        "llamacpp": ["/props"],
-        "ollama": ["/api/version"],
-        "tgi": ["/info"],
-    }.get(stack.engine, [])
-    for path in probes:
+    engine = find_adapter(stack.engine)
+    for path in engine.version_paths if engine is not None else ():
         try:
             body = httpx.get(root + path, timeout=timeout).json()
         except (httpx.HTTPError, ValueError):
@@ -160,16 +155,6 @@ def hardware() -> dict[str, Any]:
     return record
 
 
-def engine_facts(stack: Stack, cpu_flags: list[str]) -> EngineFacts:
-    """What the manifest records of a stack's engine: the version it reports, whether it
-    reuses prompt prefixes, and (llama.cpp) the instruction sets it was built for."""
-    build = engine_build(stack, cpu_flags)
-    return EngineFacts(
-        version=engine_version(stack),
-        prefix_caching=PrefixCaching.model_validate(prefix_caching(stack)),
-        build=None if build is None else EngineBuild.model_validate(build))
-
-
 def build_manifest(
     evalset: EvalSet,
     stacks: dict[str, Stack],
@@ -181,11 +166,10 @@ def build_manifest(
     limit: int | None,
     judge: dict[str, Any] | None = None,
     baseline: str | None = None,
-) -> RunManifest:
+) -> dict[str, Any]:
     """The manifest recorded with a run; `stacks` maps stack names to recipes in run order
     (the baseline is `baseline`, else the first)."""
-    hw = hardware()
-    manifest = RunManifest.model_validate({
+    return {
         "workbench_version": __version__,
         "evalset": {"name": evalset.name, "digest": evalset.digest, "source": evalset.source,
                     "passages": len(evalset.passages), "questions": len(evalset.questions)},
@@ -202,20 +186,18 @@ def build_manifest(
         "limit": limit,
         "baseline": baseline or next(iter(stacks), None),
         "stacks": {side: recipe_dump(s) for side, s in stacks.items()},
-        "engine_versions": {},
+        "engine_versions": {side: engine_version(s) for side, s in stacks.items()},
         "models": {side: model_digest(s) for side, s in stacks.items()},
         # What each engine that runs elsewhere says it serves (stacks.identity).
         "served": {side: served_identity(s) for side, s in stacks.items()
                    if engine_is_elsewhere(s)},
-        "prefix_caching": {},
+        "prefix_caching": {side: prefix_caching(s) for side, s in stacks.items()},
         # The engine setting each stack ran and whether the tuning probe verified it as
         # the fastest that answers like the reference (stacks.tuning).
         "tuning": {side: tuning_record(s, get_settings()) for side, s in stacks.items()},
-        "hardware": hw,
+        "hardware": (hw := hardware()),
         # The instruction sets each llama.cpp engine was built for (workbench.host).
-        "engine_builds": {},
+        "engine_builds": {side: b for side, s in stacks.items()
+                          if (b := engine_build(s, hw["cpu_flags"])) is not None},
         "judge": judge,
-    })
-    for side, s in stacks.items():
-        manifest.record_engine_facts(side, engine_facts(s, hw["cpu_flags"]))
-    return manifest
+    }

@@ -11,7 +11,6 @@ from typing import Any
 from ulid import ULID
 
 from workbench.records.evalset import Question
-from workbench.records.manifest import RunManifest
 from workbench.records.responses import ResponseRecord
 from workbench.store.db import Store, utc_now
 
@@ -45,7 +44,7 @@ class ImportedRun:
     stacks: list[dict[str, Any]]
     baseline: str
     questions: list[Question]
-    manifest: RunManifest
+    manifest: dict[str, Any]
     records: list[ResponseRecord]
     status: str = "completed"
     limit: int | None = None
