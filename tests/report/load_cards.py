@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.load.capacity_choice import describe
+from workbench.report.capacity_choice import describe
 from workbench.report.load import LoadLevel, LoadRun, StackLoad
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run

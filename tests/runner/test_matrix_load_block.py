@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench.load.matrix_load import plan_levels
 from workbench.runner.matrix import load_matrix
+from workbench.runner.matrix_load import plan_levels
 from workbench.stacks.recipe import RecipeError
 
 BASE = ("name: m\nevalset: demo-en\nstacks: [llamacpp-cpu, vllm-cpu]\n"

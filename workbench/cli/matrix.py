@@ -93,8 +93,8 @@ def load_pass(store: Any, run_id: str, stacks: list[str], console: Console) -> s
     rising load. Whatever happens here (a stack that cannot be loaded, a crash, Ctrl-C),
     the quality results already stored stay as they are, and so do the levels measured;
     returns the load benchmark's id (None when it could not start)."""
-    from workbench.load.matrix_load import load_pass_blocking
     from workbench.load.sides import SideError, stack_side
+    from workbench.runner.matrix_load import load_pass_blocking
     from workbench.store.load_benches import LoadBenchStore
 
     settings = get_settings()

@@ -30,8 +30,8 @@ from typing import Literal
 import numpy as np
 from scipy import stats as sps
 
-from workbench.load.capacity_choice import cost_rise
 from workbench.report import limits
+from workbench.report.capacity_choice import cost_rise
 from workbench.report.choice import Choice
 from workbench.report.constraints import Constraint, Margin
 from workbench.report.models import ScoreCard
@@ -223,7 +223,7 @@ def _line(cand: str, state: GateState, shown: str, settle: int | None, what: str
 
 def _cost_per_correct(card: ScoreCard, cand: str, m: Margin) -> MarginCheck:
     """Cost per correct answer, each stack at its own capacity under the load pass
-    (`load.capacity_choice.cost_rise`), against a relative margin (`cost_per_correct=10%`)."""
+    (`report.capacity_choice.cost_rise`), against a relative margin (`cost_per_correct=10%`)."""
     if card.load is None:
         raise GateError(f"{m.text}: run {card.run_id} had no load pass (add a load block to "
                         "its matrix file)")

@@ -1,7 +1,7 @@
 """The load results on the scorecard: each stack's capacity at the team's load, and the
 lines the choice, the gate and the views print from them.
 
-`workbench.load.capacity_choice` computes these from the load pass a matrix file's `load:`
+`workbench.report.capacity_choice` computes these from the load pass a matrix file's `load:`
 block ran after the quality pass (stored as a load benchmark tagged with the run's id);
 this module holds the typed summary and the words. A run without a load block has no
 `ScoreCard.load`, and its choice says it was made at concurrency 1.

@@ -7,7 +7,7 @@ opens a scored 5,000-question run without rescoring it; any new response invalid
 
 from __future__ import annotations
 
-from workbench.load.capacity_choice import with_load
+from workbench.report.capacity_choice import with_load
 from workbench.report.faithfulness import restore_meta
 from workbench.report.models import ScoreCard
 from workbench.scoring.judge import Judge

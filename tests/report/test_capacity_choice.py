@@ -1,5 +1,5 @@
 """Capacity at the team's load from synthetic load levels pushed through the product's
-own code (`load.capacity_choice`): goodput counts only correct answers within the SLO,
+own code (`report.capacity_choice`): goodput counts only correct answers within the SLO,
 SLOs are judged on CI bounds with failures as misses, and a stack that cannot hold the
 target says where it broke and why."""
 
@@ -11,15 +11,15 @@ from tests.load.helpers import rec
 from tests.report.load_cards import A, B
 from tests.report.load_cards import level as cost_level
 from tests.report.load_cards import stack as cost_stack
-from workbench.load.capacity_choice import (
+from workbench.load.metrics import summarize
+from workbench.records.responses import LoadRequestRecord, PointSpec
+from workbench.report.capacity_choice import (
     build_level,
     check_slo,
     cost_rise,
     stack_load,
     stop_reason,
 )
-from workbench.load.metrics import summarize
-from workbench.records.responses import LoadRequestRecord, PointSpec
 from workbench.report.constraints import parse_constraint
 from workbench.report.load import LoadLevel, load_failures, load_note
 

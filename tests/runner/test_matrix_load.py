@@ -6,21 +6,30 @@ measured; and one real llama.cpp level."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from workbench.load.capacity import trivial_server
 from workbench.load.client import EngineTarget, Outcome
-from workbench.load.matrix_load import run_load_pass
 from workbench.load.prompts import LoadPrompt
 from workbench.load.sweep import Side
 from workbench.report.stored import scorecard_for_run
+from workbench.runner.matrix_load import run_load_pass
 from workbench.store.db import Store
 from workbench.store.load_benches import LoadBenchStore
 from workbench.store.synthetic import store_synthetic_run
 
 STACKS = ("llamacpp-cpu", "vllm-cpu")
+
+
+@pytest.fixture(scope="module")
+def trivial_url() -> Iterator[str]:
+    """`workbench.load.trivial_server` (fixed 3-chunk SSE stream, no model); its /v1 URL."""
+    with trivial_server() as url:
+        yield url
 
 
 def _rules(**kw: Any) -> dict[str, Any]:
@@ -174,7 +183,7 @@ def test_one_real_llamacpp_level_bounded(tmp_path: Path, llama_server: str) -> N
 _CTRL_C_SCRIPT = """
 import sys
 from workbench.load.client import EngineTarget
-from workbench.load.matrix_load import load_pass_blocking
+from workbench.runner.matrix_load import load_pass_blocking
 from workbench.load.sweep import Side
 from workbench.store.db import Store
 from workbench.store.load_benches import LoadBenchStore

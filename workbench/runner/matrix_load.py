@@ -21,12 +21,12 @@ from typing import Any
 
 import psutil
 
-from workbench.load.capacity_choice import build_level, stop_reason
 from workbench.load.metrics import PointSummary
 from workbench.load.prompts import LoadPrompt, question_prompts
 from workbench.load.sweep import BenchConfig, Side, measure_point, warm_up
 from workbench.records.evalset import Question
 from workbench.records.responses import PointSpec
+from workbench.report.capacity_choice import build_level, stop_reason
 from workbench.report.constraints import parse_constraint
 from workbench.report.load import LoadLevel
 from workbench.runner.usage import process_tree
