@@ -53,6 +53,14 @@ class Settings(BaseSettings):
         "each engine runs its fastest setting whose answers match the reference's; off "
         "(WORKBENCH_TUNE=off), engines run the host rule's setting, unverified.",
     )
+    tune_budget_s: float = Field(
+        default=300.0,
+        description="Seconds the probe `up` runs by itself on a host with no tuning result "
+        "(WORKBENCH_TUNE_BUDGET_S): after the reference and the host rule's setting, it "
+        "starts no candidate past this budget, so a first `make demo` is not held up by "
+        "compiled vLLM start-ups; the run then names the stack as not fully tuned and "
+        "`make tune` tries the rest. 0: no budget.",
+    )
     vllm_python: Path | None = Field(
         default=None,
         description="Python of the vLLM engine venv. Default: the one `make vllm` builds.",

@@ -288,3 +288,42 @@ def test_later_candidates_get_the_reference_s_limits(tuned: Settings,
     tuning_probe.probe(stack("vllm-cpu", tuned), tuned, facts, say=lambda line: None,
                        early_stop=False)
     assert seen == [(None, None), (None, 150.0)]
+
+
+def test_a_budget_cuts_the_probe_after_the_host_rule_and_the_run_says_so(
+        tuned: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`up`'s first-start probe (issue #23: a first demo in minutes): the reference, then the
+    host rule's setting, then nothing past the budget; the launch runs the fastest verified
+    of those, but is not called "its fastest verified setting" until `make tune` tried all."""
+    facts = cpu_facts(NATIVE_BF16)
+    now = [0.0]
+    seen: list[tuple[str, float | None]] = []
+
+    def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: list[Any],
+                workdir: Path, beat: float | None = None, repeats: int = 2,
+                ready_limit_s: float | None = None) -> CandidateResult:
+        seen.append((setting.label, ready_limit_s))
+        now[0] += 200.0  # each candidate: 200 s of start-up and prompts
+        return CandidateResult(setting=setting, seconds=4.0, ready_s=60.0,
+                               answers=REF_ANSWERS, agreed=4, matches=True)
+    monkeypatch.setattr(tuning_probe, "measure", measure)
+    monkeypatch.setattr(tuning_probe.time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(tuning, "cpu_facts", lambda cpuinfo=None: facts)
+    s = stack("vllm-cpu", tuned)
+    assert [c.label for c in tuning_probe.probe_order(s, facts)] == [
+        "float32 eager", "bfloat16 eager", "float32 compiled", "bfloat16 compiled"]
+
+    doc = tuning_probe.probe(s, tuned, facts, say=lambda line: None, budget_s=500.0)
+    # Third candidate starts at 400 s with 100 s left: its start-up may take only that.
+    assert seen == [("float32 eager", None), ("bfloat16 eager", 180.0),
+                    ("float32 compiled", 100.0)]
+    assert doc["skipped"] == ["bfloat16 compiled"] and doc["complete"] is False
+    choice = tuning.chosen_setting(s, tuned, facts)
+    assert choice.source == "probe" and not choice.verified
+    assert "tried 3 of 4 settings within its 500 s budget" in choice.why
+    assert "not tried: bfloat16 compiled" in choice.why
+
+    seen.clear()
+    doc = tuning_probe.probe(s, tuned, facts, say=lambda line: None)  # `make tune`: no budget
+    assert len(seen) == 4 and doc["complete"] is True and doc["skipped"] == []
+    assert tuning.chosen_setting(s, tuned, facts).verified

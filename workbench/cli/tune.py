@@ -48,7 +48,8 @@ def tune_command(
         if why_not is not None:
             raise fail(f"stack {stack.name!r} is not tuned: {why_not}")
         cached = load_result(stack, settings)
-        if show or (cached is not None and not force):
+        partial = cached is not None and bool(cached.get("skipped"))
+        if show or (cached is not None and not force and not partial):
             results[stack.name] = cached
             if cached is None:
                 typer.echo(f"{stack.name}: not probed on this host yet")

@@ -220,6 +220,17 @@ def chosen_setting(stack: Stack, settings: Settings, facts: CpuFacts | None = No
     pinned_words = ", ".join(f"{k} {v}" for k, v in pins.items())
     result = load_result(stack, settings, facts) if settings.tune else None
     if result is not None and result.get("chosen") is not None:
+        if not pins and result.get("skipped"):
+            # Verified against the reference, but not the fastest of all: a budget cut the
+            # probe short, so the run must not say "its fastest verified setting".
+            tried = len(result.get("candidates", []))
+            total = tried + len(result["skipped"])
+            return Choice(EngineSetting.from_dict(result["chosen"]), "probe", False,
+                          f"the first-start probe tried {tried} of {total} settings within "
+                          f"its {result.get('budget_s') or 0:g} s budget ({result['chosen_label']} "
+                          f"was the fastest that answers like the reference; not tried: "
+                          f"{', '.join(result['skipped'])}); `make tune` tries the rest",
+                          result)
         if not pins:
             return Choice(EngineSetting.from_dict(result["chosen"]), "probe", True,
                           str(result.get("reason", "")), result)

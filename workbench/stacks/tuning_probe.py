@@ -37,6 +37,7 @@ from workbench.stacks.tuning import (
     answers_agree,
     candidates,
     choose,
+    host_rule,
     load_result,
     probe_key,
     recipe_pins,
@@ -227,11 +228,28 @@ def compare_to_reference(reference: CandidateResult, other: CandidateResult) -> 
     other.matches = consistent and other.agreed == len(reference.answers)
 
 
+def probe_order(stack: Stack, facts: CpuFacts) -> list[EngineSetting]:
+    """The candidates in the order the probe tries them: the reference first (it defines the
+    right answers), then the host rule's setting (the one a launch runs unprobed), then the
+    rest as the engine lists them; so a probe cut short by a budget has still verified the
+    setting a launch would otherwise run unverified."""
+    listed = candidates(stack, facts)
+    rule = host_rule(stack, facts)
+    rest = listed[1:]
+    if rule in rest:
+        rest.remove(rule)
+        rest.insert(0, rule)
+    return listed[:1] + rest
+
+
 def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
           say: Callable[[str], None] | None = None, early_stop: bool = True,
-          repeats: int = REPEATS) -> dict[str, Any]:
+          repeats: int = REPEATS, budget_s: float | None = None) -> dict[str, Any]:
     """Measure every candidate of `stack`'s engine here, choose, cache and return the result.
     `early_stop=False` hears every candidate out (tests: every setting answers every prompt).
+    `budget_s`: after the first two candidates (the reference and the host rule's setting),
+    no candidate starts once this many seconds have passed, and none may take longer than
+    what is left to become ready; the result lists the skipped ones (`complete` false).
     Raises ValueError when the stack is not tunable here or its engine or model is missing."""
     say = say or (lambda line: print(line, file=sys.stderr, flush=True))
     facts = facts or cpu_facts()
@@ -242,23 +260,32 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
     if key is None:
         raise ValueError(f"stack {stack.name!r}: its engine or model is not installed here")
     _adapter(stack).prepare_model(stack, settings)  # vLLM serves the GGUF's conversion
-    settings_list = candidates(stack, facts)
+    settings_list = probe_order(stack, facts)
     prompts = probe_prompts(settings)
     started = time.perf_counter()
     load_before = [round(x, 2) for x in os.getloadavg()]
     results: list[CandidateResult] = []
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="tune-", dir=settings.state_dir))
+    skipped: list[str] = []
     try:
         for n, setting in enumerate(settings_list, 1):
+            left = budget_s - (time.perf_counter() - started) if budget_s else None
+            if left is not None and n > 2 and left <= 0:
+                skipped = [s.label for s in settings_list[n - 1:]]
+                say(f"tuning {stack.engine}: the {budget_s:g} s probe budget is spent; not "
+                    f"tried: {', '.join(skipped)} (`make tune` tries them)")
+                break
             say(f"tuning {stack.engine} ({n}/{len(settings_list)}): {setting.label} ...")
             timed = [r.seconds for r in results
                      if early_stop and r.matches and r.seconds is not None]
             ready = results[0].ready_s if results else None
+            ready_limit = max(READY_FLOOR_S, READY_SHARE * ready) if ready else None
+            if left is not None and n > 2:  # a start-up that cannot end within the budget
+                ready_limit = min(ready_limit or left, max(left, 1.0))
             result = measure(stack, setting, settings, prompts, workdir,
                              beat=min(timed) if timed else None, repeats=repeats,
-                             ready_limit_s=max(READY_FLOOR_S, READY_SHARE * ready)
-                             if ready else None)
+                             ready_limit_s=ready_limit)
             if results:
                 compare_to_reference(results[0], result)
             else:
@@ -286,6 +313,9 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
         "chosen_label": chosen.label if chosen is not None else None,
         "reason": reason,
         "candidates": [r.to_dict() for r in results],
+        "budget_s": budget_s or None,
+        "skipped": skipped,
+        "complete": not skipped,
     }
     if chosen is not None:  # a failed reference is not cached: the next `up` tries again
         save_result(result_doc, settings)
@@ -302,10 +332,12 @@ def ensure_tuned(stack: Stack, settings: Settings) -> None:
         return
     if probe_key(stack, settings) is None:
         return  # the launch itself says what is missing
+    budget = settings.tune_budget_s or None
     print(f"stack {stack.name!r}: no tuning result for this host yet; probing {stack.engine} "
-          "once (a minute or two; WORKBENCH_TUNE=off skips it)", file=sys.stderr, flush=True)
+          f"once ({f'at most about {budget:g} s; ' if budget else ''}WORKBENCH_TUNE=off skips "
+          "it, `make tune` probes every setting)", file=sys.stderr, flush=True)
     try:
-        probe(stack, settings)
+        probe(stack, settings, budget_s=budget)
     except Exception as exc:  # tuning must never stop a launch
         print(f"warning: tuning {stack.name!r} failed ({exc}); using the host rule's setting",
               file=sys.stderr, flush=True)
