@@ -4,6 +4,7 @@ captured from real servers here)."""
 
 from __future__ import annotations
 
+from workbench.records.manifest import RunManifest
 from workbench.runner.engine_metrics import (
     EngineMeter,
     counters,
@@ -77,16 +78,16 @@ def test_delta_and_a_restarted_engine() -> None:
 def test_record_adds_resumed_sessions_and_skips_unread_engines() -> None:
     m1 = EngineMeter("s1", "http://127.0.0.1:1/metrics", counted={"llamacpp:prompt_tokens": 10.0})
     m2 = EngineMeter("s2", "http://127.0.0.1:2/metrics")  # its engine did not answer
-    first = record({"schedule": "interleaved"}, {"s1": m1, "s2": m2})
-    assert first["schedule"] == "interleaved"
-    kept = first["engine_metrics"]
+    first = record(RunManifest.read({"schedule": "interleaved"}), {"s1": m1, "s2": m2})
+    assert first.schedule == "interleaved"
+    kept = first.to_json()["engine_metrics"]
     assert isinstance(kept, dict) and list(kept) == ["s1"]
     assert kept["s1"]["url"] == "http://127.0.0.1:1/metrics"
     assert kept["s1"]["counters"] == {"llamacpp:prompt_tokens": 10.0}
     assert "after the warm-up" in kept["s1"]["note"]
     again = record(first, {"s1": m1})
-    assert again["engine_metrics"]["s1"]["counters"] == {  # type: ignore[index]
-        "llamacpp:prompt_tokens": 20.0}
+    assert again.engine_metrics is not None
+    assert again.engine_metrics["s1"].counters == {"llamacpp:prompt_tokens": 20.0}
 
 
 def test_a_meter_whose_engine_is_down_counts_nothing() -> None:

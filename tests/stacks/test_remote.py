@@ -118,7 +118,7 @@ def test_tgi_remote_in_the_manifest_and_fairness(settings: Settings,
     evalset = EvalSet(name="e", passages=[], questions=[], source="", digest="d")
     manifest = build_manifest(evalset, {"llamacpp-cpu": base, "tgi-remote": stack},
                               schedule="interleaved", concurrency=1, timeout_s=30, warmup=0,
-                              limit=None)
+                              limit=None).to_json()
     served = manifest["served"]["tgi-remote"]
     assert served["details"]["model_id"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
     assert served["metrics"]["tgi_request_count"] == 0
@@ -214,7 +214,7 @@ def test_ollama_remote_without_a_local_binary_proves_its_weights(
     local = get_stack("llamacpp-cpu", settings.stacks_dir)
     manifest = build_manifest(evalset, {"llamacpp-cpu": local, "ollama-remote": stack},
                               schedule="interleaved", concurrency=1, timeout_s=30, warmup=0,
-                              limit=None)
+                              limit=None).to_json()
     warnings = fairness_warnings(manifest)
     assert not any("cannot be proven" in w for w in warnings), warnings
     assert any("ollama-remote: the engine at" in w and "context of 1024 tokens, below the "

@@ -204,9 +204,11 @@ class RunManifest(BaseModel):
         """The judge that graded the answers (model, prompt, sample; never its key)."""
         self.judge = None if judge is None else JudgeRecord.model_validate(judge)
 
-    def record_import(self, file: str, sha256: str, rows: int, **more: Any) -> None:
+    def record_import(self, file: str, sha256: str, rows: int, from_runs: list[str],
+                      run_file: str | None) -> None:
         """Where an imported run came from."""
-        self.imported = ImportedFrom(file=file, sha256=sha256, rows=rows, **more)
+        self.imported = ImportedFrom(file=file, sha256=sha256, rows=rows,
+                                     from_runs=from_runs, run_file=run_file)
 
 
 def _explain(exc: Exception, run_id: str | None) -> str:

@@ -109,6 +109,10 @@ class ImportedFrom(Block):
     file: str | None = None
     sha256: str | None = None
     rows: int | None = None
+    #: The ids of the runs the rows came from (an export of the store).
+    from_runs: list[str] | None = None
+    #: The `<name>.run.json` read beside the file, if there was one.
+    run_file: str | None = None
 
 
 # --- per stack -------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from pydantic import (
 
 from workbench.evalsets.errors import Problem, ProblemLog
 from workbench.records.evalset import Question
+from workbench.records.manifest import ManifestError, RunManifest
+from workbench.records.manifest_parts import EvalsetRef
 from workbench.records.responses import (
     EngineCounters,
     RequestTiming,
@@ -297,14 +299,18 @@ def read_run_file(path: Path, *, baseline: str | None = None, fmt: str | None = 
     stacks = _stacks(path, info, first_s, s_pos)
     base = _baseline(path, baseline, stacks, info, marked)
     questions = [seen_q[q][1] for q in _order(first_q, q_pos)]
-    manifest = dict(info.get("manifest") or {}) if info else {}
+    try:  # an exported manifest of any version, upgraded (a malformed one is refused)
+        manifest = RunManifest.read(info.get("manifest") if info else None)
+    except ManifestError as exc:
+        raise RunFileError([Problem(str(run_info_path(path)), None, "manifest", str(exc))],
+                           1) from exc
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    manifest.setdefault("evalset", {"name": f"imported:{path.name}", "digest": digest,
-                                    "source": str(path)})
-    manifest["baseline"] = base
-    manifest["imported"] = {"file": str(path), "sha256": digest, "rows": len(records),
-                            "from_runs": sorted(source_runs),
-                            "run_file": str(run_info_path(path)) if info else None}
+    if manifest.evalset is None:
+        manifest.evalset = EvalsetRef(name=f"imported:{path.name}", digest=digest,
+                                      source=str(path))
+    manifest.baseline = base
+    manifest.record_import(str(path), digest, len(records), from_runs=sorted(source_runs),
+                           run_file=str(run_info_path(path)) if info else None)
     status = str(info.get("status", "completed")) if info else "completed"
     return ImportedRun(
         evalset=str(info.get("evalset") or f"imported:{path.name}") if info

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from workbench.host.idle import IdleMeter
 from workbench.host.load import LoadSampler
@@ -25,10 +25,12 @@ from workbench.runner.run import (
     Runner,
     RunOptions,
     RunProgress,
+    Schedule,
     select_questions,
 )
 from workbench.settings import Settings, get_settings
 from workbench.stacks.recipe import Stack, get_stack
+from workbench.store.db import Store
 from workbench.targets import (
     RemoteTargetError,
     Route,
@@ -104,7 +106,7 @@ def run_routes(stacks: dict[str, Stack], allow_remote: bool,
     return routes
 
 
-def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
+def create_run(store: Store, evalset_ref: str, stack_names: Sequence[str], *,
                limit: int | None, options: RunOptions, baseline: str | None = None,
                settings: Settings | None = None,
                extra_manifest: dict[str, Any] | None = None,
@@ -137,13 +139,13 @@ def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
         concurrency=options.concurrency, timeout_s=options.timeout_s, warmup=options.warmup,
         limit=limit, baseline=base,
     )
-    manifest.update(extra_manifest or {})
+    manifest.record_matrix(extra_manifest or {})
     # The space id each stack is asked under (an external stack's recipe may set its own):
     # the report names it when a stack finds nothing there.
-    manifest["space_ids"] = {name: sent_space_id(st, evalset.space_id)
-                             for name, st in stacks.items()}
-    manifest["traffic"] = [{"stack": r.stack, "part": r.part, "url": r.url,
-                            "remote": r.remote} for r in routes]
+    manifest.record_routes(
+        {name: sent_space_id(st, evalset.space_id) for name, st in stacks.items()},
+        [{"stack": r.stack, "part": r.part, "url": r.url, "remote": r.remote}
+         for r in routes])
     run_id = store.create_run(
         evalset=evalset.name, evalset_digest=evalset.digest, schedule=options.schedule,
         stacks=[recipe_dump(st) for st in stacks.values()], questions=questions,
@@ -152,7 +154,7 @@ def create_run(store: Any, evalset_ref: str, stack_names: Sequence[str], *,
     return PreparedRun(run_id, evalset, questions, stacks, options, base, routes)
 
 
-def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
+def reopen_run(store: Store, run_id: str, *, retry_failed: bool = False,
                settings: Settings | None = None, allow_remote: bool = False) -> PreparedRun:
     """A stored run set up again to resume it (or to retry its failed requests).
 
@@ -160,8 +162,9 @@ def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
     another remote URL needs `allow_remote` again."""
     settings = settings or get_settings()
     run = store.get_run(run_id)
-    manifest = run["manifest"]
-    evalset = load_evalset_ref(manifest["evalset"]["source"] or run["evalset"], settings)
+    manifest = store.run_manifest(run_id)
+    source = manifest.evalset.source if manifest.evalset is not None else None
+    evalset = load_evalset_ref(source or run["evalset"], settings)
     if evalset.digest != run["evalset_digest"]:
         raise RunError(
             f"eval set {run['evalset']} changed since run {run_id} started "
@@ -172,21 +175,28 @@ def reopen_run(store: Any, run_id: str, *, retry_failed: bool = False,
         # The recorded recipe is what was measured; only its ports follow the live stack.
         live = resolve_stack(recipe["name"], settings)
         stacks[side] = Stack.model_validate({**recipe, "ports": live.ports.model_dump()})
-    recorded = [str(t.get("url")) for t in manifest.get("traffic") or []
-                if isinstance(t, dict)]
+    recorded = [str(t.url) for t in manifest.traffic or []]
     routes = run_routes(stacks, allow_remote, recorded)
+    missing = [k for k in ("schedule", "concurrency", "timeout_s", "warmup_requests")
+               if getattr(manifest, k) is None]
+    if missing:
+        raise RunError(f"run {run_id}: its manifest lacks {', '.join(missing)}: it cannot "
+                       "be resumed")
+    if manifest.schedule not in SCHEDULES:
+        raise RunError(f"run {run_id}: manifest field schedule: unknown schedule "
+                       f"{manifest.schedule!r}; known: {', '.join(SCHEDULES)}")
     options = RunOptions(
-        schedule=manifest["schedule"], concurrency=int(manifest["concurrency"]),
-        timeout_s=float(manifest["timeout_s"]), warmup=int(manifest["warmup_requests"]),
-        retry_failed=retry_failed,
+        schedule=cast(Schedule, manifest.schedule), concurrency=int(manifest.concurrency or 1),
+        timeout_s=float(manifest.timeout_s or 0.0),
+        warmup=int(manifest.warmup_requests or 0), retry_failed=retry_failed,
     )
     return PreparedRun(run_id, evalset, store.questions(run_id), stacks, options,
                        store.baseline(run_id), routes)
 
 
-async def execute(store: Any, prepared: PreparedRun,
+async def execute(store: Store, prepared: PreparedRun,
                   on_result: ProgressCallback | None = None,
-                  on_status: Any = None) -> RunProgress:
+                  on_status: Callable[[str], None] | None = None) -> RunProgress:
     """Index the corpus on every stack, warm up, then ask every pending pair."""
     clients = {side: client_for(st, timeout_s=prepared.options.timeout_s)
                for side, st in prepared.stacks.items()}
@@ -208,10 +218,10 @@ async def execute(store: Any, prepared: PreparedRun,
                 if on_status is not None:
                     on_status(f"{client.stack.name}: {note}")
             # Which index each stack answered from: equal keys mean one shared index.
-            manifest = store.get_run(prepared.run_id)["manifest"]
+            manifest = store.run_manifest(prepared.run_id)
             # (getattr: a client written before `index_key` existed simply has none.)
-            manifest["indexes"] = {side: getattr(c, "index_key", None)
-                                   for side, c in clients.items()}
+            manifest.record_indexes({side: getattr(c, "index_key", None)
+                                     for side, c in clients.items()})
             store.update_manifest(prepared.run_id, manifest)
         usages = usage.stack_usages(list(prepared.stacks), get_settings())
         for u in usages.values():
@@ -231,12 +241,12 @@ async def execute(store: Any, prepared: PreparedRun,
             if meters:
                 await asyncio.to_thread(engine_metrics.stop_all, meters)
                 with contextlib.suppress(Exception):  # best effort, as usage below
-                    manifest = store.get_run(prepared.run_id)["manifest"]
+                    manifest = store.run_manifest(prepared.run_id)
                     store.update_manifest(prepared.run_id,
                                           engine_metrics.record(manifest, meters))
             with contextlib.suppress(Exception):  # best effort, as usage below
                 summary = await asyncio.to_thread(sampler.stop)
-                manifest = store.get_run(prepared.run_id)["manifest"]
+                manifest = store.run_manifest(prepared.run_id)
                 store.update_manifest(prepared.run_id,
                                       record_host_load(manifest, summary, idle.record()))
             # Recorded even when the run stops early: the answers stored so far cost it.
@@ -245,7 +255,7 @@ async def execute(store: Any, prepared: PreparedRun,
             if usages:
                 with contextlib.suppress(Exception):  # a full or locked store is reported
                     progress = runner.progress  # by the run itself; usage is best effort
-                    manifest = store.get_run(prepared.run_id)["manifest"]
+                    manifest = store.run_manifest(prepared.run_id)
                     store.update_manifest(prepared.run_id, usage.record(
                         manifest, usages, dict(progress.per_stack_done)))
     finally:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import psutil
 
+from workbench.records.manifest import RunManifest
+from workbench.records.manifest_parts import Resources
 from workbench.settings import Settings
 
 
@@ -82,18 +84,19 @@ def stack_usages(names: list[str], settings: Settings) -> dict[str, StackUsage]:
     return out
 
 
-def record(manifest: dict[str, object], usages: dict[str, StackUsage],
-           answers: dict[str, int]) -> dict[str, object]:
+def record(manifest: RunManifest, usages: dict[str, StackUsage],
+           answers: dict[str, int]) -> RunManifest:
     """The manifest with this session's usage added to `resources` (a resumed run adds
-    its sessions together; the peak is the highest seen)."""
-    resources = dict(manifest.get("resources") or {})  # type: ignore[call-overload]
+    its sessions together; the peak is the highest seen). Recorded in place; returned."""
+    resources = dict(manifest.resources or {})
     for name, u in usages.items():
-        prev = resources.get(name) or {}
-        resources[name] = {
-            "cpu_s": float(prev.get("cpu_s", 0.0)) + u.cpu_s,
-            "answers": int(prev.get("answers", 0)) + answers.get(name, 0),
-            "peak_rss_mb": max(float(prev.get("peak_rss_mb", 0.0)), u.peak_rss_mb),
-            "note": "CPU-seconds and peak RSS (sum of per-process peaks) of the stack's "
-                    "engine and RAG service processes during the run",
-        }
-    return {**manifest, "resources": resources}
+        prev = resources.get(name) or Resources()
+        resources[name] = Resources(
+            cpu_s=float(prev.cpu_s or 0.0) + u.cpu_s,
+            answers=int(prev.answers or 0) + answers.get(name, 0),
+            peak_rss_mb=max(float(prev.peak_rss_mb or 0.0), u.peak_rss_mb),
+            note="CPU-seconds and peak RSS (sum of per-process peaks) of the stack's "
+                 "engine and RAG service processes during the run",
+        )
+    manifest.record_resources(resources)
+    return manifest

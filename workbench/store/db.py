@@ -21,8 +21,14 @@ from typing import Any
 from ulid import ULID
 
 from workbench.records.evalset import Question
+from workbench.records.manifest import ManifestError, RunManifest
 from workbench.records.responses import RequestTiming, ResponseRecord
 from workbench.store.migrations import MIGRATIONS
+
+
+def _manifest_json(manifest: RunManifest | dict[str, Any]) -> str:
+    """A manifest as stored (a typed one in its JSON shape, with its version)."""
+    return json.dumps(manifest.to_json() if isinstance(manifest, RunManifest) else manifest)
 
 
 class StoreError(RuntimeError):
@@ -122,7 +128,7 @@ class Store:
         schedule: str,
         stacks: list[dict[str, Any]],
         questions: list[Question],
-        manifest: dict[str, Any],
+        manifest: RunManifest | dict[str, Any],
         limit: int | None,
         baseline: str | None = None,
     ) -> str:
@@ -138,7 +144,8 @@ class Store:
     @staticmethod
     def _insert_run(c: sqlite3.Connection, run_id: str, *, evalset: str, evalset_digest: str,
                     schedule: str, stacks: list[dict[str, Any]], questions: list[Question],
-                    manifest: dict[str, Any], limit: int | None, baseline: str | None) -> None:
+                    manifest: RunManifest | dict[str, Any], limit: int | None,
+                    baseline: str | None) -> None:
         """`create_run`'s rows, inside the caller's transaction (an import writes a whole
         run in one: `store.imports`)."""
         names = [str(r["name"]) for r in stacks]
@@ -155,7 +162,7 @@ class Store:
             " stack_a, stack_b, question_limit, manifest_json)"
             " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
             (run_id, utc_now(), evalset, evalset_digest, schedule, base, other, limit,
-             json.dumps(manifest)),
+             _manifest_json(manifest)),
         )
         c.executemany(
             "INSERT INTO run_stacks (run_id, position, name, baseline, recipe_json)"
@@ -195,11 +202,27 @@ class Store:
             self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
         return True
 
-    def update_manifest(self, run_id: str, manifest: dict[str, Any]) -> None:
+    def update_manifest(self, run_id: str, manifest: RunManifest | dict[str, Any]) -> None:
         """Replace a run's manifest (e.g. to add a judge's model and prompt)."""
         with self._write() as c:
             c.execute("UPDATE runs SET manifest_json = ? WHERE id = ?",
-                      (json.dumps(manifest), run_id))
+                      (_manifest_json(manifest), run_id))
+
+    def run_manifest(self, run_id: str) -> RunManifest:
+        """A run's manifest, typed (a stored manifest of an earlier version upgraded);
+        `ManifestError` names the run and the field of one that cannot be read."""
+        row = self.conn.execute("SELECT manifest_json FROM runs WHERE id = ?",
+                                (run_id,)).fetchone()
+        if row is None:
+            self.get_run(run_id)  # raises the KeyError that names the latest runs
+        try:
+            data = json.loads(row["manifest_json"])
+        except ValueError as exc:
+            raise ManifestError(f"run {run_id}: manifest is not JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ManifestError(f"run {run_id}: manifest is not a JSON object "
+                                f"(a {type(data).__name__})")
+        return RunManifest.read(data, run_id)
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         """A run's row with its manifest parsed; KeyError naming the id when unknown."""

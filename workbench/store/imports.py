@@ -11,6 +11,7 @@ from typing import Any
 from ulid import ULID
 
 from workbench.records.evalset import Question
+from workbench.records.manifest import RunManifest
 from workbench.records.responses import ResponseRecord
 from workbench.store.db import Store, utc_now
 
@@ -44,7 +45,7 @@ class ImportedRun:
     stacks: list[dict[str, Any]]
     baseline: str
     questions: list[Question]
-    manifest: dict[str, Any]
+    manifest: RunManifest
     records: list[ResponseRecord]
     status: str = "completed"
     limit: int | None = None
