@@ -114,7 +114,8 @@ def test_ollama_modelfile_sets_context_and_template(settings: Settings) -> None:
     assert "<|im_start|>{{ .Role }}" in text and 'PARAMETER stop "<|im_end|>"' in lines
 
 
-def test_compose_argv_and_env(settings: Settings, tmp_path: Path, monkeypatch) -> None:
+def test_compose_argv_and_env(settings: Settings, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_secret_value")
     stack = recipe("vllm-gpu", settings)
     adapter = adapter_for(stack)
@@ -136,7 +137,8 @@ def test_compose_argv_and_env(settings: Settings, tmp_path: Path, monkeypatch) -
     assert compose_env(moved, c.run_dir)["ENGINE_PORT"] == "9101"
 
 
-def test_compose_unavailable_here_is_clear(settings: Settings, monkeypatch) -> None:
+def test_compose_unavailable_here_is_clear(settings: Settings,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     stack = recipe("ollama-gpu", settings)
     with pytest.raises(EngineUnavailableError, match="docker"):

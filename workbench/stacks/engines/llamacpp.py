@@ -105,8 +105,8 @@ def local_llama_server(log: Path, port: int, *, context: int = 2048, slots: int 
 class LlamaCppTuning:
     """llama.cpp's threads and batch (see `workbench.stacks.tuning`)."""
 
-    pinning_flags: tuple[str, ...] = ("-t", "--threads", "-tb", "--threads-batch", "-b", "--batch-size",
-                     "-ub", "--ubatch-size", "--poll")
+    pinning_flags: tuple[str, ...] = ("-t", "--threads", "-tb", "--threads-batch", "-b",
+                                      "--batch-size", "-ub", "--ubatch-size", "--poll")
 
     def recipe_pins(self, stack: Stack) -> dict[str, Any]:
         """`tuning.threads`, `batch_threads`, `batch`, `ubatch` and `poll` when not `auto`."""

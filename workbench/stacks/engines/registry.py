@@ -4,13 +4,17 @@ A recipe's `engine:` names an adapter here; everything engine-specific is then a
 that adapter (`workbench.stacks.engines.base.EngineAdapter`). The shipped engines are
 listed by module and loaded when first asked for, so this module imports no adapter: any
 module (the recipe loader, capacity, the GPU checks) can ask it at import time without an
-import circle through the adapters, which import those modules in turn. `register` adds
-an engine from one module (a plugin, or a test's toy engine).
+import circle through the adapters, which import those modules in turn.
+
+More engines come from one module each, whose `ADAPTER` is an `EngineAdapter`: named in
+`WORKBENCH_ENGINES` (comma-separated module names; every process of a run, the RAG
+services included, inherits it) or passed to `register` in the process that uses it.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,8 +35,12 @@ _COMPOSE = ("workbench.stacks.engines.compose", "ComposeAdapter")
 _REMOTE = ("workbench.stacks.engines.remote", "RemoteAdapter")
 _NO_ENGINE = ("workbench.stacks.engines.base", "NO_ENGINE")
 
+#: Modules (comma-separated) whose `ADAPTER` adds an engine, in every process of a run.
+ENGINES_ENV = "WORKBENCH_ENGINES"
+
 _registered: dict[str, EngineAdapter] = {}
 _loaded: dict[str, EngineAdapter] = {}
+_plugin_modules: dict[str, str] = {}  # module -> the engine it added
 
 
 class UnknownEngineError(KeyError):
@@ -42,8 +50,22 @@ class UnknownEngineError(KeyError):
         return str(self.args[0])
 
 
+def _load_plugins() -> None:
+    for module in (m.strip() for m in os.environ.get(ENGINES_ENV, "").split(",")):
+        if module and module not in _plugin_modules:
+            try:
+                adapter = _load(module)
+            except (ImportError, AttributeError) as exc:
+                raise UnknownEngineError(
+                    f"{ENGINES_ENV}: module {module!r} gives no engine adapter "
+                    f"(it needs a module-level ADAPTER): {exc}") from exc
+            register(adapter)
+            _plugin_modules[module] = adapter.kind
+
+
 def engine_kinds() -> tuple[str, ...]:
     """Every engine a recipe may name: the shipped ones, then the registered ones."""
+    _load_plugins()
     return tuple(dict.fromkeys([*BUILTIN, *_registered]))
 
 
@@ -55,8 +77,10 @@ def register(adapter: EngineAdapter) -> None:
 
 
 def unregister(kind: str) -> None:
-    """Forget an engine `register` added (tests clean up with it)."""
+    """Forget an engine `register` (or `WORKBENCH_ENGINES`) added (tests clean up with it)."""
     _registered.pop(kind, None)
+    for module in [m for m, k in _plugin_modules.items() if k == kind]:
+        del _plugin_modules[module]
 
 
 def _load(module: str, name: str = "ADAPTER") -> Any:
@@ -67,6 +91,7 @@ def _load(module: str, name: str = "ADAPTER") -> Any:
 
 def get_adapter(kind: str) -> EngineAdapter:
     """The adapter for an `engine:` kind, or an error listing the known kinds."""
+    _load_plugins()
     if kind in _registered:
         return _registered[kind]
     if kind in BUILTIN:

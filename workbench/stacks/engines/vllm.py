@@ -58,7 +58,8 @@ def rpc_dir(run_dir: Path) -> Path:
 class VllmTuning:
     """vLLM CPU's dtype and compile mode (see `workbench.stacks.tuning`)."""
 
-    pinning_flags: tuple[str, ...] = ("--dtype", "--enforce-eager", "-O", "--compilation-config", "-cc")
+    pinning_flags: tuple[str, ...] = ("--dtype", "--enforce-eager", "-O",
+                                      "--compilation-config", "-cc")
 
     def recipe_pins(self, stack: Stack) -> dict[str, Any]:
         """`tuning.dtype` and `tuning.compile` when not `auto`."""
