@@ -1,8 +1,9 @@
 """A FAKE of the users' seed RAG backend, for driving real runs (runner, TUI).
 
 The seed FastAPI backend is the users' own code and cannot run here; this one is built from
-its documented contract (DESIGN.md, "Compatibility"): `POST /ask {"q", "space_id", "top_k"}`
--> `{"answer", "sources": [{"doc_id", "chunk_index", "doc_type"}], "model"}` and
+its documented contract (docs/architecture.md, "Compatibility"):
+`POST /ask {"q", "space_id", "top_k"}` ->
+`{"answer", "sources": [{"doc_id", "chunk_index", "doc_type"}], "model"}` and
 `GET /health`, doc ids carrying a random `_<8 hex>` suffix, errors reported as HTTP 200
 answers that start with a marker (the real one sends `[vLLM error: ...]` and
 `[LLM ошибка: ...]`), and an `X-Process-Time` header in seconds on every response (its

@@ -1,7 +1,7 @@
 """A FAKE remote RAG backend of the seed shape that breaks on demand, for the chaos lab.
 
 No real backend can be made to send malformed JSON or SSE, or reset a connection, at a
-chosen moment, so this one stands in for the users' own backend (DESIGN.md,
+chosen moment, so this one stands in for the users' own backend (docs/architecture.md,
 "Compatibility": `POST /ask {"q", "space_id", "top_k"}` -> `{"answer", "sources", "model"}`,
 `GET /health`) and, for a stack with `external.stream`, `POST /ask/stream` as server-sent
 events in the seed's style (`data: {"type": "token", "text": ...}`, then `done`). It runs on

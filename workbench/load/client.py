@@ -6,8 +6,9 @@ speaks our RAG service (`POST /ask/stream`: `sources`, `token`*, `done` | `error
 `workbench.rag.stream`, the same reader as the runner's. Both run on `LoopbackClient` (raw
 asyncio HTTP) so the client is never the bottleneck.
 
-Timing follows vLLM's definitions (DESIGN.md "Measuring honestly"): the request starts just
-before a connection is taken; a token time is recorded for every chunk that carries content.
+Timing follows vLLM's definitions (docs/architecture.md "Measuring honestly"): the request
+starts just before a connection is taken; a token time is recorded for every chunk that
+carries content.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Latency and throughput metrics of a load point, with vLLM's definitions (labelled so).
 
-From each request's raw timestamps (DESIGN.md "Measuring honestly", `vllm bench serve`):
+From each request's raw timestamps (docs/architecture.md "Measuring honestly", `vllm bench serve`):
   TTFT = first content chunk - request start
   E2E  = last content chunk - request start
   TPOT = (E2E - TTFT) / (N - 1), N = completion tokens as the server reports them

@@ -2,7 +2,7 @@
 
 Schedule: interleaved by point (A at c=1, B at c=1, A at c=2, ...), one side at a time, so
 slow drift of a shared machine hits both sides alike and the two stacks never disturb each
-other (DESIGN.md "Measuring honestly"). Each side gets `warmup` uncounted requests first.
+other (docs/architecture.md "Measuring honestly"). Each side gets `warmup` uncounted requests first.
 While a side is loaded, a `ResourceSampler` records its processes, GPU, engine metrics and
 the client's lag on the same clock; samples and requests are committed after each point.
 """

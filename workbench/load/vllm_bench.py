@@ -15,7 +15,7 @@ and how ours differs:
   * the request start is stamped just before the POST (connection set-up included): same;
   * TTFT is stamped at the first SSE message whose `choices` is non-empty, even when its
     delta carries no content (llama.cpp's and vLLM's role chunk `{"role": "assistant",
-    "content": null}`); ours at the first chunk WITH content (DESIGN.md). Both servers
+    "content": null}`); ours at the first chunk WITH content (docs/architecture.md). Both servers
     send the role chunk together with the first token (llama.cpp in the same write), so
     the two rules give the same time there; on a server that sent the role chunk early,
     vLLM's tool would report a TTFT that is not a token's;

@@ -3,7 +3,7 @@ derived from them on demand.
 
 Following GuideLLM's shape, each request keeps its raw timestamps (seconds on the client's
 monotonic clock, `time.perf_counter`) in a `RequestTiming`, and TTFT, E2E, TPOT and ITL are
-derived from them here, once, with vLLM's definitions (DESIGN.md "Measuring honestly"):
+derived from them here, once, with vLLM's definitions (docs/architecture.md "Measuring honestly"):
 
   TTFT = first content chunk - request start
   E2E  = last content chunk (else the end of the request) - request start

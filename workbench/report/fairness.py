@@ -1,6 +1,6 @@
 """Fairness checks on a run manifest: a comparison is fair only when every stack shares the
 questions, retrieval settings, prompt, sampling, max tokens and context window with the
-baseline (DESIGN.md, "Measuring honestly"). These checks say, in words, where a candidate
+baseline (docs/architecture.md, "Measuring honestly"). These checks say, in words, where a candidate
 differs from the baseline. The model and the engine are what is being chosen, so they may
 differ; everything around them may not. Models are compared by the sha256 the manifest
 records: two stacks that name the same model must serve the same weights, and a stack whose

@@ -1,7 +1,7 @@
 """The runner: the same questions to every stack of a run (2-8), every result stored as it
 arrives.
 
-Schedules (DESIGN.md, "Measuring honestly"):
+Schedules (docs/architecture.md, "Measuring honestly"):
 - `interleaved` (default): one stack at a time, question by question, the order of all the
   stacks rotated for each question (s1,s2,s3 then s2,s3,s1 ...), so drift of the machine
   hits every stack alike and none is always first after a cold pause;

@@ -1,6 +1,6 @@
 """Latency scorers, from the raw client timestamps kept in each `ResponseRecord`.
 
-Definitions are vLLM's (`vllm bench serve`), as DESIGN.md requires:
+Definitions are vLLM's (`vllm bench serve`), as docs/architecture.md requires:
 TTFT = first content chunk - request start; TPOT = (E2E - TTFT) / (N - 1);
 ITL = gaps between consecutive content chunks; E2E = last chunk - request start;
 N = completion tokens as the server reports them. Output rate is per request:

@@ -5,7 +5,7 @@ accelerate live there, not in the workbench venv), so it imports nothing from `w
 
     <vllm python> convert_gguf.py SRC.gguf DEST_DIR
 
-vLLM can no longer load GGUF on CPU (DESIGN.md), so the weights are dequantized once.
+vLLM can no longer load GGUF on CPU (docs/architecture.md), so the weights are dequantized once.
 The folder is written to `DEST_DIR.tmp-<pid>` and renamed into place, so a crash or a
 concurrent conversion never leaves a half-written folder where the launcher looks.
 """

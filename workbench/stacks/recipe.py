@@ -179,8 +179,9 @@ class Generation(_Strict):
 
 
 class Tuning(_Strict):
-    """Engine settings that are facts of the host, not constants (DESIGN.md: bf16 is only fast
-    with native BF16; compiled bf16 once answered wrongly). `auto` lets the tuning probe
+    """Engine settings that are facts of the host, not constants (docs/architecture.md,
+    "Engines on this machine": bf16 is only fast with native BF16; compiled bf16 once answered
+    wrongly). `auto` lets the tuning probe
     (`workbench stacks tune`, `workbench.stacks.tuning`) choose the fastest setting whose
     answers match the reference setting's; a value pins it, and the report then names this
     stack as not running its fastest verified setting."""

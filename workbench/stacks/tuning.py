@@ -1,4 +1,4 @@
-"""Each engine at its best verified setting for this host (issue #23, DESIGN.md).
+"""Each engine at its best verified setting for this host (issue #23, docs/architecture.md).
 
 The dtype and compile mode of vLLM CPU and the threads and batch of llama.cpp are facts of
 the host, not constants: bf16 is fast only with native BF16 (avx512_bf16 or AMX) and was

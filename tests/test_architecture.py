@@ -1,0 +1,110 @@
+"""The floors hold (docs/architecture.md, "Floors"), measured from the source by the script
+that prints them (`python -m workbench.bench imports`): every package on a floor, no import
+up a floor beyond the known ones listed here with their reason, no import circle, a ground
+floor that imports nothing else of the workbench, and a package that never imports tests.
+
+The analyser itself is checked on a small planted tree, so a check that finds nothing is a
+check that looked."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.bench.imports import Report, analyse, heavy_modules, is_heavy, render
+
+#: Imports that still point up a floor, each with why; the test fails on a new one, and on
+#: one listed here that is gone (so the list only shrinks).
+KNOWN_UP: dict[tuple[str, str], str] = {
+    ("workbench.stacks.tuning_probe", "workbench.evalsets"):
+        "the tuning probe asks an engine real RAG questions: a small run, which belongs above "
+        "rag and scoring; it lives in stacks/ because the engine adapters call it",
+    ("workbench.stacks.tuning_probe", "workbench.rag.chunking"): "as above (the RAG prompt)",
+    ("workbench.stacks.tuning_probe", "workbench.rag.prompt"): "as above (the RAG prompt)",
+    ("workbench.stacks.tuning_choice", "workbench.scoring.text"):
+        "the probe's answers are compared with the reference's by token F1",
+}
+
+#: Imports of light modules placed inside functions (statements), when this was last
+#: measured: the number may only go down (the goal is none: see docs/architecture.md).
+LIGHT_IN_FUNCTIONS = 266
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return analyse()
+
+
+def test_every_package_has_a_floor(report: Report) -> None:
+    assert report.unfloored == []
+
+
+def test_no_import_circle(report: Report) -> None:
+    assert report.circles == [], render(report)
+
+
+def test_no_import_points_up_a_floor_but_the_known_ones(report: Report) -> None:
+    found = {(imp.module, target) for imp, target in report.up}
+    assert found - set(KNOWN_UP) == set(), render(report)
+    assert set(KNOWN_UP) - found == set(), "gone: remove them from KNOWN_UP"
+
+
+def test_the_ground_floor_imports_only_itself_pydantic_and_the_standard_library(
+        report: Report) -> None:
+    allowed = set(sys.stdlib_module_names) | {"pydantic", "__future__"}
+    wrong = [(imp.module, imp.line, imp.target) for imp in report.imports
+             if imp.module.startswith("workbench.records")
+             and not imp.target.startswith("workbench.records")
+             and imp.target.split(".")[0] not in allowed]
+    assert wrong == []
+
+
+def test_the_package_never_imports_tests(report: Report) -> None:
+    assert [(i.module, i.line) for i in report.imports if i.target.split(".")[0] == "tests"] \
+        == []
+
+
+def test_imports_inside_functions_do_not_grow(report: Report) -> None:
+    heavy = heavy_modules(report)
+    light = {(i.module, i.line) for i in report.in_function if not is_heavy(i, heavy)}
+    assert len(light) <= LIGHT_IN_FUNCTIONS, render(report)
+
+
+def _plant(root: Path, files: dict[str, str]) -> Path:
+    package = root / "workbench"
+    for name, text in files.items():
+        path = package / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    for folder in [package, *[p for p in package.rglob("*") if p.is_dir()]]:
+        (folder / "__init__.py").touch()
+    return package
+
+
+def test_the_analyser_finds_a_planted_arrow_up_and_a_circle(tmp_path: Path) -> None:
+    package = _plant(tmp_path, {
+        "records/a.py": "def f() -> None:\n    from workbench.cli import b  # deferred\n",
+        "cli/b.py": "from workbench.records import a\n",
+        "store/c.py": ("from typing import TYPE_CHECKING\n"
+                       "if TYPE_CHECKING:\n    from workbench.cli import b\n"),
+    })
+    found = analyse(package)
+    assert [(i.module, i.line, t) for i, t in found.up] == [
+        ("workbench.records.a", 2, "workbench.cli.b")]
+    assert found.circles == [["workbench.cli.b", "workbench.records.a"]]
+    assert [(i.module, i.target) for i in found.in_function] == [
+        ("workbench.records.a", "workbench.cli.b")]
+
+
+def test_the_analyser_counts_a_package_init_as_an_edge(tmp_path: Path) -> None:
+    # Importing a submodule runs its package's __init__: a circle through it is a circle.
+    package = _plant(tmp_path, {
+        "store/__init__.py": "from workbench.store.d import X\n",
+        "store/d.py": "from workbench.rag.e import Y\nX = 1\n",
+        "rag/e.py": "from workbench.store.f import Z\nY = 2\n",
+        "store/f.py": "Z = 3\n",
+    })
+    found = analyse(package)
+    assert found.circles == [["workbench.rag.e", "workbench.store", "workbench.store.d"]]
