@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from workbench.records.responses import RetrievedSource
 from workbench.web.arena import ArenaRound, blinded, view, vote
-from workbench.web.arena_stream import Pane, Passage
+from workbench.web.arena_stream import Pane
 from workbench.web.common import WebConfig
 
 NAMES = {"A": "llamacpp-cpu", "B": "vllm-cpu"}
@@ -18,8 +19,8 @@ def _round(*, blind: bool, finished: bool = True) -> ArenaRound:
     panes = {
         "A": Pane(stack=NAMES["A"], started=0.0, text="Paris is the capital.",
                   finished_at=done, model="smollm2",
-                  passages=(Passage(doc_id="france", chunk_id="france#0", score=0.9,
-                                    text="Paris is the capital of France."),)),
+                  passages=(RetrievedSource(doc_id="france", chunk_id="france#0", rank=1,
+                                            score=0.9, text="Paris is the capital of France."),)),
         "B": Pane(stack=NAMES["B"], started=0.0, text="", finished_at=done, model="smollm2",
                   error="vllm-cpu: HTTP 500 from http://127.0.0.1:9000/ask/stream"),
     }

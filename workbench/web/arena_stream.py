@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from workbench.rag.stream import StreamEvent, describe_error, parse_sources
-from workbench.records.responses import RequestTiming
+from workbench.records.responses import RequestTiming, RetrievedSource
 from workbench.store.db import utc_now
 
 
@@ -31,23 +31,13 @@ class EventSource(Protocol):
 
 
 @dataclass(frozen=True)
-class Passage:
-    """One retrieved passage as the arena shows it."""
-
-    doc_id: str
-    chunk_id: str
-    score: float | None
-    text: str
-
-
-@dataclass(frozen=True)
 class Pane:
     """One side's answer so far, with what it retrieved and how fast it came."""
 
     stack: str
     started: float
     text: str = ""
-    passages: tuple[Passage, ...] = ()
+    passages: tuple[RetrievedSource, ...] = ()  # what the stack retrieved
     first_token_at: float | None = None
     last_token_at: float | None = None
     finished_at: float | None = None
@@ -106,10 +96,9 @@ class _Feed:
         default_factory=asyncio.Queue)
 
 
-def _passages(raw: Any) -> tuple[Passage, ...]:
+def _passages(raw: Any) -> tuple[RetrievedSource, ...]:
     # The one source parser (`workbench.rag.stream`), as the runner reads the same list.
-    return tuple(Passage(doc_id=s.doc_id, chunk_id=s.chunk_id, score=s.score, text=s.text)
-                 for s in parse_sources(raw))
+    return tuple(parse_sources(raw))
 
 
 def apply_event(pane: Pane, ev: StreamEvent) -> Pane:
