@@ -133,7 +133,7 @@ logs: venv ## tail a stack's logs: make logs S=vllm-cpu
 	$(WB) logs $(S)
 
 ab: up ## run the A/B on the running (or started) stacks: make ab A=.. B=.. EVALSET=demo-en
-	$(WB) run --evalset $(EVALSET) --stacks $$($(WB) sides) $(if $(LIMIT),--limit $(LIMIT))
+	$(WB) run --evalset $(EVALSET) --stacks $$($(WB) started) $(if $(LIMIT),--limit $(LIMIT))
 
 # demo-check first: a machine without the room is told so before a 10-minute build.
 demo: demo-check llamacpp vllm models ## install what the default pair needs, start it, run demo-en through both, print the report
@@ -175,7 +175,7 @@ comma := ,
 TARGET ?= engine
 C ?= 1,2,4,8,16
 loadtest: venv ## load/latency sweep: make loadtest A=.. B=.. [TARGET=engine|rag] [C=1,2,4,8] [EVALSET=..]
-	$(WB) bench --stacks $(if $(A),$(A)$(comma)$(B),$$($(WB) sides)) --target $(TARGET) --evalset $(EVALSET) --concurrency $(C) $(if $(LIMIT),--limit $(LIMIT))
+	$(WB) bench --stacks $(if $(A),$(A)$(comma)$(B),$$($(WB) started)) --target $(TARGET) --evalset $(EVALSET) --concurrency $(C) $(if $(LIMIT),--limit $(LIMIT))
 
 ui: venv ## the Gradio web UI on http://127.0.0.1:7860 (HOST=.. PORT=..; login: WORKBENCH_WEB_USER/PASSWORD)
 	$(WB) web $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))

@@ -3,7 +3,7 @@ machines: a real llama.cpp on 127.0.0.2 behind a local RAG service, refusing con
 (kill -9) or stalled (SIGSTOP) mid-run, and a fake seed backend on 127.0.0.3
 (workbench/chaos/remote_fake.py: no real backend breaks on demand) sending malformed JSON,
 malformed SSE, or a TCP reset. Each run completes, the remote side's failures name its
-URL and are counted for it alone, nothing is lost or doubled, --retry-failed then gets
+URL and are counted for it alone, nothing is lost or asked again, --retry-failed then gets
 every pair answered, and --resume adds nothing."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def assert_survived(result: ScenarioResult) -> None:
     assert result.failure is None, result.failure
     assert result.completed
     assert result.lost == 0
-    assert result.duplicates == 0
+    assert result.reasked == 0
     assert result.errors_recorded >= 1  # the fault showed, as stored errors
 
 

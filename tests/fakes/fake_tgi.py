@@ -1,15 +1,20 @@
 """A FAKE Hugging Face Text Generation Inference (TGI) server for tests: TGI
 (`text-generation-launcher`) is not obtainable on this machine (not on PyPI, npm or Debian,
 and it needs a GPU or a long Rust build), so the TGI adapter and `launch: remote` are tested
-against this stand-in, built from TGI's documented API (huggingface/text-generation-inference
-docs: `docs/source/openai_compatible.md` (Messages API), `conceptual/streaming.md`,
-`reference/metrics.md`, and the router's OpenAPI schema for `/info`). Never used outside tests.
+against this stand-in. Never used outside tests.
+
+It mirrors TGI 3.3.6 (huggingface/text-generation-inference, tag v3.3.6): the routes and the
+auth layer of `router/src/server.rs` (`run`: `base_routes` behind the `--api-key` middleware,
+`info_routes` outside it), the `Info` struct of `router/src/lib.rs` for `/info` (since 3.0 it
+has no `model_dtype` or `model_device_type`: those moved to the backend's info), and the docs
+`docs/source/openai_compatible.md` (Messages API), `conceptual/streaming.md` and
+`reference/metrics.md`.
 
 Run it: `python tests/fakes/fake_tgi.py --host 127.0.0.3 --port P [--model-id ID]`.
 
 Implemented:
 - `GET /health`: 200, empty body, once the "model" is loaded.
-- `GET /info`: `model_id`, `model_sha`, `model_dtype`, `model_device_type`,
+- `GET /info`: exactly the fields of 3.3.6's `Info`: `model_id`, `model_sha`,
   `model_pipeline_tag`, `max_concurrent_requests`, `max_best_of`, `max_stop_sequences`,
   `max_input_tokens`, `max_total_tokens`, `validation_workers`, `max_client_batch_size`,
   `router`, `version`, `sha`, `docker_label`.
@@ -27,9 +32,11 @@ Implemented:
 - `POST /generate_stream`: `{"inputs", "parameters": {"max_new_tokens"}}` -> SSE events
   `data: {"index", "token": {"id", "text", "logprob", "special"}, "generated_text",
   "details"}`, `generated_text` and `details` only on the last.
-- `--api-key KEY` (TGI's own flag, also `$FAKE_TGI_API_KEY`): every route but `/health`
-  then needs `Authorization: Bearer KEY` (401 otherwise). Each request's path and whether
-  its key matched are appended to `$FAKE_TGI_LOG` (never the key itself).
+- `--api-key KEY` (TGI's own flag, also `$FAKE_TGI_API_KEY`): the generation routes then
+  need `Authorization: Bearer KEY` (401, empty body, otherwise: axum's `StatusCode`); as in
+  TGI, `/health`, `/info`, `/metrics` and `/v1/models` (its `info_routes`) never do. Each
+  request's path and whether its key matched are appended to `$FAKE_TGI_LOG` (never the
+  key itself).
 
 This is not a model: the answer echoes the words of the last user message (one word per
 token) after `FAKE_TGI_PREFILL_S` (default 0.05 s) and `FAKE_TGI_TOKEN_S` (0.01 s) per token.
@@ -50,6 +57,9 @@ VERSION = "3.3.6-fake"
 PREFILL_S = float(os.environ.get("FAKE_TGI_PREFILL_S", "0.05"))
 TOKEN_S = float(os.environ.get("FAKE_TGI_TOKEN_S", "0.01"))
 MAX_TOTAL_TOKENS = int(os.environ.get("FAKE_TGI_MAX_TOTAL_TOKENS", "4096"))
+#: The routes TGI serves outside its `--api-key` layer (server.rs `info_routes`; `/`,
+#: `/ping` and `/chat_tokenize` too, which this fake does not serve).
+PUBLIC_ROUTES = frozenset({"/health", "/info", "/metrics", "/v1/models"})
 
 
 class Counters:
@@ -109,13 +119,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def _authorized(self) -> bool:
         path = self.path.split("?")[0]
-        ok = self.api_key is None or self.headers.get("Authorization") == f"Bearer {self.api_key}"
+        # TGI compares the whole header with "Bearer <key>", both lowercased.
+        sent = self.headers.get("Authorization")
+        ok = self.api_key is None or (sent or "").lower() == f"Bearer {self.api_key}".lower()
         if self.log_path is not None:
             with self.log_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps({"path": path, "key_ok": ok}) + "\n")
-        if path == "/health" or ok:
+        if path in PUBLIC_ROUTES or ok:
             return True
-        self._send(401, {"error": "Unauthorized", "error_type": "authentication"})
+        self._send(401, b"", "text/plain")  # TGI's middleware: Err(StatusCode::UNAUTHORIZED)
         return False
 
     def log_message(self, format: str, *args: object) -> None:
@@ -158,10 +170,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": "not found"})
 
     def info(self) -> dict[str, object]:
-        """`GET /info` as TGI's router documents it."""
+        """`GET /info`: TGI 3.3.6's `Info` (router/src/lib.rs), field for field."""
         return {
             "model_id": self.model_id, "model_sha": "12fd25f77366fa6b3b4b768ec3050bf629380bac",
-            "model_dtype": "torch.float16", "model_device_type": "cuda",
             "model_pipeline_tag": "text-generation", "max_concurrent_requests": 128,
             "max_best_of": 2, "max_stop_sequences": 4,
             "max_input_tokens": MAX_TOTAL_TOKENS - 1, "max_total_tokens": MAX_TOTAL_TOKENS,

@@ -16,7 +16,6 @@ from typer.testing import CliRunner
 import workbench.cli.run  # noqa: F401  (registers the command on `app`)
 from tests.fakes.seed_backend import seed_server, write_external_stack, write_number_evalset
 from workbench.cli.app import app
-from workbench.stacks.recipe import Stack
 from workbench.store import Store
 
 cli = CliRunner()
@@ -69,8 +68,6 @@ def test_allow_remote_runs_and_prints_every_route(workspace: Path) -> None:
     assert done.exit_code == 0, done.output
 
 
-@pytest.mark.skipif("allow_remote" not in Stack.model_fields,
-                    reason="the recipe's allow_remote field is not in this checkout yet")
 def test_recipe_allow_remote_is_consent_for_that_stack(workspace: Path) -> None:
     stacks = workspace / "stacks"
     recipe = stacks / "there.yaml"

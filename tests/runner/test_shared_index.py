@@ -23,6 +23,8 @@ from workbench.stacks.rag_service import rag_service
 from workbench.stacks.recipe import Retrieval, Stack, get_stack
 from workbench.store.db import Store
 
+pytestmark = [pytest.mark.slow, pytest.mark.llamacpp]  # a real llama.cpp, three RAG services
+
 
 @pytest.fixture(scope="module")
 def three_stacks(llama_server: str,

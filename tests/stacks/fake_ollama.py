@@ -3,6 +3,12 @@ is not on PyPI, npm or Debian), so the launcher's Ollama logic is tested against
 built from Ollama's documented CLI and REST API (github.com/ollama/ollama docs/api.md,
 docs/modelfile.md, docs/openai.md). It is never used outside tests.
 
+It mirrors Ollama 0.12.6 (tag v0.12.6, the `VERSION` it reports): the chat stream's order
+(role, one token per chunk, the `finish_reason` chunk, then the `usage` chunk and
+`[DONE]`) of `openai/openai.go` (`ToChunk`, `ToUsage`) as `middleware/openai.go`
+(`ChatMiddleware`) writes it, and `/api/show` as `server/routes.go` (`ShowHandler`,
+`GetModelInfo`) answers it, the Modelfile's `FROM` naming the blob by sha256.
+
 Implemented:
 - `ollama serve`: HTTP/1.1 server on `OLLAMA_HOST` (host:port, default 127.0.0.1:11434) with
   `GET /` ("Ollama is running"), `GET /api/version`, `GET /api/tags`, `POST /api/create`,

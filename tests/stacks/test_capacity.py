@@ -127,16 +127,29 @@ def test_make_demo_checks_room_before_building(tmp_path: Path) -> None:
     assert check < build
 
 
-def test_demo_check_says_what_it_needs(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-m", "workbench.stacks.capacity",
-         "demo", "--jobs", "2", "--cache", str(tmp_path), "--a", "llamacpp-cpu",
-         "--b", "vllm-cpu"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "WORKBENCH_STATE_DIR": str(tmp_path / "state")})
-    text = done.stdout + done.stderr
-    # An empty cache: both builds are counted, then the two stacks (refused or not, the
-    # numbers are printed; this machine's free memory decides which).
-    assert "llama.cpp build (2 compile jobs) (1.5 GiB memory" in text
-    assert "vllm-cpu (vllm cpu)" in text or "not enough room" in text
-    assert done.returncode == (1 if "not enough room" in text else 0)
+@pytest.mark.parametrize("memory_gib", [64, 4])
+def test_demo_check_says_what_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str],
+                                       memory_gib: int) -> None:
+    """`make demo`'s check, on a Room handed in (not this machine's free memory): with
+    plenty it passes naming both stacks; with 4 GiB the builds fit (2.5 GiB + the reserve)
+    and the two stacks (4.7 GiB) are refused with exit code 1, their numbers printed."""
+    monkeypatch.setenv("WORKBENCH_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(capacity, "room",
+                        lambda *_: Room(memory=memory_gib * GIB, disk=500 * GIB))
+    code = capacity._main(["demo", "--jobs", "2", "--cache", str(tmp_path),
+                           "--a", "llamacpp-cpu", "--b", "vllm-cpu"])
+    out = capsys.readouterr()
+    text = out.out + out.err
+    # An empty cache: both builds are counted first, then the two stacks.
+    assert out.out.startswith("building the engines needs 2.5 GiB memory"), text
+    assert "llama.cpp build (2 compile jobs) (1.5 GiB memory" in out.out
+    if memory_gib == 64:
+        assert code == 0, text
+        assert "starting llamacpp-cpu, vllm-cpu needs" in out.out
+        assert "vllm-cpu (vllm cpu) (" in out.out and "not enough room" not in text
+    else:
+        assert code == 1, text
+        assert out.err.startswith("error: not enough room: memory: needs 4.7 GiB"), out.err
+        assert "starting llamacpp-cpu, vllm-cpu needs" in out.err
+        assert "vllm-cpu (vllm cpu) (3.8 GiB memory)" in out.err

@@ -19,7 +19,7 @@ import workbench.cli.models  # noqa: F401  (registers the command on `app`)
 from workbench.cli.app import app
 from workbench.runner.matrix import load_matrix
 from workbench.settings import PROJECT_ROOT
-from workbench.stacks.sides import default_sides
+from workbench.stacks.defaults import default_stacks
 
 TARGETS_CMAKE = PROJECT_ROOT / "stacks" / "engines" / "llamacpp-targets.cmake"
 
@@ -47,8 +47,8 @@ def test_make_demo_prepares_only_the_demo_pairs_models(tmp_path: Path) -> None:
     lines = _dry_run("demo", f"CACHE={tmp_path}")
     (prepare,) = [line for line in lines if "models prepare" in line]
     stacks, out = _prepare_plan(prepare)
-    sides = default_sides()
-    assert stacks == [sides.a, sides.b]
+    chosen = default_stacks()
+    assert stacks == [chosen.baseline, chosen.candidate]
     # The demo pair serves SmolLM2 only: no Qwen fetch, one conversion (vLLM's).
     assert "qwen" not in out.lower()
     assert out.count("converted for vLLM") == 1
@@ -78,7 +78,7 @@ def test_models_prepare_for_a_pair_side_and_a_mix_of_names(tmp_path: Path) -> No
     (prepare,) = [line for line in _dry_run("models", "A=llamacpp-cpu-qwen05",
                                             f"CACHE={tmp_path}") if "models prepare" in line]
     stacks, _ = _prepare_plan(prepare)
-    assert stacks == ["llamacpp-cpu-qwen05", default_sides().b]
+    assert stacks == ["llamacpp-cpu-qwen05", default_stacks().candidate]
     mixed = ("x models prepare --for llamacpp-cpu,stacks/vllm-cpu-qwen05.yaml "
              "--for llamacpp-cpu")
     stacks, _ = _prepare_plan(mixed.replace("x", ".venv/bin/workbench", 1))

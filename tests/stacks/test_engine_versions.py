@@ -21,6 +21,8 @@ def test_packaged_build_is_the_llama_cpp_release_of_the_wheel() -> None:
     assert packaged_build() is not None and packaged_build().startswith(f"b{number}")
 
 
+@pytest.mark.slow
+@pytest.mark.llamacpp
 def test_native_stack_records_the_release_a_remote_one_what_it_says(llama_server: str) -> None:
     props = httpx.get(llama_server.removesuffix("/v1") + "/props", timeout=10).json()
     reported = props["build_info"]

@@ -8,6 +8,7 @@ import pytest
 
 from workbench.host import cpu_facts
 from workbench.settings import Settings
+from workbench.stacks.defaults import default_stacks
 from workbench.stacks.engines import (
     EngineUnavailableError,
     LaunchContext,
@@ -19,7 +20,6 @@ from workbench.stacks.engines.compose import ComposeAdapter, compose_argv, compo
 from workbench.stacks.engines.ollama import OllamaAdapter, modelfile
 from workbench.stacks.engines.vllm import VllmAdapter, rpc_dir
 from workbench.stacks.recipe import Stack, get_stack
-from workbench.stacks.sides import default_sides
 
 
 def recipe(name: str, settings: Settings, **update: object) -> Stack:
@@ -159,10 +159,10 @@ def test_llamacpp_gpu_context_total(settings: Settings, tmp_path: Path) -> None:
         (True, False, "ollama-gpu", "vllm-gpu", "GPU was detected"),
     ],
 )
-def test_default_sides(gpu: bool, ollama: bool, a: str, b: str, note: str) -> None:
-    sides = default_sides(gpu=gpu, ollama=ollama, docker=True)
-    assert (sides.a, sides.b) == (a, b)
-    assert any(note in n for n in sides.notes)
+def test_default_stacks(gpu: bool, ollama: bool, a: str, b: str, note: str) -> None:
+    chosen = default_stacks(gpu=gpu, ollama=ollama, docker=True)
+    assert (chosen.baseline, chosen.candidate) == (a, b)
+    assert any(note in n for n in chosen.notes)
 
 
 def test_vllm_rpc_dir_stays_short(tmp_path: Path) -> None:
@@ -178,14 +178,14 @@ def test_vllm_rpc_dir_stays_short(tmp_path: Path) -> None:
     [
         ((True, True), "llamacpp-gpu-native", "vllm-gpu-native", "`docker compose` does not"),
         ((False, True), "llamacpp-cpu", "vllm-gpu-native",
-         "no CUDA llama-server is installed: that side"),
+         "no CUDA llama-server is installed: that stack runs on the CPU"),
         ((False, False), "llamacpp-cpu", "vllm-cpu",
-         "no CUDA llama-server or CUDA vLLM is installed: both"),
+         "no CUDA llama-server or CUDA vLLM is installed: both run on the CPU"),
     ],
 )
-def test_default_sides_on_a_gpu_host_without_docker(native: tuple[bool, bool], a: str, b: str,
-                                                    note: str) -> None:
+def test_default_stacks_on_a_gpu_host_without_docker(native: tuple[bool, bool], a: str,
+                                                     b: str, note: str) -> None:
     # A GPU host with no Docker never picks the compose stacks (they would fail at once).
-    sides = default_sides(gpu=True, ollama=False, docker=False, native=native)
-    assert (sides.a, sides.b) == (a, b)
-    assert any(note in n for n in sides.notes), sides.notes
+    chosen = default_stacks(gpu=True, ollama=False, docker=False, native=native)
+    assert (chosen.baseline, chosen.candidate) == (a, b)
+    assert any(note in n for n in chosen.notes), chosen.notes

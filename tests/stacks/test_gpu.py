@@ -128,8 +128,8 @@ def test_up_many_refuses_before_anything_starts(settings: Settings) -> None:
     b = with_resources(get_stack("vllm-gpu", settings.stacks_dir), gpu_memory_share=0.85)
     with pytest.raises(RecipeError, match="GPU 0 cannot hold both"):
         placement.up_many([a, b], settings)
-    with pytest.raises(RecipeError, match="GPU 0 cannot hold both"):
-        launcher.up_pair(a, b, settings)
+    with pytest.raises(RecipeError, match="GPU 0 cannot hold both"):  # as `workbench up` asks
+        placement.up_many([a, b], settings, rag_ports=(8100, 9100), check_memory=False)
     assert launcher.down(None, settings) == []  # nothing was started
 
 

@@ -16,6 +16,7 @@ from tests.conftest import free_port
 from tests.stacks.conftest import stack_on_free_ports
 from workbench.settings import Settings
 from workbench.stacks import launcher
+from workbench.stacks.placement import up_many
 from workbench.stacks.process import LaunchError, port_in_use
 from workbench.stacks.state import load_state, run_dir
 from workbench.stacks.status import status
@@ -113,8 +114,8 @@ def test_dying_engine_fails_fast_with_command_and_log(settings: Settings) -> Non
 
 def test_pair_rejects_same_stack_and_busy_port(settings: Settings) -> None:
     stack = stack_on_free_ports("llamacpp-cpu", settings)
-    with pytest.raises(LaunchError, match="both 'llamacpp-cpu'"):
-        launcher.up_pair(stack, stack, settings, a_port=free_port(), b_port=free_port())
+    with pytest.raises(LaunchError, match="llamacpp-cpu named more than once"):
+        up_many([stack, stack], settings, rag_ports=(free_port(), free_port()))
 
 
 def test_default_up_starts_the_rag_service(settings: Settings) -> None:

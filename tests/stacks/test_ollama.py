@@ -15,9 +15,9 @@ from tests.stacks.conftest import stack_on_free_ports
 from workbench.rag.generation import EngineClient, GenerationStats
 from workbench.settings import Settings
 from workbench.stacks import launcher
+from workbench.stacks.defaults import default_stacks
 from workbench.stacks.engines import EngineUnavailableError
 from workbench.stacks.process import port_in_use
-from workbench.stacks.sides import default_sides
 from workbench.stacks.state import load_state
 from workbench.stacks.status import status
 
@@ -94,9 +94,9 @@ def test_ollama_missing_is_a_clear_error(settings: Settings, no_ollama: None) ->
 
 
 def test_default_side_a_follows_ollama_on_path(fake_ollama: Path) -> None:
-    assert default_sides(gpu=False).a == "ollama-cpu"
+    assert default_stacks(gpu=False).baseline == "ollama-cpu"
 
 
 def test_default_side_a_without_ollama(no_ollama: None) -> None:
-    sides = default_sides(gpu=False)
-    assert sides.a == "llamacpp-cpu" and "not installed" in " ".join(sides.notes)
+    chosen = default_stacks(gpu=False)
+    assert chosen.baseline == "llamacpp-cpu" and "not installed" in " ".join(chosen.notes)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.stacks.conftest import FAKE_OLLAMA, port_on
+from workbench.rag.generation import EngineClient, EngineError
 from workbench.records.evalset import EvalSet
 from workbench.report.fairness import fairness_warnings
 from workbench.runner.manifest import build_manifest, model_digest
@@ -133,12 +134,20 @@ def test_tgi_remote_in_the_manifest_and_fairness(settings: Settings,
     assert not any("does not list" in w for w in warnings), warnings
 
 
-def test_wrong_key_and_unreachable_engine_are_clear(settings: Settings, tgi: tuple[str, Path],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_wrong_key_and_unreachable_engine_are_clear(
+        settings: Settings, tgi: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     url, _ = tgi
     monkeypatch.setenv("TGI_TEST_KEY", "wrong")
-    served = identity.served_identity(tgi_stack(url, settings), fresh=True)
-    assert served["models"] == [] and any("HTTP 401" in n for n in served["notes"])
+    stack = tgi_stack(url, settings)
+    # TGI keeps /info, /health, /metrics and /v1/models outside its key check: the identity
+    # probe still reads them, so a wrong key shows only when a question is asked.
+    served = identity.served_identity(stack, fresh=True)
+    assert served["models"] == ["HuggingFaceTB/SmolLM2-135M-Instruct"], served
+    assert not any("HTTP 401" in n for n in served["notes"]), served["notes"]
+    client = EngineClient(f"{url}/v1", "tgi", stack.generation, api_key_env="TGI_TEST_KEY",
+                          engine="tgi")
+    with pytest.raises(EngineError, match=rf"engine at {url}/v1 answered HTTP 401"):
+        await client.open([{"role": "user", "content": "hello"}], max_tokens=4)
     dead = f"http://127.0.0.3:{port_on('127.0.0.3')}"
     with pytest.raises(LaunchError, match=f"does not answer at {dead}/health"):
         launcher.up(tgi_stack(dead, settings), settings)

@@ -91,6 +91,7 @@ async def test_a_dealt_question_carries_its_run_into_the_round(
     assert edited[-1].round is not None and edited[-1].round.run_id is None
 
 
+@pytest.mark.slow  # a real browser
 @pytest.mark.parametrize("size", [(1400, 900), (1024, 768)])
 def test_the_arena_page_opens_on_the_latest_run(latest: tuple[WebConfig, str], page: Any,
                                                 size: tuple[int, int]) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.tui.live_helpers import add_votes
 from tests.web.conftest import ARTIFACTS, serve
 from workbench.report.stored import scorecard_for_run
@@ -47,6 +49,7 @@ def test_no_votes_and_no_run(three_stacks: tuple[WebConfig, str]) -> None:
     assert "No arena votes between this run's stacks yet" in md and "Vote rating" not in md
 
 
+@pytest.mark.slow  # a real browser
 def test_the_browser_shows_the_votes(three_stacks: tuple[WebConfig, str], page: Any) -> None:
     cfg, run_id = three_stacks
     with Store(cfg.db_path) as store:

@@ -4,8 +4,8 @@ run, and mid-run), and hostile input (fuzzed eval sets, broken or shell-laced re
 links out of an eval set folder) through the real CLI.
 
 `python -m workbench.chaos` (or `make chaos`) runs every scenario end to end and prints
-what was injected, whether each run completed, and how many stored results were lost or
-doubled (both must be 0).
+what was injected, whether each run completed, how many stored results were lost and how
+many questions a stack was asked again (both must be 0).
 """
 
 from workbench.chaos.lab import Lab

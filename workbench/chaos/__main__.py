@@ -1,6 +1,6 @@
 """`python -m workbench.chaos`: every fault scenario against real processes, then a table.
 
-Exits 1 when any scenario lost or doubled a result or broke an expectation.
+Exits 1 when any scenario lost a result, asked a question again or broke an expectation.
 """
 
 from __future__ import annotations

@@ -18,21 +18,26 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import get_args
 
 import httpx
 
 from workbench.chaos.remote_fake import RemoteFake
-from workbench.settings import PROJECT_ROOT
+from workbench.evalsets.loader import load_evalset
+from workbench.rag.service import ASK_RECEIVED
+from workbench.settings import PROJECT_ROOT, get_settings
+from workbench.stacks.engines.base import EngineUnavailableError
+from workbench.stacks.engines.llamacpp import llama_server_argv
+from workbench.stacks.models import resolve_gguf
 from workbench.stacks.process import LaunchError, Server, free_port
 from workbench.stacks.rag_service import rag_service
-from workbench.stacks.recipe import PACKAGED_GGUF, Generation, LaunchMode, get_stack
+from workbench.stacks.recipe import PACKAGED_GGUF, ExternalAPI, Generation, Ports, Stack, get_stack
 from workbench.store.inspect import rows
 from workbench.targets import REMOTE_HOSTS_ENV
 
@@ -94,10 +99,6 @@ class Lab:
             raise LabError(str(exc)) from exc
 
     def _start(self) -> None:
-        from workbench.stacks.engines.base import EngineUnavailableError
-        from workbench.stacks.engines.llamacpp import llama_server_argv
-        from workbench.stacks.models import resolve_gguf
-
         gguf = str(resolve_gguf(PACKAGED_GGUF))
         self.stacks_dir.mkdir(parents=True, exist_ok=True)
         base = get_stack("llamacpp-cpu", PROJECT_ROOT / "stacks")
@@ -139,10 +140,6 @@ class Lab:
             raise LabError(str(exc)) from exc
 
     def _start_remote(self) -> None:
-        from workbench.stacks.engines.llamacpp import llama_server_argv
-        from workbench.stacks.models import resolve_gguf
-        from workbench.stacks.recipe import ExternalAPI, Ports, Stack
-
         self.fake = RemoteFake(REMOTE_BACKEND_HOST).start()
         for name, stream in (("ext-json", False), ("ext-sse", True)):
             ext = Stack(name=name, engine="external", launch="none",
@@ -161,10 +158,8 @@ class Lab:
         gen = Generation(max_tokens=self.max_tokens, context_window=2048,
                          timeout_s=self.engine_timeout_s)
         update: dict[str, object] = {
-            "name": "remote-b", "generation": gen,
+            "name": "remote-b", "generation": gen, "launch": "remote",  # not ours to start
             "engine_url": f"http://{REMOTE_ENGINE_HOST}:{port}/v1"}
-        if "remote" in get_args(LaunchMode):  # the engine is not ours to start
-            update["launch"] = "remote"
         # The engine port only satisfies recipes that predate `launch: remote`; engine_url wins.
         stack = base.model_copy(update=update).with_ports(free_port(), port)
         recipe = self.stacks_dir / "remote-b.yaml"
@@ -177,9 +172,6 @@ class Lab:
 
     def _index(self, servers: list[Server] | None = None) -> None:
         # The first /index embeds the corpus and loads MiniLM: paid here, not in a scenario.
-        from workbench.evalsets.loader import load_evalset
-        from workbench.settings import get_settings
-
         evalset = load_evalset("demo-en", settings=get_settings())
         passages = [p.model_dump() for p in evalset.passages]
         for server in servers if servers is not None else list(self.rags.values()):
@@ -223,6 +215,28 @@ class Lab:
             time.sleep(0.25)
         raise LabError(f"engine {side} still busy after {timeout_s:.0f} s")
 
+    def asked(self) -> dict[str, int]:
+        """Questions each stack has received so far, by stack name: the `ask received`
+        lines of its RAG service's log (every instance's: a restart appends), and the
+        fake backend's own count per route for `ext-json` (`/ask`) and `ext-sse`
+        (`/ask/stream`). Counted at the stack's front door, on receipt, so a request the
+        runner gave up on (a timeout) or whose answer it never stored still counts."""
+        logs = {SIDE_NAMES[s]: self.root / f"rag-{s}.log" for s in self.rags}
+        if self.remote_rag is not None:
+            logs["remote-b"] = self.root / "rag-remote.log"
+        counts = {name: _count_asks(log) for name, log in logs.items()}
+        if self.fake is not None:
+            counts["ext-json"] = self.fake.asks_by_route.get("/ask", 0)
+            counts["ext-sse"] = self.fake.asks_by_route.get("/ask/stream", 0)
+        return counts
+
+    def settle_asks(self, sides: tuple[str, ...] = ("A", "B")) -> None:
+        """Until what the runner sent before it stopped has reached the RAG services
+        (each logs on receipt) and the engines behind them are idle."""
+        time.sleep(0.5)
+        for side in sides:
+            self.wait_engine_idle(side)
+
     # --- the runner ---------------------------------------------------------------------
     def run_args(self, db: Path, *, limit: int, timeout_s: float,
                  stacks: str = "side-a,side-b", extra: tuple[str, ...] = ()) -> list[str]:
@@ -248,10 +262,15 @@ class Lab:
                               capture_output=True, text=True, timeout=timeout_s, check=False)
 
 
+def _count_asks(log: Path) -> int:
+    if not log.exists():
+        return 0
+    with log.open(encoding="utf-8", errors="replace") as f:
+        return sum(1 for line in f if f"workbench.rag.asks: {ASK_RECEIVED}" in line)
+
+
 def _free_port_on(host: str) -> int:
     """A TCP port free on `host` (a loopback alias) right now."""
-    import socket
-
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])

@@ -52,6 +52,8 @@ class RemoteFake:
         #: Asks (`/ask`, `/ask/stream`) served so far, and how many of them were broken.
         self.asks = 0
         self.broken = 0
+        #: Asks received so far by route (`/ask`, `/ask/stream`), broken or not.
+        self.asks_by_route: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
@@ -74,6 +76,8 @@ class RemoteFake:
         self.asks += 1
         self.broken += broken
         stream = path.startswith("/ask/stream")
+        route = "/ask/stream" if stream else "/ask"
+        self.asks_by_route[route] = self.asks_by_route.get(route, 0) + 1
         if broken and self.mode == "reset":
             return None
         if broken and self.mode == "bad_json":

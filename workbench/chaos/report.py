@@ -19,8 +19,9 @@ class ScenarioResult:
     completed: bool = False
     #: Results stored before the fault that are missing (or changed) after it: must be 0.
     lost: int = 0
-    #: Extra rows sharing a (run, question, side, attempt) key: must be 0.
-    duplicates: int = 0
+    #: Questions the stacks received beyond one per stored response (and those in flight
+    #: when the fault stopped the runner): a question asked again. Must be 0.
+    reasked: int = 0
     #: Requests the fault turned into stored errors/timeouts (each with its reason).
     errors_recorded: int = 0
     #: What was checked beyond the counts, in a few words.
@@ -34,10 +35,10 @@ class ScenarioResult:
 
     @property
     def passed(self) -> bool:
-        """Completed with nothing lost or doubled and every check held (or skipped)."""
+        """Completed with nothing lost or asked again and every check held (or skipped)."""
         if self.skipped is not None:
             return True
-        return self.completed and self.lost == 0 and self.duplicates == 0 and not self.failure
+        return self.completed and self.lost == 0 and self.reasked == 0 and not self.failure
 
     def check(self, ok: bool, what: str) -> None:
         """Record a failed expectation (the first one is kept as the failure)."""
@@ -52,7 +53,7 @@ def render(results: list[ScenarioResult]) -> Table:
     table.add_column("fault injected")
     table.add_column("run completed", justify="center")
     table.add_column("results lost", justify="right")
-    table.add_column("duplicates", justify="right")
+    table.add_column("asked again", justify="right")
     table.add_column("errors recorded", justify="right")
     table.add_column("result")
     for r in results:
@@ -68,11 +69,11 @@ def render(results: list[ScenarioResult]) -> Table:
             escape(r.name), escape(r.fault),
             "[red]no[/]" if not r.completed else "refused, clearly" if r.refusal else "yes",
             str(r.lost) if r.lost == 0 else f"[red]{r.lost}[/]",
-            str(r.duplicates) if r.duplicates == 0 else f"[red]{r.duplicates}[/]",
+            str(r.reasked) if r.reasked == 0 else f"[red]{r.reasked}[/]",
             str(r.errors_recorded), verdict,
         )
     done = [r for r in results if r.skipped is None]
-    lost, doubled = sum(r.lost for r in done), sum(r.duplicates for r in done)
+    lost, reasked = sum(r.lost for r in done), sum(r.reasked for r in done)
     completed = sum(1 for r in done if r.completed and not r.refusal)
     refused = sum(1 for r in done if r.completed and r.refusal)
     failed = sum(1 for r in done if not r.passed)
@@ -82,7 +83,7 @@ def render(results: list[ScenarioResult]) -> Table:
         + (f", {len(results) - len(done)} skipped" if len(done) < len(results) else ""),
         f"{completed} completed\n{refused} refused, clearly",
         str(lost) if lost == 0 else f"[red]{lost}[/]",
-        str(doubled) if doubled == 0 else f"[red]{doubled}[/]",
+        str(reasked) if reasked == 0 else f"[red]{reasked}[/]",
         str(sum(r.errors_recorded for r in done)),
         "[green]all pass[/]" if failed == 0 else f"[red]{failed} FAIL[/]",
     )

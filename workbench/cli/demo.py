@@ -28,15 +28,16 @@ def demo_command(
     the recommendation, stop."""
     from workbench.cli.report import print_report
     from workbench.cli.run import run_stacks
-    from workbench.stacks.launcher import down, up_pair
+    from workbench.stacks.defaults import default_stacks
+    from workbench.stacks.launcher import down
+    from workbench.stacks.placement import up_many
     from workbench.stacks.recipe import RecipeError, get_stack
-    from workbench.stacks.sides import default_sides
     from workbench.store import Store
 
     console = Console(stderr=True)
     settings = get_settings()
-    defaults = default_sides()
-    names = (a or defaults.a, b or defaults.b)
+    defaults = default_stacks()
+    names = (a or defaults.baseline, b or defaults.candidate)
     if a is None or b is None:
         for note in defaults.notes:
             console.print(f"[yellow]note:[/] {note}")
@@ -55,7 +56,8 @@ def demo_command(
             raise fail(str(exc)) from exc
         console.print(f"starting A={names[0]} on :{a_port} and B={names[1]} on :{b_port} ...")
         try:
-            ra, rb = up_pair(sa, sb, settings, a_port=a_port, b_port=b_port)
+            ra, rb = up_many([sa, sb], settings, rag_ports=(a_port, b_port),
+                             check_memory=False)  # checked above, with the numbers shown
         except Exception as exc:  # launch errors carry the command and the log tail
             raise fail(str(exc)) from exc
         started = [n for n, r in zip(names, (ra, rb), strict=True) if not r.reused]

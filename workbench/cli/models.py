@@ -107,8 +107,8 @@ def stacks_to_prepare(targets: Iterable[str], *, every: bool = False, a: str | N
     from pathlib import Path
 
     from workbench.runner.matrix import load_matrix
+    from workbench.stacks.defaults import default_stacks
     from workbench.stacks.recipe import get_stack, load_recipe, load_stacks, read_yaml_mapping
-    from workbench.stacks.sides import default_sides
 
     folder = get_settings().stacks_dir
     if every:
@@ -116,8 +116,8 @@ def stacks_to_prepare(targets: Iterable[str], *, every: bool = False, a: str | N
     names = [n.strip() for t in targets for n in t.split(",") if n.strip()]
     if not names:
         if a is None or b is None:
-            sides = default_sides()
-            a, b = a or sides.a, b or sides.b
+            defaults = default_stacks()
+            a, b = a or defaults.baseline, b or defaults.candidate
         names = [a, b]
     chosen: dict[str, Stack] = {}
     for name in names:

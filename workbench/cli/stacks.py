@@ -74,37 +74,31 @@ def up_command(
     b_engine_port: int | None = typer.Option(None, help="Side B's engine port (rag + 1)."),
     no_rag: bool = typer.Option(False, "--no-rag", help="Start the engines only."),
 ) -> None:
-    """Start stack A (RAG API on --a-port) and stack B (--b-port) side by side."""
-    from workbench.stacks.launcher import up_pair
+    """Start two stacks: A, the baseline (RAG API on --a-port), and B (--b-port)."""
+    from workbench.stacks.defaults import default_stacks
+    from workbench.stacks.placement import up_many
     from workbench.stacks.recipe import get_stack
-    from workbench.stacks.sides import default_sides
 
     settings = get_settings()
     if a is None or b is None:
-        defaults = default_sides()
+        defaults = default_stacks()
         for note in defaults.notes:
             typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
-        a, b = a or defaults.a, b or defaults.b
+        a, b = a or defaults.baseline, b or defaults.candidate
     try:
         stack_a = get_stack(a, settings.stacks_dir)
         stack_b = get_stack(b, settings.stacks_dir)
         typer.echo(f"starting A={a} (:{a_port}) and B={b} (:{b_port}) ...")
-        pair = up_pair(
-            stack_a,
-            stack_b,
-            settings,
-            a_port=a_port,
-            b_port=b_port,
-            a_engine_port=a_engine_port,
-            b_engine_port=b_engine_port,
-            with_rag=not no_rag,
-        )
+        # No memory check here (`make demo` and the matrix make one): as before.
+        pair = up_many([stack_a, stack_b], settings, rag_ports=(a_port, b_port),
+                       engine_ports=(a_engine_port, b_engine_port), with_rag=not no_rag,
+                       check_memory=False)
     except _errors() as exc:
         raise fail(str(exc)) from exc
-    for side, running in zip("AB", pair, strict=True):
+    for alias, running in zip("AB", pair, strict=True):
         how = "already running" if running.reused else "started"
         urls = f"RAG {running.rag_url}  engine {running.engine_url}"
-        typer.echo(f"{side}: {running.stack.name} {how}: {urls}")
+        typer.echo(f"{alias}: {running.stack.name} {how}: {urls}")
 
 
 @app.command("down")
@@ -134,13 +128,13 @@ def status_command(as_json: bool = typer.Option(False, "--json", help="Print JSO
         typer.echo("no stacks started (workbench up)")
         return
     table = Table()
-    cols = ("side", "stack", "state", "engine", "rag", "pids", "ports", "model", "version", "RSS")
+    cols = ("A/B", "stack", "state", "engine", "rag", "pids", "ports", "model", "version", "RSS")
     for col in cols:
         table.add_column(col, overflow="fold")
     colour = {"running": "green", "degraded": "yellow", "down": "red"}
     for r in rows:
         table.add_row(
-            r.side or "",
+            r.alias or "",
             r.name,
             f"[{colour[r.state]}]{r.state}[/]",
             f"{r.engine} {r.engine_health}",
@@ -196,17 +190,26 @@ def logs_command(
         return
 
 
-@app.command("sides")
-def sides_command() -> None:
-    """Print the running side A and side B stack names as `A_NAME,B_NAME` (for `make ab`)."""
+@app.command("started")
+def started_command() -> None:
+    """Print the two stacks `workbench up` started, baseline first, as `A_NAME,B_NAME` (for
+    `make ab`); fails when either is not running."""
     from workbench.stacks.launcher import running_stack
-    from workbench.stacks.state import load_sides
+    from workbench.stacks.state import load_started
 
     settings = get_settings()
-    a, b = load_sides(settings)
-    if a is None or b is None:
-        raise fail("no A/B pair recorded: run `workbench up` first", code=1)
-    for name in (a, b):
-        if running_stack(name, settings) is None:
-            raise fail(f"side stack {name!r} is not running: run `workbench up`", code=1)
-    typer.echo(f"{a},{b}")
+    pair = load_started(settings)[:2]
+    if len(pair) < 2 or None in pair:
+        raise fail("no two stacks recorded: run `workbench up` first", code=1)
+    for name in pair:
+        if name is None or running_stack(name, settings) is None:
+            raise fail(f"stack {name!r} is not running: run `workbench up`", code=1)
+    typer.echo(",".join(n for n in pair if n))
+
+
+@app.command("sides", hidden=True)
+def sides_command() -> None:
+    """The old name of `workbench started` (kept so scripts keep working)."""
+    typer.secho("note: `workbench sides` is now `workbench started`", err=True,
+                fg=typer.colors.YELLOW)
+    started_command()

@@ -1,5 +1,9 @@
 """The whole machine on the record: CPU facts, memory, kernel and the GPUs nvidia-smi lists.
 
+The one place that asks whether this machine has NVIDIA GPUs: `has_nvidia_gpu` (the
+driver's `nvidia-smi` is installed: a native GPU engine may start), `gpu_available` (it
+lists at least one GPU: the default stacks are the GPU ones) and `gpus` (what each is).
+
 Every reader takes its source text as an argument (tests pass fake /proc text and a fake
 `nvidia-smi` on PATH); the defaults read this machine.
 """
@@ -40,6 +44,23 @@ def _query(fields: tuple[str, ...], timeout: float) -> subprocess.CompletedProce
     return subprocess.run(
         ["nvidia-smi", f"--query-gpu={','.join(fields)}", "--format=csv,noheader,nounits"],
         capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def has_nvidia_gpu() -> bool:
+    """Whether the NVIDIA driver is here (`nvidia-smi` on PATH)."""
+    return shutil.which("nvidia-smi") is not None
+
+
+def gpu_available(timeout: float = 10.0) -> bool:
+    """Whether an NVIDIA GPU is usable here: `nvidia-smi -L` succeeds and lists one."""
+    if not has_nvidia_gpu():
+        return False
+    try:
+        done = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0 and "GPU" in done.stdout
 
 
 def gpus(timeout: float = 10.0) -> list[dict[str, Any]]:

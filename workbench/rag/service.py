@@ -44,6 +44,10 @@ from workbench.records.rag import (
 from workbench.stacks.recipe import Stack
 
 log = logging.getLogger(__name__)
+#: One line per question received, written before anything can fail: the chaos lab counts
+#: these against the answers stored, so a question asked twice shows (never the text).
+asks_log = logging.getLogger("workbench.rag.asks")
+ASK_RECEIVED = "ask received"
 
 _ENGINE_ERRORS: dict[int | str, dict[str, object]] = {
     502: {"model": ErrorBody, "description": "The engine failed before the answer began."},
@@ -168,6 +172,7 @@ def create_app(
     @app.post("/ask", response_model=AskResponse, responses=_ENGINE_ERRORS)
     async def ask(req: AskRequest) -> AskResponse:
         """Answer a question from the space's documents (not streamed)."""
+        asks_log.info("%s: /ask, space %s", ASK_RECEIVED, req.space_id)
         prepared = await service.prepare(req)
         stream = await service.open(prepared)
         try:
@@ -192,6 +197,7 @@ def create_app(
     )
     async def ask_stream(req: AskRequest) -> StreamingResponse:
         """Answer as server-sent events: sources, tokens as they stream, then done."""
+        asks_log.info("%s: /ask/stream, space %s", ASK_RECEIVED, req.space_id)
         prepared = await service.prepare(req)
         # Opening waits for the engine's first chunk, so early failures are still 502/504.
         stream = await service.open(prepared)

@@ -3,7 +3,7 @@
 The names below are re-exported lazily so that importing `workbench.stacks.recipe` (which
 most of the project does) does not load the launcher.
 
-    from workbench.stacks import up, up_pair, down, status, running_stack
+    from workbench.stacks import up, up_many, down, status, running_stack
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ _EXPORTS = {
     "load_stacks": "workbench.stacks.recipe",
     "RunningStack": "workbench.stacks.launcher",
     "up": "workbench.stacks.launcher",
-    "up_pair": "workbench.stacks.launcher",
+    "up_many": "workbench.stacks.placement",
     "down": "workbench.stacks.launcher",
     "running_stack": "workbench.stacks.launcher",
     "place": "workbench.stacks.launcher",
@@ -26,8 +26,8 @@ _EXPORTS = {
     "EngineUnavailableError": "workbench.stacks.engines.base",
     "StackStatus": "workbench.stacks.status",
     "status": "workbench.stacks.status",
-    "load_sides": "workbench.stacks.state",
-    "default_sides": "workbench.stacks.sides",
+    "load_started": "workbench.stacks.state",
+    "default_stacks": "workbench.stacks.defaults",
 }
 
 __all__ = sorted(_EXPORTS)

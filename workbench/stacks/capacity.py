@@ -231,17 +231,17 @@ def _main(argv: Sequence[str]) -> int:
                         "building llama.cpp"))
             return 0
         from workbench.settings import get_settings
+        from workbench.stacks.defaults import default_stacks
         from workbench.stacks.recipe import get_stack
-        from workbench.stacks.sides import default_sides
 
         settings = get_settings()
         builds = build_needs(args.jobs, args.cache)
         if builds:
             print(check(builds, room(args.cache, Path(tempfile.gettempdir())),
                         "building the engines"))
-        defaults = default_sides()
-        stacks = [get_stack(args.a or defaults.a, settings.stacks_dir),
-                  get_stack(args.b or defaults.b, settings.stacks_dir)]
+        defaults = default_stacks()
+        stacks = [get_stack(args.a or defaults.baseline, settings.stacks_dir),
+                  get_stack(args.b or defaults.candidate, settings.stacks_dir)]
         print(check_stacks(stacks, settings))
     except CapacityError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from shutil import which
 
+from workbench.host.machine import has_nvidia_gpu as has_nvidia_gpu  # the one GPU probe: host/
 from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.recipe import RecipeError, Stack
 
@@ -96,11 +97,6 @@ def llama_server_gpu() -> str | None:
     if given:
         return given if Path(given).is_file() else None
     return which("llama-server")
-
-
-def has_nvidia_gpu() -> bool:
-    """Whether the NVIDIA driver is here (`nvidia-smi` on PATH)."""
-    return which("nvidia-smi") is not None
 
 
 def no_gpu_route(stack: Stack, missing: str) -> str:

@@ -4,7 +4,7 @@ process group, with logs and a state.json under `<state_dir>/stacks/<name>/`.
 The Python API the runner and the UIs use:
 
     up(stack, settings) -> RunningStack          # idempotent; fails fast, with logs
-    up_pair(a, b, settings, a_port=8000, b_port=9000) -> (RunningStack, RunningStack)
+    up_many(stacks, settings) -> list[RunningStack]  # in workbench.stacks.placement
     down(names=None, settings) -> list[str]      # stop named stacks, or all
     running_stack(name, settings) -> Stack | None  # effective recipe with real ports
     status(settings) -> list[StackStatus]        # in workbench.stacks.status
@@ -34,18 +34,18 @@ from workbench.stacks.process import (
     wait_healthy,
 )
 from workbench.stacks.rag_service import RAG_HEALTH_TIMEOUT_S, rag_service
-from workbench.stacks.recipe import RecipeError, Stack, check_port_clashes
+from workbench.stacks.recipe import RecipeError, Stack
 from workbench.stacks.state import (
     ProcessRecord,
     StackState,
     clear_state,
     load_recipe_json,
-    load_sides,
+    load_started,
     load_state,
     recorded_names,
     run_dir,
     save_recipe,
-    save_sides,
+    save_started,
     save_state,
     stack_lock,
 )
@@ -339,9 +339,9 @@ def down(names: list[str] | None = None, settings: Settings | None = None) -> li
         with stack_lock(name, settings):
             if _stop(name, settings):
                 stopped.append(name)
-    a, b = load_sides(settings)
-    if a in targets or b in targets:
-        save_sides(None if a in targets else a, None if b in targets else b, settings)
+    started = load_started(settings)
+    if any(n in targets for n in started):  # each keeps its place: the others their alias
+        save_started([None if n in targets else n for n in started], settings)
     return stopped
 
 
@@ -361,33 +361,4 @@ def place(stack: Stack, rag_port: int, engine_port: int | None = None) -> Stack:
     return stack.with_ports(rag_port, engine_port if engine_port is not None else rag_port + 1)
 
 
-def up_pair(
-    a: Stack,
-    b: Stack,
-    settings: Settings | None = None,
-    *,
-    a_port: int = 8000,
-    b_port: int = 9000,
-    a_engine_port: int | None = None,
-    b_engine_port: int | None = None,
-    with_rag: bool = True,
-) -> tuple[RunningStack, RunningStack]:
-    """Start side A and side B; record them in sides.json. Ports are checked first."""
-    settings = settings or get_settings()
-    if a.name == b.name:
-        raise LaunchError(f"side A and side B are both {a.name!r}: choose two different stacks")
-    side_a, side_b = place(a, a_port, a_engine_port), place(b, b_port, b_engine_port)
-    check_port_clashes([side_a, side_b])
-    from workbench.stacks.gpu import check_gpu_shares
-
-    check_gpu_shares([side_a, side_b])
-    for stack in (side_a, side_b):
-        check_cpuset(stack)
-        previous = load_state(stack.name, settings)
-        if previous is None or previous.rag_port != stack.ports.rag:
-            check_ports_free(stack, with_rag)
-    first = up(side_a, settings, with_rag=with_rag)
-    second = up(side_b, settings, with_rag=with_rag)
-    save_sides(a.name, b.name, settings)
-    return first, second
 

@@ -1,6 +1,7 @@
 """What the launcher records about running stacks: `<state_dir>/stacks/<name>/state.json`
 (PIDs, ports, commands, URLs, start time), `recipe.json` (the effective recipe, real
-ports) and `<state_dir>/sides.json` (which stack is side A and which is side B).
+ports) and `<state_dir>/started.json` (the stacks the last `up` started, in order, the
+baseline first: a two-stack run shows them as A and B).
 
 Written atomically (temp file + rename) because `status` may read while `up` writes.
 """
@@ -11,9 +12,10 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +24,12 @@ from workbench.stacks.recipe import Stack
 
 STATE_FILE = "state.json"
 RECIPE_FILE = "recipe.json"
-SIDES_FILE = "sides.json"
+#: `{"stacks": [name, ...]}`: what the last `up` started, in order, the baseline first; a
+#: stopped stack leaves `null` in its place, so the others keep theirs.
+STARTED_FILE = "started.json"
+#: The same record as earlier versions wrote it (`{"a": name, "b": name}`): read while no
+#: started.json exists, removed once one is written.
+LEGACY_SIDES_FILE = "sides.json"
 
 
 class ProcessRecord(BaseModel):
@@ -129,21 +136,39 @@ def load_recipe_json(name: str, settings: Settings) -> Stack | None:
     return stack
 
 
-def save_sides(a: str | None, b: str | None, settings: Settings) -> None:
-    """Record which stack is side A and which is side B."""
-    _write_atomic(settings.state_dir / SIDES_FILE, json.dumps({"a": a, "b": b}) + "\n")
+def save_started(names: Sequence[str | None], settings: Settings) -> None:
+    """Record the stacks `up` started, in order (the baseline first; None: stopped since)."""
+    _write_atomic(settings.state_dir / STARTED_FILE,
+                  json.dumps({"stacks": list(names)}) + "\n")
+    with contextlib.suppress(FileNotFoundError):
+        (settings.state_dir / LEGACY_SIDES_FILE).unlink()
 
 
-def load_sides(settings: Settings) -> tuple[str | None, str | None]:
-    """(side A, side B) stack names as recorded; (None, None) when none are."""
+def load_started(settings: Settings) -> list[str | None]:
+    """The stacks the last `up` started, in order, the baseline first (None where one was
+    stopped since); empty when none are recorded. Reads an earlier version's sides.json
+    (side A, then side B) while no started.json exists."""
+    folder = settings.state_dir
     try:
-        data = json.loads((settings.state_dir / SIDES_FILE).read_text(encoding="utf-8"))
+        data = json.loads((folder / STARTED_FILE).read_text(encoding="utf-8"))
+        names = data.get("stacks") if isinstance(data, dict) else None
     except (OSError, ValueError):
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    a, b = data.get("a"), data.get("b")
-    return (a if isinstance(a, str) else None, b if isinstance(b, str) else None)
+        try:
+            data = json.loads((folder / LEGACY_SIDES_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        names = [data.get("a"), data.get("b")] if isinstance(data, dict) else None
+    if not isinstance(names, list):
+        return []
+    return [n if isinstance(n, str) else None for n in names]
+
+
+def display_alias(name: str, started: Sequence[str | None]) -> Literal["A", "B"] | None:
+    """"A" for the baseline and "B" for the second of the stacks `up` started: the names a
+    two-stack run's views and `make ab` use; None for any other stack."""
+    if name in started[:2]:
+        return "A" if started.index(name) == 0 else "B"
+    return None
 
 
 @contextlib.contextmanager

@@ -10,7 +10,13 @@ from workbench.settings import Settings, get_settings
 from workbench.stacks.engines import adapter_for
 from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import alive, http_ok, tree_rss_mib
-from workbench.stacks.state import load_recipe_json, load_sides, load_state, recorded_names
+from workbench.stacks.state import (
+    display_alias,
+    load_recipe_json,
+    load_started,
+    load_state,
+    recorded_names,
+)
 
 Health = Literal["up", "down", "n/a"]
 
@@ -19,7 +25,9 @@ class StackStatus(BaseModel):
     """What `workbench status` shows for one stack."""
 
     name: str
-    side: Literal["A", "B"] | None = Field(default=None, description="Side in sides.json.")
+    alias: Literal["A", "B"] | None = Field(
+        default=None, description="A: the baseline, B: the second stack the last `up` "
+        "started (started.json); the names a two-stack run is shown with.")
     state: Literal["running", "degraded", "down"] = Field(
         description="running: every process alive and healthy; down: none alive/healthy."
     )
@@ -75,7 +83,6 @@ def stack_status(name: str, settings: Settings | None = None) -> StackStatus | N
         overall = "degraded"
     else:
         overall = "down"
-    a, b = load_sides(settings)
     rss = {}
     for p in state.processes:
         if alive_by_role[p.role]:
@@ -84,7 +91,7 @@ def stack_status(name: str, settings: Settings | None = None) -> StackStatus | N
                 rss[p.role] = round(value, 1)
     return StackStatus(
         name=name,
-        side="A" if a == name else "B" if b == name else None,
+        alias=display_alias(name, load_started(settings)),
         state=overall,
         engine=state.engine,
         launch=state.launch,

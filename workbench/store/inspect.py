@@ -20,7 +20,7 @@ RowKey = tuple[str, str, str, int]
 
 @dataclass(frozen=True)
 class Latest:
-    """The latest attempt of one (question, stack)."""
+    """The outcome of one (stack, question)'s latest attempt."""
 
     attempt: int
     status: str
@@ -46,14 +46,6 @@ def rows(db: Path) -> dict[RowKey, str]:
             raise
 
 
-def duplicates(db: Path) -> int:
-    """Extra rows sharing one (run, question, stack, attempt) key."""
-    with _read(db) as c:
-        return int(c.execute(
-            "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM responses "
-            "GROUP BY run_id, question_id, stack, attempt)").fetchone()[0])
-
-
 def last_run(db: Path) -> tuple[str, str]:
     """The newest run's id and status."""
     with _read(db) as c:
@@ -68,13 +60,15 @@ def run_statuses(db: Path) -> list[tuple[str, str]]:
         return [(str(i), str(s)) for i, s in c.execute("SELECT id, status FROM runs ORDER BY id")]
 
 
-def latest_attempts(db: Path, run_id: str) -> dict[tuple[str, str], Latest]:
-    """Each (question, stack)'s latest attempt in `run_id` (the `latest_responses` rule)."""
+def latest_outcomes(db: Path, run_id: str) -> dict[tuple[str, str], Latest]:
+    """Each (stack, question)'s latest attempt in `run_id`, its outcome only: read from the
+    file, by the `latest_responses` rule (as `records.responses.latest_attempts` does for
+    records in memory, keyed the same way)."""
     with _read(db) as c:
         found = c.execute(
-            "SELECT question_id, stack, attempt, status, error FROM latest_responses"
+            "SELECT stack, question_id, attempt, status, error FROM latest_responses"
             " WHERE run_id = ?", (run_id,)).fetchall()
-    return {(q, s): Latest(int(a), st, err) for q, s, a, st, err in found}
+    return {(s, q): Latest(int(a), st, err) for s, q, a, st, err in found}
 
 
 def n_questions(db: Path, run_id: str) -> int:

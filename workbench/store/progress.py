@@ -14,7 +14,7 @@ from workbench.store.db import Store
 
 
 @dataclass(frozen=True)
-class StackState:
+class StackProgress:
     """One stack of a run: answered (a latest attempt stored) of planned, and failures."""
 
     stack: str
@@ -41,7 +41,7 @@ class RunState:
     status: str
     evalset: str
     questions: int
-    stacks: list[StackState]
+    stacks: list[StackProgress]
     #: When the newest stored answer was started (ISO UTC; None before the first).
     last_answer_utc: str | None
 
@@ -86,7 +86,7 @@ def run_state(store: Store, run_id: str) -> RunState:
     stacks = []
     for e in store.run_stacks(run_id):
         r = by_stack.get(e["name"])
-        stacks.append(StackState(
+        stacks.append(StackProgress(
             stack=e["name"], baseline=e["baseline"], planned=n,
             answered=int(r["answered"]) if r else 0, errors=int(r["errors"] or 0) if r else 0,
             last_error=(str(r["last_error"]) if r and r["last_error"] is not None

@@ -7,7 +7,6 @@ so the page never reaches out to the internet.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 
 #: Before gradio is imported: its analytics and version check would call home.
@@ -15,6 +14,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr
 
+from workbench.rag.auth import is_loopback  # one rule for every server we bind
 from workbench.web.arena import build_arena_tab
 from workbench.web.common import WebConfig
 from workbench.web.history import build_history_tab
@@ -34,16 +34,6 @@ _CSS = ("#results-leaderboard td:not(:nth-child(2)), #results-leaderboard th "
 
 class AuthRequiredError(ValueError):
     """A non-loopback host was asked for without a username and password."""
-
-
-def is_loopback(host: str) -> bool:
-    """The host only this machine can reach (localhost, 127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_auth(host: str, user: str | None, password: str | None) -> tuple[str, str] | None:

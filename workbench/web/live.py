@@ -7,7 +7,7 @@ is the same in every session and browser, including for a run another process ex
 
 from __future__ import annotations
 
-from workbench.store.progress import RunState, StackState
+from workbench.store.progress import RunState, StackProgress
 from workbench.web.common import esc
 
 #: Characters of the text progress bar.
@@ -20,7 +20,7 @@ def bar(share: float, width: int = BAR_WIDTH) -> str:
     return "`" + "█" * filled + "░" * (width - filled) + "`"
 
 
-def _errors(s: StackState, last_error: str | None) -> str:
+def _errors(s: StackProgress, last_error: str | None) -> str:
     if not s.errors:
         return "0"
     text = f"**{s.errors}**"

@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 
 from workbench.runner.run import SCHEDULES, RunOptions
-from workbench.store.progress import RunState, StackState
+from workbench.store.progress import RunState, StackProgress
 from workbench.web.common import WebConfig, evalset_names, stack_names, stored_runs
 from workbench.web.jobs import RunJob, RunSnapshot
 from workbench.web.live import progress_table
@@ -33,7 +33,7 @@ def _session_counts(snap: RunSnapshot) -> RunState | None:
     """This session's own counts, when the store could not be read for the run's."""
     if not snap.run_id or not snap.total:
         return None
-    stacks = [StackState(stack=n, baseline=n == snap.baseline,
+    stacks = [StackProgress(stack=n, baseline=n == snap.baseline,
                          answered=snap.done.get(n, 0), planned=snap.total.get(n, 0),
                          errors=snap.errors.get(n, 0), last_error=None,
                          error_kinds={"error": snap.errors[n]} if snap.errors.get(n) else {})

@@ -14,7 +14,7 @@ import pandas as pd
 from workbench.web.common import WebConfig, esc, stack_names, status_md
 from workbench.web.jobs import StackJob
 
-STATUS_COLUMNS = ["stack", "side", "state", "engine", "launch", "model", "engine health",
+STATUS_COLUMNS = ["stack", "A/B", "state", "engine", "launch", "model", "engine health",
                   "RAG health", "RAG URL", "RSS MiB"]
 LOG_LINES = 60
 
@@ -33,7 +33,7 @@ def status_frame(cfg: WebConfig) -> pd.DataFrame:
         if s is None:
             data.append([name, "", "not started", "", "", "", "", "", "", ""])
             continue
-        data.append([name, s.side or "", s.state, s.engine, s.launch, s.model or "",
+        data.append([name, s.alias or "", s.state, s.engine, s.launch, s.model or "",
                      s.engine_health, s.rag_health, s.rag_url,
                      f"{sum(s.rss_mib.values()):.0f}" if s.rss_mib else ""])
     return pd.DataFrame(data, columns=STATUS_COLUMNS)

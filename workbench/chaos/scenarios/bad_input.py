@@ -166,7 +166,7 @@ def bad_input(lab: Lab) -> list[ScenarioResult]:
         def attempt(case: BadInput = case) -> subprocess.CompletedProcess[str]:
             return lab.workbench(*case.argv, env=case.env, timeout_s=120)
 
-        out = expect_refusal(db, result, attempt, names_db=False)
+        out = expect_refusal(lab, db, result, attempt, names_db=False)
         for want in case.expect:
             result.check(want in out, f"the error does not hold {want!r}: {tail(out, 300)}")
         for marker in case.markers:

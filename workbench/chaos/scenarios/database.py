@@ -15,6 +15,7 @@ from workbench.chaos.faults import (
 from workbench.chaos.lab import Lab, wait_rows
 from workbench.chaos.report import ScenarioResult
 from workbench.chaos.scenarios._checks import (
+    Asks,
     count_lost,
     expect_refusal,
     finish,
@@ -24,7 +25,6 @@ from workbench.chaos.scenarios._checks import (
 )
 from workbench.store.inspect import (
     RowKey,
-    duplicates,
     exclusive_lock,
     integrity,
     last_run,
@@ -43,7 +43,8 @@ def database_faults(lab: Lab) -> list[ScenarioResult]:
     seed(db)
     try:
         with read_only_file(db):
-            expect_refusal(db, ro, lambda: lab.workbench(*args(db, limit=2, timeout_s=30)))
+            expect_refusal(lab, db, ro,
+                           lambda: lab.workbench(*args(db, limit=2, timeout_s=30)))
     except FaultUnavailable as exc:
         ro.skipped = str(exc)
     results.append(ro)
@@ -52,7 +53,8 @@ def database_faults(lab: Lab) -> list[ScenarioResult]:
     db = lab.root / "e2.db"
     seed(db)
     with exclusive_lock(db):
-        expect_refusal(db, locked, lambda: lab.workbench(*args(db, limit=2, timeout_s=30)))
+        expect_refusal(lab, db, locked,
+                       lambda: lab.workbench(*args(db, limit=2, timeout_s=30)))
     results.append(locked)
 
     full = ScenarioResult("e3. disk full", "results file on a full 1 MiB tmpfs")
@@ -65,8 +67,9 @@ def database_faults(lab: Lab) -> list[ScenarioResult]:
             filler = fill(mount)
             try:
                 # Even reading needs a little space (SQLite's shared-memory file).
-                expect_refusal(db, full, lambda: lab.workbench(*args(db, limit=2, timeout_s=30)),
-                         release=lambda: filler.unlink(), before=before)
+                expect_refusal(lab, db, full,
+                               lambda: lab.workbench(*args(db, limit=2, timeout_s=30)),
+                               release=lambda: filler.unlink(), before=before)
             finally:
                 filler.unlink(missing_ok=True)
     except FaultUnavailable as exc:
@@ -77,10 +80,13 @@ def database_faults(lab: Lab) -> list[ScenarioResult]:
 
 
 def _stopped_then_resumed(lab: Lab, db: Path, result: ScenarioResult, proc: subprocess.Popen[
-        bytes], out: str, before: dict[RowKey, str], what: str, limit: int) -> None:
+        bytes], out: str, before: dict[RowKey, str], what: str, limit: int,
+        asks: Asks) -> None:
     """Checks once a database fault stopped a run and the fault was lifted: a clear error
-    naming the file (no traceback), every stored row kept, the run still resumable; then
-    `--resume` completes it with no duplicate and no gap."""
+    naming the file (no traceback), every stored row kept, the run still resumable (its
+    status the one the error names); then `--resume` completes it, asking again only
+    what was in flight at the stop, with no gap."""
+    asks.stopped(result)
     run_id, stopped_status = last_run(db)
     stopped = rows(db)
     result.check(proc.returncode not in (0, None), f"the runner did not stop (exit "
@@ -89,15 +95,20 @@ def _stopped_then_resumed(lab: Lab, db: Path, result: ScenarioResult, proc: subp
     result.check(what in out, f"the error does not say {what!r}: {tail(out)}")
     result.check(f"--resume {run_id}" in out, f"the error does not say how to resume: {tail(out)}")
     result.check("Traceback" not in out, f"a traceback instead of a clear error: {tail(out)}")
-    result.check(stopped_status in ("running", "failed"),
-                 f"the stopped run says {stopped_status}, not resumable")
+    # The runner marks the run failed when the database takes that one write, else
+    # leaves it running (as after a crash); its error says which, and must be right.
+    said = "failed" if f"run {run_id} marked failed" in out else "running"
+    result.check(said == "failed" or f"run {run_id} left as running" in out,
+                 f"the error does not say what became of run {run_id}: {tail(out)}")
+    result.check(stopped_status == said,
+                 f"the stopped run says {stopped_status}, the error said {said}")
     result.check(integrity(db) == "ok", "integrity_check failed after the fault")
     result.check(len(stopped) < 2 * limit, "the run finished despite the fault")
     message = next((ln for ln in out.splitlines() if ln.startswith("error:")), "")
     result.notes.append(message.replace(str(db), db.name)[:90])
     after, latest = resume_complete(lab, db, run_id, result, limit)
     result.lost = count_lost(before, after) + count_lost(stopped, after)
-    result.duplicates = duplicates(db)
+    asks.check(result)
     result.check(integrity(db) == "ok", "integrity_check failed after --resume")
     result.errors_recorded = sum(1 for v in latest.values() if v.status != "ok")
     result.notes.append(f"{len(stopped)} kept at the stop (status {stopped_status}), "
@@ -112,13 +123,15 @@ def database_locked_mid_run(lab: Lab, limit: int = 4) -> ScenarioResult:
                             "BEGIN EXCLUSIVE from another process after 2 answers, held "
                             "until the runner stops")
     db = lab.root / "e4.db"
+    asks = Asks.start(lab, db)
     proc = lab.spawn_runner(lab.run_args(db, limit=limit, timeout_s=60))
     wait_rows(db, 2, proc)
     with exclusive_lock(db, wait_s=30):
         before = rows(db)  # WAL: readable under another's write lock; nothing can be added
         out = finish(proc)
         result.check(rows(db) == before, "rows changed while the database was locked")
-    _stopped_then_resumed(lab, db, result, proc, out, before, "database is locked", limit)
+    _stopped_then_resumed(lab, db, result, proc, out, before, "database is locked", limit,
+                          asks)
     return result
 
 
@@ -133,6 +146,7 @@ def disk_full_mid_run(lab: Lab, limit: int = 4) -> ScenarioResult:
     try:
         with small_tmpfs(mount, "4m"):
             db = mount / "e5.db"
+            asks = Asks.start(lab, db)
             proc = lab.spawn_runner(lab.run_args(db, limit=limit, timeout_s=60))
             wait_rows(db, 2, proc)
             filler = fill(mount)
@@ -142,7 +156,7 @@ def disk_full_mid_run(lab: Lab, limit: int = 4) -> ScenarioResult:
             finally:
                 filler.unlink(missing_ok=True)
             _stopped_then_resumed(lab, db, result, proc, out, before,
-                                  "database or disk is full", limit)
+                                  "database or disk is full", limit, asks)
     except FaultUnavailable as exc:
         result.skipped = str(exc)
     shutil.rmtree(mount, ignore_errors=True)

@@ -11,6 +11,7 @@ from workbench.chaos.faults import frozen, kill_group
 from workbench.chaos.lab import Lab, wait_rows
 from workbench.chaos.report import ScenarioResult
 from workbench.chaos.scenarios._checks import (
+    Asks,
     count_lost,
     finish,
     resume_complete,
@@ -19,7 +20,7 @@ from workbench.chaos.scenarios._checks import (
     side_b_failed_alone,
 )
 from workbench.stacks.process import Server
-from workbench.store.inspect import duplicates, last_run, rows
+from workbench.store.inspect import last_run, rows
 
 
 def _kill_mid_run(lab: Lab, db: Path, server: Server, limit: int) -> subprocess.Popen[bytes]:
@@ -37,6 +38,7 @@ def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
     restart the engine, `--retry-failed` fills the gaps."""
     result = ScenarioResult("a. engine killed", "kill -9 engine B's process group mid-run")
     db = lab.root / "a.db"
+    asks = Asks.start(lab, db)
     engine = lab.engines["B"]
     proc = _kill_mid_run(lab, db, engine, limit)
     before = rows(db)
@@ -48,6 +50,7 @@ def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
         result.notes.append(f"B: {(b_bad[-1].error or '')[:70]}")
     engine.start(60)
     retry_and_check(lab, db, run_id, result)
+    asks.check(result)
     return result
 
 
@@ -57,6 +60,7 @@ def engine_frozen(lab: Lab, limit: int = 4, timeout_s: float = 4.0) -> ScenarioR
     result = ScenarioResult("b. engine frozen",
                             f"SIGSTOP engine B mid-run (--timeout {timeout_s:g}), then SIGCONT")
     db = lab.root / "b.db"
+    asks = Asks.start(lab, db)
     proc = lab.spawn_runner(lab.run_args(db, limit=limit, timeout_s=timeout_s))
     wait_rows(db, 2, proc)
     engine = lab.engines["B"]
@@ -72,23 +76,28 @@ def engine_frozen(lab: Lab, limit: int = 4, timeout_s: float = 4.0) -> ScenarioR
     engine.wait_healthy(60)
     lab.wait_engine_idle("B")
     retry_and_check(lab, db, run_id, result)
+    asks.check(result)
     return result
 
 
 def runner_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
-    """(c) kill -9 the runner mid-run; `--resume` finishes with no duplicate and no gap."""
+    """(c) kill -9 the runner mid-run; `--resume` finishes asking again only what was in
+    flight at the kill, with no gap."""
     result = ScenarioResult("c. runner killed", "kill -9 the runner mid-run, then --resume")
     db = lab.root / "c.db"
+    asks = Asks.start(lab, db)
     proc = lab.spawn_runner(lab.run_args(db, limit=limit, timeout_s=60))
     wait_rows(db, 3, proc)
     kill_group(proc.pid)
     proc.wait(timeout=30)
+    asks.stopped(result)
     before = rows(db)
     run_id, status = last_run(db)
     result.check(status == "running", f"a killed run should still say running, not {status}")
     result.check(len(before) < 2 * limit, "the run finished before it was killed")
     after, latest = resume_complete(lab, db, run_id, result, limit)
-    result.lost, result.duplicates = count_lost(before, after), duplicates(db)
+    result.lost = count_lost(before, after)
+    asks.check(result)  # --resume asked what was in flight at the kill, nothing more
     result.errors_recorded = sum(1 for v in latest.values() if v.status != "ok")
     result.notes.append(f"{len(before)} stored before the kill, {len(after)} after --resume")
     return result
@@ -100,6 +109,7 @@ def rag_restarted(lab: Lab, limit: int = 5) -> ScenarioResult:
     result = ScenarioResult("d. RAG service restarted",
                             "kill -9 RAG service B mid-run, start it again on its port")
     db = lab.root / "d.db"
+    asks = Asks.start(lab, db)
     rag = lab.rags["B"]
     proc = _kill_mid_run(lab, db, rag, limit)
     before = rows(db)
@@ -117,4 +127,6 @@ def rag_restarted(lab: Lab, limit: int = 5) -> ScenarioResult:
     if bad:
         result.notes.append(f"in flight: {(bad[0].error or '')[:40]}")
     retry_and_check(lab, db, run_id, result)
+    # The request in flight at the kill may have died before the service read it.
+    asks.check(result, unreceived_ok=len(bad))
     return result

@@ -5,8 +5,9 @@ and a breakable fake seed backend on 127.0.0.3 (`ext-json`, `ext-sse`).
 Every run is `side-a` (local) against one remote stack, started with `--allow-remote`.
 What must hold: the run completes; the remote side's failures are stored as errors that
 name its URL, counted for that stack alone (side A untouched, the runner's closing line
-says so); nothing stored is lost or doubled; once the fault is gone `--retry-failed`
-makes every pair's latest attempt ok; and `--resume` of the finished run asks nothing again.
+says so); nothing stored is lost and no question asked again; once the fault is gone
+`--retry-failed` makes every pair's latest attempt ok; and `--resume` of the finished run
+asks nothing again.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from workbench.chaos.lab import SIDE_NAMES, Lab, wait_rows
 from workbench.chaos.remote_fake import Mode
 from workbench.chaos.report import ScenarioResult
 from workbench.chaos.scenarios._checks import (
+    Asks,
     count_lost,
     finish,
     retry_and_check,
     settle,
     tail,
 )
-from workbench.store.inspect import Latest, duplicates, rows
+from workbench.store.inspect import Latest, rows
 
 
 def _start(lab: Lab, db: Path, stack: str, limit: int, timeout_s: float
@@ -41,8 +43,8 @@ def _remote_failed_alone(result: ScenarioResult, latest: dict[tuple[str, str], L
                          stack: str, url: str, out: str) -> list[Latest]:
     """Side A untouched; the remote stack's failures name `url` and are the errors the
     runner counted for it; returns them."""
-    a_bad = [k for k, v in latest.items() if k[1] == SIDE_NAMES["A"] and v.status != "ok"]
-    bad = [v for k, v in latest.items() if k[1] == stack and v.status != "ok"]
+    a_bad = [k for k, v in latest.items() if k[0] == SIDE_NAMES["A"] and v.status != "ok"]
+    bad = [v for k, v in latest.items() if k[0] == stack and v.status != "ok"]
     result.errors_recorded = len(bad)
     result.check(not a_bad, f"side A affected: {a_bad}")
     result.check(bool(bad), f"no request of {stack} failed under the fault")
@@ -68,7 +70,6 @@ def _resume_adds_nothing(lab: Lab, db: Path, run_id: str, result: ScenarioResult
                  f"{tail(done.stdout + done.stderr)}")
     after = rows(db)
     result.lost += count_lost(before, after)
-    result.duplicates = duplicates(db)
     result.check(len(after) == len(before), f"--resume stored {len(after) - len(before)} rows")
 
 
@@ -77,6 +78,8 @@ def remote_engine_refuses(lab: Lab, limit: int = 4) -> ScenarioResult:
     result = ScenarioResult("g1. remote engine refuses",
                             "kill -9 the engine on 127.0.0.2 mid-run (connections refused)")
     db = lab.root / "g1.db"
+    lab.start_remote()
+    asks = Asks.start(lab, db)
     proc = _start(lab, db, "remote-b", limit, 60)
     assert lab.remote_engine is not None
     url = lab.remote_engine.health_url.rsplit("/", 1)[0]
@@ -90,6 +93,7 @@ def remote_engine_refuses(lab: Lab, limit: int = 4) -> ScenarioResult:
     lab.remote_engine.start(60)
     retry_and_check(lab, db, run_id, result)
     _resume_adds_nothing(lab, db, run_id, result)
+    asks.check(result)
     return result
 
 
@@ -98,6 +102,8 @@ def remote_engine_stalls(lab: Lab, limit: int = 4, timeout_s: float = 4.0) -> Sc
     result = ScenarioResult("g2. remote engine stalls",
                             f"SIGSTOP the engine on 127.0.0.2 mid-run (--timeout {timeout_s:g})")
     db = lab.root / "g2.db"
+    lab.start_remote()
+    asks = Asks.start(lab, db)
     proc = _start(lab, db, "remote-b", limit, timeout_s)
     assert lab.remote_engine is not None
     url = lab.remote_engine.health_url.rsplit("/", 1)[0]
@@ -113,6 +119,7 @@ def remote_engine_stalls(lab: Lab, limit: int = 4, timeout_s: float = 4.0) -> Sc
     lab.wait_engine_idle("remote")
     retry_and_check(lab, db, run_id, result)
     _resume_adds_nothing(lab, db, run_id, result)
+    asks.check(result)
     return result
 
 
@@ -122,6 +129,7 @@ def _broken_backend(lab: Lab, name: str, stack: str, mode: Mode, fault: str,
     db = lab.root / f"{name.split('.')[0]}.db"
     lab.start_remote()
     assert lab.fake is not None
+    asks = Asks.start(lab, db)
     lab.fake.fail(mode, after=1)  # the first answer is whole: the fault comes mid-run
     try:
         proc = _start(lab, db, stack, limit, 30)
@@ -133,6 +141,7 @@ def _broken_backend(lab: Lab, name: str, stack: str, mode: Mode, fault: str,
     _remote_failed_alone(result, latest, stack, lab.fake.url, out)
     retry_and_check(lab, db, run_id, result)
     _resume_adds_nothing(lab, db, run_id, result)
+    asks.check(result)
     return result
 
 

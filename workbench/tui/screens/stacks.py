@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from workbench.stacks.status import StackStatus
     from workbench.tui.app import WorkbenchApp
 
-COLUMNS = (("name", "Stack"), ("side", "Side"), ("state", "State"), ("engine_h", "Engine"),
+COLUMNS = (("name", "Stack"), ("alias", "A/B"), ("state", "State"), ("engine_h", "Engine"),
            ("rag_h", "RAG"), ("engine", "Kind"), ("model", "Model"), ("ports", "Ports"),
            ("rss", "RSS MiB"))
 _STATE_STYLE = {"running": "bold green", "degraded": "bold yellow", "down": "dim",
@@ -51,7 +51,7 @@ class StackRow:
         # A symbol as well as a colour, so state reads under NO_COLOR too.
         symbol = {"running": "●", "degraded": "◐"}.get(state, "○")
         rss = f"{sum(s.rss_mib.values()):.0f}" if s and s.rss_mib else "-"
-        return (self.name, (s.side or "") if s else "",
+        return (self.name, (s.alias or "") if s else "",
                 Text(f"{symbol} {state}", style=_STATE_STYLE.get(state, "")),
                 s.engine_health if s else "-", s.rag_health if s else "-", self.engine,
                 self.model, self.ports, rss)

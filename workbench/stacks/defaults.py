@@ -1,4 +1,5 @@
-"""Which stacks make side A and side B by default, and why (printed as a note)."""
+"""The two stacks a run starts with by default (the baseline, then the candidate), and why
+(printed as a note): a two-stack run shows them as A and B."""
 
 from __future__ import annotations
 
@@ -6,18 +7,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-
-def gpu_available() -> bool:
-    """Whether an NVIDIA GPU is usable here (`nvidia-smi -L` succeeds and lists one)."""
-    if shutil.which("nvidia-smi") is None:
-        return False
-    try:
-        done = subprocess.run(
-            ["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and "GPU" in done.stdout
+from workbench.host.machine import gpu_available
 
 
 def ollama_available() -> bool:
@@ -26,11 +16,11 @@ def ollama_available() -> bool:
 
 
 @dataclass(frozen=True)
-class DefaultSides:
-    """The default pair and the reasons it was chosen."""
+class DefaultStacks:
+    """The default two stacks (the baseline first) and the reasons they were chosen."""
 
-    a: str
-    b: str
+    baseline: str
+    candidate: str
     notes: list[str]
 
 
@@ -53,40 +43,41 @@ def native_gpu_engines() -> tuple[bool, bool]:
     return llama_server_gpu() is not None, vllm_gpu_python() is not None
 
 
-def default_sides(gpu: bool | None = None, ollama: bool | None = None,
+def default_stacks(gpu: bool | None = None, ollama: bool | None = None,
                   docker: bool | None = None,
-                  native: tuple[bool, bool] | None = None) -> DefaultSides:
-    """A = Ollama (GPU, or CPU when `ollama` is installed, else llama.cpp); B = vLLM.
+                  native: tuple[bool, bool] | None = None) -> DefaultStacks:
+    """The baseline (A) = Ollama (GPU, or CPU when `ollama` is installed, else llama.cpp);
+    the candidate (B) = vLLM.
 
     On a GPU host the compose stacks need Docker; without it the native CUDA stacks
-    (`native`: a CUDA llama-server, a CUDA vLLM) stand in, each side on its own, and a
-    side with neither falls back to its CPU stack, saying why.
+    (`native`: a CUDA llama-server, a CUDA vLLM) stand in, each on its own, and a stack
+    whose CUDA engine is missing falls back to its CPU stack, saying why.
     """
     gpu = gpu_available() if gpu is None else gpu
     ollama = ollama_available() if ollama is None else ollama
     if gpu:
         docker = docker_compose_works() if docker is None else docker
         if docker:
-            return DefaultSides("ollama-gpu", "vllm-gpu",
+            return DefaultStacks("ollama-gpu", "vllm-gpu",
                                 ["a GPU was detected (nvidia-smi -L)"])
         llama_gpu, vllm_gpu = native_gpu_engines() if native is None else native
-        cpu = default_sides(gpu=False, ollama=ollama)
-        a = "llamacpp-gpu-native" if llama_gpu else cpu.a
-        b = "vllm-gpu-native" if vllm_gpu else cpu.b
+        cpu = default_stacks(gpu=False, ollama=ollama)
+        baseline = "llamacpp-gpu-native" if llama_gpu else cpu.baseline
+        candidate = "vllm-gpu-native" if vllm_gpu else cpu.candidate
         notes = ["a GPU was detected (nvidia-smi -L) but `docker compose` does not work "
                  "here, so not the compose stacks"]
         if not (llama_gpu and vllm_gpu):
             missing = [what for what, ok in (("CUDA llama-server", llama_gpu),
                                              ("CUDA vLLM", vllm_gpu)) if not ok]
             notes.append(f"no {' or '.join(missing)} is installed: "
-                         f"{'that side runs' if len(missing) == 1 else 'both sides run'} the "
-                         "CPU stack (stacks/*-gpu-native.yaml say what a native GPU side needs)")
-        return DefaultSides(a, b, notes)
+                         f"{'that stack runs' if len(missing) == 1 else 'both run'} on the "
+                         "CPU (stacks/*-gpu-native.yaml say what a native GPU stack needs)")
+        return DefaultStacks(baseline, candidate, notes)
     notes = ["no GPU detected: using the CPU stacks"]
     if ollama:
-        return DefaultSides("ollama-cpu", "vllm-cpu", notes)
+        return DefaultStacks("ollama-cpu", "vllm-cpu", notes)
     notes.append(
-        "`ollama` is not installed here, so side A is llamacpp-cpu (llama.cpp, the same GGUF "
-        "engine family), not Ollama"
+        "`ollama` is not installed here, so the baseline (A) is llamacpp-cpu (llama.cpp, the "
+        "same GGUF engine family), not Ollama"
     )
-    return DefaultSides("llamacpp-cpu", "vllm-cpu", notes)
+    return DefaultStacks("llamacpp-cpu", "vllm-cpu", notes)
