@@ -32,15 +32,13 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from workbench.stacks.engines.base import probe_get
-from workbench.stacks.engines.registry import find_adapter, get_adapter
+from workbench.stacks.engines.registry import find_adapter, get_adapter, metric_prefixes
 from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import LaunchError
 from workbench.stacks.recipe import Stack
 
 #: Seconds each probe may take: a remote server on a slow link still answers these at once.
 PROBE_TIMEOUT_S = 5.0
-#: Metric families kept from `/metrics` (the engine's own; buckets dropped).
-METRIC_PREFIXES = ("vllm:", "llamacpp:", "tgi_")
 #: At most this many samples in a snapshot (the manifest is read by people).
 MAX_METRIC_SAMPLES = 200
 # `name{labels} value [timestamp]` (the Prometheus text format); labels may hold spaces.
@@ -135,15 +133,17 @@ def check_reachable(stack: Stack, timeout_s: float = PROBE_TIMEOUT_S) -> None:
 
 
 def parse_metrics(text: str) -> dict[str, float]:
-    """The engine's own samples, by the names the server wrote (labelled series of one name
-    summed; histogram buckets dropped), at most MAX_METRIC_SAMPLES of them."""
+    """The engines' own samples (the families of every engine adapter's `metric_prefixes`),
+    by the names the server wrote (labelled series of one name summed; histogram buckets
+    dropped), at most MAX_METRIC_SAMPLES of them."""
+    prefixes = metric_prefixes()
     values: dict[str, float] = {}
     for line in text.splitlines():
         found = _SAMPLE.match(line)
         if found is None:
             continue  # comments (# HELP, # TYPE), blank lines
         name, raw = found.group(1), found.group(2)
-        if not name.startswith(METRIC_PREFIXES) or name.endswith("_bucket"):
+        if not name.startswith(prefixes) or name.endswith("_bucket"):
             continue
         try:
             value = float(raw)

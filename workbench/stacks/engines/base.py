@@ -110,6 +110,9 @@ class EngineAdapter(ABC):
     serves_hf_id: bool = False
     #: It has a Prometheus `/metrics` the identity probe snapshots.
     has_metrics: bool = True
+    #: The prefixes of its own metric families there (`vllm:`); the snapshot keeps every
+    #: engine's (a server reached by URL may be another engine than its recipe says).
+    metric_prefixes: tuple[str, ...] = ()
     #: Its `/metrics` holds the token and prefix-cache counters the runner keeps per run.
     run_counters: bool = False
     #: Where the identity probe learns the served model's name (for the manifest's note).

@@ -153,6 +153,7 @@ class LlamaCppAdapter(EngineAdapter):
     #: llama-server keeps each slot's prompt in its KV cache (`--cache-prompt`, default on).
     prefix_caching_default = True
     run_counters = True
+    metric_prefixes = ("llamacpp:",)
     identity_source = "/props"
     version_paths = ("/props",)
     tuning: EngineTuning | None = LlamaCppTuning()

@@ -102,6 +102,12 @@ def get_adapter(kind: str) -> EngineAdapter:
     raise UnknownEngineError(f"no engine adapter for {kind!r}; known: {known}")
 
 
+def metric_prefixes() -> tuple[str, ...]:
+    """The metric family prefixes of every engine (`vllm:`, `llamacpp:`, `tgi_`, ...)."""
+    return tuple(dict.fromkeys(p for kind in engine_kinds()
+                               for p in get_adapter(kind).metric_prefixes))
+
+
 def find_adapter(kind: str) -> EngineAdapter | None:
     """The adapter for `kind`, or None for a name no engine answers to (an external
     backend, a record written before an engine was dropped)."""

@@ -51,6 +51,7 @@ class TgiAdapter(EngineAdapter):
 
     kind = "tgi"
     serves_hf_id = True
+    metric_prefixes = ("tgi_",)
     identity_source = "/info"
     version_paths = ("/info",)
 

@@ -111,6 +111,7 @@ class VllmAdapter(EngineAdapter):
     routes_by_model_name = True
     serves_hf_id = True
     run_counters = True
+    metric_prefixes = ("vllm:",)
     identity_source = "/v1/models and /version"
     version_paths = ("/version",)
     gpu_memory_share_default = VLLM_DEFAULT_SHARE
