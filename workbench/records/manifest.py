@@ -44,7 +44,7 @@ from workbench.records.manifest_parts import (
 )
 from workbench.records.manifest_upgrade import SCHEMA_VERSION, upgrade
 
-__all__ = ["SCHEMA_VERSION", "ManifestError", "RunManifest", "read_manifest"]
+__all__ = ["SCHEMA_VERSION", "ManifestError", "ManifestLike", "RunManifest", "read_manifest"]
 
 
 class ManifestError(ValueError):
@@ -123,6 +123,10 @@ class RunManifest(BaseModel):
             return cls.model_validate(upgrade(dict(data or {})))
         except (ValidationError, ValueError) as exc:
             raise ManifestError(_explain(exc, run_id)) from exc
+
+    def is_empty(self) -> bool:
+        """Whether the run recorded nothing at all (a stored `{}`)."""
+        return not (self.model_fields_set - {"schema_version", "extra"}) and not self.extra
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-ready dict stored and exported: only the keys the run recorded (a key
@@ -220,6 +224,10 @@ def _explain(exc: Exception, run_id: str | None) -> str:
         return (f"{where}manifest field {field}: {first['msg']} (got {first['input']!r:.80})"
                 + (f" and {exc.error_count() - 1} more" if exc.error_count() > 1 else ""))
     return f"{where}manifest: {exc}"
+
+
+#: What the report's readers accept: a typed manifest, a stored one (any version), or none.
+ManifestLike = RunManifest | Mapping[str, Any] | None
 
 
 def read_manifest(data: Mapping[str, Any] | RunManifest | None,

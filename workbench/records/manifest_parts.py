@@ -33,6 +33,8 @@ class EvalsetRef(Block):
     source: str | None = None
     passages: int | None = None
     questions: int | None = None
+    #: The space id the eval set's passages are indexed under, when it names one.
+    space_id: str | None = None
 
 
 class JudgeRecord(Block):

@@ -43,9 +43,11 @@ from workbench.report.load import (
     estimate_text,
     seconds,
 )
+from workbench.store.load_benches import LoadBenchStore
 
 if TYPE_CHECKING:  # typing only: the report's models import this floor's results
     from workbench.report.models import ScoreCard
+    from workbench.store.db import Store
 
 #: Without a stated share, correct goodput must reach this share of the stack's own
 #: accuracy at its lowest level times the offered load.
@@ -331,11 +333,9 @@ __all__ = [
 ]
 
 
-def load_for_run(store: Any, run_id: str) -> LoadRun | None:
+def load_for_run(store: Store, run_id: str) -> LoadRun | None:
     """The load result of a stored run (`store`: a `store.db.Store`), or None when the run
     had no load pass."""
-    from workbench.store.load_benches import LoadBenchStore
-
     loads = LoadBenchStore(store)
     bench_id = loads.bench_for_run(run_id)
     if bench_id is None:
@@ -352,14 +352,15 @@ def load_for_run(store: Any, run_id: str) -> LoadRun | None:
                             loads.requests(bench_id, stack, p.position)))
         return out
 
-    manifest = store.get_run(run_id)["manifest"]
+    matrix_prices = store.run_manifest(run_id).prices or {}
     recipes = store.recipes(run_id)
-    prices = {name: (manifest.get("prices") or {}).get(name)
+    prices = {name: (matrix_prices[name].model_dump(mode="json", exclude_unset=True)
+                     if name in matrix_prices else None)
               or (recipes.get(name) or {}).get("cost") or {} for name in bench["stacks"]}
     return load_run(bench, points_of, prices)
 
 
-def with_load(store: Any, run_id: str, card: ScoreCard) -> ScoreCard:
+def with_load(store: Store, run_id: str, card: ScoreCard) -> ScoreCard:
     """`card` (a ScoreCard) with the run's load result on it (`card.load`, and each stack
     summary's `load`); unchanged when the run had no load pass."""
     load = load_for_run(store, run_id)

@@ -17,8 +17,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Any
 
+from workbench.records.manifest import ManifestLike, RunManifest
+from workbench.records.manifest_parts import ChoiceBlock
 from workbench.report import limits
 from workbench.report.limits import Bound, State
 from workbench.report.load import LOAD_METRICS, load_measure, target_constraint
@@ -276,14 +277,15 @@ def parse_margin(text: str) -> Margin:
     return Margin(metric, stat or None, value, unit == "%", text.strip())
 
 
-def constraints_from_manifest(manifest: dict[str, Any] | None) -> list[Constraint]:
+def constraints_from_manifest(manifest: ManifestLike) -> list[Constraint]:
     """The constraints a matrix file recorded with the run (`choice.slo`, `choice.min`,
     `choice.max_error_rate`), each marked as from the matrix file."""
-    choice = (manifest or {}).get("choice") or {}
-    texts = [*choice.get("slo", []), *choice.get("min", [])]
-    if choice.get("max_error_rate") is not None:
-        texts.append(f"error_rate<={float(choice['max_error_rate']) * 100:g}%")
-    if (target := target_constraint(manifest)) is not None:
+    m = RunManifest.read(manifest)
+    choice = m.choice or ChoiceBlock()
+    texts = [*(choice.slo or []), *(choice.min or [])]
+    if choice.max_error_rate is not None:
+        texts.append(f"error_rate<={float(choice.max_error_rate) * 100:g}%")
+    if (target := target_constraint(m)) is not None:
         texts.append(target)  # the matrix's target load: a stack must hold it
     return [replace(c, source=MATRIX_FILE) for c in parse_constraints(texts)]
 

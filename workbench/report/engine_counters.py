@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from workbench.records.manifest import ManifestLike, RunManifest
 from workbench.records.responses import ResponseRecord
 from workbench.report.models import EngineCounterTotals, StackSummary
 
@@ -114,19 +115,18 @@ def stack_totals(records: list[ResponseRecord], metrics: Mapping[str, Any] | Non
 
 def add_engine_counters(summaries: Mapping[str, StackSummary],
                         responses: list[ResponseRecord],
-                        manifest: Mapping[str, Any] | None) -> None:
+                        manifest: ManifestLike) -> None:
     """Set each stack summary's `engine_counters` from its answers and the manifest."""
-    manifest = manifest or {}
-    metrics = manifest.get("engine_metrics") or {}
-    caching = manifest.get("prefix_caching") or {}
+    m = RunManifest.read(manifest)
+    metrics = m.engine_metrics or {}
+    caching = m.prefix_caching or {}
     for name, summary in summaries.items():
         entry = metrics.get(name)
-        counts = entry.get("counters") if isinstance(entry, Mapping) else None
         setting = caching.get(name)
-        on = setting.get("on") if isinstance(setting, Mapping) else None
         summary.engine_counters = stack_totals(
             [r for r in responses if r.stack == name],
-            counts if isinstance(counts, Mapping) else None, on)
+            entry.counters if entry is not None else None,
+            setting.on if setting is not None else None)
 
 
 def _pct(value: float | None) -> str:

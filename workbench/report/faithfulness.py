@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from workbench.evalsets import EvalSetError, load_evalset
 from workbench.records.evalset import Question
+from workbench.records.manifest import ManifestLike, RunManifest
 from workbench.report.models import (
     Faithfulness,
     PlantedFalse,
@@ -39,16 +40,14 @@ from workbench.scoring.text import contains_gold
 FAITHFULNESS, ALL_SUPPORTED = "faithfulness", "judge_faithful"
 
 
-def restore_meta(questions: list[Question], manifest: dict[str, Any] | None
-                 ) -> list[Question]:
+def restore_meta(questions: list[Question], manifest: ManifestLike) -> list[Question]:
     """The run's questions with their `meta` (the store keeps no question meta), read back
     from the eval set the manifest names, only when it is a local folder or file whose
     digest is still the run's; else the questions as they are."""
-    ref = (manifest or {}).get("evalset") or {}
-    source, want = ref.get("source"), ref.get("digest")
+    ref = RunManifest.read(manifest).evalset
+    source, want = (ref.source, ref.digest) if ref is not None else (None, None)
     if any(q.meta for q in questions) or not source or not want or not Path(source).exists():
         return questions
-    from workbench.evalsets import EvalSetError, load_evalset
 
     try:
         evalset = load_evalset(Path(source))

@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel
+
+from workbench.records.manifest import ManifestLike, RunManifest
+from workbench.records.manifest_parts import Calibration, EngineBuild, HostLoad, IdleCpu
+
 #: The run counts as disturbed when the load was above the core count (more threads
 #: runnable than cores, sampled through the run) for more than this share of the run, with
 #: processes outside the stacks using CPU ...
@@ -27,47 +32,49 @@ IDLE_CPU_S_PER_ANSWER = 0.05
 IDLE_CORES = 0.01
 
 
-def _map(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+def _blank(block: BaseModel | None) -> bool:
+    """A block the run did not record (absent, or `{}`)."""
+    return block is None or not (block.model_fields_set or block.model_extra)
 
 
-def _intruders(load: Mapping[str, Any], n: int = 3) -> str:
-    named = [f"{i.get('name')} (pid {i.get('pid')}, {float(i.get('cpu_s') or 0):.0f} CPU-s)"
-             for i in load.get("intruders") or [] if isinstance(i, Mapping)][:n]
+def _intruders(load: HostLoad, n: int = 3) -> str:
+    named = [f"{i.name} (pid {i.pid}, {float(i.cpu_s or 0):.0f} CPU-s)"
+             for i in load.intruders][:n]
     return ", ".join(named) if named else "none named"
 
 
-def disturbance_warnings(load: Mapping[str, Any]) -> list[str]:
+def disturbance_warnings(load: HostLoad | Mapping[str, Any] | None) -> list[str]:
     """Warnings from the manifest's `host_load` (the load sampler's summary)."""
-    if not load:
+    load = HostLoad.model_validate(load) if isinstance(load, Mapping) else load
+    if load is None or _blank(load):
         return []
     out = []
-    cores = int(load.get("cores") or 0)
-    over = float(load.get("load_over_cores_share") or 0.0)
-    outside = float(load.get("outside_cores_mean") or 0.0)
+    cores = int(load.cores or 0)
+    over = float(load.load_over_cores_share or 0.0)
+    outside = float(load.outside_cores_mean or 0.0)
     if cores and over > LOAD_SHARE_LIMIT and outside >= OUTSIDE_CORES_MIN:
         out.append(
             f"the run was disturbed: the load was above the {cores} cores for {over:.0%} of "
-            f"the run (up to {int(load.get('runnable_max') or 0)} threads runnable, load "
-            f"average up to {float(load.get('load_max') or 0):.1f}) and processes outside "
+            f"the run (up to {int(load.runnable_max or 0)} threads runnable, load "
+            f"average up to {float(load.load_max or 0):.1f}) and processes outside "
             f"the stacks used {outside:.2f} cores on average: "
             f"{_intruders(load)}; latency is slower than this machine can do, so rerun on "
             "a quiet machine before trusting the latency verdict")
-    steal = float(load.get("steal_share") or 0.0)
+    steal = float(load.steal_share or 0.0)
     if steal > STEAL_LIMIT:
         out.append(
             f"the run was disturbed: the hypervisor stole {steal:.1%} of the CPU time "
-            f"(up to {float(load.get('steal_max_share') or 0):.0%} in one sample): other "
+            f"(up to {float(load.steal_max_share or 0):.0%} in one sample): other "
             "virtual machines on this host took it, so latency varies with them")
     return out
 
 
-def idle_warnings(idle: Mapping[str, Any]) -> list[str]:
+def idle_warnings(idle: Mapping[str, IdleCpu | Mapping[str, Any]]) -> list[str]:
     """A warning per stack that used material CPU while another stack answered."""
     out = []
-    for name, entry in idle.items():
-        per = _map(entry).get("cpu_s_per_other_answer")
-        cores = _map(entry).get("cores_while_idle")
+    for name, raw in idle.items():
+        entry = IdleCpu.model_validate(raw) if isinstance(raw, Mapping) else raw
+        per, cores = entry.cpu_s_per_other_answer, entry.cores_while_idle
         if per is not None and float(per) > IDLE_CPU_S_PER_ANSWER \
                 and float(cores or 0.0) >= IDLE_CORES:
             out.append(
@@ -78,12 +85,12 @@ def idle_warnings(idle: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def build_warnings(builds: Mapping[str, Any]) -> list[str]:
+def build_warnings(builds: Mapping[str, EngineBuild]) -> list[str]:
     """A warning per build that lacks instruction sets this CPU has (stacks running the
     same build share one warning)."""
     by_missing: dict[tuple[str, ...], list[str]] = {}
     for name, entry in builds.items():
-        missing = tuple(map(str, _map(entry).get("missing") or []))
+        missing = tuple(map(str, entry.missing))
         if missing:
             by_missing.setdefault(missing, []).append(str(name))
     return [f"{', '.join(names)}: llama.cpp was built without {', '.join(missing)}, which "
@@ -92,76 +99,77 @@ def build_warnings(builds: Mapping[str, Any]) -> list[str]:
             for missing, names in by_missing.items()]
 
 
-def host_warnings(manifest: Mapping[str, Any] | None) -> list[str]:
+def host_warnings(manifest: ManifestLike) -> list[str]:
     """Every host warning of a run: disturbance by the machine, idle stacks, and engines
     built without the CPU's instruction sets."""
-    m = _map(manifest)
-    return (disturbance_warnings(_map(m.get("host_load")))
-            + idle_warnings(_map(m.get("idle_cpu")))
-            + build_warnings(_map(m.get("engine_builds"))))
+    m = RunManifest.read(manifest)
+    return (disturbance_warnings(m.host_load)
+            + idle_warnings(m.idle_cpu or {})
+            + build_warnings(m.engine_builds or {}))
 
 
-def calibration_text(cal: Mapping[str, Any]) -> str:
+def calibration_text(cal: Calibration | Mapping[str, Any] | None) -> str:
     """`prefill 612 tok/s, decode 98 tok/s (llama-bench, SmolLM2..., 2 threads, ...)`."""
-    if not cal.get("prefill_tok_s"):
+    cal = Calibration.model_validate(cal) if isinstance(cal, Mapping) else cal
+    if cal is None or not cal.prefill_tok_s:
         return ""
-    when = str(cal.get("measured_utc") or "")[:10]
-    return (f"prefill {float(cal['prefill_tok_s']):.0f} tok/s, decode "
-            f"{float(cal.get('decode_tok_s') or 0):.0f} tok/s ({cal.get('tool')}, "
-            f"{cal.get('model')}, {cal.get('threads')} threads, measured {when} at load "
-            f"{cal.get('load_before')}{', a busy machine' if cal.get('busy') else ''})")
+    when = str(cal.measured_utc or "")[:10]
+    return (f"prefill {float(cal.prefill_tok_s):.0f} tok/s, decode "
+            f"{float(cal.decode_tok_s or 0):.0f} tok/s ({cal.tool}, "
+            f"{cal.model}, {cal.threads} threads, measured {when} at load "
+            f"{cal.load_before}{', a busy machine' if cal.busy else ''})")
 
 
-def host_line(manifest: Mapping[str, Any] | None) -> str | None:
+def host_line(manifest: ManifestLike) -> str | None:
     """One line on the machine: CPU and engine flags, cores, memory, GPUs, its calibration
     and the load during the run; None for runs stored before the manifest said so."""
-    hw = _map(_map(manifest).get("hardware"))
-    if not hw:
+    m = RunManifest.read(manifest)
+    hw = m.hardware
+    if hw is None or _blank(hw):
         return None
-    flags = hw.get("cpu_flags")
-    parts = [str(hw.get("cpu") or "unknown CPU")]
-    if isinstance(flags, list):
-        bf16 = "native bf16" if hw.get("native_bf16") else "no native bf16"
+    flags = hw.cpu_flags
+    parts = [str(hw.cpu or "unknown CPU")]
+    if flags is not None:
+        bf16 = "native bf16" if hw.native_bf16 else "no native bf16"
         parts[0] += f" ({' '.join(map(str, flags)) or 'no AVX2'}; {bf16})"
-    cores = f"{hw.get('usable_cores') or hw.get('cores') or '?'} cores"
-    if hw.get("cpu_quota"):
-        cores += f" (cgroup quota {hw['cpu_quota']} CPUs)"
+    cores = f"{hw.usable_cores or hw.cores or '?'} cores"
+    if hw.cpu_quota:
+        cores += f" (cgroup quota {hw.cpu_quota} CPUs)"
     parts.append(cores)
-    if hw.get("ram_gib"):
-        parts.append(f"{hw['ram_gib']} GiB RAM")
-    gpus = [g for g in hw.get("gpus") or [] if isinstance(g, Mapping)]
-    parts.append(", ".join(f"{g.get('name')} {g.get('memory_mib')} MiB" for g in gpus)
-                 if gpus else "no GPU")
+    if hw.ram_gib:
+        parts.append(f"{hw.ram_gib} GiB RAM")
+    parts.append(", ".join(f"{g.name} {g.memory_mib} MiB" for g in hw.gpus)
+                 if hw.gpus else "no GPU")
     line = "Host: " + ", ".join(parts)
-    if hw.get("fingerprint"):
-        line += f" [host {hw['fingerprint']}]"
-    cal = calibration_text(_map(hw.get("calibration")))
+    if hw.fingerprint:
+        line += f" [host {hw.fingerprint}]"
+    cal = calibration_text(hw.calibration)
     line += f"; calibration: {cal}" if cal else "; not calibrated (`workbench host calibrate`)"
-    load = _map(_map(manifest).get("host_load"))
-    if load:
-        line += (f"; during the run: load {float(load.get('load_mean') or 0):.1f} mean, "
-                 f"{float(load.get('load_max') or 0):.1f} max, steal "
-                 f"{float(load.get('steal_share') or 0):.1%}")
+    load = m.host_load
+    if load is not None and not _blank(load):
+        line += (f"; during the run: load {float(load.load_mean or 0):.1f} mean, "
+                 f"{float(load.load_max or 0):.1f} max, steal "
+                 f"{float(load.steal_share or 0):.1%}")
     return line
 
 
-def host_of(manifest: Mapping[str, Any] | None) -> str | None:
+def host_of(manifest: ManifestLike) -> str | None:
     """The run's host fingerprint (None for runs stored before it was recorded)."""
-    fp = _map(_map(manifest).get("hardware")).get("fingerprint")
-    return str(fp) if fp else None
+    hw = RunManifest.read(manifest).hardware
+    return hw.fingerprint if hw is not None and hw.fingerprint else None
 
 
-def cross_host_note(first: Mapping[str, Any] | None, second: Mapping[str, Any] | None
-                    ) -> str | None:
+def cross_host_note(first: ManifestLike, second: ManifestLike) -> str | None:
     """A note when two runs ran on different hosts (or one host is unknown): their
     latencies measure the machines as much as the stacks."""
-    a, b = host_of(first), host_of(second)
+    runs = [RunManifest.read(m) for m in (first, second)]
+    a, b = host_of(runs[0]), host_of(runs[1])
     if a is not None and a == b:
         return None
     if a is None or b is None:
         return ("one of these runs does not record its host: its latency may come from "
                 "another machine")
-    cpus = [str(_map(_map(m).get("hardware")).get("cpu") or "?") for m in (first, second)]
+    cpus = [str((m.hardware.cpu if m.hardware else None) or "?") for m in runs]
     return (f"these runs ran on different hosts ({a}: {cpus[0]}; {b}: {cpus[1]}): compare "
             "their latency only with that in mind; quality is comparable")
 

@@ -14,6 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from workbench.records.manifest import ManifestLike, RunManifest
 
 #: A failed request counts as slower than any SLO: its latency is this many seconds.
 MISS_S = 1e9
@@ -184,16 +188,16 @@ def load_measure(metric: str, s: StackLoad | None) -> tuple[float | None, str]:
     return None, "cost_per_correct: no price and no CPU time at capacity"
 
 
-def target_constraint(manifest: dict[str, object] | None) -> str | None:
+def target_constraint(manifest: ManifestLike) -> str | None:
     """The constraint a matrix's `target:` sets (`capacity>=2rps`), None without one."""
-    load = (manifest or {}).get("load")
-    target = load.get("target") if isinstance(load, dict) else None
-    if not isinstance(target, dict):
+    load = RunManifest.read(manifest).load
+    target = load.target if load is not None else None
+    if target is None:
         return None
-    if target.get("rate") is not None:
-        return f"capacity>={float(target['rate']):g}rps"
-    if target.get("concurrency") is not None:
-        return f"capacity_concurrency>={int(target['concurrency'])}"
+    if target.rate is not None:
+        return f"capacity>={float(target.rate):g}rps"
+    if target.concurrency is not None:
+        return f"capacity_concurrency>={int(target.concurrency)}"
     return None
 
 
@@ -284,9 +288,6 @@ def load_markdown(load: LoadRun | None) -> list[str]:
 
 def load_rich(load: LoadRun | None) -> list[RenderableType]:
     """The load section for the terminal (rich renderables)."""
-    from rich.table import Table
-    from rich.text import Text
-
     if load is None:
         return [Text(AT_CONCURRENCY_1, style="dim")]
     cap = Table(title="Capacity at load (SLOs on CI bounds, failures as misses, correct "

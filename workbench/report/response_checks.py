@@ -12,11 +12,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from workbench.records.evalset import Question
+from workbench.records.manifest import ManifestLike, RunManifest
 from workbench.records.responses import ResponseRecord, latest_attempts
 from workbench.report.models import Comparison
 
@@ -50,20 +51,20 @@ class ResponseChecks:
         scored.notes.extend(self.notes)
 
 
-def _space_id(manifest: Mapping[str, Any] | None, stack: str) -> str | None:
-    spaces = (manifest or {}).get("space_ids")
-    if isinstance(spaces, Mapping) and spaces.get(stack):
+def _space_id(manifest: RunManifest, stack: str) -> str | None:
+    spaces = manifest.space_ids or {}
+    if spaces.get(stack):
         return str(spaces[stack])
-    evalset = (manifest or {}).get("evalset")
-    if isinstance(evalset, Mapping) and evalset.get("space_id"):
-        return str(evalset["space_id"])
+    if manifest.evalset is not None and manifest.evalset.space_id:
+        return manifest.evalset.space_id
     return None
 
 
 def check_responses(questions: Sequence[Question], responses: Sequence[ResponseRecord],
-                    stacks: Sequence[str], manifest: Mapping[str, Any] | None = None
+                    stacks: Sequence[str], manifest: ManifestLike = None
                     ) -> ResponseChecks:
     """Run both checks over the latest attempt of every (stack, question)."""
+    typed = RunManifest.read(manifest)
     out = ResponseChecks()
     latest = latest_attempts(responses)
     gold_ids = {g for q in questions for g in q.gold_doc_ids}
@@ -75,7 +76,7 @@ def check_responses(questions: Sequence[Question], responses: Sequence[ResponseR
         foreign = sum(1 for r in answered
                       if r.sources and not any(s.doc_id in gold_ids for s in r.sources))
         if answered and (empty + foreign) / len(answered) > UNUSABLE_SHARE:
-            space = _space_id(manifest, stack)
+            space = _space_id(typed, stack)
             sent = f"space id sent: {space!r}" if space else "no space id was sent"
             what = ("no sources" if foreign == 0 else
                     "only doc ids that match no gold passage" if empty == 0 else

@@ -13,9 +13,10 @@ out of latency, which reports them as the error rate.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from workbench.records.evalset import Question
+from workbench.records.manifest import ManifestLike, RunManifest
+from workbench.records.manifest_parts import Price, Resources
 from workbench.records.responses import ResponseRecord
 from workbench.report import paired
 from workbench.report.engine_counters import add_engine_counters, explain_ttft
@@ -47,7 +48,7 @@ def build_scorecard(
     *,
     stacks: list[str] | None = None,
     baseline: str | None = None,
-    manifest: dict[str, Any] | None = None,
+    manifest: ManifestLike = None,
     semantic: bool = True,
     judge: Judge | None = None,
     pairwise: bool = False,
@@ -63,24 +64,25 @@ def build_scorecard(
     scores (and with `pairwise`, each candidate judged against the baseline in both orders,
     for position bias)."""
     started = time.perf_counter()
+    m = RunManifest.read(manifest)
     names = stacks or list(dict.fromkeys(r.stack for r in responses))
     base = baseline or (names[0] if names else "")
     data = paired.score(questions, responses, stacks=names, baseline=base, semantic=semantic,
                         judge=judge, embedder=embedder, resamples=resamples, seed=seed)
     # Before the verdicts: a stack whose retrieval cannot be scored is not compared on it.
-    check_responses(questions, responses, names, manifest).apply(data)
-    data.notes += mark_token_metrics(data.comparisons, manifest, base)
+    check_responses(questions, responses, names, m).apply(data)
+    data.notes += mark_token_metrics(data.comparisons, m, base)
     parts = [candidate_verdict([c for c in data.comparisons if c.candidate == cand])
              for cand in names if cand != base]
-    warnings = fairness_warnings(manifest) + host_warnings(manifest) + data.warnings
-    add_costs(data.summaries, manifest)
+    warnings = fairness_warnings(m) + host_warnings(m) + data.warnings
+    add_costs(data.summaries, m)
     add_faithfulness(data.summaries, data.rows, questions,
                      PairedBootstrap(resamples=resamples, seed=seed), judged=judge is not None)
     trust = None
     if judge is not None:
         bias = pairwise_bias(judge, questions, responses, names, base) if pairwise else None
         trust = judge_trust(judge, data.rows, names, bias)
-    add_engine_counters(data.summaries, responses, manifest)
+    add_engine_counters(data.summaries, responses, m)
     run_ids = {r.run_id for r in responses}
     return ScoreCard(
         run_id=run_ids.pop() if len(run_ids) == 1 else None,
@@ -99,9 +101,9 @@ def build_scorecard(
                                if c.section == "quality"),
         power=data.power,
         warnings=warnings,
-        host=host_line(manifest),
+        host=host_line(m),
         notes=data.notes + gold_notes(questions, judged=judge is not None)
-        + [n for n in [tuning_note(manifest)] if n],
+        + [n for n in [tuning_note(m)] if n],
         engine_notes=explain_ttft(data.summaries, base),
         definitions=data.definitions,
         method=Method(
@@ -119,29 +121,23 @@ def build_scorecard(
     )
 
 
-def _recipe_of(manifest: dict[str, Any], stack: str) -> dict[str, Any]:
-    # New manifests key recipes by stack name; older ones by side letter.
-    for key, recipe in (manifest.get("stacks") or {}).items():
-        if key == stack or (isinstance(recipe, dict) and recipe.get("name") == stack):
-            return recipe if isinstance(recipe, dict) else {}
-    return {}
-
-
-def add_costs(summaries: dict[str, StackSummary], manifest: dict[str, Any] | None) -> None:
+def add_costs(summaries: dict[str, StackSummary], manifest: ManifestLike) -> None:
     """Each stack's cost per answer: from its recipe's `cost.per_hour` and its measured
     throughput, and from the CPU time and peak RSS the runner recorded for it."""
-    manifest = manifest or {}
-    used = manifest.get("resources") or {}
+    m = RunManifest.read(manifest)
+    used = m.resources or {}
     for name, s in summaries.items():
         # A matrix file's price wins over the recipe's: the same recipe may run on a
-        # machine with another price.
-        price = ((manifest.get("prices") or {}).get(name)
-                 or _recipe_of(manifest, name).get("cost") or {})
-        res = used.get(name) or {}
-        cost = Cost(per_hour=price.get("per_hour"), currency=price.get("currency", "USD"),
-                    peak_rss_mb=res.get("peak_rss_mb"))
-        if res.get("cpu_s") is not None and res.get("answers"):
-            cost.cpu_s_per_answer = float(res["cpu_s"]) / float(res["answers"])
+        # machine with another price (older manifests key recipes by side letter).
+        price = (m.prices or {}).get(name)
+        if price is None or not price.model_fields_set:  # {} falls through, as it did
+            price = Price.model_validate(m.recipe_of(name).get("cost") or {})
+        res = used.get(name) or Resources()
+        cost = Cost(per_hour=price.per_hour,
+                    currency="USD" if price.currency is None else price.currency,
+                    peak_rss_mb=res.peak_rss_mb)
+        if res.cpu_s is not None and res.answers:
+            cost.cpu_s_per_answer = float(res.cpu_s) / float(res.answers)
         if cost.per_hour is not None and s.throughput:
             cost.per_1k_answers = cost.per_hour / 3600.0 / s.throughput * 1000.0
             correct = s.quality.get("gold_contained")

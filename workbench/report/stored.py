@@ -45,14 +45,13 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
     from workbench.report.scorecard import build_scorecard
 
     fp = fingerprint(store, run_id)
-    run = store.get_run(run_id)
-    manifest = run["manifest"]
+    manifest = store.run_manifest(run_id)
     if judge is not None:
         if judge.cache is None:
             from workbench.store.verdicts import VerdictStore
 
             judge.cache = VerdictStore(store)
-        manifest = {**manifest, "judge": {**judge.manifest(), "pairwise": pairwise}}
+        manifest.record_judge({**judge.manifest(), "pairwise": pairwise})
         try:
             store.update_manifest(run_id, manifest)
         except StoreError:

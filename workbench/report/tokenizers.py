@@ -9,10 +9,10 @@ not count tokens, still compare.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from workbench.report.fairness import _get, _recipes  # the manifest's one reader
+from workbench.records.manifest import ManifestLike, RunManifest
+from workbench.report.fairness import _get
 from workbench.report.models import Comparison
 
 #: Latency metrics measured per token.
@@ -20,22 +20,20 @@ TOKEN_METRICS = ("tpot", "itl", "tok_s")
 NOT_COMPARABLE = "not comparable: different models (tokenizers)"
 
 
-def model_identities(manifest: Mapping[str, Any] | None) -> dict[str, tuple[str | None, str]]:
+def model_identities(manifest: ManifestLike) -> dict[str, tuple[str | None, str]]:
     """Stack name -> (model sha256 or None, model name as the manifest gives it)."""
-    if not manifest:
-        return {}
-    models = manifest.get("models")
-    models = models if isinstance(models, Mapping) else {}
+    m = RunManifest.read(manifest)
+    models = m.models or {}
     out: dict[str, tuple[str | None, str]] = {}
-    for key, name, recipe in _recipes(manifest):
+    for key, name, recipe in m.recipes():
         entry = models.get(key)
-        entry = entry if isinstance(entry, Mapping) else {}
-        named = entry.get("registry") or _get(recipe, "model.name")
-        out[name] = (entry.get("sha256") or None, named if isinstance(named, str) else "")
+        named = (entry.registry if entry else None) or _get(recipe, "model.name")
+        out[name] = ((entry.sha256 if entry else None) or None,
+                     named if isinstance(named, str) else "")
     return out
 
 
-def different_tokenizers(manifest: Mapping[str, Any] | None, baseline: str) -> set[str]:
+def different_tokenizers(manifest: ManifestLike, baseline: str) -> set[str]:
     """The stacks whose model differs from the baseline's: both digests known and unequal,
     or (without both digests) both names known and unequal."""
     ids = model_identities(manifest)
@@ -52,7 +50,7 @@ def different_tokenizers(manifest: Mapping[str, Any] | None, baseline: str) -> s
     return out
 
 
-def mark_token_metrics(comparisons: Sequence[Comparison], manifest: Mapping[str, Any] | None,
+def mark_token_metrics(comparisons: Sequence[Comparison], manifest: ManifestLike,
                        baseline: str) -> list[str]:
     """Mark the per-token comparisons of candidates with another model as not comparable
     (no "better", no "significant"); returns the report's note, if any."""
