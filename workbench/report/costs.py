@@ -82,13 +82,17 @@ def _ratio_draws(boot: PairedBootstrap, num: FloatArray, den: FloatArray) -> Flo
     return out
 
 
-def _ci(draws: FloatArray, confidence: float) -> tuple[float, float]:
-    d = draws[np.isfinite(draws)]
-    if d.size == 0:
-        return math.nan, math.nan
-    tail = (1 - confidence) / 2
-    lo, hi = np.quantile(d, [tail, 1 - tail])
-    return float(lo), float(hi)
+def _ratio_ci(boot: PairedBootstrap, num: FloatArray, den: FloatArray
+              ) -> tuple[float, float]:
+    """BCa interval of sum(num) / sum(den), widened for the sample size as every mean of
+    the scorecard is (`PairedBootstrap.interval`); the acceleration from the leave-one-out
+    ratios. The percentile interval covered the true cost per 1,000 answers only
+    0.91-0.92 of the time at n=30-68 (a right-skewed ratio of means)."""
+    top, bottom = float(num.sum()), float(den.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jack = (top - num) / (bottom - den) if num.size > 1 else None
+    iv = boot.interval(top / bottom, _ratio_draws(boot, num, den), jack)
+    return iv.low, iv.high
 
 
 def own_cost(boot: PairedBootstrap, costs: FloatArray, ok: BoolArray,
@@ -99,12 +103,13 @@ def own_cost(boot: PairedBootstrap, costs: FloatArray, ok: BoolArray,
     if answers.sum() == 0:
         return None
     per_1k = float(costs.sum() / answers.sum() * 1000)
-    ci = _ci(_ratio_draws(boot, costs, answers) * 1000, boot.confidence)
+    lo, hi = _ratio_ci(boot, costs, answers)
+    ci = (lo * 1000, hi * 1000)
     good = np.nan_to_num(correct)
     per_correct = per_correct_ci = None
     if good.sum() > 0:
         per_correct = float(costs.sum() / good.sum())
-        per_correct_ci = _ci(_ratio_draws(boot, costs, good), boot.confidence)
+        per_correct_ci = _ratio_ci(boot, costs, good)
     return OwnCost(per_1k, ci, per_correct, per_correct_ci, int(costs.size))
 
 

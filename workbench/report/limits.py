@@ -63,6 +63,13 @@ def quantile_bound(values: Sequence[float], q: float, censored: int = 0, *,
     return Bound(est, low, high, int(full.size))
 
 
+def upper_bound_min_n(q: float, confidence: float = CONFIDENCE) -> int:
+    """The fewest values whose q-quantile has a finite upper bound (the interval's upper
+    end is the largest value only once q^n <= (1 - confidence) / 2: 72 for a p95, 6 for a
+    median); with fewer the upper end is +inf."""
+    return math.ceil(math.log((1.0 - confidence) / 2.0) / math.log(q) - 1e-12)
+
+
 def rate_bound(k: int, n: int, confidence: float = CONFIDENCE) -> Bound:
     """k of n, with its exact (Clopper-Pearson) interval."""
     if n <= 0:

@@ -96,9 +96,11 @@ class StackSummary(BaseModel):
     engine_counters: EngineCounterTotals | None = Field(
         default=None, description="The engine's own counters over the run (None: it reported "
         "none).")
-    ci: dict[str, list[float]] = Field(
-        default_factory=dict, description="Statistic -> 95% bootstrap CI [low, high] over "
-        "this stack's own answers: f1 (mean), e2e.p50, e2e.p95 (successful requests).")
+    ci: dict[str, list[float | None]] = Field(
+        default_factory=dict, description="Statistic -> 95% CI [low, high] over this "
+        "stack's own answers: f1 (mean, BCa bootstrap), e2e.p50, e2e.p95 (successful "
+        "requests, order-statistic); an end the data cannot bound is null (a p95's upper "
+        "bound needs 72 requests).")
     load: StackLoad | None = Field(
         default=None, description="Its capacity under the matrix's load block "
         "(`workbench.report.load`); None when the run had no load pass.")

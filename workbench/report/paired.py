@@ -44,6 +44,7 @@ from workbench.scoring.stats import (
     median_ratio,
     min_detectable_difference,
     outcomes,
+    paired_proportion_diff,
     sign_flip_test,
 )
 from workbench.scoring.suite import default_scorers, retrieval_ks
@@ -92,7 +93,11 @@ def _compare_mean(metric: Metric, a: np.ndarray, b: np.ndarray, base: str, cand:
                   boot: PairedBootstrap, statistic: str = "mean") -> Comparison:
     mask = ~np.isnan(a) & ~np.isnan(b)
     a, b = a[mask], b[mask]
-    iv = boot.mean_diff(a, b)
+    zero_one = metric.binary and bool(np.isin(a, (0.0, 1.0)).all() and np.isin(b, (0.0, 1.0)).all())
+    # 0/1 outcomes (hit@k, exact match, the error rate): a score interval, where the
+    # bootstrap of a few distinct (or mostly zero) differences covers too rarely.
+    iv = (paired_proportion_diff(a > 0.5, b > 0.5, boot.confidence) if zero_one
+          else boot.mean_diff(a, b))
     c = Comparison(
         key=metric.key, metric=metric.key, label=metric.label, section=metric.section,
         statistic=statistic, unit=metric.unit,  # type: ignore[arg-type]

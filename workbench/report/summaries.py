@@ -11,10 +11,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from workbench.records.responses import ResponseRecord
+from workbench.report.limits import quantile_bound
 from workbench.report.models import StackSummary
 from workbench.scoring.base import Sample, Scorer
 from workbench.scoring.latency import LatencyScorer, summarize
-from workbench.scoring.stats import PairedBootstrap, jackknife_percentile
+from workbench.scoring.stats import PairedBootstrap
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -39,10 +40,15 @@ def _busy_throughput(records: list[ResponseRecord]) -> float | None:
     return len(ok) / busy if ok and busy > 0 else None
 
 
-def own_intervals(values: dict[str, np.ndarray], boot: PairedBootstrap) -> dict[str, list[float]]:
-    """95% bootstrap CIs of one stack's own statistics, its questions resampled: `f1` (the
-    mean over its answers), `e2e.p50` and `e2e.p95` (over its successful requests)."""
-    out: dict[str, list[float]] = {}
+def own_intervals(values: dict[str, np.ndarray], boot: PairedBootstrap
+                  ) -> dict[str, list[float | None]]:
+    """95% CIs of one stack's own statistics: `f1` (the mean over its answers; BCa, its
+    questions resampled), `e2e.p50` and `e2e.p95` (over its successful requests; the
+    distribution-free order-statistic interval of `report.limits`, as the constraints
+    use). An end the data cannot bound is None: a p95's upper bound needs 72 requests
+    (the bootstrap's p95 interval covered the true p95 only 0.69-0.76 of the time at n=30
+    and 0.93 at n=200, because no resample reaches past the largest value)."""
+    out: dict[str, list[float | None]] = {}
     f1 = values.get("f1")
     if f1 is not None and np.isfinite(f1).sum() >= 2:
         x = f1[np.isfinite(f1)]
@@ -53,12 +59,11 @@ def own_intervals(values: dict[str, np.ndarray], boot: PairedBootstrap) -> dict[
     e2e = values.get("e2e")
     if e2e is not None and np.isfinite(e2e).sum() >= 2:
         ok = e2e[np.isfinite(e2e)]
-        draws = boot.percentiles(ok, (50.0, 95.0))
-        for j, (key, q) in enumerate((("e2e.p50", 50.0), ("e2e.p95", 95.0))):
-            iv = boot.interval(float(np.percentile(ok, q)), draws[:, j],
-                               jackknife_percentile(ok, q))
-            if not math.isnan(iv.low):
-                out[key] = [iv.low, iv.high]
+        for key, q in (("e2e.p50", 0.50), ("e2e.p95", 0.95)):
+            b = quantile_bound(list(ok), q)
+            if math.isfinite(b.low) or math.isfinite(b.high):
+                out[key] = [b.low if math.isfinite(b.low) else None,
+                            b.high if math.isfinite(b.high) else None]
     return out
 
 
