@@ -43,7 +43,8 @@ def test_markdown_has_every_section_and_the_footer() -> None:
             "<1e-4 (Holm) | stack-b is faster |") in md
     assert "| Token F1 * | 1.000 | 1.000 | +0.000 [+0.000, +0.000] |" in md
     assert "| E2E | stack-a | 40 | 480 ms | 480 ms | 480 ms | 480 ms | 480 ms |" in md
-    assert "| 1 | B: stack-b | llamacpp m | 1.000 | +0.000 [+0.000, +0.000] | 280 ms |" in md
+    # Statistically tied on F1 (the same answers): "=" beside the rank, as on the web.
+    assert "| 1= | B: stack-b | llamacpp m | 1.000 | +0.000 [+0.000, +0.000] | 280 ms |" in md
     assert "Holm-corrected across candidates" in md
     assert "TPOT = (E2E - TTFT) / (N - 1)" in md and "2000 resamples" in md
     assert "no run manifest" in md

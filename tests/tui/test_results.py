@@ -10,6 +10,7 @@ from tests.tui.conftest import Workspace
 from tests.tui.helpers import settle
 from workbench.report.choice import recommend
 from workbench.report.constraints import constraints_from_manifest
+from workbench.report.leaderboard import leaderboard
 from workbench.report.stored import scorecard_for_run
 from workbench.tui.data import stack_tags
 from workbench.tui.screens.detail import DetailScreen
@@ -46,11 +47,12 @@ async def test_choice_leaderboard_and_comparisons(workspace: Workspace) -> None:
         tags = stack_tags(card)
         assert tags == {"llamacpp-cpu": "1", "vllm-cpu": "2", "llamacpp-cpu-qwen05": "3"}
         assert [k.value for k in board.rows] == [r.stack for r in choice.ranked]
-        for key, cells in zip(board.rows, leaderboard_cells(card, choice, tags), strict=True):
+        for key, cells in zip(board.rows, leaderboard_cells(leaderboard(card, choice), tags),
+                              strict=True):
             assert [str(x) for x in board.get_row(key)] == [str(x) for x in cells]
-        assert str(board.get_row("llamacpp-cpu")[2]) == "base"
+        assert str(board.get_row("llamacpp-cpu")[3]) == "base"
         f1 = card.comparison("f1", "llamacpp-cpu-qwen05")
-        assert str(board.get_row("llamacpp-cpu-qwen05")[2]) == f"{f1.diff:+.3f} ✓"
+        assert str(board.get_row("llamacpp-cpu-qwen05")[3]) == f"{f1.diff:+.3f} ✓"
         # v: the comparisons of the first candidate; n: the next candidate's.
         await pilot.press("v")
         await pilot.pause()
@@ -140,7 +142,7 @@ async def test_a_run_stored_before_named_stacks_opens(workspace: Workspace) -> N
         screen = app.screen
         assert isinstance(screen, ResultsScreen) and screen.loaded is not None
         board = screen.query_one(LeaderboardTable)
-        names = {str(board.get_row(k)[0]) for k in board.rows}
+        names = {str(board.get_row(k)[1]) for k in board.rows}
         assert names == {"A: llamacpp-cpu", "B: vllm-cpu"}
         assert screen.query_one(QuestionTable).row_count == 20
         assert "E2E A" in [str(c.label) for c in screen.query_one(QuestionTable).columns.values()]

@@ -42,7 +42,9 @@ def test_results_lead_with_the_choice_then_the_leaderboard(
         assert f"- {esc(r.reason)}" in view.choice
     assert "`e2e.p50<=2s`" in view.choice and "`f1>=0.2`" in view.choice
     # The leaderboard: one row per stack in the choice's order, F1 against the baseline.
-    rows = [line for line in view.leaderboard.splitlines() if line.startswith("| ")][1:]
+    # (Within an interval the spaces do not break: "[+0.078,\xa0+0.345]".)
+    rows = [line.replace("\xa0", " ") for line in view.leaderboard.splitlines()
+            if line.startswith("| ")][1:]
     assert [r.stack for r in choice.ranked] == [
         row.split(" | ")[1].split("<br>")[0].removesuffix(" (baseline)") for row in rows]
     for row, r in zip(rows, choice.ranked, strict=True):

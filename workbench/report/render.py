@@ -18,9 +18,10 @@ from rich.text import Text
 
 from workbench.report.choice import Choice
 from workbench.report.faithfulness import faithfulness_lines
+from workbench.report.leaderboard import Leaderboard, leaderboard
 from workbench.report.load import load_markdown, load_rich
 from workbench.report.models import Comparison, ScoreCard
-from workbench.report.verdict import PRIMARY_LATENCY, format_diff, format_p, format_value
+from workbench.report.verdict import format_diff, format_p, format_value
 from workbench.report.votes import VOTES_HEADER, VoteSummary, votes_lines, votes_table_rows
 
 SECTIONS = ("quality", "retrieval", "latency")
@@ -33,7 +34,7 @@ LATENCY_NOTE = (
     "server reports them. Output tok/s is per request: N / (E2E - TTFT)."
 )
 _LEADER_HEADER = ("#", "Stack", "Engine, model", "F1", "ΔF1 vs baseline [95% CI]",
-                  "Median E2E", "ΔE2E vs baseline", "Errors", "Cost")
+                  "Median E2E", "ΔE2E vs baseline [95% CI]", "Errors", "Cost")
 _DIST_HEADER = ("Latency per stack", "Stack", "n", "mean", "p50", "p90", "p95", "p99")
 _ENGINE_HEADER = ("Stack", "Prefix cache", "Requests", "Prompt tok/req", "Prompt tokens",
                   "Cached", "Hit rate", "Prefill tok/s", "Prefill/req", "Queue", "TTFT p50")
@@ -54,36 +55,39 @@ def _cells(c: Comparison) -> tuple[str, str, str, str, str, str]:
     return (label, a, b, format_diff(c), format_p(c), c.verdict)
 
 
+def leaderboard_header(board: Leaderboard) -> tuple[str, ...]:
+    """The leaderboard's columns in the CLI and Markdown report (capacity and cost at
+    capacity for a run with a load pass, faithfulness where the run has it)."""
+    return (_LEADER_HEADER
+            + (("Capacity at target", "Cost at capacity") if board.has_load else ())
+            + (("Faithful",) if board.has_faithfulness else ()))
+
+
 def leaderboard_rows(card: ScoreCard, choice: Choice | None) -> list[tuple[str, ...]]:
     """One row per stack, in the choice's order (else run order)."""
-    order = [r.stack for r in choice.ranked] if choice else card.stacks
-    ranks = {r.stack: (str(r.rank) if r.rank is not None else "excluded")
-             for r in (choice.ranked if choice else [])}
+    return board_rows(leaderboard(card, choice))
+
+
+def board_rows(board: Leaderboard) -> list[tuple[str, ...]]:
+    """The texts of `report.leaderboard`'s rows, in `leaderboard_header`'s columns."""
     rows: list[tuple[str, ...]] = []
-    for name in order:
-        s = card.summaries[name]
-        f1 = s.quality.get("f1")
-        e2e = s.latency.get("e2e")
-        vs_f1 = vs_e2e = "baseline" if s.baseline else ""
-        if not s.baseline:
-            by_key = {c.key: c for c in card.comparisons_of(name)}
-            if "f1" in by_key:
-                vs_f1 = format_diff(by_key["f1"]) + (" ✓" if by_key["f1"].significant else "")
-            if PRIMARY_LATENCY in by_key:
-                c = by_key[PRIMARY_LATENCY]
-                vs_e2e = format_diff(c) + (" ✓" if c.significant else "")
-        cost = ""
-        if s.cost is not None:
-            if s.cost.per_1k_answers is not None:
-                cost = f"{s.cost.per_1k_answers:.2f} {s.cost.currency}/1k"
-            elif s.cost.cpu_s_per_answer is not None:
-                cost = f"{s.cost.cpu_s_per_answer:.2f} CPU-s/answer"
-        rows.append((ranks.get(name, ""), card.label(name) + (" (baseline)" if s.baseline
-                                                               else ""),
-                     f"{s.engine} {s.model}".strip(), format_value(f1, ""), vs_f1,
-                     format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
-                     f"{s.errors}/{s.responses}", cost))
+    for r in board.rows:
+        cells: tuple[str, ...] = (r.rank_text, r.label + (" (baseline)" if r.baseline else ""),
+                 f"{r.engine} {r.model}".strip(), r.f1_text, r.delta_f1, r.e2e_text,
+                 r.delta_e2e, r.error_text, r.cost_text)
+        if board.has_load:
+            cap = r.capacity
+            cells += (cap.text, cap.cost_text) if cap is not None else ("-", "-")
+        if board.has_faithfulness:
+            cells += (r.faithful_text or "-",)
+        rows.append(cells)
     return rows
+
+
+def leaderboard_notes(board: Leaderboard) -> list[str]:
+    """The lines under the leaderboard: the load it was chosen at, the cost's unit, the
+    marks."""
+    return [board.load_note, board.cost_note, board.legend]
 
 
 def _distribution_rows(card: ScoreCard) -> list[tuple[str, ...]]:
@@ -213,14 +217,16 @@ def render_rich(card: ScoreCard, choice: Choice | None = None,
     parts: list[RenderableType] = []
     if choice is not None:
         parts.append(render_choice(choice))
-    board = Table(title="Leaderboard (✓: significant after correction)", title_justify="left",
-                  expand=False)
-    for i, name in enumerate(_LEADER_HEADER):
+    lb = leaderboard(card, choice)
+    board = Table(title=f"Leaderboard ({lb.load_short}; ✓: significant after correction)",
+                  title_justify="left", expand=False)
+    for i, name in enumerate(leaderboard_header(lb)):
         board.add_column(name, justify="right" if i in (0, 3, 5, 7) else "left",
-                         no_wrap=i == 1)
-    for row in leaderboard_rows(card, choice):
+                         no_wrap=i in (0, 1))
+    for row in board_rows(lb):
         board.add_row(*row)
     parts.append(board)
+    parts.append(Text("\n".join(leaderboard_notes(lb)), style="dim"))
     parts += load_rich(card.load)
     if votes is not None:
         parts += render_votes(votes, card)
@@ -297,7 +303,9 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None,
             out += [f"F1, every pair over the {choice.shared} questions every feasible stack "
                     "answered (Holm over all pairs):", ""]
             out += [f"- {_md_escape(p)}" for p in choice.pairs] + [""]
-    out += ["## Leaderboard", "", *_md_table(_LEADER_HEADER, leaderboard_rows(card, choice))]
+    lb = leaderboard(card, choice)
+    out += ["## Leaderboard", "", *_md_table(leaderboard_header(lb), board_rows(lb))]
+    out += [f"_{_md_escape(line)}_" for line in leaderboard_notes(lb)] + [""]
     out += load_markdown(card.load)
     if votes is not None:
         out += ["## Human votes (arena)", ""]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.store.db import Store
+from workbench.store.progress import run_state
 
 if TYPE_CHECKING:
     from workbench.report.choice import Choice
@@ -23,11 +24,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class LoadedCard:
-    """A scorecard, the recommendation it leads to, the arena votes about its stacks, the
-    run's stored progress, and how it was obtained."""
+    """A scorecard, the recommendation it leads to (None while the run is in progress), the
+    arena votes about its stacks, the run's stored progress, and how it was obtained."""
 
     card: ScoreCard
-    choice: Choice
+    choice: Choice | None
     seconds: float
     cached: bool
     votes: VoteSummary
@@ -35,35 +36,23 @@ class LoadedCard:
 
 
 def load_card(db_path: Path, run_id: str, *, semantic: bool) -> LoadedCard:
-    """The run's scorecard through `scorecard_for_run` (the report's code path) and its
-    choice under the constraints stored with the run (`recommend`)."""
+    """The run's decision (`report.decision.decide_run`: the card with its load pass, the
+    choice under the constraints stored with the run, the votes) and its progress."""
     # Imported here: `workbench.report` loads scipy (seconds), which must happen in the
     # worker thread that calls this, never while the UI starts.
-    from workbench.report.choice import recommend
-    from workbench.report.constraints import constraints_from_manifest
-    from workbench.report.stored import cached_scorecard, scorecard_for_run
-    from workbench.report.votes import votes_for_run
-    from workbench.store.progress import run_state
+    from workbench.report.decision import decide_run
 
     start = time.perf_counter()
     with Store(db_path) as store:
-        # Reading the cache first (rather than letting scorecard_for_run do it) parses a
-        # large card once and still tells the caller whether it was cached.
-        card = cached_scorecard(store, run_id, semantic=semantic)
-        cached = card is not None
-        if card is None:
-            card = scorecard_for_run(store, run_id, semantic=semantic, use_cache=False)
-        constraints = constraints_from_manifest(store.get_run(run_id)["manifest"])
-        votes = votes_for_run(store, run_id, card)
+        decision = decide_run(store, run_id, semantic=semantic)
         state = run_state(store, run_id)
-    choice = recommend(card, constraints)
-    return LoadedCard(card, choice, time.perf_counter() - start, cached, votes, state)
+    assert decision.votes is not None  # asked for
+    return LoadedCard(decision.card, decision.choice, time.perf_counter() - start,
+                      decision.cached, decision.votes, state)
 
 
 def load_state(db_path: Path, run_id: str) -> RunState:
     """The run's stored progress (cheap: one grouped query), for polling a live run."""
-    from workbench.store.progress import run_state
-
     # Read-only: a poll never takes the write lock the runner (maybe another process)
     # needs for each answer.
     with Store(db_path, readonly=True) as store:

@@ -27,9 +27,15 @@ TITLE = "RAG A/B workbench"
 #: System fonts only: a Google font would make every page load fetch from the internet.
 _FONT = ("ui-sans-serif", "system-ui", "sans-serif")
 _MONO = ("ui-monospace", "monospace")
-#: Numbers in the leaderboard never break inside a cell (stack and engine names may).
-_CSS = ("#results-leaderboard td:not(:nth-child(2)), #results-leaderboard th "
-        "{white-space: nowrap; word-break: normal; overflow-wrap: normal}")
+#: The leaderboard: a stack's name never breaks (Chromium broke "llamacpp-cpu-qwen05"
+#: every four letters at 1400 px), numbers never break inside a cell, the differences wrap
+#: only at the space before their interval; a table wider than the page scrolls, never cut.
+_CSS = ("#results-leaderboard td {white-space: nowrap; word-break: normal; "
+        "overflow-wrap: normal; padding: 6px} "
+        "#results-leaderboard th {word-break: normal; overflow-wrap: normal; padding: 6px} "
+        "#results-leaderboard td small {white-space: normal} "
+        "#results-leaderboard td:nth-child(4), #results-leaderboard td:nth-child(6) "
+        "{white-space: normal} #results-leaderboard .prose {overflow-x: auto}")
 
 
 class AuthRequiredError(ValueError):

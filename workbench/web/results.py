@@ -19,9 +19,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from workbench.report.constraints import Constraint, constraints_from_manifest
+from workbench.report.decision import decide_run
 from workbench.report.models import ScoreCard
 from workbench.report.provisional import provisional_markdown
-from workbench.report.stored import scorecard_for_run
 from workbench.store.db import Store
 from workbench.store.progress import run_state
 from workbench.web import charts, plots
@@ -32,7 +32,6 @@ from workbench.web.pareto_chart import TITLE as PARETO_TITLE
 from workbench.web.results_data import (
     FILTERS,
     choice_markdown,
-    choice_of,
     detail_markdown,
     filtered,
     leaderboard_markdown,
@@ -169,9 +168,9 @@ def load_results(cfg: WebConfig, run_ref: str | None, *, with_plots: bool = True
             live = run_state(store, run_id) if run["status"] != "completed" else None
             if live is not None and live.answered == 0:
                 return _empty(live_header(live), live=live.status == "running")
-            card = scorecard_for_run(store, run_id, semantic=cfg.semantic)
-            choice = choice_of(store, run_id, card) if live is None else None
-            limits = constraints_from_manifest(run["manifest"])
+            decided = decide_run(store, run_id, semantic=cfg.semantic, votes=False)
+            card, limits = decided.card, decided.constraints
+            choice = decided.choice if live is None else None
     except KeyError as exc:
         return _empty(status_md(str(exc).strip("'\""), "error"))
     except Exception as exc:  # a broken database or scorer: a message, not a traceback
@@ -298,7 +297,7 @@ def build_results_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
     pareto = gr.Plot(show_label=False, elem_id="results-pareto")
     # Under the chart, so the chart itself follows the recommendation at once.
     with gr.Row(equal_height=False):
-        latency = gr.Radio(list(LATENCY_CHOICES), value="median E2E", label="Latency axis",
+        latency = gr.Radio(list(LATENCY_CHOICES), value="median E2E", label="Horizontal axis",
                            elem_id="results-latency", scale=1)
         bubble = gr.Radio(list(BUBBLE_CHOICES), value="throughput", label="Bubble size",
                           elem_id="results-bubble", scale=1)

@@ -11,14 +11,12 @@ import pandas as pd
 
 from workbench.records.evalset import Question
 from workbench.records.responses import ResponseRecord
-from workbench.report.choice import Choice, recommend
-from workbench.report.constraints import constraints_from_manifest
-from workbench.report.faithfulness import faithfulness_cell
+from workbench.report.choice import Choice
+from workbench.report.leaderboard import Leaderboard, leaderboard
 from workbench.report.load import load_note
 from workbench.report.models import QuestionRow, ScoreCard
 from workbench.report.render import render_markdown
-from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, format_diff, format_value
-from workbench.store.db import Store
+from workbench.report.verdict import format_value
 from workbench.web.common import esc
 
 #: Filter label -> which per-question outcome (against the baseline, by token F1) it keeps.
@@ -28,12 +26,6 @@ PAGE_SIZE = 50
 #: Short headers: at 1024 px wide longer ones broke mid-word ("Ran k", "Error s").
 LEADER_COLUMNS = ("#", "Stack", "F1", "ΔF1 [95% CI]", "Median E2E", "ΔE2E [95% CI]",
                   "Errors", "Cost")
-
-
-def choice_of(store: Store, run_id: str, card: ScoreCard) -> Choice:
-    """The recommendation for a scored run, under the constraints stored with it."""
-    manifest = store.get_run(run_id)["manifest"]
-    return recommend(card, constraints_from_manifest(manifest))
 
 
 def choice_markdown(card: ScoreCard, choice: Choice) -> str:
@@ -56,45 +48,26 @@ def choice_markdown(card: ScoreCard, choice: Choice) -> str:
     return "\n".join(out)
 
 
-def _rate(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.1%}"
+def leader_columns(board: Leaderboard) -> tuple[str, ...]:
+    """The leaderboard's headers for this board (capacity and cost at capacity for a run
+    with a load pass, faithfulness where the run has it)."""
+    return (LEADER_COLUMNS + (("Capacity", "Cost at capacity") if board.has_load else ())
+            + (("Faithful",) if board.has_faithfulness else ()))
 
 
-def has_faithfulness(card: ScoreCard) -> bool:
-    """Whether any stack has a faithfulness score (judged, or planted answers counted): the
-    leaderboard shows its column only then."""
-    return any(s.faithfulness is not None for s in card.summaries.values())
-
-
-def leader_columns(card: ScoreCard) -> tuple[str, ...]:
-    """The leaderboard's headers for this card."""
-    return LEADER_COLUMNS + (("Faithful",) if has_faithfulness(card) else ())
-
-
-def leaderboard_rows(card: ScoreCard, choice: Choice) -> list[tuple[str, ...]]:
-    """One row per stack in the choice's order: F1 and its paired difference against the
-    baseline, median E2E and the paired per-question ratio, error rate, cost (and
-    faithfulness, where the run has it)."""
-    faithful = has_faithfulness(card)
+def leaderboard_cells(board: Leaderboard) -> list[tuple[str, ...]]:
+    """One row per stack in the choice's order: the texts of `report.leaderboard` in
+    `leader_columns`' order."""
     rows: list[tuple[str, ...]] = []
-    for r in choice.ranked:
-        s = card.summaries[r.stack]
-        vs_f1 = vs_e2e = "baseline"
-        if not s.baseline:
-            by_key = {c.key: c for c in card.comparisons_of(r.stack)}
-            f1, lat = by_key.get(PRIMARY_QUALITY), by_key.get(PRIMARY_LATENCY)
-            vs_f1 = "n/a" if f1 is None else format_diff(f1) + (" ✓" if f1.significant else "")
-            vs_e2e = "n/a" if lat is None else format_diff(lat) + (" ✓" if lat.significant
-                                                                   else "")
-        e2e = s.latency.get("e2e")
-        rank = str(r.rank) if r.rank is not None else "excluded"
-        if r.group is not None and sum(o.group == r.group for o in choice.ranked) > 1:
-            rank += "="  # statistically tied on F1 with the others of its group
-        rows.append((rank, card.label(r.stack) + (" (baseline)" if s.baseline else ""),
-                     format_value(s.quality.get(PRIMARY_QUALITY), ""),
-                     vs_f1, format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
-                     _rate(s.error_rate), r.cost_text or "-")
-                    + ((faithfulness_cell(s),) if faithful else ()))
+    for r in board.rows:
+        cells: tuple[str, ...] = (
+            r.rank_text, r.label + (" (baseline)" if r.baseline else ""), r.f1_text,
+            r.delta_f1, r.e2e_text, r.delta_e2e, r.error_text, r.cost_text)
+        if board.has_load:
+            cells += (r.capacity.text, r.capacity.cost_text) if r.capacity else ("-", "-")
+        if board.has_faithfulness:
+            cells += (r.faithful_text or "-",)
+        rows.append(cells)
     return rows
 
 
@@ -102,21 +75,26 @@ def _md_cell(text: str) -> str:
     return esc(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _keep_ci(text: str) -> str:
+    head, bracket, tail = text.partition(" [")
+    return head + bracket + tail.replace(" ", "\u00a0") if bracket else text
+
+
 def leaderboard_markdown(card: ScoreCard, choice: Choice) -> str:
-    """The leaderboard as a Markdown table (✓: significant after correction)."""
-    columns = leader_columns(card)
-    out = ["### Leaderboard", "", "| " + " | ".join(columns) + " |",
-           "|" + "---|" * len(columns)]
-    for r, row in zip(choice.ranked, leaderboard_rows(card, choice), strict=True):
-        s = card.summaries[r.stack]
+    """The leaderboard as a Markdown table, then the load it was chosen at, the cost's
+    unit and the marks (`report.leaderboard`: the rows every view shows)."""
+    board = leaderboard(card, choice)
+    columns = leader_columns(board)
+    out = [f"### Leaderboard · {esc(board.load_short)}", "",
+           "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for r, row in zip(board.rows, leaderboard_cells(board), strict=True):
         cells = [_md_cell(x) for x in row]
-        cells[1] += f"<br><small>{_md_cell(f'{s.engine} · {s.model}')}</small>"
+        # A difference wraps only before its interval: "+0.220" over "[+0.078, +0.345] ✓".
+        cells[3], cells[5] = (_keep_ci(cells[3]), _keep_ci(cells[5]))
+        cells[1] += f"<br><small>{_md_cell(f'{r.engine} · {r.model}')}</small>"
         out.append("| " + " | ".join(cells) + " |")
-    out += ["", "<small>= statistically tied on F1 with the other = ranks of its group. "
-            "✓ the difference against the baseline is significant (95% paired "
-            "BCa bootstrap CI, Holm-corrected for F1, Benjamini-Hochberg for the secondary "
-            "metrics). Δ: against the baseline; ΔE2E is the median of "
-            "per-question ratios.</small>"]
+    out += ["", f"<small>{esc(board.load_note)}. {esc(board.cost_note)}. "
+            f"{esc(board.legend)}.</small>"]
     return "\n".join(out)
 
 

@@ -183,8 +183,8 @@ class ResultsScreen(Screen[None]):
             f" · {len(card.warnings)} warning(s)" if card.warnings else "")
         from workbench.report.provisional import PROVISIONAL_NOTE, is_complete
 
-        complete = is_complete(state.status)
-        if complete:
+        complete = is_complete(state.status) and choice is not None
+        if complete and choice is not None:
             self.query_one(ChoicePanel).show(choice, title)
             self.query_one(LeaderboardTable).show(card, choice, tags)
         else:

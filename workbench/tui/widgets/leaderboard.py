@@ -1,95 +1,85 @@
-"""The leaderboard: one row per stack in the choice's order, with its F1 and median E2E
-and their paired comparison with the baseline (✓: significant), error rate and cost.
+"""The leaderboard: one row per stack in the choice's order, the rows of
+`workbench.report.leaderboard` (the same rank and tie mark, cost and capacity texts as the
+CLI, the Markdown report and the web page), laid out to the terminal's width.
 
-Narrow on purpose (eight stacks' rows and every column fit 80 columns): the rank is the
-row order (a stack the constraints exclude is marked ✗ and listed last), the cost is
-short (price per 1,000 answers, currency in the subtitle, else CPU-seconds per answer),
-and the CIs are in the comparisons panel (v).
+Every column that fits is shown; on a narrow terminal the least needed ones are left out,
+in `DROP_ORDER` (the differences from the baseline first: the comparisons panel, v, and
+the reason lines have them), so that eight stacks' rows read at 80 columns.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
+    from textual.events import Resize
+
     from workbench.report.choice import Choice
-    from workbench.report.models import Comparison, ScoreCard, StackSummary
+    from workbench.report.leaderboard import Leaderboard, LeaderRow
+    from workbench.report.models import ScoreCard
 
-#: Δ: the candidate's paired difference from the baseline (F1: absolute; E2E: the median
-#: of per-question ratios, in %).
-COLUMNS = ("Stack", "F1", "ΔF1", "E2E p50", "ΔE2E", "Err", "Cost")
+#: Column key -> header. Δ: the candidate's paired difference from the baseline (F1:
+#: absolute; E2E: the median of per-question ratios, in %). Cap and @cap only for a run with
+#: a load pass (capacity with ✓/✗ for the target, cost per correct answer there), Faith only
+#: for a run with faithfulness.
+HEADERS = {"rank": "#", "stack": "Stack", "f1": "F1", "d_f1": "ΔF1", "e2e": "E2E p50",
+           "d_e2e": "ΔE2E", "err": "Err", "cost": "Cost", "cap": "Cap", "cap_cost": "@cap",
+           "faith": "Faith"}
+#: The columns of a run without a load pass or faithfulness.
+COLUMNS = tuple(HEADERS[k] for k in ("rank", "stack", "f1", "d_f1", "e2e", "d_e2e", "err",
+                                     "cost"))
+#: Which columns go first when the table is wider than the screen (with a load pass the
+#: cost at concurrency 1 goes before ΔF1: the cost at capacity is the one the choice needs).
+DROP_ORDER = ("d_e2e", "d_f1", "faith", "err")
+DROP_ORDER_LOADED = ("d_e2e", "cost", "d_f1", "faith", "err")
 TITLE = "Leaderboard · Δ paired vs baseline, ✓ significant"
+#: Border and scrollbar: the columns get the widget's width less this.
+_FRAME = 3
 
 
-def _vs(c: Comparison | None, relative: bool) -> str:
-    if c is None:
-        return "n/a"
-    value = c.rel_pct if relative else c.diff
-    if value is None:
-        return "n/a"
-    shown = f"{value:+.0f}%" if relative else f"{value:+.3f}"
-    return shown + (" ✓" if c.significant else "")
+def _cells(board: Leaderboard, r: LeaderRow, tags: dict[str, str]) -> dict[str, str | Text]:
+    style = "bold green" if r.chosen else "red" if not r.feasible else ""
+    cells: dict[str, str | Text] = {
+        "rank": r.rank_text, "stack": Text(f"{tags.get(r.stack, '?')}: {r.stack}", style=style),
+        "f1": r.f1_text, "d_f1": r.delta_f1_short, "e2e": r.e2e_text,
+        "d_e2e": r.delta_e2e_short, "err": r.error_text, "cost": r.cost_text}
+    if board.has_load:
+        cells["cap"] = r.capacity.text if r.capacity else "-"
+        cells["cap_cost"] = r.capacity.cost_text if r.capacity else "-"
+    if board.has_faithfulness:
+        cells["faith"] = r.faithful_short or "-"
+    return cells
 
 
-def cost_cell(s: StackSummary) -> str:
-    """A stack's cost in at most 10 characters: "0.052/1k" (its price per 1,000 answers,
-    in the currency the subtitle names), else "0.83 CPU-s" per answer, else "-"."""
-    c = s.cost
-    if c is not None and c.per_1k_answers is not None:
-        v = c.per_1k_answers
-        return f"{v:.2f}/1k" if v >= 0.1 else f"{v:.3f}/1k"
-    if c is not None and c.cpu_s_per_answer is not None:
-        return f"{c.cpu_s_per_answer:.2f} CPU-s"
-    return "-"
+def fitted_columns(board: Leaderboard, tags: dict[str, str], width: int) -> list[str]:
+    """The column keys shown in `width` cells: all of them when they fit, else without the
+    first of `DROP_ORDER` (`DROP_ORDER_LOADED` for a run with a load pass) until they do."""
+    rows = [_cells(board, r, tags) for r in board.rows]
+    keys = [k for k in HEADERS if rows and k in rows[0]] or list(HEADERS)[:8]
+
+    def need(k: str) -> int:  # DataTable pads each cell by one on each side
+        return max([cell_len(HEADERS[k]), *[cell_len(str(row[k])) for row in rows]]) + 2
+
+    for drop in DROP_ORDER_LOADED if board.has_load else DROP_ORDER:
+        if sum(need(k) for k in keys) <= width:
+            break
+        if drop in keys:
+            keys.remove(drop)
+    return keys
 
 
-def faithful_cell(s: StackSummary) -> str:
-    """A stack's faithfulness in at most 5 characters (80 columns hold no more): the judged
-    supported-claim share ("0.82"), else the planted false answers it repeated of its
-    answers to planted questions ("3/24"; the table's title says so), else "-"."""
-    f = s.faithfulness
-    if f is None:
-        return "-"
-    if f.judged and f.mean is not None:
-        return f"{f.mean:.2f}"
-    if f.planted is not None:
-        return f"{f.planted.repeated}/{f.planted.answered}"
-    return "-"
-
-
-def has_faithfulness(card: ScoreCard) -> bool:
-    """Whether the leaderboard shows the faithfulness column (any stack has a score)."""
-    return any(s.faithfulness is not None for s in card.summaries.values())
-
-
-def leaderboard_cells(card: ScoreCard, choice: Choice, tags: dict[str, str]
-                      ) -> list[tuple[str | Text, ...]]:
-    """The rows, in the choice's order (a last "Faith" cell where the run has one)."""
-    from workbench.report.verdict import PRIMARY_LATENCY, PRIMARY_QUALITY, format_value
-
-    faithful = has_faithfulness(card)
-
-    rows: list[tuple[str | Text, ...]] = []
-    for r in choice.ranked:
-        s = card.summaries[r.stack]
-        if s.baseline:
-            vs_f1 = vs_e2e = "base"
-        else:
-            by_key = {c.key: c for c in card.comparisons_of(r.stack)}
-            vs_f1 = _vs(by_key.get(PRIMARY_QUALITY), relative=False)
-            vs_e2e = _vs(by_key.get(PRIMARY_LATENCY), relative=True)
-        e2e = s.latency.get("e2e")
-        style = "bold green" if r.stack == choice.chosen else "red" if not r.feasible else ""
-        mark = "" if r.feasible else "✗ "
-        rows.append((Text(f"{mark}{tags[r.stack]}: {r.stack}", style=style),
-                     format_value(s.quality.get(PRIMARY_QUALITY), ""), vs_f1,
-                     format_value(e2e.p50 if e2e else None, "s"), vs_e2e,
-                     "n/a" if s.error_rate is None else f"{s.error_rate:.1%}",
-                     cost_cell(s)) + ((faithful_cell(s),) if faithful else ()))
-    return rows
+def leaderboard_cells(board: Leaderboard, tags: dict[str, str],
+                      keys: list[str] | None = None) -> list[tuple[str | Text, ...]]:
+    """The rows, in the choice's order, in the columns `keys` (default: every column)."""
+    out = []
+    for r in board.rows:
+        cells = _cells(board, r, tags)
+        out.append(tuple(cells[k] for k in (keys or list(cells))))
+    return out
 
 
 class LeaderboardTable(DataTable[str | Text]):
@@ -106,6 +96,11 @@ class LeaderboardTable(DataTable[str | Text]):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple[Leaderboard, dict[str, str]] | None = None
+        self._keys: list[str] = []
+
     def on_mount(self) -> None:
         """Row cursor: a row is one stack."""
         self.cursor_type = "row"
@@ -118,6 +113,7 @@ class LeaderboardTable(DataTable[str | Text]):
         ✓ (`report.provisional`: no comparison until the run is complete)."""
         from workbench.report.provisional import PROVISIONAL_HEADER, provisional_rows
 
+        self._shown = None
         self.clear(columns=True)
         for label in PROVISIONAL_HEADER:
             self.add_column(label, key=label)
@@ -127,18 +123,40 @@ class LeaderboardTable(DataTable[str | Text]):
             self.add_row(*row, key=stack)
 
     def show(self, card: ScoreCard, choice: Choice, tags: dict[str, str]) -> None:
-        """Replace the rows (and the columns: "Faith" only for a run with faithfulness)."""
+        """Replace the rows and the columns (those that fit the width; Cap and @cap for a
+        run with a load pass, Faith for one with faithfulness)."""
+        from workbench.report.leaderboard import leaderboard
+
+        self._shown = (leaderboard(card, choice), tags)
+        self._keys = []
+        self._fill()
+
+    def _width(self) -> int:
+        return (self.size.width or self.app.size.width) - _FRAME
+
+    def _fill(self) -> None:
+        if self._shown is None:
+            return
+        board, tags = self._shown
+        keys = fitted_columns(board, tags, self._width())
+        if keys == self._keys:
+            return
+        self._keys = keys
         self.clear(columns=True)
-        faithful = has_faithfulness(card)
-        for label in COLUMNS + (("Faith",) if faithful else ()):
-            self.add_column(label, key=label)
-        # 80 columns: the longer title leaves out "paired" to name what n/m counts.
-        self.border_title = ("Leaderboard · Δ vs baseline, ✓ significant · Faith n/m: planted "
-                             "repeated") if faithful else TITLE
-        currencies = {s.cost.currency for s in card.summaries.values()
-                      if s.cost is not None and s.cost.per_1k_answers is not None}
-        priced = f" · cost: {', '.join(sorted(currencies))} per 1k answers" if currencies else ""
-        self.border_subtitle = f"baseline {card.baseline} · {card.n_pairs} pairs{priced}"
-        for stack, row in zip([r.stack for r in choice.ranked],
-                              leaderboard_cells(card, choice, tags), strict=True):
-            self.add_row(*row, key=stack)
+        for k in keys:
+            self.add_column(HEADERS[k], key=k)
+        dropped = "d_f1" not in keys or "d_e2e" not in keys
+        title = "Leaderboard · ✓ significant" + (" · v: every Δ" if dropped else
+                                                  " · Δ vs baseline")
+        if board.has_faithfulness:
+            title += " · Faith n/m: planted repeated"
+        self.border_title = title if dropped or board.has_faithfulness else TITLE
+        unit = f" · {board.currency}/1k" if board.currency else ""
+        self.border_subtitle = (f"baseline {board.baseline} · {board.n_pairs} pairs{unit} · "
+                                f"{board.load_short}")
+        for r, row in zip(board.rows, leaderboard_cells(board, tags, keys), strict=True):
+            self.add_row(*row, key=r.stack)
+
+    def on_resize(self, event: Resize) -> None:
+        """Show the columns that fit the new width."""
+        self._fill()

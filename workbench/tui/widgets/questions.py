@@ -40,7 +40,11 @@ def _score(v: float | None) -> str:
 
 
 def _ms(v: float | None) -> str:
-    return "-" if v is None else f"{v * 1000:.0f} ms"
+    # The leaderboard's latency text (at most 7 characters: "15871 ms" was cut to
+    # "15871 m"); imported here because workbench.report loads scipy, never at app start.
+    from workbench.report.leaderboard import seconds_text
+
+    return "-" if v is None else seconds_text(v)
 
 
 def _f1_of(stack: str) -> Callable[[Row], float]:
