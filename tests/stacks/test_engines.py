@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from workbench.host import cpu_facts
-from workbench.settings import Settings
+from workbench.settings import PROJECT_ROOT, Settings
 from workbench.stacks.defaults import default_stacks
 from workbench.stacks.engines import (
     EngineUnavailableError,
@@ -18,6 +20,7 @@ from workbench.stacks.engines import (
 )
 from workbench.stacks.engines.compose import ComposeAdapter, compose_argv, compose_env
 from workbench.stacks.engines.ollama import OllamaAdapter, modelfile
+from workbench.stacks.engines.registry import BUILTIN, is_hosted
 from workbench.stacks.engines.vllm import VllmAdapter, rpc_dir
 from workbench.stacks.recipe import Stack, get_stack
 
@@ -189,3 +192,14 @@ def test_default_stacks_on_a_gpu_host_without_docker(native: tuple[bool, bool], 
     chosen = default_stacks(gpu=True, ollama=False, docker=False, native=native)
     assert (chosen.baseline, chosen.candidate) == (a, b)
     assert any(note in n for n in chosen.notes), chosen.notes
+
+
+def test_reading_a_recipe_loads_no_engine_module_and_knows_hosted_engines() -> None:
+    for kind in BUILTIN:  # the registry's light answer is the adapter's own
+        assert is_hosted(kind) is get_adapter(kind).hosted, kind
+    code = ("import sys; from pathlib import Path; from workbench.stacks.recipe import "
+            "load_stacks; load_stacks(Path('stacks')); "
+            "print([m for m in sys.modules if m.startswith('workbench.stacks.engines.')])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=PROJECT_ROOT)
+    assert done.stdout.strip() == "['workbench.stacks.engines.registry']"

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from workbench.stacks.engines.registry import engine_kinds, find_adapter
+from workbench.stacks.engines.registry import engine_kinds, is_hosted
 from workbench.stacks.registry import REGISTRY_PREFIX, get_model, model_for_spec
 
 #: The `engine:` value of an external RAG backend: a kind of stack of its own (no engine,
@@ -400,8 +400,7 @@ class Stack(_Strict):
     def hosted_engine(self) -> bool:
         """The engine is a hosted API (`engine: openai`): its `engine_url` is the
         OpenAI-compatible base URL itself."""
-        adapter = find_adapter(self.engine)
-        return adapter is not None and adapter.hosted
+        return is_hosted(self.engine)
 
     @property
     def rag_url(self) -> str:

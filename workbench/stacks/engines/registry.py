@@ -29,6 +29,10 @@ BUILTIN: dict[str, str] = {
     "tgi": "workbench.stacks.engines.tgi",
     "openai": "workbench.stacks.engines.hosted",
 }
+# The shipped engines whose adapter is `hosted` (test_engines checks this against the
+# adapters): reading a recipe asks only this, so it loads no adapter module (they import
+# httpx, psutil and the settings: about a second here).
+_HOSTED_BUILTIN = frozenset({"openai"})
 # Wrappers chosen by the recipe's `launch:` (they ask the engine's own adapter the rest),
 # and the adapter of a stack without an engine (an external RAG backend).
 _COMPOSE = ("workbench.stacks.engines.compose", "ComposeAdapter")
@@ -106,6 +110,15 @@ def metric_prefixes() -> tuple[str, ...]:
     """The metric family prefixes of every engine (`vllm:`, `llamacpp:`, `tgi_`, ...)."""
     return tuple(dict.fromkeys(p for kind in engine_kinds()
                                for p in get_adapter(kind).metric_prefixes))
+
+
+def is_hosted(kind: str) -> bool:
+    """Whether the engine is a hosted API (`EngineAdapter.hosted`), without loading a
+    shipped engine's module."""
+    if kind in BUILTIN and kind not in _registered:
+        return kind in _HOSTED_BUILTIN
+    adapter = find_adapter(kind)
+    return adapter is not None and adapter.hosted
 
 
 def find_adapter(kind: str) -> EngineAdapter | None:
