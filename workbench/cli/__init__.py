@@ -5,7 +5,8 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from workbench.cli.app import app
+from workbench.cli.app import app, fail
+from workbench.records.manifest import ManifestError
 
 __all__ = ["app", "main"]
 
@@ -20,4 +21,7 @@ def _register_commands() -> None:
 def main() -> None:
     """Entry point of the `workbench` console script."""
     _register_commands()
-    app()
+    try:
+        app()
+    except ManifestError as exc:  # any command that reads a stored run's manifest
+        raise SystemExit(fail(str(exc)).exit_code) from None

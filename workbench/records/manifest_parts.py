@@ -96,6 +96,8 @@ class ChoiceBlock(Block):
     slo: list[str] | None = None
     min: list[str] | None = None
     max_error_rate: Num | None = None
+    #: The F1 a stack chosen for its cost or speed may be shown to lose at most.
+    tie_margin: Num | None = None
 
 
 class Price(Block):
