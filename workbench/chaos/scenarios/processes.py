@@ -12,12 +12,12 @@ from workbench.chaos.lab import Lab, wait_rows
 from workbench.chaos.report import ScenarioResult
 from workbench.chaos.scenarios._checks import (
     Asks,
+    b_failed_alone,
     count_lost,
     finish,
     resume_complete,
     retry_and_check,
     settle,
-    side_b_failed_alone,
 )
 from workbench.stacks.process import Server
 from workbench.store.inspect import last_run, rows
@@ -34,7 +34,7 @@ def _kill_mid_run(lab: Lab, db: Path, server: Server, limit: int) -> subprocess.
 
 
 def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
-    """(a) kill -9 side B's engine mid-run; B's requests fail with a reason, A is untouched;
+    """(a) kill -9 stack B's engine mid-run; B's requests fail with a reason, A is untouched;
     restart the engine, `--retry-failed` fills the gaps."""
     result = ScenarioResult("a. engine killed", "kill -9 engine B's process group mid-run")
     db = lab.root / "a.db"
@@ -43,8 +43,8 @@ def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
     proc = _kill_mid_run(lab, db, engine, limit)
     before = rows(db)
     run_id, latest = settle(result, db, proc, before, finish(proc))
-    b_bad = side_b_failed_alone(result, latest)
-    result.check(bool(b_bad), "no request of side B failed after its engine was killed")
+    b_bad = b_failed_alone(result, latest)
+    result.check(bool(b_bad), "no request of stack B failed after its engine was killed")
     result.check(all(v.error for v in b_bad), "a failed request has no reason")
     if b_bad:
         result.notes.append(f"B: {(b_bad[-1].error or '')[:70]}")
@@ -55,7 +55,7 @@ def engine_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
 
 
 def engine_frozen(lab: Lab, limit: int = 4, timeout_s: float = 4.0) -> ScenarioResult:
-    """(b) SIGSTOP side B's engine mid-run: per-request timeouts fire, the run completes;
+    """(b) SIGSTOP stack B's engine mid-run: per-request timeouts fire, the run completes;
     then SIGCONT, and `--retry-failed` succeeds against the thawed engine."""
     result = ScenarioResult("b. engine frozen",
                             f"SIGSTOP engine B mid-run (--timeout {timeout_s:g}), then SIGCONT")
@@ -68,7 +68,7 @@ def engine_frozen(lab: Lab, limit: int = 4, timeout_s: float = 4.0) -> ScenarioR
         before = rows(db)
         out = finish(proc)
     run_id, latest = settle(result, db, proc, before, out)
-    b_bad = side_b_failed_alone(result, latest)
+    b_bad = b_failed_alone(result, latest)
     result.check(bool(b_bad) and all(v.status == "timeout" for v in b_bad),
                  f"frozen engine's requests not recorded as timeouts: {b_bad}")
     if b_bad:
@@ -104,7 +104,7 @@ def runner_killed(lab: Lab, limit: int = 5) -> ScenarioResult:
 
 
 def rag_restarted(lab: Lab, limit: int = 5) -> ScenarioResult:
-    """(d) kill -9 side B's RAG service mid-run and start it again on the same port: the
+    """(d) kill -9 stack B's RAG service mid-run and start it again on the same port: the
     runner retries refused connections with backoff and the run completes."""
     result = ScenarioResult("d. RAG service restarted",
                             "kill -9 RAG service B mid-run, start it again on its port")

@@ -1,10 +1,10 @@
-"""(g1)-(g5): faults on remote sides, on loopback aliases that stand in for other machines
+"""(g1)-(g5): faults on remote stacks, on loopback aliases that stand in for other machines
 (`Lab.start_remote`): a real llama.cpp on 127.0.0.2 behind a local RAG service (`remote-b`)
 and a breakable fake seed backend on 127.0.0.3 (`ext-json`, `ext-sse`).
 
-Every run is `side-a` (local) against one remote stack, started with `--allow-remote`.
-What must hold: the run completes; the remote side's failures are stored as errors that
-name its URL, counted for that stack alone (side A untouched, the runner's closing line
+Every run is `stack-a` (local) against one remote stack, started with `--allow-remote`.
+What must hold: the run completes; the remote stack's failures are stored as errors that
+name its URL, counted for that stack alone (stack A untouched, the runner's closing line
 says so); nothing stored is lost and no question asked again; once the fault is gone
 `--retry-failed` makes every pair's latest attempt ok; and `--resume` of the finished run
 asks nothing again.
@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 from workbench.chaos.faults import frozen, kill_group
-from workbench.chaos.lab import SIDE_NAMES, Lab, wait_rows
+from workbench.chaos.lab import LAB_STACKS, Lab, wait_rows
 from workbench.chaos.remote_fake import Mode
 from workbench.chaos.report import ScenarioResult
 from workbench.chaos.scenarios._checks import (
@@ -35,18 +35,18 @@ def _start(lab: Lab, db: Path, stack: str, limit: int, timeout_s: float
            ) -> subprocess.Popen[bytes]:
     lab.start_remote()
     return lab.spawn_runner(lab.run_args(db, limit=limit, timeout_s=timeout_s,
-                                         stacks=f"{SIDE_NAMES['A']},{stack}",
+                                         stacks=f"{LAB_STACKS['A']},{stack}",
                                          extra=("--allow-remote",)))
 
 
 def _remote_failed_alone(result: ScenarioResult, latest: dict[tuple[str, str], Latest],
                          stack: str, url: str, out: str) -> list[Latest]:
-    """Side A untouched; the remote stack's failures name `url` and are the errors the
+    """Stack A untouched; the remote stack's failures name `url` and are the errors the
     runner counted for it; returns them."""
-    a_bad = [k for k, v in latest.items() if k[0] == SIDE_NAMES["A"] and v.status != "ok"]
+    a_bad = [k for k, v in latest.items() if k[0] == LAB_STACKS["A"] and v.status != "ok"]
     bad = [v for k, v in latest.items() if k[0] == stack and v.status != "ok"]
     result.errors_recorded = len(bad)
-    result.check(not a_bad, f"side A affected: {a_bad}")
+    result.check(not a_bad, f"stack A affected: {a_bad}")
     result.check(bool(bad), f"no request of {stack} failed under the fault")
     unnamed = [v.error for v in bad if url not in (v.error or "")]
     result.check(not unnamed, f"failures that do not name {url}: {unnamed[:2]}")
