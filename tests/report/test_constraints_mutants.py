@@ -1,0 +1,149 @@
+"""Tests written against mutants of `workbench.report.constraints` that survived `make mutants`
+(mutmut): each pins a number, a word or an edge the other tests left loose, against a value
+worked out independently here (a closed form, numpy/scipy, or a hand count)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy import stats as sps
+
+from tests.report.test_constraints import _summary
+from workbench.report.constraints import (
+    COMMAND_LINE,
+    MATRIX_FILE,
+    Constraint,
+    constraints_from_manifest,
+    merge_constraints,
+    parse_constraint,
+)
+from workbench.report.limits import Bound
+from workbench.report.load import StackLoad
+from workbench.report.models import Faithfulness, PlantedFalse, StackSummary
+
+
+def _plain(n: int = 40, value: float = 0.5, timeouts: int = 0) -> StackSummary:
+    import numpy as np
+
+    return _summary(np.full(n, value), timeouts=timeouts)
+
+
+def _cp(k: int, n: int) -> tuple[float, float]:
+    """Clopper-Pearson from the beta quantiles (independent of the product's statsmodels)."""
+    low = 0.0 if k == 0 else float(sps.beta.ppf(0.025, k, n - k + 1))
+    high = 1.0 if k == n else float(sps.beta.ppf(0.975, k + 1, n - k))
+    return low, high
+
+
+def test_an_unmeasured_metric_is_not_known_with_an_unbounded_interval_and_no_settle_n() -> None:
+    j = parse_constraint("rouge_l>=0.3").judge(_plain())
+    assert j.state == "unknown" and j.settle_n is None
+    assert j.bound == Bound(None, -math.inf, math.inf, 0)
+    assert j.text == "rouge_l>=0.3 not known (rouge_l: not measured)"
+    assert parse_constraint("rouge_l>=0.3").measure(_plain()) == (None, "rouge_l: not measured")
+    assert parse_constraint("rouge_l>=0.3").check(_plain()) == (False, "rouge_l: not measured")
+
+
+def test_error_rate_text_shows_the_observed_rate_and_its_exact_interval() -> None:
+    s = _plain(n=49, timeouts=1)  # 1 failed of 50
+    j = parse_constraint("error_rate<=10%").judge(s)
+    low, high = _cp(1, 50)
+    assert f"error rate 1/50 = 2.0% [{low:.1%}, {high:.1%}]" in j.text
+    assert j.state == "unknown" and j.bound.n == 50
+    assert j.text.endswith(f"about {j.settle_n} requests would settle it")
+    v, shown = parse_constraint("error_rate<=10%").measure(s)
+    assert v == pytest.approx(0.02) and shown == "2.0%"
+    s.error_rate = None
+    assert parse_constraint("error_rate<=10%").measure(s) == (None, "n/a")
+
+
+def test_measure_reads_the_median_by_default_and_shows_the_unit_and_n() -> None:
+    s = _plain(n=30, value=0.5)
+    v, shown = parse_constraint("e2e<=1s").measure(s)
+    assert v == pytest.approx(0.5) and shown == "p50 E2E 500 ms"
+    v, shown = parse_constraint("e2e.p95<=1s").measure(s)
+    assert v == pytest.approx(0.5) and shown == "p95 E2E 500 ms (n=30)"
+    assert parse_constraint("e2e.p99<=1s").measure(s)[1].endswith(" (n=30)")
+    assert parse_constraint("e2e.mean<=1s").measure(s)[1] == "mean E2E 500 ms"
+    assert parse_constraint("e2e<=1s").check(s)[0] and not parse_constraint("e2e<0.4s").check(s)[0]
+    # tok/s is a rate, shown with one decimal, not as a duration.
+    s = _plain(n=30, value=12.5)
+    s.latency["tok_s"], s.values["tok_s"] = s.latency["e2e"], s.values["e2e"]
+    v, shown = parse_constraint("tok_s>=10").measure(s)
+    assert v == pytest.approx(12.5) and shown == "p50 TOK_S 12.5"
+
+
+def test_measure_of_a_quality_metric_and_its_missing_value() -> None:
+    s = _plain()
+    s.quality["f1"] = 0.4567
+    assert parse_constraint("f1>=0.3").measure(s) == (0.4567, "f1 0.457")
+    s.quality["f1"] = None
+    assert parse_constraint("f1>=0.3").measure(s) == (None, "n/a")
+    assert parse_constraint("f1>=0.3").check(s) == (False, "n/a")
+
+
+def test_load_metrics_read_the_load_pass_or_say_there_was_none() -> None:
+    s = _plain()
+    c = parse_constraint("capacity>=2rps")
+    assert c.measure(s) == (None, "capacity: the run had no load pass (add a load block to the "
+                                   "matrix file)")
+    j = c.judge(s)
+    assert j.state == "unknown" and j.bound == Bound(None, -math.inf, math.inf, 0)
+    s.load = StackLoad(stack="stack-a", levels=[], capacity_rps=2.5,
+                       reason="stack-a: holds 2.5/s at p95 E2E 1.2 s")
+    assert c.measure(s) == (2.5, "holds 2.5/s at p95 E2E 1.2 s")
+    j = c.judge(s)
+    assert j.state == "met" and j.bound == Bound(2.5, 2.5, 2.5, 1) and j.settle_n is None
+    assert j.text == "meets capacity>=2rps (holds 2.5/s at p95 E2E 1.2 s)"
+    assert parse_constraint("capacity>=3rps").judge(s).state == "failed"
+
+
+def test_faithfulness_measures_and_their_absence() -> None:
+    s = _plain()
+    faith, planted = parse_constraint("faithfulness>=0.8"), parse_constraint("planted_false<=5%")
+    none_f = "faithfulness: not judged (score the run with --judge local)"
+    none_p = "planted_false: the eval set plants no false passage"
+    assert faith.measure(s) == (None, none_f) and planted.measure(s) == (None, none_p)
+    assert faith.judge(s).text == f"faithfulness>=0.8 not known ({none_f})"
+    assert planted.judge(s).text == f"planted_false<=5% not known ({none_p})"
+    # A mean without judged answers is not a measure (nothing was judged).
+    s.faithfulness = Faithfulness(judged=0, mean=0.9)
+    assert faith.measure(s) == (None, none_f) and faith.judge(s).bound.estimate is None
+    s.faithfulness = Faithfulness(judged=20, mean=0.85, ci_low=0.8, ci_high=0.9,
+                                  planted=PlantedFalse(repeated=0, answered=0, rate=None))
+    assert faith.measure(s) == (0.85, "faithfulness 0.85 (n=20 judged)")
+    assert planted.measure(s) == (None, none_p)
+    assert planted.judge(s).bound.estimate is None
+    s.faithfulness.planted = PlantedFalse(repeated=3, answered=40, rate=0.075)
+    assert planted.measure(s) == (0.075, "planted false answers 3/40")
+
+
+def test_the_matrix_files_constraints_each_list_read_alone_and_its_target_load() -> None:
+    only_min = constraints_from_manifest({"choice": {"min": ["f1>=0.3"]}})
+    only_slo = constraints_from_manifest({"choice": {"slo": ["e2e.p95<=2s"]}})
+    assert [c.text for c in only_min] == ["f1>=0.3"]
+    assert [c.text for c in only_slo] == ["e2e.p95<=2s"]
+    with_target = constraints_from_manifest({"choice": {}, "load": {"target": {"rate": 2}}})
+    assert [(c.text, c.metric, c.source) for c in with_target] == [
+        ("capacity>=2rps", "capacity", MATRIX_FILE)]
+    assert constraints_from_manifest(None) == []
+
+
+def test_a_command_line_constraint_keeps_a_source_it_already_has() -> None:
+    given = Constraint("f1", None, ">=", 0.3, "f1>=0.3", MATRIX_FILE)
+    plain = parse_constraint("e2e.p95<=2s")
+    merged = merge_constraints([], [given, plain])
+    assert [c.source for c in merged] == [MATRIX_FILE, COMMAND_LINE]
+
+
+def test_an_unreadable_margin_or_constraint_says_the_form() -> None:
+    from workbench.report.constraints import ConstraintError, parse_margin
+
+    with pytest.raises(ConstraintError) as e:
+        parse_margin("f1~0.02")
+    assert str(e.value) == "cannot read margin 'f1~0.02': use e.g. f1=0.02 or e2e.p50=10%"
+    with pytest.raises(ConstraintError) as e:
+        parse_constraint("e2e.p42<=1s")
+    assert str(e.value) == ("constraint 'e2e.p42<=1s': unknown statistic 'p42'; known: mean, "
+                            "p50, p90, p95, p99")
