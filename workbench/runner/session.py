@@ -163,6 +163,15 @@ def reopen_run(store: Store, run_id: str, *, retry_failed: bool = False,
     settings = settings or get_settings()
     run = store.get_run(run_id)
     manifest = store.run_manifest(run_id)
+    # What the run needs to go on, before anything is loaded or asked.
+    missing = [k for k in ("schedule", "concurrency", "timeout_s", "warmup_requests")
+               if getattr(manifest, k) is None]
+    if missing:
+        raise RunError(f"run {run_id}: its manifest lacks {', '.join(missing)}: it cannot "
+                       "be resumed")
+    if manifest.schedule not in SCHEDULES:
+        raise RunError(f"run {run_id}: manifest field schedule: unknown schedule "
+                       f"{manifest.schedule!r}; known: {', '.join(SCHEDULES)}")
     source = manifest.evalset.source if manifest.evalset is not None else None
     evalset = load_evalset_ref(source or run["evalset"], settings)
     if evalset.digest != run["evalset_digest"]:
@@ -177,14 +186,6 @@ def reopen_run(store: Store, run_id: str, *, retry_failed: bool = False,
         stacks[side] = Stack.model_validate({**recipe, "ports": live.ports.model_dump()})
     recorded = [str(t.url) for t in manifest.traffic or []]
     routes = run_routes(stacks, allow_remote, recorded)
-    missing = [k for k in ("schedule", "concurrency", "timeout_s", "warmup_requests")
-               if getattr(manifest, k) is None]
-    if missing:
-        raise RunError(f"run {run_id}: its manifest lacks {', '.join(missing)}: it cannot "
-                       "be resumed")
-    if manifest.schedule not in SCHEDULES:
-        raise RunError(f"run {run_id}: manifest field schedule: unknown schedule "
-                       f"{manifest.schedule!r}; known: {', '.join(SCHEDULES)}")
     options = RunOptions(
         schedule=cast(Schedule, manifest.schedule), concurrency=int(manifest.concurrency or 1),
         timeout_s=float(manifest.timeout_s or 0.0),
