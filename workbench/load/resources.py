@@ -23,36 +23,46 @@ import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
 from workbench.load.http import Endpoint, LoopbackClient
+from workbench.stacks.engines.registry import all_adapters
 
-#: Engine metric families worth keeping (histogram buckets are left out: too many rows).
-ENGINE_PREFIXES = ("vllm:", "llamacpp:")
-#: Common names for what both engines expose under their own names.
-ENGINE_ALIASES = {
-    "queue_depth": ("vllm:num_requests_waiting", "llamacpp:requests_deferred"),
-    "running": ("vllm:num_requests_running", "llamacpp:requests_processing"),
-    "kv_cache_usage": ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc",
-                       "llamacpp:kv_cache_usage_ratio"),
-}
+
+def engine_metric_names() -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """The engine metric families worth keeping, and common names for what the engines
+    expose under their own names: each engine's own facts (`EngineAdapter.metric_prefixes`
+    and `load_gauges`), for the engines with gauges for a load bench."""
+    prefixes: list[str] = []
+    aliases: dict[str, tuple[str, ...]] = {}
+    for adapter in all_adapters():
+        if adapter.load_gauges:
+            prefixes += adapter.metric_prefixes
+            for alias, names in adapter.load_gauges.items():
+                aliases[alias] = (*aliases.get(alias, ()), *names)
+    return tuple(prefixes), aliases
+
+
 GPU_FIELDS = ("index", "memory.used", "memory.total", "utilization.gpu", "power.draw")
 
 Sink = Callable[[float, str, dict[str, Any]], None]
 
 
 def parse_engine_metrics(text: str) -> dict[str, Any]:
-    """`vllm:*`/`llamacpp:*` samples from a Prometheus exposition, plus common aliases.
+    """The engines' own samples (`vllm:*`, `llamacpp:*`) from a Prometheus exposition, plus
+    common aliases (see `engine_metric_names`).
 
     Labelled series of one name are summed (e.g. one per model or engine); `_bucket`
     series are dropped.
     """
+    prefixes, aliases = engine_metric_names()
     values: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
-            if not s.name.startswith(ENGINE_PREFIXES) or s.name.endswith("_bucket"):
+            # Histogram buckets are left out: too many rows.
+            if not s.name.startswith(prefixes) or s.name.endswith("_bucket"):
                 continue
             if math.isfinite(s.value):
                 values[s.name] = values.get(s.name, 0.0) + s.value
     out: dict[str, Any] = {"raw": values}
-    for alias, names in ENGINE_ALIASES.items():
+    for alias, names in aliases.items():
         found = next((values[n] for n in names if n in values), None)
         if found is not None:
             out[alias] = found

@@ -20,6 +20,8 @@ from typing import Any
 from workbench.records.manifest import ManifestLike, RunManifest
 from workbench.records.responses import ResponseRecord
 from workbench.report.models import EngineCounterTotals, StackSummary
+from workbench.stacks.engines.base import COUNTER_TOTALS
+from workbench.stacks.engines.registry import all_adapters
 
 #: A TTFT ratio (slower p50 / faster p50) at least this large is worth explaining.
 GAP_RATIO = 1.5
@@ -31,39 +33,19 @@ FACTOR = 1.5
 QUEUE_SHARE = 0.5
 
 
-def _num(counts: Mapping[str, Any], name: str) -> float | None:
-    value = counts.get(name)
-    return float(value) if isinstance(value, int | float) else None
-
-
 def _ratio(num: float | None, den: float | None) -> float | None:
     return num / den if num is not None and den else None
 
 
 def _from_metrics(counts: Mapping[str, Any]) -> dict[str, float | None]:
     """Prompt tokens, cached tokens, prefill seconds of uncached tokens and mean queue ms
-    from one engine's `/metrics` differences (vLLM or llama.cpp names)."""
-    if any(k.startswith("vllm:") for k in counts):
-        prompt = _num(counts, "vllm:prompt_tokens")
-        cached = _num(counts, "vllm:prompt_tokens_cached")
-        queries, hits = (_num(counts, "vllm:prefix_cache_queries"),
-                         _num(counts, "vllm:prefix_cache_hits"))
-        queue = _ratio(_num(counts, "vllm:request_queue_time_seconds_sum"),
-                       _num(counts, "vllm:request_queue_time_seconds_count"))
-        return {
-            "prompt": prompt, "cached": cached,
-            # vLLM's own hit rate: prefix-cache hits over queries, in tokens.
-            "hit_rate": _ratio(hits, queries) if queries else _ratio(cached, prompt),
-            "prefill_s": _num(counts, "vllm:request_prefill_time_seconds_sum"),
-            "prefills": _num(counts, "vllm:request_prefill_time_seconds_count"),
-            "queue_ms": queue * 1000 if queue is not None else None,
-        }
-    computed = _num(counts, "llamacpp:prompt_tokens")  # llama.cpp counts computed tokens
-    cached = _num(counts, "llamacpp:prompt_tokens_cached")
-    prompt = computed + (cached or 0.0) if computed is not None else None
-    return {"prompt": prompt, "cached": cached, "hit_rate": _ratio(cached, prompt),
-            "prefill_s": _num(counts, "llamacpp:prompt_seconds"), "prefills": None,
-            "queue_ms": None}
+    from one engine's `/metrics` differences, as the engine whose counters they are reads
+    them (`EngineAdapter.counter_totals`: vLLM's, llama.cpp's)."""
+    for adapter in all_adapters():
+        totals = adapter.counter_totals(counts)
+        if totals is not None:
+            return totals
+    return dict.fromkeys(COUNTER_TOTALS)
 
 
 def stack_totals(records: list[ResponseRecord], metrics: Mapping[str, Any] | None = None,

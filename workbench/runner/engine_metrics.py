@@ -18,26 +18,10 @@ import httpx
 
 from workbench.load.resources import parse_engine_metrics
 from workbench.rag.auth import is_loopback
-from workbench.stacks.engines.registry import find_adapter
+from workbench.records.manifest import RunManifest
+from workbench.stacks.engines.registry import all_adapters, find_adapter
 from workbench.stacks.recipe import Stack
 
-#: The counters kept (names without Prometheus' `_total`): vLLM v0.32, llama.cpp b11434.
-COUNTERS: tuple[str, ...] = (
-    "vllm:prefix_cache_queries",
-    "vllm:prefix_cache_hits",
-    "vllm:prompt_tokens",
-    "vllm:prompt_tokens_cached",
-    "vllm:generation_tokens",
-    "vllm:request_success",
-    "vllm:request_queue_time_seconds_sum",
-    "vllm:request_queue_time_seconds_count",
-    "vllm:request_prefill_time_seconds_sum",
-    "vllm:request_prefill_time_seconds_count",
-    "llamacpp:prompt_tokens",
-    "llamacpp:prompt_tokens_cached",
-    "llamacpp:prompt_seconds",
-    "llamacpp:tokens_predicted",
-)
 TIMEOUT_S = 3.0
 
 
@@ -45,7 +29,7 @@ def metrics_url(stack: Stack) -> str | None:
     """The engine's `/metrics`, or None when it has none we may read."""
     base = stack.engine_base_url
     adapter = find_adapter(stack.engine)
-    if base is None or adapter is None or not adapter.run_counters:
+    if base is None or adapter is None or not adapter.run_counter_names:
         return None
     # Loopback only (127.0.0.0/8): an engine on another machine is asked nothing here.
     if not is_loopback(urlsplit(base).hostname or ""):
@@ -54,12 +38,14 @@ def metrics_url(stack: Stack) -> str | None:
 
 
 def counters(text: str) -> dict[str, float]:
-    """The kept counters of one Prometheus exposition (labelled series summed)."""
+    """The kept counters of one Prometheus exposition (labelled series summed): each
+    engine's `run_counter_names` (names without Prometheus' `_total`)."""
+    kept = {name for adapter in all_adapters() for name in adapter.run_counter_names}
     raw = parse_engine_metrics(text)["raw"]
     out: dict[str, float] = {}
     for name, value in raw.items():
         key = name.removesuffix("_total")
-        if key in COUNTERS:
+        if key in kept:
             out[key] = out.get(key, 0.0) + float(value)
     return out
 
@@ -124,17 +110,17 @@ def stop_all(meters: dict[str, EngineMeter]) -> None:
         m.stop()
 
 
-def record(manifest: dict[str, object], meters: dict[str, EngineMeter]) -> dict[str, object]:
-    """The manifest with this session's counter differences added to `engine_metrics`."""
-    found = manifest.get("engine_metrics")
-    kept: dict[str, object] = dict(found) if isinstance(found, dict) else {}
+#: What the manifest says of each stack's counters.
+NOTE = ("the engine's /metrics counters, after the warm-up to the end of the run (summed "
+        "over resumed sessions)")
+
+
+def record(manifest: RunManifest, meters: dict[str, EngineMeter]) -> RunManifest:
+    """The manifest with this session's counter differences added to `engine_metrics`
+    (recorded in place; returned for chaining)."""
+    if manifest.engine_metrics is None:
+        manifest.engine_metrics = {}
     for name, m in meters.items():
-        if not m.counted:
-            continue
-        prev = kept.get(name)
-        prev_counts = prev.get("counters", {}) if isinstance(prev, dict) else {}
-        total = {k: float(prev_counts.get(k, 0.0)) + v for k, v in m.counted.items()}
-        kept[name] = {"url": m.url, "counters": total,
-                      "note": "the engine's /metrics counters, after the warm-up to the "
-                              "end of the run (summed over resumed sessions)"}
-    return {**manifest, "engine_metrics": kept}
+        if m.counted:
+            manifest.record_engine_metrics(name, m.url, m.counted, NOTE)
+    return manifest

@@ -20,6 +20,8 @@ from workbench.host.calibration import cached as cached_calibration
 from workbench.host.engine_build import engine_build
 from workbench.host.machine import host_record
 from workbench.records.evalset import EvalSet
+from workbench.records.manifest import RunManifest
+from workbench.records.manifest_parts import EngineBuild, EngineFacts, PrefixCaching
 from workbench.settings import get_settings
 from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.fetch import cached_gguf
@@ -155,6 +157,16 @@ def hardware() -> dict[str, Any]:
     return record
 
 
+def engine_facts(stack: Stack, cpu_flags: list[str]) -> EngineFacts:
+    """What the manifest records of a stack's engine: the version it reports, whether it
+    reuses prompt prefixes, and (llama.cpp) the instruction sets it was built for."""
+    build = engine_build(stack, cpu_flags)
+    return EngineFacts(
+        version=engine_version(stack),
+        prefix_caching=PrefixCaching.model_validate(prefix_caching(stack)),
+        build=None if build is None else EngineBuild.model_validate(build))
+
+
 def build_manifest(
     evalset: EvalSet,
     stacks: dict[str, Stack],
@@ -166,10 +178,11 @@ def build_manifest(
     limit: int | None,
     judge: dict[str, Any] | None = None,
     baseline: str | None = None,
-) -> dict[str, Any]:
+) -> RunManifest:
     """The manifest recorded with a run; `stacks` maps stack names to recipes in run order
     (the baseline is `baseline`, else the first)."""
-    return {
+    hw = hardware()
+    manifest = RunManifest.model_validate({
         "workbench_version": __version__,
         "evalset": {"name": evalset.name, "digest": evalset.digest, "source": evalset.source,
                     "passages": len(evalset.passages), "questions": len(evalset.questions)},
@@ -186,18 +199,20 @@ def build_manifest(
         "limit": limit,
         "baseline": baseline or next(iter(stacks), None),
         "stacks": {side: recipe_dump(s) for side, s in stacks.items()},
-        "engine_versions": {side: engine_version(s) for side, s in stacks.items()},
+        "engine_versions": {},
         "models": {side: model_digest(s) for side, s in stacks.items()},
         # What each engine that runs elsewhere says it serves (stacks.identity).
         "served": {side: served_identity(s) for side, s in stacks.items()
                    if engine_is_elsewhere(s)},
-        "prefix_caching": {side: prefix_caching(s) for side, s in stacks.items()},
+        "prefix_caching": {},
         # The engine setting each stack ran and whether the tuning probe verified it as
         # the fastest that answers like the reference (stacks.tuning).
         "tuning": {side: tuning_record(s, get_settings()) for side, s in stacks.items()},
-        "hardware": (hw := hardware()),
+        "hardware": hw,
         # The instruction sets each llama.cpp engine was built for (workbench.host).
-        "engine_builds": {side: b for side, s in stacks.items()
-                          if (b := engine_build(s, hw["cpu_flags"])) is not None},
+        "engine_builds": {},
         "judge": judge,
-    }
+    })
+    for side, s in stacks.items():
+        manifest.record_engine_facts(side, engine_facts(s, hw["cpu_flags"]))
+    return manifest

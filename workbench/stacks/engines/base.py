@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
@@ -36,6 +38,21 @@ from workbench.stacks.recipe import Stack
 if TYPE_CHECKING:
     from workbench.host import CpuFacts
     from workbench.stacks.tuning_choice import EngineSetting
+
+
+#: What `EngineAdapter.counter_totals` answers (`workbench.report.engine_counters`).
+COUNTER_TOTALS = ("prompt", "cached", "hit_rate", "prefill_s", "prefills", "queue_ms")
+
+
+def counter(counts: Mapping[str, Any], name: str) -> float | None:
+    """One counter of a run's differences, or None when absent or not a number."""
+    value = counts.get(name)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def ratio(num: float | None, den: float | None) -> float | None:
+    """num / den, or None when either is missing or den is 0."""
+    return num / den if num is not None and den else None
 
 
 class EngineUnavailableError(RuntimeError):
@@ -113,8 +130,12 @@ class EngineAdapter(ABC):
     #: The prefixes of its own metric families there (`vllm:`); the snapshot keeps every
     #: engine's (a server reached by URL may be another engine than its recipe says).
     metric_prefixes: tuple[str, ...] = ()
-    #: Its `/metrics` holds the token and prefix-cache counters the runner keeps per run.
-    run_counters: bool = False
+    #: The token and prefix-cache counters its `/metrics` holds that the runner keeps per
+    #: run, by name without Prometheus' `_total` (`workbench.runner.engine_metrics`).
+    run_counter_names: tuple[str, ...] = ()
+    #: The gauges a load bench samples from its `/metrics`, under common names
+    #: (`queue_depth`, `running`, `kv_cache_usage`): each the first of its names found.
+    load_gauges: Mapping[str, tuple[str, ...]] = MappingProxyType({})
     #: Where the identity probe learns the served model's name (for the manifest's note).
     identity_source: str = "its API"
     #: Paths on the engine root whose JSON names its version (`version`, `build_info` or
@@ -210,6 +231,12 @@ class EngineAdapter(ABC):
         """The chat-completion parameters as this engine takes them, given the recipe's
         prefix-caching switch (None: the engine's default); default: unchanged."""
         return params
+
+    def counter_totals(self, counts: Mapping[str, Any]) -> dict[str, float | None] | None:
+        """Prompt tokens, cached tokens, prefix-cache hit rate, prefill seconds and count,
+        mean queue ms (`COUNTER_TOTALS`) from a run's counter differences, when they are
+        this engine's; default: None (not its counters)."""
+        return None
 
     def probe_identity(self, client: httpx.Client, root: str, model: str,
                        out: dict[str, Any]) -> None:

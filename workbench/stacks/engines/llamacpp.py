@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -20,9 +21,11 @@ from workbench.stacks.engines.base import (
     EngineTuning,
     EngineUnavailableError,
     LaunchContext,
+    counter,
     engine_root,
     get_json,
     probe_get,
+    ratio,
     taskset_prefix,
 )
 from workbench.stacks.models import recipe_gguf, resolve_gguf
@@ -152,8 +155,26 @@ class LlamaCppAdapter(EngineAdapter):
     kind = "llamacpp"
     #: llama-server keeps each slot's prompt in its KV cache (`--cache-prompt`, default on).
     prefix_caching_default = True
-    run_counters = True
+    run_counter_names = ("llamacpp:prompt_tokens", "llamacpp:prompt_tokens_cached",
+                         "llamacpp:prompt_seconds", "llamacpp:tokens_predicted")
+    load_gauges = MappingProxyType({
+        "queue_depth": ("llamacpp:requests_deferred",),
+        "running": ("llamacpp:requests_processing",),
+        "kv_cache_usage": ("llamacpp:kv_cache_usage_ratio",),
+    })
     metric_prefixes = ("llamacpp:",)
+
+    def counter_totals(self, counts: Mapping[str, Any]) -> dict[str, float | None] | None:
+        """llama.cpp counts the prompt tokens it computed (`prompt_tokens`) apart from
+        those its cache served; no prefill count or queue time."""
+        if not any(k.startswith("llamacpp:") for k in counts):
+            return None
+        computed = counter(counts, "llamacpp:prompt_tokens")
+        cached = counter(counts, "llamacpp:prompt_tokens_cached")
+        prompt = computed + (cached or 0.0) if computed is not None else None
+        return {"prompt": prompt, "cached": cached, "hit_rate": ratio(cached, prompt),
+                "prefill_s": counter(counts, "llamacpp:prompt_seconds"), "prefills": None,
+                "queue_ms": None}
     identity_source = "/props"
     version_paths = ("/props",)
     tuning: EngineTuning | None = LlamaCppTuning()

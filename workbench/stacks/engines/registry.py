@@ -106,6 +106,11 @@ def get_adapter(kind: str) -> EngineAdapter:
     raise UnknownEngineError(f"no engine adapter for {kind!r}; known: {known}")
 
 
+def all_adapters() -> list[EngineAdapter]:
+    """Every engine's adapter, in `engine_kinds` order (loads every shipped engine)."""
+    return [get_adapter(kind) for kind in engine_kinds()]
+
+
 def metric_prefixes() -> tuple[str, ...]:
     """The metric family prefixes of every engine (`vllm:`, `llamacpp:`, `tgi_`, ...)."""
     return tuple(dict.fromkeys(p for kind in engine_kinds()

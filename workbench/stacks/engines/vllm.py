@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -21,9 +23,11 @@ from workbench.stacks.engines.base import (
     EngineTuning,
     EngineUnavailableError,
     LaunchContext,
+    counter,
     engine_root,
     get_json,
     probe_get,
+    ratio,
     reported_version,
     taskset_prefix,
 )
@@ -110,8 +114,37 @@ class VllmAdapter(EngineAdapter):
     prefix_caching_default = True
     routes_by_model_name = True
     serves_hf_id = True
-    run_counters = True
+    run_counter_names = (
+        "vllm:prefix_cache_queries", "vllm:prefix_cache_hits", "vllm:prompt_tokens",
+        "vllm:prompt_tokens_cached", "vllm:generation_tokens", "vllm:request_success",
+        "vllm:request_queue_time_seconds_sum", "vllm:request_queue_time_seconds_count",
+        "vllm:request_prefill_time_seconds_sum", "vllm:request_prefill_time_seconds_count",
+    )
+    load_gauges = MappingProxyType({
+        "queue_depth": ("vllm:num_requests_waiting",),
+        "running": ("vllm:num_requests_running",),
+        "kv_cache_usage": ("vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc"),
+    })
     metric_prefixes = ("vllm:",)
+
+    def counter_totals(self, counts: Mapping[str, Any]) -> dict[str, float | None] | None:
+        """vLLM's own hit rate (prefix-cache hits over queries, in tokens), its prompt and
+        cached tokens, prefill time and count, mean queue time."""
+        if not any(k.startswith("vllm:") for k in counts):
+            return None
+        prompt = counter(counts, "vllm:prompt_tokens")
+        cached = counter(counts, "vllm:prompt_tokens_cached")
+        queries, hits = (counter(counts, "vllm:prefix_cache_queries"),
+                         counter(counts, "vllm:prefix_cache_hits"))
+        queue = ratio(counter(counts, "vllm:request_queue_time_seconds_sum"),
+                      counter(counts, "vllm:request_queue_time_seconds_count"))
+        return {
+            "prompt": prompt, "cached": cached,
+            "hit_rate": ratio(hits, queries) if queries else ratio(cached, prompt),
+            "prefill_s": counter(counts, "vllm:request_prefill_time_seconds_sum"),
+            "prefills": counter(counts, "vllm:request_prefill_time_seconds_count"),
+            "queue_ms": queue * 1000 if queue is not None else None,
+        }
     identity_source = "/v1/models and /version"
     version_paths = ("/version",)
     gpu_memory_share_default = VLLM_DEFAULT_SHARE
