@@ -35,7 +35,9 @@ class StackKind(Protocol):
 
     @property
     def streams(self) -> bool:
-        """Its answers stream token by token (the arena and the load bench's RAG pass)."""
+        """It answers through our RAG service's token stream (the arena and the load
+        bench's RAG pass need that; an external backend's own stream, if any, is read by
+        the runner's external client only)."""
         ...
 
     @property
