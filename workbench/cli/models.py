@@ -48,8 +48,8 @@ def prepare_command(
         help="Prepare only for these: a stack name, a recipe file or a matrix file "
              "(stacks/matrix/cpu.yaml); repeat it or separate with commas."),
     every: bool = typer.Option(False, "--all", help="Every recipe in the stacks folder."),
-    a: str = typer.Option(None, "--a", help="Side A of the pair (default as `demo`)."),
-    b: str = typer.Option(None, "--b", help="Side B of the pair (default as `demo`)."),
+    a: str = typer.Option(None, "--a", help="Stack A, the baseline (default as `demo`)."),
+    b: str = typer.Option(None, "--b", help="Stack B (default as `demo`)."),
     dry_run: bool = typer.Option(False, "--dry-run",
                                  help="Only say what would be fetched and converted."),
 ) -> None:

@@ -66,12 +66,12 @@ def list_command() -> None:
 
 @app.command("up")
 def up_command(
-    a: str | None = typer.Option(None, "--a", help="Side A stack (default: see note)."),
-    b: str | None = typer.Option(None, "--b", help="Side B stack (default: vllm-cpu)."),
-    a_port: int = typer.Option(8000, "--a-port", help="Side A's RAG API port."),
-    b_port: int = typer.Option(9000, "--b-port", help="Side B's RAG API port."),
-    a_engine_port: int | None = typer.Option(None, help="Side A's engine port (rag + 1)."),
-    b_engine_port: int | None = typer.Option(None, help="Side B's engine port (rag + 1)."),
+    a: str | None = typer.Option(None, "--a", help="Stack A, the baseline (default: see note)."),
+    b: str | None = typer.Option(None, "--b", help="Stack B (default: vllm-cpu)."),
+    a_port: int = typer.Option(8000, "--a-port", help="Stack A's RAG API port."),
+    b_port: int = typer.Option(9000, "--b-port", help="Stack B's RAG API port."),
+    a_engine_port: int | None = typer.Option(None, help="Stack A's engine port (rag + 1)."),
+    b_engine_port: int | None = typer.Option(None, help="Stack B's engine port (rag + 1)."),
     no_rag: bool = typer.Option(False, "--no-rag", help="Start the engines only."),
 ) -> None:
     """Start two stacks: A, the baseline (RAG API on --a-port), and B (--b-port)."""

@@ -39,7 +39,7 @@ class Metric:
 
 @dataclass(frozen=True)
 class Sample:
-    """One question and one side's stored response to it."""
+    """One question and one stack's stored response to it."""
 
     question: Question
     response: ResponseRecord
