@@ -52,12 +52,12 @@ def test_gate_exit_codes(run: tuple[Path, str]) -> None:
     # 80 questions cannot show an F1 drop under 0.01 nor rule it out: inconclusive, exit 3.
     out = choose(db, rid, "--gate", "--max-drop", "f1=0.01")
     assert out.exit_code == 3, out.output
-    assert "gate inconclusive (exit 3)" in out.output and "would settle it" in out.output
+    assert "The gate is inconclusive (exit 3)." in out.output and "would settle it" in out.output
     # A p95 margin from 80 pairs is refused (a usage error), never judged on the median.
     out = choose(db, rid, "--gate", "--max-rise", "e2e.p95=10%")
     assert out.exit_code == 2 and "p95 needs at least 200" in out.output
     out = choose(db, rid, "--gate", "--max-drop", "f1=0.9")
-    assert out.exit_code == 0 and "gate pass (exit 0)" in out.output
+    assert out.exit_code == 0 and "The gate passes (exit 0)." in out.output
 
 
 def test_no_choice_while_the_run_is_in_progress(run: tuple[Path, str]) -> None:

@@ -90,10 +90,12 @@ def test_choose_and_its_gate(stored: tuple[Path, str], tmp_path: Path) -> None:
     # not know (exit 3) and how many questions would settle it, rather than passing.
     unsure = workbench("choose", run_id, "--gate", "--max-drop", "f1=0.02", "--db", str(db))
     assert unsure.returncode == 3, unsure.stderr
-    assert "gate inconclusive" in unsure.stderr and "would settle it" in unsure.stderr
+    assert "The gate is inconclusive (exit 3)." in unsure.stderr
+    assert "would settle it" in unsure.stderr
     blocked = workbench("choose", run_id, "--gate", "--min", "f1>=1.5", "--db", str(db))
     assert blocked.returncode == 1
-    assert "gate: fail: no stack meets every constraint" in blocked.stderr
+    assert "The gate fails because no stack meets every constraint" in blocked.stderr
+    assert "The gate fails (exit 1)." in blocked.stderr
     bad = workbench("choose", run_id, "--slo", "fast please", "--db", str(db))
     assert bad.returncode == 2 and "cannot read constraint 'fast please'" in bad.stderr
     who = workbench("choose", run_id, "--gate", "--candidate", "gamma", "--db", str(db))

@@ -45,7 +45,7 @@ def test_stack_order_never_decides_and_the_beaten_fast_stack_is_not_chosen() -> 
     assert c.group == 2 and c.reason.startswith("#3 C: F1 0.500, worse than A by -0.167 [")
     _, high = _interval(c.reason, "worse than A by")
     assert high < 0  # the interval of a "worse" line excludes 0
-    assert "(98.33% CI, Holm p" in c.reason  # three pairs: C-A decided at alpha / 3
+    assert "(98.67% CI, Holm p" in c.reason  # three pairs: C-A decided at 0.04 / 3
 
 
 def test_an_exact_copy_changes_nothing_about_the_others() -> None:

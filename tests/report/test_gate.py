@@ -93,7 +93,8 @@ def test_inconclusive_says_what_would_settle_it() -> None:
     a, b = _f1(np.random.default_rng(3), 100, 0.6, 0.6)
     check = check_margin(_with(card, a, b), B, parse_margin("f1=0.05"))
     assert check.state == "inconclusive" and check.settle_n is not None
-    assert check.settle_n > 100 and check.text.startswith(f"{B}: inconclusive: Token F1 drop")
+    assert check.settle_n > 100
+    assert check.text.startswith(f"{B} is inconclusive at the gate: Token F1 drop")
     assert check.text.endswith(f"about {check.settle_n} questions would settle it")
     result = run_gate(_with(card, a, b), recommend(card), [parse_margin("f1=0.05")], [B])
     assert result.state == "inconclusive" and result.exit_code == EXIT_INCONCLUSIVE == 3
@@ -117,7 +118,7 @@ def test_a_p95_rise_of_199pct_fails_where_the_median_passes() -> None:
     cand = np.where(base > np.quantile(base, 0.90), base * 3.0, base)  # the slow tail x3
     card = _with(_card(n), np.ones(n), np.ones(n), base, cand)
     p95 = check_margin(card, B, parse_margin("e2e.p95=10%"))
-    assert p95.state == "fail" and p95.text.startswith(f"{B}: fail: p95 E2E ratio +")
+    assert p95.state == "fail" and p95.text.startswith(f"{B} fails the gate: p95 E2E ratio +")
     assert check_margin(card, B, parse_margin("e2e.p50=10%")).state == "pass"
 
 

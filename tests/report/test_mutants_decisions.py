@@ -112,7 +112,7 @@ def test_a_quality_margin_on_an_unknown_metric_names_the_known_ones() -> None:
                                         r"with p50, mean or p95\)"):
         check_margin(card, B, parse_margin("bleu=0.1"))
     result = run_gate(card, recommend(card), [parse_margin("f1=0.5")], [B])
-    assert result.state == PASSED and result.lines()[0].startswith(f"{B}: pass: ")
+    assert result.state == PASSED and result.lines()[0].startswith(f"{B} passes the gate: ")
 
 
 def test_a_candidate_that_answered_nothing_is_inconclusive_with_nothing_made_up() -> None:
@@ -125,7 +125,8 @@ def test_a_candidate_that_answered_nothing_is_inconclusive_with_nothing_made_up(
         assert (check.candidate, check.margin.text, check.state, check.n, check.settle_n) == \
             (B, margin, INCONCLUSIVE, 0, None)
         assert math.isnan(check.worse) and (check.low, check.high) == (-math.inf, math.inf)
-        assert check.text == f"{B}: {margin}: no question {what} both: inconclusive"
+        assert check.text == (f"{B} is inconclusive at the gate on {margin}: no question was "
+                              f"{what} both it and {A}")
     assert check_margin(empty, B, parse_margin("e2e=10%")).limit == \
         pytest.approx(math.log(1.1), abs=1e-15)
 
@@ -155,14 +156,14 @@ def test_no_feasible_stack_fails_the_gate_or_leaves_it_inconclusive() -> None:
     choice = recommend(card, impossible)
     result = run_gate(card, choice, [parse_margin("f1=0.5")], [B], impossible)
     assert result.state == FAILED and result.exit_code == 1
-    assert result.problems == [f"fail: {choice.headline}"]
+    assert result.problems == [f"The gate fails because {choice.headline}"]
     assert gate_failures(card, choice, [parse_margin("f1=0.5")], [B]) == [choice.headline]
     unknown = parse_constraints(["e2e.p95<=0.5s"])  # 30 requests cannot show a p95
     choice = recommend(card, unknown)
     assert not any(r.feasible for r in choice.ranked)
     result = run_gate(card, choice, [parse_margin("f1=0.5")], [B], unknown)
     assert result.state == INCONCLUSIVE and result.problems == [
-        f"inconclusive: {choice.headline}"]
+        f"The gate is inconclusive because {choice.headline}"]
     # Without the constraints to judge, an infeasible choice fails.
     assert run_gate(card, choice, [], [B]).state == FAILED
 

@@ -35,7 +35,7 @@ def test_a_third_stack_whose_recipe_ports_are_taken_moves_to_free_ones() -> None
 def test_matrix_files_are_strict_and_name_the_field(tmp_path: Path) -> None:
     shipped = load_matrix(get_settings().stacks_dir / "matrix" / "cpu.yaml")
     assert shipped.stacks[0] == shipped.baseline == "llamacpp-cpu"
-    assert len(shipped.stacks) == 4 and shipped.choice.slo == ["e2e.p95<=10s"]
+    assert len(shipped.stacks) == 4 and shipped.choice.slo == ["e2e.p90<=10s"]
     bad = tmp_path / "m.yaml"
     bad.write_text("name: m\nevalset: demo-en\nstacks: [a, b]\nchoice: {slo: ['soon']}\n")
     with pytest.raises(RecipeError, match=r"m\.yaml: field choice\.slo: cannot read "

@@ -19,6 +19,7 @@ from workbench.tui.screens.run import RunScreen
 from workbench.tui.widgets.choice import ChoicePanel
 from workbench.tui.widgets.leaderboard import LeaderboardTable
 from workbench.tui.widgets.live_run import LiveRunPanel
+from workbench.tui.widgets.questions import QuestionTable
 
 
 def _text(pilot: Pilot[None]) -> str:
@@ -54,6 +55,10 @@ async def test_a_running_run_shows_each_stacks_progress_then_its_results(
         cells = " ".join(str(c) for key in board.rows for c in board.get_row(key))
         for verdict in ("✓", "Choose", "better", "faster", "slower", "tied"):
             assert verdict not in cells + shown
+        # Nor per question: no "F1 win" or "Faster" column while it runs.
+        questions = screen.query_one(QuestionTable)
+        heads = [str(c.label) for c in questions.columns.values()]
+        assert heads[:2] == ["#", "Question"] and not {"F1 win", "Faster"} & set(heads)
         # The runner (another process, here the test) stores more: the poll shows it.
         with workspace.store() as store:
             finish_run(store, run_id, 50)
@@ -67,6 +72,8 @@ async def test_a_running_run_shows_each_stacks_progress_then_its_results(
         assert screen.loaded is not None and screen.loaded.card.n_pairs == total // 3
         assert str(screen.query_one(ChoicePanel).border_title).startswith(
             f"Recommendation · run {run_id}")
+        heads = [str(c.label) for c in questions.columns.values()]
+        assert heads[2] == "F1 win" and heads[-1] == "Faster"  # complete: outcomes back
 
 
 async def test_a_run_with_no_answer_yet_shows_its_stacks(workspace: Workspace) -> None:

@@ -13,7 +13,7 @@ from workbench.store.progress import run_state
 from workbench.web.common import WebConfig
 from workbench.web.jobs import RunSnapshot
 from workbench.web.live import live_header
-from workbench.web.results import initial_run, live_tick, load_results
+from workbench.web.results import detail_for, initial_run, live_tick, load_results
 from workbench.web.run_tab import render_progress
 
 
@@ -50,12 +50,19 @@ def test_results_of_a_live_run_lead_with_its_progress(
     assert "appear when the run is complete" in view.report
     for verdict in ("Choose", "✓", "better", "faster", "slower", "tied"):
         assert verdict not in view.choice + view.leaderboard + view.report
+    # Nor per question: the table has no "F1 winner" or "faster" column, the detail no line.
+    assert list(view.table.columns)[:3] == ["question id", "lang", "answerable"]
+    assert not {"F1 winner", "faster"} & set(view.table.columns)
+    detail = detail_for(cfg, view.card, str(view.table.iloc[0, 0]))
+    assert "F1 winner" not in detail and "faster" not in detail and "Gold answer" in detail
     header, _, ended = live_tick(cfg, live_id)
     assert "18 / 40" in header and not ended
     with Store(cfg.db_path) as store:
         store.set_status(live_id, "completed")
     header, _, ended = live_tick(cfg, live_id)
     assert ended and "is completed" in header
+    done = load_results(cfg, live_id)  # complete: the per-question outcomes are back
+    assert list(done.table.columns)[:3] == ["question id", "F1 winner", "faster"]
 
 
 def test_a_run_with_no_answer_yet_shows_only_its_header(tmp_path: Path) -> None:

@@ -28,6 +28,10 @@ def choose_command(
                                   "or comma-separated)."),
     minimum: list[str] = typer.Option([], "--min", help="Minimum quality, e.g. f1>=0.3."),
     max_errors: str = typer.Option(None, "--max-errors", help="Maximum error rate, e.g. 5%."),
+    tie_margin: float = typer.Option(None, "--tie-margin", min=0.001, max=1.0, help="The F1 a "
+                                     "stack chosen for its lower cost or latency may be shown "
+                                     "to lose at most (default: the matrix's "
+                                     "choice.tie_margin, else 0.05)."),
     gate: bool = typer.Option(False, "--gate", help="Non-inferiority gate: exit 0 when "
                               "every candidate's one-sided 95% bound is inside every "
                               "--max-drop / --max-rise margin, 1 when one is significantly "
@@ -52,7 +56,7 @@ def choose_command(
 ) -> None:
     """Rank the run's stacks under the constraints and say which one to choose, and why."""
     from workbench.cli.report import _store
-    from workbench.report.choice import recommend
+    from workbench.report.choice import recommend, tie_margin_of
     from workbench.report.constraints import (
         ConstraintError,
         constraints_from_manifest,
@@ -91,7 +95,8 @@ def choose_command(
     if not is_complete(run["status"]):
         _provisional(card, run["status"], applied, fmt, gate)
         return
-    choice = recommend(card, constraints)
+    choice = recommend(card, constraints, tie_margin=tie_margin_of(run["manifest"])
+                       if tie_margin is None else tie_margin)
     try:
         result = (run_gate(card, choice, margins, candidate or card.candidates, constraints)
                   if gate else None)
@@ -116,8 +121,9 @@ def choose_command(
         color = {"pass": typer.colors.GREEN, "fail": typer.colors.RED}.get(
             result.state, typer.colors.YELLOW)
         for line in result.lines():
-            typer.secho(f"gate: {line}", fg=color, err=True)
-        typer.secho(f"gate {result.state} (exit {result.exit_code})", fg=color, err=True)
+            typer.secho(line, fg=color, err=True)
+        verdict = {"pass": "passes", "fail": "fails"}.get(result.state, "is inconclusive")
+        typer.secho(f"The gate {verdict} (exit {result.exit_code}).", fg=color, err=True)
         raise typer.Exit(result.exit_code)
 
 
@@ -137,7 +143,7 @@ def _provisional(card: ScoreCard, status: str, applied: list[dict[str, str]], fm
     else:
         Console().print("\n".join(lines), highlight=False)
     if gate:
-        typer.secho(f"gate inconclusive (exit {EXIT_INCONCLUSIVE}): run {card.run_id} is "
-                    f"{status}, not completed; gate a completed run", fg=typer.colors.YELLOW,
-                    err=True)
+        typer.secho(f"The gate is inconclusive (exit {EXIT_INCONCLUSIVE}): run {card.run_id} "
+                    f"is {status}, not completed; gate a completed run",
+                    fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(EXIT_INCONCLUSIVE)

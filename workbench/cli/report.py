@@ -40,7 +40,7 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
                  pairwise: bool = False, pool_votes: bool = False) -> Any:
     """Score the stored run, print it with its choice (the run's own constraints), and write
     its Markdown report; returns the choice."""
-    from workbench.report.choice import recommend
+    from workbench.report.choice import recommend, tie_margin_of
     from workbench.report.constraints import constraints_from_manifest
     from workbench.report.provisional import is_complete, provisional_lines
     from workbench.report.render import render_choice, render_markdown, render_rich
@@ -65,7 +65,8 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
         else:
             Console().print("\n".join(lines), highlight=False)
         return None
-    choice = recommend(card, constraints_from_manifest(run["manifest"]))
+    choice = recommend(card, constraints_from_manifest(run["manifest"]),
+                       tie_margin=tie_margin_of(run["manifest"]))
     if fmt == "json":
         typer.echo(card.model_dump_json(indent=2))
         return choice
@@ -133,7 +134,7 @@ def report_command(
     if fmt not in ("table", "json", "markdown"):
         raise fail(f"--format: unknown {fmt!r}; known: table, json, markdown")
     if fmt == "markdown":
-        from workbench.report.choice import recommend
+        from workbench.report.choice import recommend, tie_margin_of
         from workbench.report.constraints import constraints_from_manifest
         from workbench.report.provisional import is_complete, provisional_lines
         from workbench.report.render import render_markdown
@@ -145,7 +146,8 @@ def report_command(
         if not is_complete(run["status"]):  # no verdict mid-run
             typer.echo("\n".join(provisional_lines(card, run["status"])))
             return
-        choice = recommend(card, constraints_from_manifest(run["manifest"]))
+        choice = recommend(card, constraints_from_manifest(run["manifest"]),
+                           tie_margin=tie_margin_of(run["manifest"]))
         typer.echo(render_markdown(card, choice,
                                    votes_for_run(store, rid, card, pooled=pool_votes)))
         return

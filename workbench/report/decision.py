@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.report.capacity_choice import with_load
-from workbench.report.choice import Choice, recommend
+from workbench.report.choice import Choice, recommend, tie_margin_of
 from workbench.report.constraints import Constraint, constraints_from_manifest
 from workbench.report.models import ScoreCard
-from workbench.report.provisional import is_complete
+from workbench.report.provisional import is_complete, without_outcomes
 from workbench.report.stored import cached_scorecard, scorecard_for_run
 from workbench.report.votes import VoteSummary, votes_for_run
 from workbench.scoring.judge import Judge
@@ -71,8 +71,11 @@ def decide_run(store: Store, run_id: str, *, semantic: bool = True,
     complete = is_complete(run["status"])
     return RunDecision(
         run_id=run_id, status=run["status"], complete=complete,
-        card=card,
-        constraints=limits, choice=recommend(card, limits) if complete else None,
+        # Mid-run, not even a question says who won it or was faster (report.provisional).
+        card=card if complete else without_outcomes(card),
+        constraints=limits,
+        choice=recommend(card, limits, tie_margin=tie_margin_of(manifest)) if complete
+        else None,
         votes=votes_for_run(store, run_id, card, pooled=pooled_votes) if votes else None,
         cached=cached, manifest=manifest)
 

@@ -143,7 +143,8 @@ def _quality(card: ScoreCard, cand: str, m: Margin, label: str,
     limit = m.value / 100 * abs(float(base.mean())) if m.relative and n else m.value
     if n == 0:
         return MarginCheck(cand, m, INCONCLUSIVE, math.nan, -math.inf, math.inf, limit, 0, None,
-                           f"{cand}: {m.text}: no question answered by both: inconclusive")
+                           f"{cand} is inconclusive at the gate on {m.text}: no question was "
+                           f"answered by both it and {card.baseline}")
     worse = float(drops.mean())
     if n < 2:
         low, high = -math.inf, math.inf
@@ -173,7 +174,8 @@ def _latency(card: ScoreCard, cand: str, m: Margin) -> MarginCheck:
         limit = math.log1p(m.value / max(ref or 1.0, 1e-9))
     if n == 0:
         return MarginCheck(cand, m, INCONCLUSIVE, math.nan, -math.inf, math.inf, limit, 0, None,
-                           f"{cand}: {m.text}: no question asked of both: inconclusive")
+                           f"{cand} is inconclusive at the gate on {m.text}: no question was "
+                           f"asked of both it and {card.baseline}")
     if stat == "p50":
         b = limits.quantile_bound(list(lb - la), 0.5, confidence=2 * ONE_SIDED - 1)
         worse, low, high = float(np.median(lb - la)), b.low, b.high
@@ -212,13 +214,14 @@ def _pct(log_ratio: float) -> str:
 
 
 def _line(cand: str, state: GateState, shown: str, settle: int | None, what: str) -> str:
+    """One check as a sentence: "B passes the gate: ...", "B fails the gate: ..."."""
     if state == PASSED:
-        return f"{cand}: pass: {shown}"
+        return f"{cand} passes the gate: {shown}; the bound is inside the margin"
     if state == FAILED:
-        return f"{cand}: fail: {shown}: significantly beyond the margin"
+        return f"{cand} fails the gate: {shown}; it is significantly beyond the margin"
     how = (f"; about {settle} {what} would settle it" if settle
-           else "; it sits at the margin; no sample size would settle it")
-    return f"{cand}: inconclusive: {shown}{how}"
+           else "; it sits at the margin, so no sample size would settle it")
+    return f"{cand} is inconclusive at the gate: {shown}{how}"
 
 
 def _cost_per_correct(card: ScoreCard, cand: str, m: Margin) -> MarginCheck:
@@ -240,8 +243,8 @@ def _cost_per_correct(card: ScoreCard, cand: str, m: Margin) -> MarginCheck:
     shown = (f"cost per correct answer at capacity {worse:+.0%} [{low:+.0%}, {high:+.0%}] vs "
              f"{card.baseline} ({n} correct answers), margin +{limit:.0%}")
     text = (_line(cand, state, shown, None, "answers") if state != INCONCLUSIVE else
-            f"{cand}: inconclusive: {shown}; longer load levels (more correct answers) "
-            "would settle it")
+            f"{cand} is inconclusive at the gate: {shown}; longer load levels (more correct "
+            "answers) would settle it")
     return MarginCheck(cand, m, state, worse, low, high, limit, n, None, text)
 
 
@@ -281,9 +284,11 @@ def run_gate(card: ScoreCard, choice: Choice, margins: Sequence[Margin],
         judged = [[c.judge(card.summaries[s]) for c in constraints] for s in card.stacks]
         every_fails = bool(constraints) and all(
             any(j.state == limits.FAILED for j in js) for js in judged)
-        result.problems.append(f"{'fail' if every_fails or not constraints else 'inconclusive'}"
-                               f": {choice.headline}")
-        result.state = FAILED if every_fails or not constraints else INCONCLUSIVE
+        fails = every_fails or not constraints
+        result.problems.append(
+            f"The gate fails because {choice.headline}" if fails else
+            f"The gate is inconclusive because {choice.headline}")
+        result.state = FAILED if fails else INCONCLUSIVE
     result.checks = [check_margin(card, cand, m) for cand in candidates for m in margins]
     states = {c.state for c in result.checks}
     if FAILED in states:

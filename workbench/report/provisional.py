@@ -26,6 +26,21 @@ def is_complete(status: str | None) -> bool:
     return status == COMPLETED
 
 
+def without_outcomes(card: ScoreCard) -> ScoreCard:
+    """The card of a run in progress as the views may show it: every question's scores and
+    E2E, but no per-question winner or faster stack (`QuestionRow.outcome` and
+    `latency_outcome` emptied), so no per-question table or detail can say "better" or
+    "faster" before the run is complete."""
+    rows = [r.model_copy(update={"outcome": {}, "latency_outcome": {}}) for r in card.rows]
+    return card.model_copy(update={"rows": rows})
+
+
+def has_outcomes(card: ScoreCard) -> bool:
+    """Whether the per-question winner and faster columns have anything to show (False for
+    a run in progress, see `without_outcomes`)."""
+    return any(r.outcome or r.latency_outcome for r in card.rows)
+
+
 def provisional_rows(card: ScoreCard) -> list[list[str]]:
     """One row per stack (run order): its own numbers, no comparison."""
     rows = []

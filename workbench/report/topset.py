@@ -40,11 +40,24 @@ class QualityPair:
     """The significantly better stack, if any."""
     identical: bool = False
     """Same F1 on every question."""
+    test: SignFlipTest | None = field(default=None, repr=False, compare=False)
+    """The pair's sign-flip test (its spread serves either direction; None: identical, or
+    nothing to compare)."""
 
     def flipped(self) -> QualityPair:
         """The same comparison read as a against b."""
         return QualityPair(self.b, self.a, -self.estimate, -self.high, -self.low, self.level,
-                           self.p_holm, self.better, self.identical)
+                           self.p_holm, self.better, self.identical, self.test)
+
+    def upper_bound(self, level: float) -> float:
+        """The one-sided (1 - level) upper bound of mean F1 of b - mean F1 of a: 0 when
+        identical, inf when nothing can bound it. The sign-flip distribution is symmetric,
+        so its two-sided critical value at 2 x level is the one-sided one at level."""
+        if self.identical:
+            return 0.0
+        if self.test is None or math.isnan(self.estimate):
+            return math.inf
+        return self.estimate + self.test.half_width(2 * level)
 
     def text(self) -> str:
         """"+0.150 [+0.033, +0.267] (98.33% CI, Holm p 0.004)" (-0.000 shown as +0.000)."""
@@ -125,7 +138,8 @@ def _pair(names: list[str], i: int, j: int, cls: list[int],
     if flip:
         est, low, high = -est, -high, -low
     better = (names[j] if est > 0 else names[i]) if d.rejected else None
-    return QualityPair(names[i], names[j], est, low, high, d.level, d.p_holm, better)
+    return QualityPair(names[i], names[j], est, low, high, d.level, d.p_holm, better,
+                       test=test)
 
 
 def _tiers(out: TopSet, names: list[str]) -> None:

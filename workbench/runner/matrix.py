@@ -49,6 +49,10 @@ class ChoiceRules(_Strict):
     slo: list[str] = Field(default_factory=list, description='e.g. ["e2e.p95<=2s"].')
     min: list[str] = Field(default_factory=list, description='e.g. ["f1>=0.3"].')
     max_error_rate: float | None = Field(default=None, ge=0, le=1)
+    tie_margin: float | None = Field(
+        default=None, gt=0, le=1, description="The F1 a stack chosen for its lower cost or "
+        "latency may be shown to lose, at most, to another possibly-best stack (one-sided "
+        "bound of its paired F1 drop; default 0.05, see report.choice).")
 
     @field_validator("slo", "min")
     @classmethod

@@ -15,6 +15,7 @@ from workbench.report.choice import Choice
 from workbench.report.leaderboard import Leaderboard, leaderboard
 from workbench.report.load import load_note
 from workbench.report.models import QuestionRow, ScoreCard
+from workbench.report.provisional import has_outcomes
 from workbench.report.render import render_markdown
 from workbench.report.verdict import format_value
 from workbench.web.common import esc
@@ -130,9 +131,10 @@ def filtered(card: ScoreCard, candidate: str, which: str, search: str = "") -> l
 
 
 def table_columns(card: ScoreCard) -> list[str]:
-    """The table's headers: one "F1 · E2E" column per stack, in run order."""
-    return ["question id", "F1 winner", "faster", "lang", "answerable",
-            *[f"{card.label(s)}: F1 · E2E" for s in card.stacks], "question"]
+    """The table's headers: one "F1 · E2E" column per stack, in run order (no "F1 winner"
+    or "faster" for a run in progress: `report.provisional.without_outcomes`)."""
+    return ["question id", *(["F1 winner", "faster"] if has_outcomes(card) else []), "lang",
+            "answerable", *[f"{card.label(s)}: F1 · E2E" for s in card.stacks], "question"]
 
 
 def _score(value: float | None) -> str:
@@ -146,7 +148,10 @@ def page_frame(card: ScoreCard, candidate: str, rows: list[QuestionRow],
     pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
     page = min(max(1, page), pages)
     chunk = rows[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
-    data = [[r.question_id, outcome_of(r, candidate), r.latency_outcome.get(candidate, "-"),
+    outcomes = has_outcomes(card)
+    data = [[r.question_id,
+             *([outcome_of(r, candidate), r.latency_outcome.get(candidate, "-")] if outcomes
+               else []),
              r.lang, "yes" if r.answerable else "no",
              *[f"{_score((r.scores.get(s) or {}).get('f1'))} · "
                f"{format_value(r.e2e.get(s), 's')}" for s in card.stacks],
@@ -187,7 +192,7 @@ def detail_markdown(card: ScoreCard, q: Question | None, row: QuestionRow | None
            f"**Gold answer(s):** {esc(' | '.join(q.answers)) or '-'}", "",
            f"**Gold passages:** {', '.join(f'`{esc(g)}`' for g in q.gold_doc_ids) or '-'}",
            ""]
-    for cand in card.candidates:
+    for cand in card.candidates if has_outcomes(card) else []:  # none while it runs
         out.append(f"- {esc(cand)} vs {esc(card.baseline)}: F1 winner "
                    f"**{esc(outcome_of(row, cand))}**, faster "
                    f"**{esc(row.latency_outcome.get(cand, '-'))}**")

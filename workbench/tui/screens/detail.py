@@ -84,6 +84,10 @@ class DetailScreen(Screen[None]):
     def _against(self, stack: str) -> str:
         if stack == self.card.baseline:
             return "baseline"
+        from workbench.report.provisional import has_outcomes  # loaded with the card
+
+        if not has_outcomes(self.card):  # a run in progress: no winner, no faster
+            return "provisional: no comparison until the run is complete"
         won = self.row.outcome.get(stack, "unpaired")
         faster = self.row.latency_outcome.get(stack, "-")
         return f"vs baseline: F1 winner {won}, faster {faster}"

@@ -89,6 +89,9 @@ class QuestionTable(DataTable[str | Text]):
         self.baseline = ""
         #: The candidate whose outcome against the baseline the filter and "F1 win" show.
         self.candidate = ""
+        #: Whether the rows carry outcomes ("F1 win", "Faster"): not while a run is in
+        #: progress (`report.provisional.without_outcomes`).
+        self.outcomes = True
         self._added = 0
 
     # --- columns ------------------------------------------------------------------------
@@ -98,13 +101,16 @@ class QuestionTable(DataTable[str | Text]):
         spec: dict[str, tuple[str, int, Callable[[Row], Any]]] = {
             "pos": (*FIXED["pos"], lambda ir: ir[0]),
             "question": (*FIXED["question"], lambda ir: ir[1].question.casefold()),
-            "outcome": (*FIXED["outcome"], lambda ir: ir[1].outcome.get(cand, "")),
         }
+        if self.outcomes:
+            spec["outcome"] = (*FIXED["outcome"], lambda ir: ir[1].outcome.get(cand, ""))
         for s in self.stacks:
             spec[f"f1:{s}"] = (f"F1 {self.tags.get(s, s)}", 5, _f1_of(s))
         for s in self.stacks:
             spec[f"e2e:{s}"] = (f"E2E {self.tags.get(s, s)}", 7, _e2e_of(s))
-        spec["faster"] = (*FIXED["faster"], lambda ir: ir[1].latency_outcome.get(cand, ""))
+        if self.outcomes:
+            spec["faster"] = (*FIXED["faster"],
+                              lambda ir: ir[1].latency_outcome.get(cand, ""))
         return spec
 
     def header(self, key: str) -> str:
@@ -116,12 +122,14 @@ class QuestionTable(DataTable[str | Text]):
 
     def row_cells(self, pos: int, r: QuestionRow) -> tuple[str | Text, ...]:
         """The displayed cells of one question."""
+        scores = (*[_score((r.scores.get(s) or {}).get("f1")) for s in self.stacks],
+                  *[_ms(r.e2e.get(s)) for s in self.stacks])
+        if not self.outcomes:  # a run in progress: no winner, no faster
+            return (str(pos + 1), r.question.replace("\n", " "), *scores)
         outcome = r.outcome.get(self.candidate, "unpaired")
         shown = Text(self._tag(outcome),
                      style="bold red" if outcome in ("error", "unpaired") else "")
-        return (str(pos + 1), r.question.replace("\n", " "), shown,
-                *[_score((r.scores.get(s) or {}).get("f1")) for s in self.stacks],
-                *[_ms(r.e2e.get(s)) for s in self.stacks],
+        return (str(pos + 1), r.question.replace("\n", " "), shown, *scores,
                 self._tag(r.latency_outcome.get(self.candidate, "-")))
 
     # --- data ---------------------------------------------------------------------------
@@ -129,6 +137,7 @@ class QuestionTable(DataTable[str | Text]):
              tags: dict[str, str]) -> None:
         """Show a new scorecard's questions (outcomes of its first candidate)."""
         self.questions, self.stacks, self.baseline, self.tags = rows, stacks, baseline, tags
+        self.outcomes = any(r.outcome or r.latency_outcome for r in rows)
         self.candidate = next((s for s in stacks if s != baseline), "")
         self.clear(columns=True)
         for key, (label, width, _) in self.columns_spec().items():
@@ -144,7 +153,8 @@ class QuestionTable(DataTable[str | Text]):
 
     def keeps(self, r: QuestionRow) -> bool:
         """Whether the row passes the filter (the candidate's outcome against the baseline)."""
-        outcome = r.outcome.get(self.candidate, "unpaired")
+        # A run in progress has no outcomes: only "all" keeps rows.
+        outcome = r.outcome.get(self.candidate, "unpaired" if self.outcomes else "")
         return {"all": True, "wins": outcome == self.candidate,
                 "losses": outcome == self.baseline, "ties": outcome == "tie",
                 "errors": outcome in ("error", "unpaired")}[self.filter]
