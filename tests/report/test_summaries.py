@@ -100,3 +100,24 @@ def test_p95_interval_covers_at_small_n() -> None:
             low, high = own_intervals({"e2e": rng.lognormal(0, sd, n)}, boot)["e2e.p95"]
             covered += (low is None or low <= true_p95) and (high is None or true_p95 <= high)
         assert covered / 400 >= 0.94, (n, covered)
+
+
+def test_an_open_p95_bound_reads_as_such_in_the_chart() -> None:
+    """30 requests bound no p95 from above: the card stores null, the decision chart's
+    point has an infinite upper end, draws no upper whisker and says why on hover."""
+    from workbench.report.pareto import pareto_points
+    from workbench.web.pareto_chart import pareto_figure
+
+    questions = [question(f"q{i}", [f"answer {i}"]) for i in range(30)]
+    records = [record(q.id, side, f"answer {i}", ttft=0.1 + i / 100 * (1 + k))
+               for i, q in enumerate(questions) for k, side in enumerate("AB")]
+    card = build_scorecard(questions, records, semantic=False)
+    low, high = card.summaries["stack-a"].ci["e2e.p95"]
+    assert high is None and low is not None
+    assert type(card).model_validate_json(card.model_dump_json()) == card  # null survives
+    [a, _] = pareto_points(card, "p95")
+    assert a.latency_ci is not None and a.latency_ci[1] == float("inf")
+    fig = pareto_figure(card, "p95")
+    trace = next(t for t in fig.data if t.name == "stack-a (baseline)")
+    assert trace.error_x.array[0] == 0.0 and trace.error_x.arrayminus[0] > 0
+    assert f"[{low:.2f}, ∞] (an upper bound needs 72 or more answers)" in trace.hovertext[0]
