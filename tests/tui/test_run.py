@@ -37,8 +37,9 @@ async def start(pilot: Pilot[None], screen: RunScreen, stacks: list[str],
 
 def test_picked_stacks_are_checked() -> None:
     assert check_picked(["a", "b"], None) is None
-    assert "pick 2 to 8" in (check_picked(["a"], None) or "")
-    assert "pick 2 to 8" in (check_picked([f"s{i}" for i in range(9)], None) or "")
+    assert "2 to 8 stacks, got 1 (a) (space picks" in (check_picked(["a"], None) or "")
+    assert "2 to 8 stacks, got 9" in (check_picked([f"s{i}" for i in range(9)], None) or "")
+    assert "named more than once" in (check_picked(["a", "a"], None) or "")
     assert "not one of" in (check_picked(["a", "b"], "c") or "")
 
 

@@ -53,9 +53,10 @@ def test_run_against_unreachable_stacks_fails_with_a_message(tmp_path: Path) -> 
 def test_picked_stacks_are_checked() -> None:
     assert check_picked(["a", "b"], FIRST_PICKED) is None
     assert check_picked(["a", "b", "c"], "c") is None
-    assert "Pick 2 to 8" in (check_picked(["a"], None) or "")
-    assert "Pick 2 to 8" in (check_picked([f"s{i}" for i in range(9)], None) or "")
-    assert "once" in (check_picked(["a", "a"], None) or "")
+    # The runner's own rule and words (runner.picks), as a sentence.
+    assert check_picked(["a"], None) == "A run compares 2 to 8 stacks, got 1 (a)."
+    assert "2 to 8 stacks, got 9" in (check_picked([f"s{i}" for i in range(9)], None) or "")
+    assert check_picked(["a", "a"], None) == "A named more than once."
     assert "not one of" in (check_picked(["a", "b"], "c") or "")
 
 

@@ -40,11 +40,9 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
                  pairwise: bool = False, pool_votes: bool = False) -> Any:
     """Score the stored run, print it with its choice (the run's own constraints), and write
     its Markdown report; returns the choice."""
-    from workbench.report.choice import recommend, tie_margin_of
-    from workbench.report.constraints import constraints_from_manifest
-    from workbench.report.provisional import is_complete, provisional_lines
+    from workbench.report.decision import decide_run
+    from workbench.report.provisional import provisional_lines
     from workbench.report.render import render_choice, render_markdown, render_rich
-    from workbench.report.stored import scorecard_for_run
 
     # Scoring a large run the first time takes minutes with semantic similarity (every
     # distinct answer goes through MiniLM, ~100 texts/s here): say so on stderr while it
@@ -54,25 +52,21 @@ def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool 
         + (" (semantic similarity embeds each new answer once; --no-semantic skips it)"
            if semantic else "")
     ):
-        card = scorecard_for_run(store, run_id, semantic=semantic, persist_scores=True,
-                                 judge=judge, pairwise=pairwise)
-    run = store.get_run(run_id)
-    if not is_complete(run["status"]):  # no verdict mid-run: progress, own numbers only
-        lines = provisional_lines(card, run["status"])
+        decision = decide_run(store, run_id, semantic=semantic, persist_scores=True,
+                              judge=judge, pairwise=pairwise, votes=fmt != "json",
+                              pooled_votes=pool_votes)
+    card, choice, votes = decision.card, decision.choice, decision.votes
+    if choice is None:  # no verdict mid-run: progress, own numbers only
+        lines = provisional_lines(card, decision.status)
         if fmt == "json":
-            typer.echo(json.dumps({"run_id": run_id, "status": run["status"],
+            typer.echo(json.dumps({"run_id": run_id, "status": decision.status,
                                    "provisional": True, "lines": lines}, indent=2))
         else:
             Console().print("\n".join(lines), highlight=False)
         return None
-    choice = recommend(card, constraints_from_manifest(run["manifest"]),
-                       tie_margin=tie_margin_of(run["manifest"]))
     if fmt == "json":
         typer.echo(card.model_dump_json(indent=2))
         return choice
-    from workbench.report.votes import votes_for_run
-
-    votes = votes_for_run(store, run_id, card, pooled=pool_votes)
     out = markdown_out or report_path(run_id)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_markdown(card, choice, votes), encoding="utf-8")
@@ -134,22 +128,15 @@ def report_command(
     if fmt not in ("table", "json", "markdown"):
         raise fail(f"--format: unknown {fmt!r}; known: table, json, markdown")
     if fmt == "markdown":
-        from workbench.report.choice import recommend, tie_margin_of
-        from workbench.report.constraints import constraints_from_manifest
-        from workbench.report.provisional import is_complete, provisional_lines
+        from workbench.report.decision import decide_run
+        from workbench.report.provisional import provisional_lines
         from workbench.report.render import render_markdown
-        from workbench.report.stored import scorecard_for_run
-        from workbench.report.votes import votes_for_run
 
-        card = scorecard_for_run(store, rid, semantic=semantic)
-        run = store.get_run(rid)
-        if not is_complete(run["status"]):  # no verdict mid-run
-            typer.echo("\n".join(provisional_lines(card, run["status"])))
+        decided = decide_run(store, rid, semantic=semantic, pooled_votes=pool_votes)
+        if decided.choice is None:  # no verdict mid-run
+            typer.echo("\n".join(provisional_lines(decided.card, decided.status)))
             return
-        choice = recommend(card, constraints_from_manifest(run["manifest"]),
-                           tie_margin=tie_margin_of(run["manifest"]))
-        typer.echo(render_markdown(card, choice,
-                                   votes_for_run(store, rid, card, pooled=pool_votes)))
+        typer.echo(render_markdown(decided.card, decided.choice, decided.votes))
         return
     with open_judge(judge_kind, url=judge_url, model=judge_model, key_env=judge_key_env,
                     sample=judge_sample) as judge:

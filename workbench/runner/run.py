@@ -28,8 +28,6 @@ from workbench.store.db import Store, StoreError
 
 Schedule = Literal["interleaved", "sequential", "parallel"]
 SCHEDULES: tuple[str, ...] = ("interleaved", "sequential", "parallel")
-#: The most stacks one run compares (each pair against the baseline; Holm over them all).
-MAX_STACKS = 8
 
 
 class RunError(RuntimeError):

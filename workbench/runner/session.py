@@ -17,8 +17,8 @@ from workbench.runner import engine_metrics, usage
 from workbench.runner.client import client_for
 from workbench.runner.external import sent_space_id
 from workbench.runner.manifest import build_manifest, recipe_dump
+from workbench.runner.picks import stacks_problem
 from workbench.runner.run import (
-    MAX_STACKS,
     SCHEDULES,
     ProgressCallback,
     RunError,
@@ -75,18 +75,12 @@ class PreparedRun:
 
 
 def check_stack_names(names: Sequence[str], baseline: str | None = None) -> str:
-    """2-8 distinct stack names and a baseline among them; returns the baseline."""
-    if not 2 <= len(names) <= MAX_STACKS:
-        raise RunError(f"--stacks: a run compares 2 to {MAX_STACKS} stacks, got {len(names)}"
-                       f" ({', '.join(names) or 'none'})")
-    dupes = sorted({n for n in names if list(names).count(n) > 1})
-    if dupes:
-        raise RunError(f"--stacks: {', '.join(dupes)} named more than once")
-    base = baseline or names[0]
-    if base not in names:
-        raise RunError(f"--baseline: {base!r} is not one of the run's stacks "
-                       f"({', '.join(names)})")
-    return base
+    """2-8 distinct stack names and a baseline among them (`runner.picks`); returns the
+    baseline."""
+    problem = stacks_problem(names, baseline)
+    if problem is not None:
+        raise RunError(f"--{problem[0]}: {problem[1]}")
+    return baseline or names[0]
 
 
 def run_routes(stacks: dict[str, Stack], allow_remote: bool,

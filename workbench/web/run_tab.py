@@ -10,6 +10,7 @@ from typing import Any
 
 import gradio as gr
 
+from workbench.runner.picks import MAX_STACKS, stacks_problem
 from workbench.runner.run import SCHEDULES, RunOptions
 from workbench.store.progress import RunState, StackProgress
 from workbench.web.common import WebConfig, evalset_names, stack_names, stored_runs
@@ -18,8 +19,6 @@ from workbench.web.live import progress_table
 
 #: How often the page asks a running job for its progress (s).
 POLL_S = 1.0
-#: How many stacks one run compares.
-MIN_STACKS, MAX_STACKS = 2, 8
 #: The baseline choice meaning "the first stack picked".
 FIRST_PICKED = "(the first stack picked)"
 
@@ -88,15 +87,11 @@ def resumable_runs(cfg: WebConfig) -> list[tuple[str, str]]:
 
 
 def check_picked(stacks: list[str] | None, baseline: str | None) -> str | None:
-    """Why the picked stacks cannot make a run (None when they can)."""
-    picked = list(stacks or [])
-    if len(set(picked)) != len(picked):
-        return "Each stack can be picked once."
-    if not MIN_STACKS <= len(picked) <= MAX_STACKS:
-        return f"Pick {MIN_STACKS} to {MAX_STACKS} stacks (picked {len(picked)})."
-    if baseline and baseline != FIRST_PICKED and baseline not in picked:
-        return f"The baseline {baseline} is not one of the picked stacks."
-    return None
+    """Why the picked stacks cannot make a run (None when they can): the runner's own rule
+    (`runner.picks`), the baseline read from the dropdown."""
+    base = None if not baseline or baseline == FIRST_PICKED else baseline
+    problem = stacks_problem(list(stacks or []), base)
+    return None if problem is None else problem[1][0].upper() + problem[1][1:] + "."
 
 
 def baseline_choices(stacks: list[str] | None, baseline: str | None) -> Any:

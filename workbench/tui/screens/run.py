@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Log, Select, Static
 
 from workbench.records.responses import ResponseRecord
+from workbench.runner.picks import stacks_problem
 from workbench.tui.widgets.key_footer import KeyFooter
 from workbench.tui.widgets.stack_picker import StackPicker
 from workbench.tui.widgets.stack_progress import StackProgress
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
 
 #: Phases shown on the state line; the last three are final.
 PHASES = ("idle", "preparing", "running", "completed", "cancelled", "failed")
-#: How many stacks one run compares.
-MIN_STACKS, MAX_STACKS = 2, 8
 #: Stacks picked when the screen opens (those of them that exist).
 DEFAULT_STACKS = ("llamacpp-cpu", "vllm-cpu")
 
@@ -46,12 +45,11 @@ def _default(names: list[str], wanted: str | None, fallback: int) -> str | None:
 
 
 def check_picked(picked: list[str], baseline: str | None) -> str | None:
-    """Why the picked stacks cannot make a run (None when they can)."""
-    if not MIN_STACKS <= len(picked) <= MAX_STACKS:
-        return f"pick {MIN_STACKS} to {MAX_STACKS} stacks (space), picked {len(picked)}"
-    if baseline is not None and baseline not in picked:
-        return f"the baseline {baseline} is not one of the picked stacks"
-    return None
+    """Why the picked stacks cannot make a run (None when they can): the runner's own rule
+    (`runner.picks`)."""
+    problem = stacks_problem(picked, baseline)
+    return None if problem is None else problem[1] + (
+        " (space picks a stack)" if problem[0] == "stacks" else "")
 
 
 class RunScreen(Screen[None]):
