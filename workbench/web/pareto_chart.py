@@ -1,6 +1,7 @@
 """The decision chart: primary quality (mean token F1) against latency (median or p95
-E2E), one bubble per stack with 95% CI whiskers on both axes, the Pareto front drawn, the
-bubble's area giving throughput or cost. The points and the front come from
+E2E) or, for a run with a load pass, against capacity at the team's load or the cost per
+correct answer there; one bubble per stack with 95% CI whiskers, the Pareto front drawn,
+the bubble's area giving throughput, cost or capacity. The points and the front come from
 `workbench.report.pareto`; this module only draws them.
 """
 
@@ -13,17 +14,24 @@ from typing import Literal
 import plotly.graph_objects as go
 
 from workbench.report.constraints import Constraint
+from workbench.report.limits import upper_bound_min_n
+from workbench.report.load import AT_CONCURRENCY_1
 from workbench.report.models import ScoreCard
-from workbench.report.pareto import LATENCIES, Latency, ParetoPoint, front, pareto_points
+from workbench.report.pareto import AXES, LATENCIES, Axis, ParetoPoint, front, pareto_points
 from workbench.web.charts import empty_figure, stack_colors, stack_symbols, styled
 
 Bubble = Literal["throughput", "cost", "capacity", "cost at capacity"]
-#: Radio labels -> the latency statistic and the bubble's meaning.
-LATENCY_CHOICES: dict[str, Latency] = {"median E2E": "median", "p95 E2E": "p95"}
+#: Radio labels -> the horizontal axis (the load pass's two only for a run that had one)
+#: and the bubble's meaning.
+LATENCY_CHOICES: dict[str, Axis] = {"median E2E": "median", "p95 E2E": "p95",
+                                    "capacity under load": "capacity",
+                                    "cost per correct at capacity": "cost at capacity"}
 BUBBLE_CHOICES: dict[str, Bubble] = {"throughput": "throughput", "cost": "cost",
                                      "capacity under load": "capacity",
                                      "cost per correct at capacity": "cost at capacity"}
 TITLE = "Quality against latency"
+#: The title on a load axis.
+LOAD_TITLE = "Quality against the team's load"
 #: Bubble diameters (px): the smallest stays clickable, the largest never hides a neighbour.
 MIN_SIZE, MAX_SIZE = 14.0, 40.0
 FRONT_NAME = "Pareto front"
@@ -73,9 +81,16 @@ def _span(values: list[float], pad: float, floor: float | None = None) -> list[f
     return [max(floor, start) if floor is not None else start, high + pad * width]
 
 
-def _hover(p: ParetoPoint, what: str) -> str:
+def _end(x: float) -> str:
+    return f"{x:.2f}" if math.isfinite(x) else ("∞" if x > 0 else "-∞")
+
+
+def _hover(p: ParetoPoint, what: str, need: int) -> str:
     q_ci = f" [{p.quality_ci[0]:.3f}, {p.quality_ci[1]:.3f}]" if p.quality_ci else ""
-    l_ci = f" [{p.latency_ci[0]:.2f}, {p.latency_ci[1]:.2f}]" if p.latency_ci else ""
+    l_ci = (f" [{_end(p.latency_ci[0])}, {_end(p.latency_ci[1])}]"
+            + ("" if math.isfinite(p.latency_ci[1])
+               else f" (an upper bound needs {need} or more answers)")
+            if p.latency_ci else "")
     lines = [f"<b>{p.label}</b>{' (baseline)' if p.baseline else ''}",
              f"F1 {p.quality:.3f}{q_ci}", f"{what} {p.latency_s:.2f} s{l_ci}"]
     if p.throughput is not None:
@@ -84,15 +99,29 @@ def _hover(p: ParetoPoint, what: str) -> str:
         lines.append(f"cost {p.cost_per_1k:.2f} {p.currency}/1k answers")
     elif p.cpu_s_per_answer is not None:
         lines.append(f"{p.cpu_s_per_answer:.2f} CPU-s/answer")
+    if p.capacity_rps is not None:
+        lines.append(f"capacity under load {p.capacity_rps:.2f} requests/s")
+    if p.cost_per_1k_correct is not None:
+        lines.append(f"cost at capacity {p.cost_per_1k_correct:.2f} per 1,000 correct answers"
+                     + (f" {p.currency}" if p.currency else " (CPU-s)"))
     lines.append("on the Pareto front" if p.on_front else "dominated")
     return "<br>".join(lines)
 
 
-def _limits(fig: go.Figure, constraints: Sequence[Constraint], latency: Latency) -> None:
+def _limits(fig: go.Figure, constraints: Sequence[Constraint], latency: Axis,
+            card: ScoreCard) -> None:
     """The run's constraints that live on this chart's axes, as dotted lines: an SLO on
-    the latency shown, a minimum F1."""
+    the latency shown, a minimum F1, the target load on the capacity axis."""
     stat = "p95" if latency == "p95" else "p50"
+    target = card.load.target_rps if card.load is not None else None
+    if latency == "capacity" and target is not None:
+        fig.add_vline(x=target, line={"color": "#B00020", "width": 1.2, "dash": "dot"},
+                      annotation={"text": f"target {target:g} rps",
+                                  "font": {"size": 10, "color": "#B00020"}},
+                      annotation_position="top right")
     for c in constraints:
+        if latency not in LATENCIES and c.metric == "e2e":
+            continue
         if c.metric == "e2e" and (c.stat or "p50") == stat and c.op in ("<=", "<"):
             fig.add_vline(x=c.value, line={"color": "#B00020", "width": 1.2, "dash": "dot"},
                           annotation={"text": f"SLO {c.text}", "font": {"size": 10,
@@ -105,17 +134,22 @@ def _limits(fig: go.Figure, constraints: Sequence[Constraint], latency: Latency)
                           annotation_position="bottom right")
 
 
-def pareto_figure(card: ScoreCard | None, latency: Latency = "median",
+def pareto_figure(card: ScoreCard | None, latency: Axis = "median",
                   bubble: Bubble = "throughput",
                   constraints: Sequence[Constraint] = ()) -> go.Figure:
     """The chart for a scored run (a titled empty frame without one), with the run's
     latency SLO and minimum F1 drawn where they apply to its axes."""
+    title = TITLE if latency in LATENCIES else LOAD_TITLE
     if card is None:
-        return empty_figure(TITLE, "Pick a run")
+        return empty_figure(title, "Pick a run")
+    if latency not in LATENCIES and card.load is None:
+        return empty_figure(title, AT_CONCURRENCY_1.split(" (")[0])
     points = pareto_points(card, latency)
     if not points:
-        return empty_figure(TITLE, "No stack has a successful answer to place")
-    what = LATENCIES[latency][2]
+        return empty_figure(title, "No stack has a successful answer to place"
+                            if latency in LATENCIES else "No stack holds a load level")
+    what = LATENCIES[latency if latency in LATENCIES else "median"][2]
+    need = upper_bound_min_n(0.95 if latency == "p95" else 0.5)
     colors, symbols = stack_colors(card.stacks), stack_symbols(card.stacks)
     sizes = bubble_sizes(points, bubble)
     fig = go.Figure()
@@ -125,7 +159,7 @@ def pareto_figure(card: ScoreCard | None, latency: Latency = "median",
     # stacks from the fastest to the best (straight segments: a staircase ran along the
     # whiskers and hid in them).
     fig.add_trace(go.Scatter(
-        x=[p.latency_s for p in on_front], y=[p.quality for p in on_front], name=FRONT_NAME,
+        x=[p.x for p in on_front], y=[p.quality for p in on_front], name=FRONT_NAME,
         mode="lines+markers", line={"color": "#333", "width": 2, "dash": "dash"},
         # A ring around each front stack: visible even when the front is one stack.
         marker={"symbol": "circle-open", "size": [ring[p.stack] for p in on_front],
@@ -133,10 +167,13 @@ def pareto_figure(card: ScoreCard | None, latency: Latency = "median",
         hoverinfo="skip"))
     for p, size in zip(points, sizes, strict=True):
         err_x = err_y = None
-        if p.latency_ci:
+        if p.x_ci:
+            # An open end has no whisker on that side (the hover says why).
             err_x = {"type": "data", "symmetric": False,
-                     "array": [max(0.0, p.latency_ci[1] - p.latency_s)],
-                     "arrayminus": [max(0.0, p.latency_s - p.latency_ci[0])],
+                     "array": [max(0.0, p.x_ci[1] - p.x)
+                               if math.isfinite(p.x_ci[1]) else 0.0],
+                     "arrayminus": [max(0.0, p.x - p.x_ci[0])
+                                    if math.isfinite(p.x_ci[0]) else 0.0],
                      "color": colors[p.stack], "thickness": 1.6, "width": 5}
         if p.quality_ci:
             err_y = {"type": "data", "symmetric": False,
@@ -148,20 +185,29 @@ def pareto_figure(card: ScoreCard | None, latency: Latency = "median",
         # Beyond four stacks the names collide: only the front's are written on the chart.
         text = [p.stack] if len(points) <= 4 or p.on_front else []
         fig.add_trace(go.Scatter(
-            x=[p.latency_s], y=[p.quality], name=name, mode="markers+text",
+            x=[p.x], y=[p.quality], name=name, mode="markers+text",
             text=text, textposition="top right", textfont={"size": 11},
             marker={"color": colors[p.stack], "symbol": symbols[p.stack], "size": size,
                     "opacity": 0.85, "line": {"color": "white", "width": 1.5}},
-            error_x=err_x, error_y=err_y, hovertext=[_hover(p, what)], hoverinfo="text"))
+            error_x=err_x, error_y=err_y, hovertext=[_hover(p, what, need)], hoverinfo="text"))
     subtitle = f"whiskers: 95% CI · dashed: {FRONT_NAME} · {bubble_meaning(points, bubble)}"
-    styled(fig, TITLE, f"{what} (s), lower is better", "token F1 (mean), higher is better",
+    if any(p.x_ci and not math.isfinite(p.x_ci[1]) for p in points):
+        subtitle += f" · no right whisker: no upper bound under {need} answers"
+    if latency not in LATENCIES and len(points) < len(card.stacks):
+        subtitle += f" · {len(card.stacks) - len(points)} stack(s) without a value not drawn"
+    styled(fig, title, AXES[latency][0], "token F1 (mean), higher is better",
            n_series=len(points) + 1, height=400, subtitle=subtitle, width_hint=900)
-    _limits(fig, constraints, latency)
+    _limits(fig, constraints, latency, card)
     stat = "p95" if latency == "p95" else "p50"
-    xs = [v for p in points for v in (p.latency_s, *(p.latency_ci or ()))] + [
-        c.value for c in constraints if c.metric == "e2e" and (c.stat or "p50") == stat]
+    xs = [v for p in points for v in (p.x, *(p.x_ci or ())) if math.isfinite(v)] + [
+        c.value for c in constraints if c.metric == "e2e" and (c.stat or "p50") == stat
+        and latency in LATENCIES]
+    if latency == "capacity" and card.load is not None and card.load.target_rps is not None:
+        xs.append(card.load.target_rps)
     ys = [v for p in points for v in (p.quality, *(p.quality_ci or ()))] + [
         c.value for c in constraints if c.metric == "f1"]
-    fig.update_xaxes(range=_span(xs, 0.12, floor=0.0))
+    # A load axis starts at 0 (no capacity, no cost) and leaves room for the names.
+    fig.update_xaxes(range=_span(xs, 0.12, floor=0.0) if latency in LATENCIES
+                     else [0.0, max(xs, default=1.0) * 1.3 or 1.0])
     fig.update_yaxes(range=_span(ys, 0.15))
     return fig
