@@ -121,3 +121,5 @@ def test_an_open_p95_bound_reads_as_such_in_the_chart() -> None:
     trace = next(t for t in fig.data if t.name == "stack-a (baseline)")
     assert trace.error_x.array[0] == 0.0 and trace.error_x.arrayminus[0] > 0
     assert f"[{low:.2f}, ∞] (an upper bound needs 72 or more answers)" in trace.hovertext[0]
+    assert "no right whisker: no upper bound under 72 answers" in fig.to_json()
+    assert "no right whisker" not in pareto_figure(card, "median").to_json()
