@@ -35,15 +35,15 @@ about the others: identical stacks are one class in every family.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from threadpoolctl import ThreadpoolController
 
+from workbench.records.manifest import ManifestLike, read_manifest
 from workbench.report.constraints import Constraint
 from workbench.report.costs import CostBasis, cost_basis, cost_ratio, own_cost, question_costs
 from workbench.report.models import QuestionRow, ScoreCard
@@ -143,9 +143,10 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def tie_margin_of(manifest: Mapping[str, Any] | None) -> float:
+def tie_margin_of(manifest: ManifestLike) -> float:
     """The matrix file's `choice.tie_margin` recorded with a run, else `TIE_MARGIN`."""
-    value = ((manifest or {}).get("choice") or {}).get("tie_margin")
+    choice = read_manifest(manifest).choice
+    value = choice.tie_margin if choice is not None else None
     return TIE_MARGIN if value is None else float(value)
 
 
