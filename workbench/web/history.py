@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from workbench.records.manifest import RunManifest
 from workbench.report.host import cross_host_note, host_label
 from workbench.report.models import ScoreCard
 from workbench.report.stored import scorecard_for_run
@@ -73,13 +74,13 @@ def compare_runs(cfg: WebConfig, first: str | None, second: str | None) -> str:
     if not first or not second:
         return status_md("Pick two runs.", "info")
     cards: list[ScoreCard] = []
-    manifests: list[dict[str, Any]] = []
+    manifests: list[RunManifest] = []
     try:
         with open_store(cfg) as store:
             for ref in (first, second):
                 run_id = store.resolve_run_id(ref)
                 cards.append(scorecard_for_run(store, run_id, semantic=cfg.semantic))
-                manifests.append(store.get_run(run_id)["manifest"])
+                manifests.append(store.run_manifest(run_id))
     except Exception as exc:  # unknown id or scoring failure
         return status_md(f"Cannot compare: {str(exc).strip(chr(39))}", "error")
     header = ["run", "stack", *[m[0] for m in STACK_METRICS], "error rate"]

@@ -217,7 +217,7 @@ def constraints_of(cfg: WebConfig, card: ScoreCard | None) -> list[Constraint]:
         return []
     try:
         with open_store(cfg) as store:
-            return constraints_from_manifest(store.get_run(card.run_id)["manifest"])
+            return constraints_from_manifest(store.run_manifest(card.run_id))
     except Exception:  # the chart still draws, without the lines
         return []
 
