@@ -125,7 +125,8 @@ async def test_a_run_with_a_load_pass_shows_capacity_in_every_view(card: ScoreCa
     md, web, cli = render_markdown(loaded, choice), leaderboard_markdown(loaded, choice), \
         _rich(loaded, choice)
     tui = await _tui_rows(loaded, choice, 80)
-    assert "Cap" in tui["#heads"] and "capacity at target 2 rps" in tui["#subtitle"][0]
+    assert "Capacity" in tui["#heads"] and "Cost@cap" in tui["#heads"]
+    assert "capacity at target 2 rps" in tui["#subtitle"][0]
     for r in board.rows:
         assert r.capacity is not None
         for text in (md, web):

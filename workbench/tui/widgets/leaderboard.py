@@ -23,12 +23,12 @@ if TYPE_CHECKING:
     from workbench.report.models import ScoreCard
 
 #: Column key -> header. Δ: the candidate's paired difference from the baseline (F1:
-#: absolute; E2E: the median of per-question ratios, in %). Cap and @cap only for a run with
-#: a load pass (capacity with ✓/✗ for the target, cost per correct answer there), Faith only
-#: for a run with faithfulness.
+#: absolute; E2E: the median of per-question ratios, in %). Capacity and Cost@cap only for a
+#: run with a load pass (capacity with ✓/✗ for the target, cost per correct answer there),
+#: Faith only for a run with faithfulness.
 HEADERS = {"rank": "#", "stack": "Stack", "f1": "F1", "d_f1": "ΔF1", "e2e": "E2E p50",
-           "d_e2e": "ΔE2E", "err": "Err", "cost": "Cost", "cap": "Cap", "cap_cost": "@cap",
-           "faith": "Faith"}
+           "d_e2e": "ΔE2E", "err": "Err", "cost": "Cost", "cap": "Capacity",
+           "cap_cost": "Cost@cap", "faith": "Faith"}
 #: The columns of a run without a load pass or faithfulness.
 COLUMNS = tuple(HEADERS[k] for k in ("rank", "stack", "f1", "d_f1", "e2e", "d_e2e", "err",
                                      "cost"))
@@ -111,6 +111,7 @@ class LeaderboardTable(DataTable[str | Text]):
     def show_provisional(self, card: ScoreCard) -> None:
         """A run not completed: each stack's own numbers in run order, no rank, no Δ and no
         ✓ (`report.provisional`: no comparison until the run is complete)."""
+        # why here: report.provisional imports scipy (SciPy takes seconds to import)
         from workbench.report.provisional import PROVISIONAL_HEADER, provisional_rows
 
         self._shown = None
@@ -123,8 +124,9 @@ class LeaderboardTable(DataTable[str | Text]):
             self.add_row(*row, key=stack)
 
     def show(self, card: ScoreCard, choice: Choice, tags: dict[str, str]) -> None:
-        """Replace the rows and the columns (those that fit the width; Cap and @cap for a
+        """Replace the rows and the columns (those that fit the width; Capacity and Cost@cap for a
         run with a load pass, Faith for one with faithfulness)."""
+        # why here: report.leaderboard imports scipy (SciPy takes seconds to import)
         from workbench.report.leaderboard import leaderboard
 
         self._shown = (leaderboard(card, choice), tags)
