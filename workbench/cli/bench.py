@@ -13,13 +13,16 @@ import asyncio
 import dataclasses
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
 from workbench.cli.app import app, fail
 from workbench.settings import get_settings
+
+if TYPE_CHECKING:
+    from workbench.store.load_benches import LoadBenchStore
 
 
 def _ints(text: str, option: str) -> list[int]:
@@ -42,7 +45,7 @@ def _floats(text: str, option: str) -> list[float]:
     return values
 
 
-def _open_store(db: Path | None) -> Any:
+def _open_store(db: Path | None) -> LoadBenchStore:
     from workbench.store import Store, StoreError
     from workbench.store.load_benches import LoadBenchStore
 
@@ -52,7 +55,7 @@ def _open_store(db: Path | None) -> Any:
         raise fail(str(exc)) from exc
 
 
-def _show(store: Any, ref: str, as_json: bool) -> None:
+def _show(store: LoadBenchStore, ref: str, as_json: bool) -> None:
     from workbench.load.report import load_table, render, to_json
 
     try:
@@ -151,7 +154,7 @@ def _points(
                         per_level=per_level, seed=seed, max_seconds=max_seconds)
 
 
-async def _run(store: Any, console: Console, **o: Any) -> str:
+async def _run(store: LoadBenchStore, console: Console, **o: Any) -> str:
     from workbench.load.sides import SideError, stack_side, url_side
     from workbench.load.sweep import BenchConfig, Side, run_bench
 
