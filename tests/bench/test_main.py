@@ -24,6 +24,8 @@ EXPECTED = {
                   "| a copy changes the choice |", "CI coverage (all intervals)"],
     "engines": ["llama.cpp  cold start", "tok/s", "vLLM CPU   skipped: tiny run"],
     "evalset_build": ["smollm2-135m-instruct: ", "round 1: ", "written/min"],
+    "imports": ["floors (lowest first", "imports pointing up a floor:", "import circles:",
+                "imports inside functions:"],
     "index": ["shared index (index once), second run: 2 stacks"],
     "judge": ["smollm2-135m-instruct round 1: ", "answers/min"],
     "load": ["max throughput:", "send lag at"],
