@@ -147,3 +147,36 @@ def test_an_unreadable_margin_or_constraint_says_the_form() -> None:
         parse_constraint("e2e.p42<=1s")
     assert str(e.value) == ("constraint 'e2e.p42<=1s': unknown statistic 'p42'; known: mean, "
                             "p50, p90, p95, p99")
+
+
+def test_latency_judgements_word_for_word() -> None:
+    """Constant times, so every interval is the value itself (a p95 of 30 has no finite
+    upper end: that needs 72 values, and 80 is the next size shown)."""
+    s = _plain(n=30, value=0.5)
+    texts = {t: parse_constraint(t).judge(s).text for t in
+             ("e2e<=1s", "e2e.p95<=1s", "e2e.mean<=1s", "e2e.p50<=0.4s")}
+    assert texts == {
+        "e2e<=1s": "meets e2e<=1s (p50 E2E 500 ms [500 ms, 500 ms] (n=30))",
+        "e2e.p95<=1s": "e2e.p95<=1s not known with n=30 (p95 E2E 500 ms [500 ms, ∞] (n=30)): "
+                       "about 80 requests would settle it",
+        "e2e.mean<=1s": "meets e2e.mean<=1s (mean E2E 500 ms [500 ms, 500 ms] (n=30))",
+        "e2e.p50<=0.4s": "fails e2e.p50<=0.4s (p50 E2E 500 ms [500 ms, 500 ms] (n=30))"}
+    s.values.pop("e2e")
+    assert parse_constraint("e2e.p95<=1s").judge(s).text == \
+        "e2e.p95<=1s not known (e2e: no per-request values to bound)"
+
+
+def test_a_rate_metric_counts_failures_as_slowest_and_its_mean_as_unbounded_below() -> None:
+    s = _plain(n=30, value=12.5, timeouts=2)
+    s.latency["tok_s"], s.values["tok_s"] = s.latency["e2e"], s.values["e2e"]
+    j = parse_constraint("tok_s>=10").judge(s)
+    assert j.text == "meets tok_s>=10 (p50 TOK_S 12.5 [12.5, 12.5] (n=32, 2 failed counted " \
+                     "as slowest))"
+    j = parse_constraint("tok_s.mean>=10").judge(s)
+    assert j.bound == Bound(12.5, -math.inf, 12.5, 32) and j.settle_n is None
+    assert j.text == ("tok_s.mean>=10 not known with n=32 (mean TOK_S 12.5 [-∞, 12.5] (n=32, "
+                      "2 failed counted as slowest)): failed requests leave the mean "
+                      "unbounded; limit a percentile instead")
+    j = parse_constraint("e2e.mean<=20s").judge(s)
+    assert j.bound == Bound(12.5, 12.5, math.inf, 32)
+    assert "[12500 ms, ∞] (n=32, 2 failed counted as slower)" in j.text

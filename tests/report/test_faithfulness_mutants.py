@@ -80,6 +80,7 @@ def test_refusals_counts_successful_answers_and_those_that_claim_nothing() -> No
             _row("q4", None, status=None)]
     assert refusals(rows, S) == (3, 2)
     assert refusals([], S) == (0, 0)
+    assert refusals([rows[3], rows[1], rows[4], rows[0]], S) == (2, 1)  # failures first
 
 
 def test_judged_faithfulness_mean_ci_clipped_to_the_values_and_all_supported() -> None:
@@ -115,6 +116,13 @@ def test_a_single_judged_answer_has_its_own_value_as_both_bounds_or_none() -> No
     expect_low = None if np.isnan(iv.low) else max(iv.low, 0.5)
     expect_high = None if np.isnan(iv.high) else min(iv.high, 0.5)
     assert (f.ci_low, f.ci_high) == (expect_low, expect_high)
+
+
+def test_an_undefined_score_gives_no_interval_not_a_nan_one() -> None:
+    boot = PairedBootstrap(resamples=50, seed=1)
+    rows = [_row(f"q{i}", "It was 1805.", faithfulness=float("nan")) for i in range(3)]
+    f = judged_faithfulness(rows, S, boot)
+    assert f.judged == 3 and f.ci_low is None and f.ci_high is None
 
 
 def test_add_faithfulness_sets_a_block_only_where_something_applies() -> None:

@@ -4,6 +4,8 @@ worked out independently here (a closed form, numpy/scipy, or a hand count)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from statsmodels.stats.proportion import proportion_confint
@@ -167,21 +169,26 @@ def test_run_scores_keys_by_normalised_question_and_skips_missing() -> None:
     assert len(got) == 7
 
 
-def test_agreement_names_what_it_left_out_and_reads_side_b_of_the_arenas_f1() -> None:
-    run = {("q0", "a"): 1.0, ("q0", "b"): 1.0}
-    votes = [vote("a", "b", "A", "q0"), vote("a", "b", "B", "q1"),
-             vote("a", "b", "B", "q2", f1={"A": 0.2, "B": 0.9}),
-             vote("b", "a", "B", "q3", f1={"A": 0.1, "B": 0.3}),
-             vote("a", "c", "A", "q0"), vote("c", "a", "A", "q0"),
-             vote("a", "b", "A", "q4", f1={"A": 0.5, "B": None})]  # type: ignore[dict-item]
+def test_agreement_names_what_it_left_out_and_reads_either_side_of_the_arenas_f1() -> None:
+    run = {("q0", "a"): 1.0, ("q0", "b"): 1.0, ("q7", "a"): 0.4,
+           ("q8", "a"): 0.5, ("q8", "b"): 0.5}
+    votes = [vote("a", "b", "A", "q0"),                            # equal F1: a score tie
+             vote("a", "b", "B", "q1"),                            # no F1 at all: missing
+             vote("a", "b", "B", "q2", f1={"A": 0.2, "B": 0.9}),   # b (side B) 0.9: agree
+             vote("b", "a", "B", "q3", f1={"A": 0.1, "B": 0.3}),   # a (side B) 0.3: agree
+             vote("a", "c", "A", "q0"), vote("c", "a", "A", "q0"),  # c is not compared
+             vote("a", "b", "A", "q4", f1={"A": 0.5, "B": None}),  # type: ignore[dict-item]
+             vote("a", "b", "A", "q5", f1={"A": 0.8, "B": 0.4}),   # a (side A) 0.8: agree
+             vote("b", "a", "A", "q6", f1={"A": 0.1, "B": 0.6}),   # b (side A) 0.1: disagree
+             vote("a", "b", "A", "q7"),                            # only a has F1: missing
+             vote("b", "a", "A", "q8")]                            # equal F1 again
     got = agreement(votes, ["a", "b"], "token F1", run, use_vote_f1=True)
-    # q2: b voted (side B) and its own F1 0.9 > 0.2; q3: a voted (side B) with 0.3 > 0.1.
-    assert (got.decisive, got.compared, got.agree, got.score_ties, got.missing) == (5, 2, 2, 1, 2)
-    assert (got.from_votes, got.from_run, got.share) == (2, 0, 1.0)
-    assert got.text.endswith("; 1 with equal token F1, 2 without token F1 for both stacks "
-                             "left out")
-    assert got.text.startswith("votes agree with token F1 on 2 of 2 decisive votes where it "
-                               "differed (100%, 95% CI ")
+    assert (got.decisive, got.compared, got.agree, got.score_ties, got.missing) == (9, 4, 3, 2, 3)
+    assert (got.from_votes, got.from_run, got.share) == (4, 0, 0.75)
+    low, high = proportion_confint(3, 4, alpha=0.05, method="wilson")
+    assert got.text == (f"votes agree with token F1 on 3 of 4 decisive votes where it differed "
+                        f"(75%, 95% CI {low:.0%}-{high:.0%}); 2 with equal token F1, 3 without "
+                        "token F1 for both stacks left out")
     none = agreement([vote("a", "b", "tie")], ["a", "b"], "the LLM judge", run)
     assert none.text == "no decisive vote to compare with the LLM judge"
     assert (none.share, none.ci_low, none.ci_high) == (None, None, None)
@@ -237,8 +244,71 @@ def test_table_rows_and_texts() -> None:
     assert votes_table_rows(s, card)[0][1] == "n/a"
 
 
+def test_tally_lists_pairs_in_run_order_not_by_name_nor_by_first_vote() -> None:
+    votes = [vote("a", "m", "A"), vote("z", "m", "A"), vote("a", "z", "B")]
+    assert [(p.stack_a, p.stack_b) for p in tally(votes, ["z", "a", "m"])] == [
+        ("z", "a"), ("z", "m"), ("a", "m")]
+    [za] = [p for p in tally(votes, ["z", "a", "m"]) if p.stack_b == "a"]
+    assert (za.a_wins, za.b_wins) == (1, 0)  # side B of "a vs z" was z
+
+
 def test_tally_counts_both_bad_apart_from_ties_and_skips_self_votes() -> None:
     votes = [vote("b", "a", "B"), vote("b", "a", "both_bad"), vote("a", "b", "tie"),
              vote("a", "a", "A"), vote("b", "a", "A")]
     [p] = tally(votes, ["a", "b"])
     assert (p.stack_a, p.a_wins, p.b_wins, p.ties, p.both_bad, p.total) == ("a", 1, 1, 1, 1, 4)
+
+
+def test_votes_for_a_stored_run_read_its_own_questions_without_a_card(tmp_path: Path) -> None:
+    from workbench.report.votes import votes_for_run
+    from workbench.store import Store
+    from workbench.store.synthetic import store_synthetic_run
+
+    store = Store(tmp_path / "wb.db")
+    run_id = store_synthetic_run(store, 4, seed=5)
+    a, b = (e["name"] for e in store.run_stacks(run_id))
+    texts = [q.question for q in store.questions(run_id)]
+    store.add_vote(question=texts[0], stack_a=a, stack_b=b, vote="A", blind=True,
+                   run_id=run_id, detail={})
+    store.add_vote(question="Not a question of the run?", stack_a=a, stack_b=b, vote="B",
+                   blind=True, run_id=None, detail={})
+    s = votes_for_run(store, run_id)
+    assert (s.stacks, s.n_votes, s.n_on_run_questions, s.n_used) == ([a, b], 2, 1, 1)
+    assert s.scope == ("the 1 blind votes on this run's questions (1 other votes left out; "
+                       "pooling them is an option)")
+
+
+def test_summary_keeps_the_cards_run_reads_the_arenas_f1_and_an_empty_judge_line() -> None:
+    from workbench.report.votes import Agreement
+
+    card = _card().model_copy(update={"run_id": "r1"})
+    qs = [r.question for r in card.rows]
+    arena = Vote(id="f1", run_id="r1", question=qs[1], stack_a=A, stack_b=B, vote="B",
+                 blind=True, detail={"token_f1": {"A": 0.2, "B": 0.9}}, datetime_utc="")
+    votes = [arena, _vote(A, B, "A", qs[2], run_id="r2"), _vote(A, B, "A", qs[2])]
+    s = summarize_votes(votes, [A, B], card, resamples=30)
+    assert s.n_used == 2  # the vote stored with another run is left out
+    f1, judge = s.agreement
+    # The arena's own F1 says b (0.9 > 0.2), where the run's F1 says a: it agrees.
+    assert (f1.compared, f1.agree, f1.from_votes, f1.from_run) == (2, 2, 1, 1)
+    assert judge == Agreement(
+        against="the LLM judge", decisive=0, compared=0, agree=0, share=None, score_ties=0,
+        missing=0, text="no LLM judge scores for this run (workbench report --judge-url ... "
+                        "--judge-model ... adds them)")
+
+
+def test_three_questions_between_two_stacks_have_a_jackknife() -> None:
+    votes = [vote("a", "b", "A", "q0"), vote("a", "b", "A", "q0"), vote("b", "a", "A", "q0"),
+             vote("a", "b", "B", "q1"), vote("a", "b", "tie", "q2"), vote("a", "b", "A", "q2")]
+    got = {r.stack: r for r in rate(votes, ["a", "b"], resamples=150, seed=4)}
+    battles = [(0, 1, "A", "q0"), (0, 1, "A", "q0"), (1, 0, "A", "q0"), (0, 1, "B", "q1"),
+               (0, 1, "tie", "q2"), (0, 1, "A", "q2")]
+    _, w, t = battle_tables(battles, 2)
+    rating, _ = fit_davidson(w.sum(axis=0), t.sum(axis=0))
+    boot = bootstrap_ratings(w, t, resamples=150, seed=4)
+    jack, _ = fit_davidson(w.sum(axis=0)[None] - w, t.sum(axis=0)[None] - t)
+    draws = boot[:, 0][np.isfinite(boot[:, 0])]
+    with_jack = tuple(np.quantile(draws, bca_levels(float(rating[0]), draws, jack[:, 0])))
+    without = tuple(np.quantile(draws, bca_levels(float(rating[0]), draws, None)))
+    assert (got["a"].ci_low, got["a"].ci_high) == pytest.approx(with_jack)
+    assert with_jack != pytest.approx(without)  # the acceleration matters here
