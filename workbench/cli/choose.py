@@ -56,7 +56,6 @@ def choose_command(
 ) -> None:
     """Rank the run's stacks under the constraints and say which one to choose, and why."""
     from workbench.cli.report import _store
-    from workbench.report.choice import recommend, tie_margin_of
     from workbench.report.constraints import (
         ConstraintError,
         constraints_from_manifest,
@@ -64,11 +63,10 @@ def choose_command(
         parse_constraints,
         parse_margin,
     )
+    from workbench.report.decision import decide_run
     from workbench.report.gate import GateError, run_gate
     from workbench.report.load import load_note
-    from workbench.report.provisional import is_complete
     from workbench.report.render import render_choice
-    from workbench.report.stored import scorecard_for_run
 
     store = _store(db)
     try:
@@ -84,19 +82,19 @@ def choose_command(
 
     with open_judge(judge_kind, model=judge_model, sample=judge_sample) as judge:
         try:
-            card = scorecard_for_run(store, rid, semantic=semantic, judge=judge)
+            decision = decide_run(store, rid, semantic=semantic, judge=judge,
+                                  constraints=constraints, votes=False, tie_margin=tie_margin)
         except judge_errors() as exc:
             raise judge_failure(exc) from exc
+    card, choice = decision.card, decision.choice
     unknown = [c for c in candidate if c not in card.candidates]
     if unknown:
         raise fail(f"--candidate: {', '.join(unknown)} not a candidate of run {rid} "
                    f"(candidates: {', '.join(card.candidates)})")
     applied = [{"constraint": c.text, "source": c.source} for c in constraints]
-    if not is_complete(run["status"]):
-        _provisional(card, run["status"], applied, fmt, gate)
+    if choice is None:  # the run has not completed: no choice, no gate
+        _provisional(card, decision.status, applied, fmt, gate)
         return
-    choice = recommend(card, constraints, tie_margin=tie_margin_of(run["manifest"])
-                       if tie_margin is None else tie_margin)
     try:
         result = (run_gate(card, choice, margins, candidate or card.candidates, constraints)
                   if gate else None)

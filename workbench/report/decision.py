@@ -46,12 +46,14 @@ class RunDecision:
 def decide_run(store: Store, run_id: str, *, semantic: bool = True,
                constraints: Sequence[Constraint] | None = None, votes: bool = True,
                pooled_votes: bool = False, judge: Judge | None = None, pairwise: bool = False,
-               persist_scores: bool = False, use_cache: bool = True) -> RunDecision:
+               persist_scores: bool = False, use_cache: bool = True,
+               tie_margin: float | None = None) -> RunDecision:
     """Score (or read the cached card of) a stored run and decide it.
 
     `constraints`: those to choose under (default: the ones stored with the run).
     `votes`: summarize the arena's votes (`pooled_votes`: every vote between its stacks).
-    `judge`, `pairwise`, `persist_scores`, `use_cache`: as `scorecard_for_run`."""
+    `judge`, `pairwise`, `persist_scores`, `use_cache`: as `scorecard_for_run`.
+    `tie_margin`: the choice's (default: the one recorded with the run, else the usual)."""
     run = store.get_run(run_id)
     card = None
     if use_cache and judge is None and not persist_scores:
@@ -73,9 +75,9 @@ def decide_run(store: Store, run_id: str, *, semantic: bool = True,
         run_id=run_id, status=run["status"], complete=complete,
         # Mid-run, not even a question says who won it or was faster (report.provisional).
         card=card if complete else without_outcomes(card),
-        constraints=limits,
-        choice=recommend(card, limits, tie_margin=tie_margin_of(manifest)) if complete
-        else None,
+        constraints=limits, choice=recommend(
+            card, limits, tie_margin=tie_margin_of(manifest) if tie_margin is None
+            else tie_margin) if complete else None,
         votes=votes_for_run(store, run_id, card, pooled=pooled_votes) if votes else None,
         cached=cached, manifest=manifest)
 
