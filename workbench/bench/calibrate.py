@@ -116,6 +116,7 @@ def decide(truths: list[Truth], questions: list[Question], records: list[Respons
            order: list[str], resamples: int) -> tuple[Any, Any]:
     """The product's scorecard and choice for the run, stacks in `order` (first: baseline),
     every stack at the same price per hour."""
+    # why here: report.choice imports scipy (SciPy takes seconds to import)
     from workbench.report.choice import recommend
     from workbench.report.scorecard import build_scorecard
 
@@ -128,6 +129,7 @@ def decide(truths: list[Truth], questions: list[Question], records: list[Respons
 def gate_state(card: Any, choice: Any, margin: str, candidate: str) -> str:
     """The product's gate on one candidate at `margin`: pass, fail or inconclusive (a
     false pass counts only a pass: inconclusive is not one)."""
+    # why here: report.constraints imports scipy (SciPy takes seconds to import)
     from workbench.report.constraints import parse_margin
     from workbench.report.gate import run_gate
 

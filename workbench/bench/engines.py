@@ -34,6 +34,7 @@ TINY_DECODE_TOKENS = 16
 
 def decode_tokens_per_s(stack: Stack, max_tokens: int = DECODE_TOKENS) -> tuple[float, int]:
     """(tokens/s, completion tokens) of one streamed `max_tokens`-token completion."""
+    # why here: openai takes seconds to import
     from openai import OpenAI
 
     assert stack.engine_base_url is not None and stack.model is not None

@@ -25,6 +25,7 @@ DEFAULT_MODELS = ("qwen2.5-1.5b-instruct", "qwen2.5-0.5b-instruct")
 
 def measure(model: str, passages: int, rounds: int, tmp: Path) -> list[dict[str, float]]:
     """One llama-server for `model`, `rounds` builds of `passages` passages, cache off."""
+    # why here: evalsets.builder imports scipy (SciPy takes seconds to import)
     from workbench.evalsets.builder import BuildOptions, build_evalset, question_writer
     from workbench.evalsets.builder.build import NothingKeptError
 

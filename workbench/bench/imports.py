@@ -54,6 +54,14 @@ HEAVY = frozenset({
 })
 
 
+# Packages whose modules import light workbench modules inside functions on purpose, and why.
+LAZY_BY_DESIGN = {
+    "cli": "every command module is imported on each `workbench` run (typer registers them "
+           "all), so a command's own imports wait for the command: `workbench --help` took "
+           "3.1-4.4 s either way with them there, 4.1-4.4 s with them at the top (load 12-13)",
+}
+
+
 @dataclass(frozen=True)
 class Import:
     """One import statement's target as seen from one module."""
@@ -64,6 +72,8 @@ class Import:
     in_function: bool
     type_only: bool   # under `if TYPE_CHECKING:`
     comment: str      # the text after `#` on the import's first line ("" when none)
+    end_line: int = 0
+    above: str = ""   # the line above the statement, stripped
 
 
 @dataclass
@@ -117,8 +127,11 @@ def _imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
         text = lines[line - 1]
         return text.split("#", 1)[1].strip() if "#" in text else ""
 
-    def add(line: int, target: str, in_function: bool, type_only: bool) -> None:
-        found.append(Import(module, line, target, in_function, type_only, comment(line)))
+    def add(node: ast.stmt, target: str, in_function: bool, type_only: bool) -> None:
+        line = node.lineno
+        above = lines[line - 2].strip() if line >= 2 else ""
+        found.append(Import(module, line, target, in_function, type_only, comment(line),
+                            node.end_lineno or line, above))
 
     def visit(node: ast.AST, in_function: bool, type_only: bool) -> None:
         if isinstance(node, ast.If) and _type_checking(node.test):
@@ -129,7 +142,7 @@ def _imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
             return
         if isinstance(node, ast.Import):
             for alias in node.names:
-                add(node.lineno, alias.name, in_function, type_only)
+                add(node, alias.name, in_function, type_only)
             return
         if isinstance(node, ast.ImportFrom):
             base = node.module or ""
@@ -139,7 +152,7 @@ def _imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
                 base = ".".join(anchor + ([base] if base else []))
             for alias in node.names:
                 sub = f"{base}.{alias.name}"
-                add(node.lineno, sub if sub in known else base, in_function, type_only)
+                add(node, sub if sub in known else base, in_function, type_only)
             return
         inner = in_function or isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef
                                           | ast.Lambda)
@@ -263,9 +276,41 @@ def heavy_modules(report: Report) -> set[str]:
     return heavy
 
 
-def is_heavy(imp: Import, heavy: set[str]) -> bool:
-    """Whether an import runs a heavy optional dependency (so it may stay in a function)."""
-    return imp.target.split(".")[0] in HEAVY or imp.target in heavy
+def is_heavy(imp: Import, heavy: set[str], known: set[str]) -> bool:
+    """Whether an import runs a heavy optional dependency (so it may stay in a function):
+    its target, or a package `__init__` it runs on the way, imports one at module level."""
+    return imp.target.split(".")[0] in HEAVY or any(t in heavy for t in edges_of(imp, known))
+
+
+def light_in_functions(report: Report, heavy: set[str] | None = None) -> set[tuple[str, int]]:
+    """The import statements (module, line) inside functions that import no heavy optional
+    dependency: the ones that could move to the module's top."""
+    heavy = heavy_modules(report) if heavy is None else heavy
+    known = set(report.modules)
+    light = {(i.module, i.line) for i in report.in_function if not is_heavy(i, heavy, known)}
+    # A statement importing several names is light only when every one of them is.
+    return light - {(i.module, i.line) for i in report.in_function if is_heavy(i, heavy, known)}
+
+
+def unexplained(report: Report, heavy: set[str] | None = None) -> list[Import]:
+    """Heavy imports inside functions (outside `LAZY_BY_DESIGN`) that say nothing of why:
+    no comment on their line, nor a `#` line above the block of imports they belong to."""
+    light = light_in_functions(report, heavy)
+    statements: dict[tuple[str, int], Import] = {}
+    for imp in report.in_function:
+        statements.setdefault((imp.module, imp.line), imp)
+    ends = {(imp.module, imp.end_line): imp for imp in statements.values()}
+    explained: dict[tuple[str, int], bool] = {}
+    for key in sorted(statements):
+        imp = statements[key]
+        # The block may be split in isort's groups by one blank line.
+        before = ends.get((imp.module, imp.line - 1)) or (
+            ends.get((imp.module, imp.line - 2)) if imp.above == "" else None)
+        explained[key] = bool(imp.comment) or imp.above.startswith("#") or (
+            before is not None and explained.get((before.module, before.line), False))
+    return [imp for key, imp in sorted(statements.items())
+            if key not in light and not explained[key]
+            and package_of(imp.module) not in LAZY_BY_DESIGN]
 
 
 def _short(module: str) -> str:
@@ -290,14 +335,20 @@ def render(report: Report) -> str:
     out += [f"  {', '.join(loop)}" for loop in report.package_loops]
     heavy_set = heavy_modules(report)
     statements = {(i.module, i.line) for i in report.in_function}
-    light = [i for i in report.in_function if not is_heavy(i, heavy_set)]
-    light_statements = {(i.module, i.line) for i in light}
+    light = light_in_functions(report, heavy_set)
+    lazy = {(m, line) for m, line in light if package_of(m) in LAZY_BY_DESIGN}
     out.append(f"\nimports inside functions: {len(statements)} statements "
-               f"({len(report.in_function)} names), {len(light_statements)} of them of "
-               "light modules (no heavy optional dependency at their module level)")
-    per_module = Counter(_short(m) for m, _ in light_statements)
+               f"({len(report.in_function)} names); of light modules (no heavy optional "
+               f"dependency at their module level): {len(light) - len(lazy)}, and "
+               f"{len(lazy)} in {', '.join(sorted(LAZY_BY_DESIGN))} (lazy by design)")
+    silent = unexplained(report, heavy_set)
+    out.append(f"  heavy ones without a `# why` comment (outside the CLI): {len(silent)}")
+    out += [f"    {_short(i.module)}:{i.line} -> {_short(i.target)}" for i in silent]
+    out.append("  light ones (could move to the module's top), per module:")
+    shown = [i for i in report.in_function if (i.module, i.line) in light]
+    per_module = Counter(_short(m) for m, _ in light)
     for module, n in sorted(per_module.items(), key=lambda kv: (-kv[1], kv[0])):
-        targets = sorted({_short(i.target) for i in light if _short(i.module) == module})
+        targets = sorted({_short(i.target) for i in shown if _short(i.module) == module})
         out.append(f"  {n:3d}  {module}: {', '.join(targets)}")
     return "\n".join(out)
 

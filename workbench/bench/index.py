@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from workbench.rag.chunking import chunk_passage
 from workbench.runner.client import RagServiceClient
 from workbench.settings import PROJECT_ROOT
 from workbench.stacks.process import Server, free_port
@@ -114,7 +115,6 @@ def measure(n: int, private: bool, passages: list[dict[str, Any]]) -> dict[str, 
 def run(tiny: bool = False) -> None:
     """Print the time to prepare 2 and N stacks, private indexes against a shared one."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from workbench.rag.chunking import chunk_passage
 
     n = 2 if tiny else int(os.environ.get("INDEX_BENCH_STACKS", "4"))
     passages, source = corpus()

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from workbench.evalsets import load_evalset
+from workbench.records.responses import RequestTiming, ResponseRecord, RetrievedSource
 from workbench.scoring.base import Sample
 
 DEFAULT_MODELS = ("qwen2.5-1.5b-instruct", "qwen2.5-0.5b-instruct")
@@ -30,9 +32,6 @@ DEFAULT_MODELS = ("qwen2.5-1.5b-instruct", "qwen2.5-0.5b-instruct")
 def answers(n: int, start: int = 0) -> list[Sample]:
     """`n` judged samples from demo-en (question, two retrieved passages, an answer), from
     the `start`-th answerable question on."""
-    from workbench.evalsets import load_evalset
-    from workbench.records.responses import RequestTiming, ResponseRecord, RetrievedSource
-
     evalset = load_evalset("demo-en")
     texts = {p.id: p.text for p in evalset.passages}
     ids = sorted(texts)
@@ -54,6 +53,7 @@ def answers(n: int, start: int = 0) -> list[Sample]:
 
 def measure(model: str, n: int, rounds: int, log_dir: Path) -> list[float]:
     """Answers judged per minute in each round (one server, a fresh judge per round)."""
+    # why here: scoring.judge imports scipy (SciPy takes seconds to import)
     from workbench.scoring.judge import Judge
     from workbench.scoring.local_judge import local_judge
 

@@ -66,6 +66,9 @@ from workbench.load.prompts import LoadPrompt, synthetic_prompts, write_jsonl
 from workbench.load.vllm_bench import BenchRounds, VllmBenchError, agreement, combine, command
 from workbench.records.responses import PointSpec
 from workbench.settings import get_settings
+from workbench.stacks.conversion import ensure_converted
+from workbench.stacks.engines.llamacpp import local_llama_server
+from workbench.stacks.models import resolve_gguf
 from workbench.stacks.process import free_port
 from workbench.stacks.recipe import PACKAGED_GGUF
 
@@ -84,8 +87,6 @@ WARMUP = 2
 @contextlib.contextmanager
 def llama_server(log: Path, slots: int = 4) -> Iterator[str]:
     """A llama.cpp server on a free loopback port (as tests/conftest.py starts it)."""
-    from workbench.stacks.engines.llamacpp import local_llama_server
-
     with local_llama_server(log, free_port(), context=2048, slots=slots, threads=1,
                             alias=MODEL) as server:
         yield server.url
@@ -137,8 +138,6 @@ def _cross_check(concurrency: int = CONCURRENCY, requests: int = REQUESTS,
                  order: str = ORDER) -> None:
     slots = max(4, concurrency)
     settings = get_settings()
-    from workbench.stacks.conversion import ensure_converted
-    from workbench.stacks.models import resolve_gguf
 
     python = settings.vllm_python_path
     if not python.exists():

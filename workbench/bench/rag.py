@@ -23,10 +23,15 @@ from pathlib import Path
 import httpx
 
 from workbench.rag.chunking import split_text
+from workbench.rag.embedder import get_embedder
+from workbench.records.passage import Passage
 from workbench.settings import PROJECT_ROOT
+from workbench.stacks.engines.base import EngineUnavailableError
+from workbench.stacks.engines.llamacpp import llama_server_binary, local_llama_server
+from workbench.stacks.models import resolve_gguf
 from workbench.stacks.process import free_port
 from workbench.stacks.rag_service import rag_service
-from workbench.stacks.recipe import Generation, ModelSpec, Ports, Retrieval, Stack
+from workbench.stacks.recipe import PACKAGED_GGUF, Generation, ModelSpec, Ports, Retrieval, Stack
 
 SHARED = PROJECT_ROOT.parent / "shared" / "evaldata"
 MODEL = "smollm2-135m-instruct"
@@ -81,11 +86,6 @@ def serve(stack: Stack, data_dir: Path) -> Iterator[str]:
 @contextmanager
 def llama_engine() -> Iterator[str | None]:
     """A llama-server with the packaged GGUF, or None where llama.cpp is not installed."""
-    from workbench.stacks.engines.base import EngineUnavailableError
-    from workbench.stacks.engines.llamacpp import llama_server_binary, local_llama_server
-    from workbench.stacks.models import resolve_gguf
-    from workbench.stacks.recipe import PACKAGED_GGUF
-
     try:
         llama_server_binary()
         resolve_gguf(PACKAGED_GGUF)
@@ -101,9 +101,8 @@ def llama_engine() -> Iterator[str | None]:
 def run(tiny: bool = False) -> None:
     """Print build rate, /search p50/p95 at ~10k chunks and the per-/ask overhead."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from workbench.rag.embedder import get_embedder
+    # why here: rag.index imports qdrant-client (qdrant-client takes seconds to import)
     from workbench.rag.index import IndexStore
-    from workbench.records.passage import Passage
 
     n_chunks = TINY_CHUNKS if tiny else int(os.environ.get("RAG_BENCH_CHUNKS", "10000"))
     searches, asks = (20, 3) if tiny else (200, 40)

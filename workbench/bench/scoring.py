@@ -32,7 +32,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from workbench.store.synthetic import synthetic_run
+from workbench.cli.report import print_report
+from workbench.store.db import Store
+from workbench.store.synthetic import store_synthetic_run, synthetic_run
 
 N_QUESTIONS = 5000
 DEMO_QUESTIONS = 68  # evalsets/demo-en
@@ -57,6 +59,7 @@ def _verdict(seconds: float, target: float) -> str:
 
 def bench_scorecard(n_questions: int) -> tuple[float, float]:
     """Cold and warm seconds of `build_scorecard` on `n_questions` x 2 responses."""
+    # why here: report imports scipy (SciPy takes seconds to import)
     from workbench.report import build_scorecard
     from workbench.scoring.semantic import default_embedder, scoring_embedder
 
@@ -104,8 +107,6 @@ def _children_cpu() -> float:
 
 def _in_process(store: object, run_id: str, out: Path) -> tuple[float, float]:
     """Wall and CPU seconds of `print_report` (what `make demo` calls after its run)."""
-    from workbench.cli.report import print_report
-
     wall, cpu = time.perf_counter(), time.process_time()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \
             contextlib.redirect_stderr(sink):
@@ -116,9 +117,8 @@ def _in_process(store: object, run_id: str, out: Path) -> tuple[float, float]:
 def bench_demo_report(n_questions: int) -> tuple[float, float]:
     """Seconds of the demo's report: in the demo's process (scoring it first, then with the
     card cached) and as `workbench report` in a fresh process with the card cached."""
+    # why here: scoring.semantic imports scipy (SciPy takes seconds to import)
     from workbench.scoring import semantic
-    from workbench.store.db import Store
-    from workbench.store.synthetic import store_synthetic_run
 
     with tempfile.TemporaryDirectory(prefix="wb-bench-report-") as tmp:
         state = Path(tmp)

@@ -23,6 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from workbench.settings import Settings
+from workbench.store.db import Store
+from workbench.store.synthetic import store_synthetic_run
+
 N_QUESTIONS = 5000
 PAGE_DOWNS = 50
 TINY_QUESTIONS, TINY_PAGE_DOWNS = 60, 5
@@ -37,7 +41,7 @@ def _stats(label: str, seconds: list[float]) -> None:
 
 
 async def _drive(db: Path, run_id: str, state_dir: Path, page_downs: int = PAGE_DOWNS) -> None:
-    from workbench.settings import Settings
+    # why here: tui.app imports textual (Textual is needed by the TUI only)
     from workbench.tui.app import WorkbenchApp
     from workbench.tui.screens.results import ResultsScreen
     from workbench.tui.widgets.questions import QuestionTable
@@ -97,9 +101,8 @@ async def _drive(db: Path, run_id: str, state_dir: Path, page_downs: int = PAGE_
 
 def run(tiny: bool = False) -> None:
     """Store the run, time the uncached scoring, then drive the app."""
+    # why here: report.stored imports scipy (SciPy takes seconds to import)
     from workbench.report.stored import scorecard_for_run
-    from workbench.store.db import Store
-    from workbench.store.synthetic import store_synthetic_run
 
     n = TINY_QUESTIONS if tiny else N_QUESTIONS
     print(f"TUI Results on a stored {n}-question run, load average "

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from workbench.stacks.process import free_port
+from workbench.store.db import Store
+from workbench.store.synthetic import store_synthetic_run
 
 T = TypeVar("T")
 
@@ -40,8 +42,7 @@ def _timed(label: str, fn: Callable[[], T]) -> T:
 def run(tiny: bool = False) -> None:
     """Store a synthetic 5,000-question run, then time the Results tab's handlers."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from workbench.store.db import Store
-    from workbench.store.synthetic import store_synthetic_run
+    # why here: web.common imports gradio (gradio takes seconds to import)
     from workbench.web.common import WebConfig
     from workbench.web.results import detail_for, load_results, table_page
 
@@ -77,6 +78,7 @@ def run(tiny: bool = False) -> None:
 
 def _browser(cfg: object, tmp: Path) -> None:
     """Seconds from picking the run in a headless chromium to the table being visible."""
+    # why here: Playwright drives a browser (benchmarks and checks only)
     from playwright.sync_api import sync_playwright
 
     from workbench.web.app import build_app, launch_app

@@ -1,4 +1,8 @@
-"""Command-line interface: `workbench <command>` (one module per command group)."""
+"""Command-line interface: `workbench <command>` (one module per command group).
+
+Every command module is imported on each run (to register its commands), so a command
+imports what it needs inside the command: `workbench --help` does not pay for the rest
+(docs/architecture.md, "Floors")."""
 
 from __future__ import annotations
 

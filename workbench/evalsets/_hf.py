@@ -42,6 +42,7 @@ def read_rows(path: Path, csv_columns: list[str] | None = None) -> list[dict[str
     memory), so nothing lands in ~/.cache/huggingface. CSV columns are read as strings:
     their JSON cells are decoded by the caller, as in the line-by-line check.
     """
+    # why here: datasets is needed for hub sets only
     import datasets
 
     kwargs: dict[str, Any] = {}
@@ -75,6 +76,7 @@ def _reachable(timeout: float = 3.0) -> str | None:
 
     Offline, `datasets` retries for about 30 s before failing; a 3 s probe fails fast.
     """
+    # why here: hub sets only
     from huggingface_hub import constants
 
     if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
@@ -102,6 +104,7 @@ def read_hub_rows(
     unreachable = _reachable()
     if unreachable:
         raise EvalSetError.at(where, unreachable)
+    # why here: datasets is needed for hub sets only
     import datasets
 
     try:

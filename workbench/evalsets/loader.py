@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from workbench.evalsets._files import decode_csv_row, read_csv, read_jsonl
+from workbench.evalsets._hf import read_rows
 from workbench.evalsets._validate import Located, Record, check_records
 from workbench.evalsets.digest import evalset_digest
 from workbench.evalsets.errors import EvalSetError, ProblemLog
@@ -192,8 +193,6 @@ def _check_lines(path: Path, log: ProblemLog) -> list[Located] | None:
 
 
 def _read(path: Path, checked: list[Located] | None, log: ProblemLog) -> list[Located]:
-    from workbench.evalsets._hf import read_rows
-
     # CSV columns are read as strings, as the line check read them.
     header = _csv_header(path) if path.suffix == ".csv" else None
     rows = read_rows(path, header)

@@ -20,8 +20,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from workbench.host.facts import cpu_facts, host_fingerprint
 from workbench.host.load import read_loadavg
+from workbench.stacks.engines.base import EngineUnavailableError
+from workbench.stacks.engines.llamacpp import llama_server_binary, local_llama_server
+from workbench.stacks.model_files import ModelFileError
+from workbench.stacks.models import resolve_gguf
+from workbench.stacks.process import LaunchError, free_port
+from workbench.stacks.recipe import PACKAGED_GGUF
 
 #: llama-bench's test sizes: a RAG-like prompt and a short answer, two repetitions each.
 PROMPT_TOKENS = 256
@@ -128,8 +136,6 @@ def bench_with_llama_server(url: str, repetitions: int = 3,
                             timeout_s: float = 120.0) -> dict[str, Any]:
     """A running `llama-server` (base URL without /v1) answers the fixed prompt
     `repetitions` times without its prompt cache; the medians of its own `timings`."""
-    import httpx
-
     prefill: list[float] = []
     decode: list[float] = []
     n_prompt = 0
@@ -152,12 +158,6 @@ def measure_here(log_dir: Path) -> dict[str, Any]:
     """Calibrate with this venv's llama.cpp on the packaged SmolLM2: llama-bench when the
     build shipped it, else llama-server's timings. Raises `CalibrationError`."""
     # Imported here: the rest of workbench.host is a leaf the stacks package imports.
-    from workbench.stacks.engines.base import EngineUnavailableError
-    from workbench.stacks.engines.llamacpp import llama_server_binary, local_llama_server
-    from workbench.stacks.model_files import ModelFileError
-    from workbench.stacks.models import resolve_gguf
-    from workbench.stacks.process import LaunchError, free_port
-    from workbench.stacks.recipe import PACKAGED_GGUF
 
     try:
         server = Path(llama_server_binary())

@@ -10,12 +10,20 @@ out AVX-512 even on a CPU that has it: the report says so.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from workbench.stacks.engines.base import EngineUnavailableError
+from workbench.stacks.engines.llamacpp import llama_server_binary
+from workbench.stacks.engines.registry import find_adapter
+from workbench.stacks.identity import engine_is_elsewhere
 
 if TYPE_CHECKING:
     from workbench.stacks.recipe import Stack
@@ -50,8 +58,6 @@ print(json.dumps(out))
 
 @lru_cache(maxsize=4)
 def _library_flags(library: str, mtime: float) -> tuple[tuple[str, bool], ...]:
-    import json
-
     out = subprocess.run([sys.executable, "-c", _PROBE, library, *GGML_FEATURES],
                          capture_output=True, text=True, timeout=30, check=False)
     if out.returncode != 0:
@@ -84,16 +90,9 @@ def engine_build(stack: Stack, cpu_flags: list[str] | tuple[str, ...]) -> dict[s
     `system_info` when it reports one, else (this venv's CPU binary) from the library; with
     the features this CPU has that the build lacks. None for other engines or when
     nothing reports them."""
-    from workbench.stacks.engines.registry import find_adapter
-
     adapter = find_adapter(stack.engine)
     if adapter is None or not adapter.reports_ggml_build:
         return None
-    import httpx
-
-    from workbench.stacks.engines.base import EngineUnavailableError
-    from workbench.stacks.engines.llamacpp import llama_server_binary
-    from workbench.stacks.identity import engine_is_elsewhere
 
     flags: dict[str, bool] = {}
     source = ""

@@ -9,6 +9,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from workbench.rag.prompt import SYSTEM, USER, choose_lang
@@ -83,8 +84,6 @@ def rag_prompts(evalset: Any, *, for_engine: bool, limit: int | None = None) -> 
 def question_prompts(questions: Any) -> list[LoadPrompt]:
     """A RAG service's prompts from questions alone (e.g. a stored run's), graded by the
     scorecard's rule like `rag_prompts`."""
-    from types import SimpleNamespace
-
     return rag_prompts(SimpleNamespace(questions=list(questions), passages=[]), for_engine=False)
 
 

@@ -6,6 +6,7 @@ TUI draws); `render(...)` prints it with rich; `to_json(...)` is the machine for
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -69,8 +70,6 @@ def to_json(table: LoadTable) -> str:
         if isinstance(x, list):
             return [clean(v) for v in x]
         return x
-
-    import json
 
     return json.dumps(clean(table.model_dump(mode="python")), indent=2, ensure_ascii=False)
 

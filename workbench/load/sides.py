@@ -12,6 +12,9 @@ from workbench.load.client import EngineTarget, RagTarget
 from workbench.load.prompts import LoadPrompt, synthetic_prompts
 from workbench.load.sweep import Side
 from workbench.settings import Settings
+from workbench.stacks.kinds import stack_kind
+from workbench.stacks.launcher import running_stack
+from workbench.stacks.state import load_state
 from workbench.targets import RemoteTargetError, Route, check_routes, recipe_allows, route
 
 
@@ -39,10 +42,6 @@ def stack_side(
     needs `allow_remote` (`--allow-remote`) or the recipe's `allow_remote: true`; the
     side's `route` says where its traffic goes.
     """
-    from workbench.stacks.kinds import stack_kind
-    from workbench.stacks.launcher import running_stack
-    from workbench.stacks.state import load_state
-
     stack = running_stack(name, settings)
     if stack is None:
         raise SideError(f"stack {name!r} is not running: `workbench up` it first "

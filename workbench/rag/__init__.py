@@ -18,6 +18,7 @@ __all__ = ["create_app"]
 def __getattr__(name: str) -> Any:
     # Lazy, so `import workbench.records.rag` (the runner's contract) stays light.
     if name == "create_app":
+        # why here: rag.service imports fastapi (FastAPI is the RAG service's only)
         from workbench.rag.service import create_app
 
         return create_app

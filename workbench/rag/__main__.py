@@ -84,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = args.data_dir or default_data_dir(stack)
     data_dir.mkdir(parents=True, exist_ok=True)
 
+    # why here: uvicorn is the RAG service's only
     import uvicorn
 
     from workbench.rag.service import create_app

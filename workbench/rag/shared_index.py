@@ -31,6 +31,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from workbench.rag.embedder import Embedder, EmbedderError, resolve_model_path
 from workbench.records.passage import Passage
 from workbench.stacks.recipe import Retrieval
@@ -122,8 +124,6 @@ class SharedIndexes:
     @contextmanager
     def locked(self, key: str) -> Iterator[None]:
         """Hold `key`'s lock: other services (processes) wait until it is released."""
-        from filelock import FileLock
-
         self.root.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.root / f"{key}.lock"), timeout=LOCK_TIMEOUT_S):
             yield

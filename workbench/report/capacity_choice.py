@@ -385,6 +385,7 @@ def cost_rise(base: StackLoad | None, cand: StackLoad | None, *,
     counts; conditional on their total, the candidate's share is binomial, so its exact
     (Clopper-Pearson) interval gives the ratio's. None when either side has no cost at its
     capacity (no level held, or neither a price nor CPU time)."""
+    # why here: SciPy takes seconds to import
     from scipy.stats import beta
 
     def units(s: StackLoad | None) -> tuple[float, int] | None:

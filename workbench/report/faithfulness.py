@@ -169,6 +169,7 @@ def faithfulness_cell(summary: StackSummary) -> str:
 def faithfulness_lines(card: ScoreCard) -> list[str]:
     """The report's faithfulness block: one line per stack, then what to trust the judge for
     (none when the run was not judged and its set plants nothing)."""
+    # why here: report.judge_trust imports scipy (SciPy takes seconds to import)
     from workbench.report.judge_trust import trust_lines
 
     per_stack = [f"  {card.label(s)}: {line}" for s in card.stacks

@@ -75,6 +75,7 @@ def rate_bound(k: int, n: int, confidence: float = CONFIDENCE) -> Bound:
     if n <= 0:
         return Bound(None, 0.0, 1.0, 0)
     try:
+        # why here: statsmodels takes seconds to import
         from statsmodels.stats.proportion import proportion_confint
     except ImportError:  # statsmodels is optional; scipy gives the same exact interval
         ci = sps.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")

@@ -42,6 +42,7 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
         card = cached_scorecard(store, run_id, semantic=semantic)
         if card is not None:
             return with_load(store, run_id, card)
+    # why here: report.scorecard imports scipy (SciPy takes seconds to import)
     from workbench.report.scorecard import build_scorecard
 
     fp = fingerprint(store, run_id)

@@ -36,7 +36,7 @@ from workbench.report.bradley_terry import (
     tie_probability,
 )
 from workbench.scoring.stats import bca_levels
-from workbench.store.votes import Vote
+from workbench.store.votes import Vote, votes_of_run
 
 if TYPE_CHECKING:
     from workbench.report.models import ScoreCard
@@ -316,8 +316,6 @@ def votes_for_run(store: Store, run_id: str, card: ScoreCard | None = None, *,
                   pooled: bool = False) -> VoteSummary:
     """The summary of the votes about the run's stacks (`store.votes.votes_of_run`): blind
     votes on its questions, or every vote between its stacks when `pooled`."""
-    from workbench.store.votes import votes_of_run
-
     stacks = [e["name"] for e in store.run_stacks(run_id)]
     # The run's own questions, answered yet or not (a card's rows hold only answered ones).
     asked = [q.question for q in store.questions(run_id)]

@@ -135,6 +135,7 @@ _OPTIONAL = ("timing", "sources", "engine_counters")
 def _read_rows(path: Path, fmt: str) -> list[tuple[int, dict[str, Any]]]:
     """(line, raw row) pairs; CSV empty cells become None (the export writes None so)."""
     if fmt == "parquet":
+        # why here: pyarrow is needed for Parquet only
         import pyarrow.parquet as pq
 
         try:

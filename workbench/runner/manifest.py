@@ -23,9 +23,10 @@ from workbench.records.evalset import EvalSet
 from workbench.records.manifest import RunManifest
 from workbench.records.manifest_parts import EngineBuild, EngineFacts, PrefixCaching
 from workbench.settings import get_settings
+from workbench.stacks.engines import UnknownEngineError, adapter_for, get_adapter
 from workbench.stacks.engines.registry import find_adapter
 from workbench.stacks.fetch import cached_gguf
-from workbench.stacks.identity import engine_is_elsewhere, served_identity
+from workbench.stacks.identity import engine_is_elsewhere, remote_model_entry, served_identity
 from workbench.stacks.model_files import ModelFileError
 from workbench.stacks.models import gguf_digest, resolve_gguf
 from workbench.stacks.recipe import Stack
@@ -64,7 +65,6 @@ def model_digest(stack: Stack) -> dict[str, str | None]:
     if stack.model is None:
         return {"registry": None, "file": None, "sha256": None,
                 "note": "no local model (an external backend): its weights are unknown here"}
-    from workbench.stacks.identity import remote_model_entry
 
     if engine_is_elsewhere(stack):
         # The local GGUF proves nothing about a server we did not start: ask it.
@@ -110,7 +110,6 @@ def engine_version(stack: Stack, timeout: float = 3.0) -> str | None:
     base = stack.engine_base_url
     if base is None:
         return None
-    from workbench.stacks.engines import UnknownEngineError, adapter_for
 
     try:
         answered = adapter_for(stack).version(stack)
@@ -137,7 +136,6 @@ def prefix_caching(stack: Stack) -> dict[str, Any]:
     setting = stack.generation.prefix_caching
     if setting is not None:
         return {"on": setting, "from": "recipe"}
-    from workbench.stacks.engines import UnknownEngineError, get_adapter
 
     try:
         default = get_adapter(stack.engine).prefix_caching_default

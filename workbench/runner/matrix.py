@@ -82,6 +82,7 @@ class JudgeRules(_Strict):
     @classmethod
     def _known(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and info.data.get("kind", "local") == "local":
+            # why here: scoring.local_judge imports scipy (SciPy takes seconds to import)
             from workbench.scoring.local_judge import check_judge_model
 
             check_judge_model(value)  # a ValueError: reported with the file and field

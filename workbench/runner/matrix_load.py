@@ -190,6 +190,7 @@ def load_pass_blocking(
 
 
 def _line(name: str, lv: LoadLevel) -> str:
+    # why here: report.load imports scipy (SciPy takes seconds to import)
     from workbench.report.load import estimate_text
 
     acc = "-" if lv.accuracy is None else f"{lv.accuracy:.0%}"

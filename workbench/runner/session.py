@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from workbench.evalsets.loader import load_evalset
 from workbench.host.idle import IdleMeter
 from workbench.host.load import LoadSampler
 from workbench.host.record import record_host_load
@@ -29,6 +30,7 @@ from workbench.runner.run import (
     select_questions,
 )
 from workbench.settings import Settings, get_settings
+from workbench.stacks.launcher import running_stack
 from workbench.stacks.recipe import Stack, get_stack
 from workbench.store.db import Store
 from workbench.targets import (
@@ -43,7 +45,6 @@ from workbench.targets import (
 def resolve_stack(name: str, settings: Settings | None = None) -> Stack:
     """The recipe of a stack by name, placed on the ports it really runs on when it is up."""
     settings = settings or get_settings()
-    from workbench.stacks.launcher import running_stack
 
     found = running_stack(name, settings)
     return found if found is not None else get_stack(name, settings.stacks_dir)
@@ -51,8 +52,6 @@ def resolve_stack(name: str, settings: Settings | None = None) -> Stack:
 
 def load_evalset_ref(ref: str, settings: Settings | None = None) -> EvalSet:
     """An eval set by shipped name, folder, file or hub id."""
-    from workbench.evalsets.loader import load_evalset
-
     return load_evalset(ref, settings=settings or get_settings())
 
 

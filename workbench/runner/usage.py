@@ -18,6 +18,7 @@ import psutil
 from workbench.records.manifest import RunManifest
 from workbench.records.manifest_parts import Resources
 from workbench.settings import Settings
+from workbench.stacks.state import load_state
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -73,8 +74,6 @@ class StackUsage:
 
 def stack_usages(names: list[str], settings: Settings) -> dict[str, StackUsage]:
     """Usage meters for the stacks this machine launched (others get none)."""
-    from workbench.stacks.state import load_state
-
     out: dict[str, StackUsage] = {}
     for name in names:
         state = load_state(name, settings)

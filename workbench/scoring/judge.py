@@ -254,6 +254,7 @@ class Judge:
         return str(reply.choices[0].message.content or "")
 
     def _ask(self, sample: Sample) -> Grade:
+        # why here: openai takes seconds to import
         from openai import OpenAIError
 
         claims = split_claims(sample.response.answer)

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.scoring.judge import DEFAULT_SAMPLE, DEFAULT_SEED, Judge, VerdictCache
+from workbench.stacks.engines.llamacpp import local_llama_server
+from workbench.stacks.process import free_port
 from workbench.stacks.registry import REGISTRY_PREFIX, UnknownModelError, get_model
 
 DEFAULT_JUDGE_MODEL = "qwen2.5-1.5b-instruct"
@@ -51,9 +53,6 @@ class LocalJudge(Judge):
 
     def start(self) -> None:
         """Start the llama-server now (idempotent; raises what `local_llama_server` does)."""
-        from workbench.stacks.engines.llamacpp import local_llama_server
-        from workbench.stacks.process import free_port
-
         with self._lock:
             if self._server is not None:
                 return

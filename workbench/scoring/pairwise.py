@@ -11,6 +11,8 @@ Verdicts are cached like single-answer ones (their own prompt digest).
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,9 +64,6 @@ class PairVerdict:
 
 
 def _choice(reply: str) -> Choice:
-    import json
-    import re
-
     match = re.search(r"\{.*?\}", reply, re.DOTALL)
     try:
         data = json.loads(match.group(0)) if match else None
@@ -99,6 +98,7 @@ class PairwiseJudge:
         if cache is not None and (hit := cache.get_many([key]).get(key)) is not None:
             self.judge.stats.cache_hits += 1
             return _choice(f'{{"better": "{hit.get("better", "")}"}}')
+        # why here: openai takes seconds to import
         from openai import OpenAIError
 
         try:

@@ -228,6 +228,7 @@ def paired_proportion_diff(a_correct: npt.ArrayLike, b_correct: npt.ArrayLike,
     true difference only 0.88-0.93 of the time at n=30-200; this one holds its level there
     and is still defined when no pair differs (then it is as wide as the Wilson
     intervals)."""
+    # why here: statsmodels takes seconds to import
     from statsmodels.stats.proportion import proportion_confint
 
     a = np.asarray(a_correct, dtype=bool)

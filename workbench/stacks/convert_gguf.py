@@ -26,6 +26,7 @@ EOS_TOKEN = "<|im_end|>"  # noqa: S105 - ChatML end of turn; the GGUF's own eos 
 
 def convert(src: Path, dest: Path) -> None:
     """Dequantize `src` (a GGUF) into an HF folder at `dest` (atomic)."""
+    # why here: torch takes seconds to import; transformers takes seconds to import
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 

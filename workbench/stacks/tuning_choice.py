@@ -125,6 +125,7 @@ def answers_agree(reference: str, answer: str) -> bool:
     token (threads change the order of a matmul's sums: measured, `-t 1` and `-t 2` said
     "6 days." and "6." to one prompt); a wrong setting's answers (the compiled-bf16 bug)
     share neither numbers nor words."""
+    # why here: scoring.text imports scipy (SciPy takes seconds to import)
     from workbench.scoring.text import f1_score, normalize_tokens
 
     ref, got = first_sentence(reference), first_sentence(answer)

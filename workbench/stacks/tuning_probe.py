@@ -96,6 +96,7 @@ class Reply:
 
 def ask(stack: Stack, messages: Messages, max_tokens: int = MAX_TOKENS) -> Reply:
     """One streamed chat completion at temperature 0, timed on the client."""
+    # why here: openai takes seconds to import
     from openai import OpenAI
 
     assert stack.engine_base_url is not None and stack.model is not None

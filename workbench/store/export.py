@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.store.db import Store
+from workbench.store.votes import vote_rows, votes_of_run
 
 FORMATS = ("jsonl", "csv", "parquet")
 
@@ -96,8 +97,6 @@ def votes_path(path: Path) -> Path:
 def export_votes(store: Store, run_id: str, path: Path, fmt: str | None = None) -> int:
     """Write the arena votes about the run's stacks (`store.votes.votes_of_run`: stack names
     on both sides, the vote, the voted-for stack) to `path`; returns the vote count."""
-    from workbench.store.votes import vote_rows, votes_of_run
-
     return _write(vote_rows(votes_of_run(store, run_id)), path, fmt)
 
 
@@ -117,6 +116,7 @@ def _write(rows: list[dict[str, Any]], path: Path, fmt: str | None) -> int:
             writer.writeheader()
             writer.writerows(rows)
     else:
+        # why here: pyarrow is needed for Parquet only
         import pyarrow as pa
         import pyarrow.parquet as pq
 

@@ -8,6 +8,7 @@ __all__ = ["build_app", "launch_app"]
 def __getattr__(name: str) -> object:
     # Lazy: importing gradio takes seconds, and `workbench.web.common` must stay light.
     if name in __all__:
+        # why here: web.app imports gradio (gradio takes seconds to import)
         from workbench.web import app
 
         return getattr(app, name)

@@ -21,7 +21,11 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
+from workbench.records.evalset import space_id_for
+from workbench.runner.client import RagServiceClient
+from workbench.runner.session import load_evalset_ref, resolve_stack
 from workbench.scoring.text import f1_score
+from workbench.stacks.kinds import stack_kind
 from workbench.web.arena_deal import Dealt, cached_start, deal
 from workbench.web.arena_stream import Pane, stream_pair
 from workbench.web.common import WebConfig, esc, evalset_names, open_store, stack_names, status_md
@@ -150,11 +154,6 @@ async def ask(cfg: WebConfig, question: str, stack_a: str, stack_b: str, evalset
     unchanged index), since the question is asked in that corpus' space. A `dealt` run
     question asked as dealt (its text unchanged) brings its run id, question id and gold.
     """
-    from workbench.records.evalset import space_id_for
-    from workbench.runner.client import RagServiceClient
-    from workbench.runner.session import load_evalset_ref, resolve_stack
-    from workbench.stacks.kinds import stack_kind
-
     done = prepared or frozenset()
     empty = ArenaRound(question=question, space_id=evalset, stacks={"A": stack_a, "B": stack_b})
     if not question.strip() or not stack_a or not stack_b or not evalset:

@@ -13,6 +13,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from workbench.stacks.kinds import stack_kind
+from workbench.stacks.recipe import RecipeError, load_stacks
+from workbench.stacks.status import status
+from workbench.store.votes import votes_of_run
 from workbench.web.common import WebConfig, evalset_names, open_store, stack_names
 
 
@@ -42,8 +46,6 @@ class Dealt:
 
 def running_stacks(cfg: WebConfig) -> list[str]:
     """Names of the stacks whose every process is alive and healthy now."""
-    from workbench.stacks.status import status
-
     try:
         return [s.name for s in status(cfg.settings) if s.state == "running"]
     except Exception:  # an unreadable state folder: nothing is known to run
@@ -62,9 +64,6 @@ def _latest_run(cfg: WebConfig) -> dict[str, object] | None:
 
 
 def _external(cfg: WebConfig, names: list[str]) -> set[str]:
-    from workbench.stacks.kinds import stack_kind
-    from workbench.stacks.recipe import RecipeError, load_stacks
-
     try:
         recipes = load_stacks(cfg.settings.stacks_dir)
     except (OSError, RecipeError):
@@ -118,7 +117,6 @@ def deal(cfg: WebConfig, run_id: str | None, after: Dealt | None = None) -> Deal
     with this run first; None when the run is unknown or has no questions."""
     if not run_id:
         return None
-    from workbench.store.votes import votes_of_run
 
     with open_store(cfg) as store:
         questions = store.questions(run_id)

@@ -17,7 +17,9 @@ from typing import Any
 
 import gradio as gr
 
+from workbench.evalsets.loader import shipped_evalsets
 from workbench.settings import Settings, get_settings
+from workbench.stacks.recipe import RecipeError, load_stacks
 from workbench.store.db import Store, StoreError
 
 
@@ -79,8 +81,6 @@ def esc(text: str) -> str:
 
 def stack_names(cfg: WebConfig) -> list[str]:
     """Names of the stack recipes in the stacks folder (empty when it cannot be read)."""
-    from workbench.stacks.recipe import RecipeError, load_stacks
-
     try:
         return sorted(load_stacks(cfg.settings.stacks_dir))
     except (OSError, RecipeError):
@@ -89,6 +89,4 @@ def stack_names(cfg: WebConfig) -> list[str]:
 
 def evalset_names(cfg: WebConfig) -> list[str]:
     """Names of the shipped eval sets."""
-    from workbench.evalsets.loader import shipped_evalsets
-
     return shipped_evalsets(cfg.settings)

@@ -18,6 +18,7 @@ from typing import Any
 
 from workbench.records.responses import ResponseRecord
 from workbench.runner.run import RunProgress
+from workbench.runner.session import execute
 from workbench.store.db import Store
 from workbench.store.progress import RunState, run_state
 from workbench.web.common import WebConfig, open_store
@@ -105,8 +106,6 @@ class RunJob:
             self._messages.append(message)
 
     def _main(self) -> None:
-        from workbench.runner.session import execute
-
         loop = asyncio.new_event_loop()
         with open_store(self._cfg) as store:
             try:

@@ -12,6 +12,7 @@ import gradio as gr
 
 from workbench.runner.picks import MAX_STACKS, stacks_problem
 from workbench.runner.run import SCHEDULES, RunOptions
+from workbench.runner.session import create_run, reopen_run
 from workbench.store.progress import RunState, StackProgress
 from workbench.web.common import WebConfig, evalset_names, stack_names, stored_runs
 from workbench.web.jobs import RunJob, RunSnapshot
@@ -106,8 +107,6 @@ def start_run(cfg: WebConfig, evalset: str, stacks: list[str] | None, baseline: 
               job: RunJob | None) -> tuple[str, RunJob | None, Any]:
     """Create and start a run of the picked stacks (in the order picked; the baseline is
     `baseline`, else the first) in the background; returns (progress, job, timer)."""
-    from workbench.runner.session import create_run
-
     if job is not None and not job.snapshot().finished:
         return render_progress(job.snapshot()), job, gr.Timer(active=True)
     problem = "Pick an eval set." if not evalset else check_picked(stacks, baseline)
@@ -130,8 +129,6 @@ def start_run(cfg: WebConfig, evalset: str, stacks: list[str] | None, baseline: 
 def resume_run(cfg: WebConfig, run_id: str | None, retry_failed: bool,
                job: RunJob | None) -> tuple[str, RunJob | None, Any]:
     """Resume a stored, unfinished run (`reopen_run` + `execute`) in the background."""
-    from workbench.runner.session import reopen_run
-
     if job is not None and not job.snapshot().finished:
         gr.Warning("A run is still going in this session; cancel it first.")
         return render_progress(job.snapshot()), job, gr.Timer(active=True)

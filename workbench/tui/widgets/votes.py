@@ -42,6 +42,7 @@ class VotesPanel(VerticalScroll):
 
     def show(self, votes: VoteSummary, card: ScoreCard) -> None:
         """Replace the rows and the text."""
+        # why here: report.votes imports scipy (SciPy takes seconds to import)
         from workbench.report.votes import VOTES_HEADER, votes_lines, votes_table_rows
 
         table = self.query_one("#votes-table", DataTable)
