@@ -234,6 +234,9 @@ class Cell:
     runs: dict[str, int] = field(default_factory=dict)
     hits: dict[str, int] = field(default_factory=dict)
     cover: dict[str, list[int]] = field(default_factory=dict)
+    #: Per kind, (held, intervals) of each scored run: the intervals of one run share its
+    #: questions (and its baseline), so the Monte Carlo error is over runs, not intervals.
+    clusters: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     def count(self, key: str, event: bool) -> None:
         """One more run of `key`, and whether its event happened."""
@@ -256,6 +259,8 @@ class Cell:
             hit_total = self.cover.setdefault(k, [0, 0])
             hit_total[0] += a
             hit_total[1] += b
+        for k, runs in other.clusters.items():
+            self.clusters.setdefault(k, []).extend(runs)
 
     def rate(self, key: str) -> float:
         """Share of runs where the event happened (nan: none ran)."""
@@ -331,9 +336,16 @@ def _margin(metric: str, m: float) -> str:
 
 
 def _cover(cell: Cell, card: Any, choice: Any, truths: dict[str, Truth]) -> None:
+    this_run: dict[str, list[int]] = {}
     for kind, lo, hi, truth in [*intervals(card, truths), *choice_intervals(choice, truths)]:
         tol = 1e-9 * max(1.0, abs(truth))
-        cell.covered(kind, lo - tol <= truth <= hi + tol)
+        inside = lo - tol <= truth <= hi + tol
+        cell.covered(kind, inside)
+        held = this_run.setdefault(kind, [0, 0])
+        held[0] += int(inside)
+        held[1] += 1
+    for kind, (a, b) in this_run.items():
+        cell.clusters.setdefault(kind, []).append((a, b))
 
 
 def _invariance(cell: Cell, rng: np.random.Generator, world: list[Truth],
@@ -392,9 +404,9 @@ def _rate(cell: Cell, key: str) -> str:
 
 
 def coverage_table(cells: dict[tuple[int, int], Cell]) -> str:
-    """Every interval kind's coverage per cell, with its Monte Carlo 95% interval (Wilson,
-    over the intervals counted; those of one run share its questions, so it is a little
-    narrower than it should be)."""
+    """Every interval kind's coverage per cell, with its Monte Carlo 95% interval over the
+    runs (a ratio estimate with the runs as clusters: the intervals of one run share its
+    questions and baseline and miss together), and (in brackets) the intervals counted."""
     keys = sorted(cells)
     kinds = sorted({kind for c in cells.values() for kind in c.cover})
     lines = ["| coverage | " + " | ".join(f"{k} stacks n={n}" for k, n in keys) + " |",
@@ -402,11 +414,29 @@ def coverage_table(cells: dict[tuple[int, int], Cell]) -> str:
     for kind in kinds:
         row = []
         for c in keys:
-            hit, total = cells[c].cover.get(kind, (0, 0))
-            probe = Cell(runs={"x": total}, hits={"x": hit})
-            row.append(f"{_rate(probe, 'x')} ({total})" if total else "-")
+            total = cells[c].cover.get(kind, [0, 0])[1]
+            row.append(f"{_clustered(cells[c].clusters.get(kind, []))} ({total})"
+                       if total else "-")
         lines.append(f"| {kind} | " + " | ".join(row) + " |")
     return "\n".join(lines)
+
+
+def _clustered(runs: list[tuple[int, int]]) -> str:
+    """Coverage over runs of (held, intervals) and its 95% Monte Carlo interval: Wilson's
+    over an effective count, the intervals divided by the design effect of the runs as
+    clusters (the ratio estimator's linearised variance over the binomial one); with no
+    miss at all, the runs themselves."""
+    held = np.array([a for a, _ in runs], dtype=np.float64)
+    total = np.array([b for _, b in runs], dtype=np.float64)
+    n, p, k = float(total.sum()), float(held.sum() / total.sum()), held.size
+    effective = float(k)
+    if 0.0 < p < 1.0 and k > 1:
+        var = float(np.sum((held - p * total) ** 2)) * k / (k - 1) / n**2
+        effective = n / max(1.0, var / (p * (1 - p) / n))
+    hits = round(p * effective)
+    probe = Cell(runs={"x": max(round(effective), 1)}, hits={"x": min(hits, round(effective))})
+    low_high = _rate(probe, "x").split(" ", 1)[1]
+    return f"{p:.3f} {low_high}"
 
 
 def _fmt(x: float) -> str:
