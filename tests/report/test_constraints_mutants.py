@@ -180,3 +180,22 @@ def test_a_rate_metric_counts_failures_as_slowest_and_its_mean_as_unbounded_belo
     j = parse_constraint("e2e.mean<=20s").judge(s)
     assert j.bound == Bound(12.5, 12.5, math.inf, 32)
     assert "[12500 ms, ∞] (n=32, 2 failed counted as slower)" in j.text
+
+
+def test_a_mean_limit_without_failures_says_what_sample_would_settle_it() -> None:
+    import numpy as np
+
+    x = np.random.default_rng(3).lognormal(0, 0.25, 40)
+    s = _summary(x)
+    values = np.asarray(s.values["e2e"])
+    mean, sd = float(values.mean()), float(values.std(ddof=1))
+    limit = round(mean * 1.03, 4)
+    j = parse_constraint(f"e2e.mean<={limit}s").judge(s)
+    # The first size of the 1-1.2-1.5-2-2.5-3-4-5-6-8 series above 40 whose Student t upper
+    # bound, at this mean and spread, is under the limit.
+    sizes = sorted(int(m * 10**e) for e in range(1, 7)
+                   for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
+    want = next(n for n in sizes if n > 40
+                and mean + sps.t.ppf(0.975, n - 1) * sd / math.sqrt(n) < limit)
+    assert j.state == "unknown" and j.settle_n == want
+    assert j.text.endswith(f"(n=40)): about {want} requests would settle it")

@@ -312,3 +312,12 @@ def test_three_questions_between_two_stacks_have_a_jackknife() -> None:
     without = tuple(np.quantile(draws, bca_levels(float(rating[0]), draws, None)))
     assert (got["a"].ci_low, got["a"].ci_high) == pytest.approx(with_jack)
     assert with_jack != pytest.approx(without)  # the acceleration matters here
+
+
+def test_every_stack_voted_on_is_rated_wherever_it_stands_in_the_run() -> None:
+    votes = [vote("a", "b", "A", "q0"), vote("c", "a", "A", "q1"), vote("b", "c", "A", "q2")]
+    # c won once and lost once (no tie); d, first in run order, was never voted on.
+    got = rate(votes, ["d", "a", "b", "c"], resamples=40)
+    assert sorted(r.stack for r in got) == ["a", "b", "c"]
+    c = next(r for r in got if r.stack == "c")
+    assert (c.wins, c.ties, c.losses, c.votes) == (1, 0, 1, 2)
