@@ -16,6 +16,7 @@ from workbench.load.capacity import trivial_server
 from workbench.load.client import EngineTarget, Outcome
 from workbench.load.prompts import LoadPrompt
 from workbench.load.sweep import Side
+from workbench.records.manifest_parts import LoadBlock
 from workbench.report.stored import scorecard_for_run
 from workbench.runner.matrix_load import run_load_pass
 from workbench.store.db import Store
@@ -32,10 +33,11 @@ def trivial_url() -> Iterator[str]:
         yield url
 
 
-def _rules(**kw: Any) -> dict[str, Any]:
-    return {"concurrency": [1, 4], "max_requests": 12, "max_level_s": 30, "max_total_s": 120,
-            "warmup": 1, "slo": ["e2e.p50<=2s"], "max_error_rate": 0.05,
-            "target": {"rate": 1.0, "concurrency": None}, **kw}
+def _rules(**kw: Any) -> LoadBlock:
+    return LoadBlock.model_validate(
+        {"concurrency": [1, 4], "max_requests": 12, "max_level_s": 30, "max_total_s": 120,
+         "warmup": 1, "slo": ["e2e.p50<=2s"], "max_error_rate": 0.05,
+         "target": {"rate": 1.0, "concurrency": None}, **kw})
 
 
 def _store(tmp_path: Path) -> tuple[Store, str]:
@@ -185,6 +187,7 @@ import sys
 from workbench.load.client import EngineTarget
 from workbench.runner.matrix_load import load_pass_blocking
 from workbench.load.sweep import Side
+from workbench.records.manifest_parts import LoadBlock
 from workbench.store.db import Store
 from workbench.store.load_benches import LoadBenchStore
 from workbench.store.synthetic import store_synthetic_run
@@ -193,7 +196,7 @@ store = Store(sys.argv[1])
 run_id = store_synthetic_run(store, n_questions=12)
 side = Side(name="llamacpp-cpu", target=EngineTarget("llamacpp-cpu", sys.argv[2], "trivial",
                                                       max_tokens=3, metrics_url=""))
-rules = {"rates": [50.0, 1.0], "max_requests": 12, "warmup": 1, "slo": ["e2e.p95<=2s"]}
+rules = LoadBlock(rates=[50.0, 1.0], max_requests=12, warmup=1, slo=["e2e.p95<=2s"])
 bench, said = load_pass_blocking(LoadBenchStore(store), run_id, [side],
                                  store.questions(run_id), rules,
                                  progress=lambda m: print(m, flush=True))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from workbench.records.manifest_parts import LoadBlock
 from workbench.runner.matrix import load_matrix
 from workbench.runner.matrix_load import plan_levels
 from workbench.stacks.recipe import RecipeError
@@ -36,11 +37,11 @@ def test_rates_block_plans_bounded_levels(tmp_path: Path) -> None:
     m = load_matrix(_write(tmp_path, "load: {rates: [0.5, 1, 4], duration_s: 60, "
                                      "max_requests: 100, slo: ['ttft.p95<=2s']}\n"))
     assert m.load is not None and m.load.mode == "rate" and m.load_slo() == ["ttft.p95<=2s"]
-    specs = plan_levels(m.manifest_extra()["load"], 24)  # type: ignore[arg-type]
+    specs = plan_levels(LoadBlock.model_validate(m.manifest_extra()["load"]), 24)
     # rate x duration requests, capped by max_requests; every level bounded in time.
     assert [(s.rate, s.requests) for s in specs] == [(0.5, 30), (1.0, 60), (4.0, 100)]
     assert all(s.max_seconds == 120 and s.concurrency is None for s in specs)
-    closed = plan_levels({"concurrency": [1, 16], "max_requests": 20}, 12)
+    closed = plan_levels(LoadBlock(concurrency=[1, 16], max_requests=20), 12)
     assert [(s.concurrency, s.requests) for s in closed] == [(1, 12), (16, 20)]
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from workbench.cli.app import app, fail
+from workbench.records.manifest_parts import LoadBlock
 from workbench.runner.run import RunOptions
 from workbench.settings import get_settings
+
+if TYPE_CHECKING:
+    from workbench.store import Store
 
 
 @app.command("matrix")
@@ -88,7 +92,7 @@ def matrix_command(
                   + ", ".join(f"{name} {s:.0f}s" for name, s in steps) + ")")
 
 
-def load_pass(store: Any, run_id: str, stacks: list[str], console: Console) -> str | None:
+def load_pass(store: Store, run_id: str, stacks: list[str], console: Console) -> str | None:
     """The matrix's load block, after the quality pass: each stack alone, warmed up, at
     rising load. Whatever happens here (a stack that cannot be loaded, a crash, Ctrl-C),
     the quality results already stored stay as they are, and so do the levels measured;
@@ -98,23 +102,23 @@ def load_pass(store: Any, run_id: str, stacks: list[str], console: Console) -> s
     from workbench.store.load_benches import LoadBenchStore
 
     settings = get_settings()
-    manifest = store.get_run(run_id)["manifest"]
-    rules = manifest.get("load") or {}
-    space_ids = manifest.get("space_ids") or {}
+    manifest = store.run_manifest(run_id)
+    rules = manifest.load or LoadBlock()
+    space_ids = manifest.space_ids or {}
     sides = []
     try:
         for name in stacks:
             side, _ = stack_side(name, "rag", settings, max_tokens=None, ignore_eos=False,
-                                 timeout_s=float(rules.get("timeout_s", 120.0)),
+                                 timeout_s=float(rules.timeout_s or 120.0),
                                  space_id=space_ids.get(name) or "default")
             sides.append(side)
     except SideError as exc:
         console.print(f"[yellow]load pass not run: {exc}; the quality results are kept[/]")
         return None
     console.print(f"load pass: {', '.join(stacks)}, one at a time, "
-                  + (f"rates {rules.get('rates')}/s" if rules.get("rates")
-                     else f"concurrency {rules.get('concurrency')}")
-                  + f", SLO {', '.join(rules.get('slo') or [])}")
+                  + (f"rates {rules.rates}/s" if rules.rates
+                     else f"concurrency {rules.concurrency}")
+                  + f", SLO {', '.join(rules.slo or [])}")
     bench_id, said = load_pass_blocking(LoadBenchStore(store), run_id, sides,
                                         store.questions(run_id), rules, progress=console.print)
     console.print(said, style=None if said.startswith("load pass stored") else "yellow")

@@ -25,6 +25,7 @@ from workbench.load.metrics import PointSummary
 from workbench.load.prompts import LoadPrompt, question_prompts
 from workbench.load.sweep import BenchConfig, Side, measure_point, warm_up
 from workbench.records.evalset import Question
+from workbench.records.manifest_parts import LoadBlock
 from workbench.records.responses import PointSpec
 from workbench.report.capacity_choice import build_level, stop_reason
 from workbench.report.constraints import parse_constraint
@@ -35,16 +36,16 @@ from workbench.store.load_benches import LoadBenchStore
 Progress = Callable[[str], None]
 
 
-def plan_levels(rules: dict[str, Any], questions: int) -> list[PointSpec]:
-    """The load points of a load block (`runner.matrix.LoadRules` as a dict)."""
-    cap = int(rules.get("max_requests") or 200)
-    level_s = float(rules.get("max_level_s") or 120.0)
-    fixed = rules.get("requests")
-    if rules.get("rates"):
+def plan_levels(rules: LoadBlock, questions: int) -> list[PointSpec]:
+    """The load points of a load block (`runner.matrix.LoadRules` as the manifest has it)."""
+    cap = int(rules.max_requests or 200)
+    level_s = float(rules.max_level_s or 120.0)
+    fixed = rules.requests
+    if rules.rates:
         out = []
-        for rate in rules["rates"]:
-            if rules.get("duration_s"):
-                n = math.ceil(float(rate) * float(rules["duration_s"]))
+        for rate in rules.rates:
+            if rules.duration_s:
+                n = math.ceil(float(rate) * float(rules.duration_s))
             else:
                 n = int(fixed or questions)
             out.append(PointSpec(requests=max(min(n, cap), 1), rate=float(rate),
@@ -52,7 +53,7 @@ def plan_levels(rules: dict[str, Any], questions: int) -> list[PointSpec]:
         return out
     return [PointSpec(requests=max(min(int(fixed or max(questions, 2 * c)), cap), 1),
                       concurrency=int(c), max_seconds=level_s)
-            for c in rules.get("concurrency") or [1]]
+            for c in rules.concurrency or [1]]
 
 
 def _spec_json(spec: PointSpec) -> dict[str, Any]:
@@ -87,31 +88,32 @@ def rss_mb(pids: dict[str, int]) -> float | None:
 
 async def run_load_pass(
     store: LoadBenchStore, run_id: str, sides: list[Side], questions: list[Question],
-    rules: dict[str, Any], *, progress: Progress | None = None,
+    rules: LoadBlock, *, progress: Progress | None = None,
     sample_interval_s: float = 1.0,
 ) -> str:
     """Run the load block on every side, one stack at a time; returns the benchmark id.
 
-    `rules` is the load block as the run's manifest records it (`Matrix.manifest_extra`):
+    `rules` is the load block as the run's manifest records it (`RunManifest.load`):
     levels, bounds, `slo`, `max_error_rate`, `min_correct_share` and `target`."""
     say = progress or (lambda _msg: None)
     prompts: list[LoadPrompt] = question_prompts(questions)
     if not prompts:
         raise ValueError("the run has no questions to send under load")
     points = plan_levels(rules, len(prompts))
-    slo = [parse_constraint(t) for t in rules.get("slo") or []]
-    max_err = rules.get("max_error_rate")
-    max_err = 0.05 if max_err is None else float(max_err)
-    config = BenchConfig(points=points, warmup=int(rules.get("warmup", 2)),
+    slo = [parse_constraint(t) for t in rules.slo or []]
+    max_err = 0.05 if rules.max_error_rate is None else float(rules.max_error_rate)
+    config = BenchConfig(points=points, warmup=2 if rules.warmup is None else rules.warmup,
                          sample_interval_s=sample_interval_s)
-    mode = "rate" if rules.get("rates") else "concurrency"
+    mode = "rate" if rules.rates else "concurrency"
+    # The benchmark keeps the block as the run's manifest recorded it (only the keys set).
+    recorded = rules.model_dump(mode="json", exclude_unset=True)
     bench_id = store.create_bench(
         target="rag", stacks=[s.name for s in sides],
-        config={"run_id": run_id, "load": {**rules, "mode": mode},
+        config={"run_id": run_id, "load": {**recorded, "mode": mode},
                 "points": [_spec_json(p) for p in points],
                 "prompts": len(prompts), "warmup": config.warmup,
                 "schedule": "one stack at a time, warmed up, levels rising"})
-    deadline = time.monotonic() + float(rules.get("max_total_s") or 900.0)
+    deadline = time.monotonic() + float(rules.max_total_s or 900.0)
     stopped: dict[str, str] = {}
     status = "failed"
     t0 = time.perf_counter()
@@ -124,7 +126,7 @@ async def run_load_pass(
                 left = deadline - time.monotonic()
                 if left < 5.0:
                     stopped[side.name] = (f"stopped before {spec.label}: the load pass's "
-                                          f"{rules.get('max_total_s', 900):g} s bound is spent")
+                                          f"{rules.max_total_s or 900:g} s bound is spent")
                     break
                 spec = spec.model_copy(update={"max_seconds": min(spec.max_seconds, left)})
                 cpu0 = cpu_seconds(side.pids)
@@ -139,7 +141,7 @@ async def run_load_pass(
                                               config, t0, extra=add_resources)
                 records = store.requests(bench_id, side.name, position)
                 level = build_level(spec, summary, records, slo, max_error_rate=max_err,
-                                    min_correct_share=rules.get("min_correct_share"),
+                                    min_correct_share=rules.min_correct_share,
                                     base=levels[0] if levels else None)
                 levels.append(level)
                 say(_line(side.name, level))
@@ -150,7 +152,7 @@ async def run_load_pass(
                            f"{summary.requests} of {spec.requests} requests")
                     stopped[side.name] = cut
                     say(f"load {side.name}: {cut}")
-                why = stop_reason(level) if rules.get("stop_early", True) else None
+                why = stop_reason(level) if rules.stop_early is not False else None
                 if why is not None:
                     stopped[side.name] = why
                     say(f"load {side.name}: {why}")
@@ -171,7 +173,7 @@ async def run_load_pass(
 
 def load_pass_blocking(
     store: LoadBenchStore, run_id: str, sides: list[Side], questions: list[Question],
-    rules: dict[str, Any], *, progress: Progress | None = None,
+    rules: LoadBlock, *, progress: Progress | None = None,
 ) -> tuple[str | None, str]:
     """`run_load_pass` from synchronous code (the CLI), never raising for what happens
     inside it: Ctrl-C (asyncio.run cancels the pass, its in-flight requests are cancelled
