@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -35,6 +37,9 @@ LATENCY_NOTE = (
 )
 _LEADER_HEADER = ("#", "Stack", "Engine, model", "F1", "ΔF1 vs baseline [95% CI]",
                   "Median E2E", "ΔE2E vs baseline [95% CI]", "Errors", "Cost")
+#: The leaderboard's headers in the terminal (the Markdown report keeps the long ones).
+_SHORT = {"ΔF1 vs baseline [95% CI]": "ΔF1 [95% CI]", "ΔE2E vs baseline [95% CI]":
+          "ΔE2E [95% CI]", "Capacity at target": "Capacity", "Cost at capacity": "Cost@cap"}
 _DIST_HEADER = ("Latency per stack", "Stack", "n", "mean", "p50", "p90", "p95", "p99")
 _ENGINE_HEADER = ("Stack", "Prefix cache", "Requests", "Prompt tok/req", "Prompt tokens",
                   "Cached", "Hit rate", "Prefill tok/s", "Prefill/req", "Queue", "TTFT p50")
@@ -210,6 +215,13 @@ def render_votes(votes: VoteSummary, card: ScoreCard) -> list[RenderableType]:
     return parts
 
 
+def _stack_cell(label: str, engine_model: str) -> str:
+    """The stack's name, then (dim) "baseline · " and its engine and model."""
+    name = label.removesuffix(" (baseline)")
+    base = "baseline · " if name != label else ""
+    return f"{escape(name)}\n[dim]{base}{escape(engine_model)}[/dim]"
+
+
 def render_rich(card: ScoreCard, choice: Choice | None = None,
                 votes: VoteSummary | None = None) -> RenderableType:
     """The scorecard (after its choice, when given) as rich renderables; `votes` adds the
@@ -220,10 +232,18 @@ def render_rich(card: ScoreCard, choice: Choice | None = None,
     lb = leaderboard(card, choice)
     board = Table(title=f"Leaderboard ({lb.load_short}; ✓: significant after correction)",
                   title_justify="left", expand=False)
-    for i, name in enumerate(leaderboard_header(lb)):
-        board.add_column(name, justify="right" if i in (0, 3, 5, 7) else "left",
-                         no_wrap=i in (0, 1))
-    for row in board_rows(lb):
+    # The engine and model go under the stack's name and the headers are the web's short
+    # ones: at 132 columns the long ones squeezed the values ("8.75" over "CPU-s").
+    header = [_SHORT.get(h, h) for h in leaderboard_header(lb)]
+    cells = [(r[0], _stack_cell(r[1], r[2]), *r[3:]) for r in board_rows(lb)]
+    # The names keep their full width (the engine line under them is cut to it).
+    names = max((cell_len(lb_row.label + (" (baseline)" if lb_row.baseline else ""))
+                 for lb_row in lb.rows), default=5)
+    for i, name in enumerate(header[:2] + header[3:]):
+        board.add_column(name, justify="right" if i in (0, 2, 4, 6) else "left",
+                         no_wrap=i in (0, 1), min_width=names if i == 1 else None,
+                         max_width=names if i == 1 else None)
+    for row in cells:
         board.add_row(*row)
     parts.append(board)
     parts.append(Text("\n".join(leaderboard_notes(lb)), style="dim"))
