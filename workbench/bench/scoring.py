@@ -105,7 +105,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _in_process(store: object, run_id: str, out: Path) -> tuple[float, float]:
+def _in_process(store: Store, run_id: str, out: Path) -> tuple[float, float]:
     """Wall and CPU seconds of `print_report` (what `make demo` calls after its run)."""
     wall, cpu = time.perf_counter(), time.process_time()
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink), \

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -14,11 +14,16 @@ from rich.table import Table
 from workbench.cli.app import app, fail
 from workbench.settings import get_settings
 
+if TYPE_CHECKING:
+    from workbench.report.choice import Choice
+    from workbench.scoring.judge import Judge
+    from workbench.store import Store
+
 runs_app = typer.Typer(help="Stored runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
 
-def _store(db: Path | None, readonly: bool = True) -> Any:
+def _store(db: Path | None, readonly: bool = True) -> Store:
     from workbench.store import Store, StoreError
 
     path = db or get_settings().db_path
@@ -35,9 +40,9 @@ def report_path(run_id: str) -> Path:
     return get_settings().state_dir / "reports" / f"{run_id}.md"
 
 
-def print_report(store: Any, run_id: str, *, fmt: str = "table", semantic: bool = True,
-                 markdown_out: Path | None = None, judge: Any = None,
-                 pairwise: bool = False, pool_votes: bool = False) -> Any:
+def print_report(store: Store, run_id: str, *, fmt: str = "table", semantic: bool = True,
+                 markdown_out: Path | None = None, judge: Judge | None = None,
+                 pairwise: bool = False, pool_votes: bool = False) -> Choice | None:
     """Score the stored run, print it with its choice (the run's own constraints), and write
     its Markdown report; returns the choice."""
     from workbench.report.decision import decide_run

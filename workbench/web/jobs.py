@@ -18,7 +18,7 @@ from typing import Any
 
 from workbench.records.responses import ResponseRecord
 from workbench.runner.run import RunProgress
-from workbench.runner.session import execute
+from workbench.runner.session import PreparedRun, execute
 from workbench.store.db import Store
 from workbench.store.progress import RunState, run_state
 from workbench.web.common import WebConfig, open_store
@@ -62,7 +62,7 @@ class _Counts:
 class RunJob:
     """A run (new or resumed) executing in a background thread."""
 
-    def __init__(self, cfg: WebConfig, prepare: Callable[[Any], Any],
+    def __init__(self, cfg: WebConfig, prepare: Callable[[Store], PreparedRun],
                  stacks: list[str] | None = None, baseline: str | None = None) -> None:
         """`prepare(store)` returns a `PreparedRun` (`create_run` or `reopen_run`);
         `stacks` and `baseline` name the run's stacks while it is being prepared."""
@@ -133,7 +133,7 @@ class RunJob:
             finally:
                 loop.close()
 
-    def _mark_cancelled(self, store: Any) -> None:
+    def _mark_cancelled(self, store: Store) -> None:
         # Cancelled while indexing: the runner had not started, so the run still says
         # `running`; mark it cancelled so the tab offers to resume it.
         if self._run_id is not None and store.get_run(self._run_id)["status"] == "running":

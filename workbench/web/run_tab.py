@@ -12,7 +12,8 @@ import gradio as gr
 
 from workbench.runner.picks import MAX_STACKS, stacks_problem
 from workbench.runner.run import SCHEDULES, RunOptions
-from workbench.runner.session import create_run, reopen_run
+from workbench.runner.session import PreparedRun, create_run, reopen_run
+from workbench.store.db import Store
 from workbench.store.progress import RunState, StackProgress
 from workbench.web.common import WebConfig, evalset_names, stack_names, stored_runs
 from workbench.web.jobs import RunJob, RunSnapshot
@@ -118,7 +119,7 @@ def start_run(cfg: WebConfig, evalset: str, stacks: list[str] | None, baseline: 
     n = int(limit) if limit else None
     options = RunOptions(schedule=schedule)  # type: ignore[arg-type]  # from SCHEDULES
 
-    def prepare(store: Any) -> Any:
+    def prepare(store: Store) -> PreparedRun:
         return create_run(store, evalset, names, limit=n, options=options, baseline=base,
                           settings=cfg.settings)
 
@@ -136,7 +137,7 @@ def resume_run(cfg: WebConfig, run_id: str | None, retry_failed: bool,
         gr.Warning("Pick a run to resume.")
         return render_progress(None), job, gr.Timer(active=False)
 
-    def prepare(store: Any) -> Any:
+    def prepare(store: Store) -> PreparedRun:
         return reopen_run(store, run_id, retry_failed=retry_failed, settings=cfg.settings)
 
     new = RunJob(cfg, prepare).start()

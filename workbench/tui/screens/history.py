@@ -202,7 +202,7 @@ class HistoryScreen(Screen[None]):
             from workbench.store import Store
 
             with Store(self.wb.db_path) as store:  # this thread's own connection
-                note = cross_host_note(*(store.get_run(r)["manifest"] for r in (first, second)))
+                note = cross_host_note(*(store.run_manifest(r) for r in (first, second)))
         except Exception as exc:  # shown to the user; the app stays up
             self.app.call_from_thread(self.notify, f"cannot compare: {exc}", severity="error")
             return
