@@ -72,8 +72,7 @@ def choose_command(
     try:
         rid = store.resolve_run_id(run_id)
         texts = [*slo, *minimum] + ([f"error_rate<={max_errors}"] if max_errors else [])
-        run = store.get_run(rid)
-        constraints = merge_constraints(constraints_from_manifest(run["manifest"]),
+        constraints = merge_constraints(constraints_from_manifest(store.run_manifest(rid)),
                                         parse_constraints(texts))
         margins = [parse_margin(m) for m in [*max_drop, *max_rise]]
     except (KeyError, ConstraintError) as exc:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from workbench.records.manifest import RunManifest
 from workbench.report.capacity_choice import with_load
 from workbench.report.choice import Choice, recommend, tie_margin_of
 from workbench.report.constraints import Constraint, constraints_from_manifest
@@ -40,7 +40,7 @@ class RunDecision:
     """None when the caller did not ask for them."""
     cached: bool
     """The card came from the store's cache (not rescored)."""
-    manifest: dict[str, Any]
+    manifest: RunManifest
 
 
 def decide_run(store: Store, run_id: str, *, semantic: bool = True,
@@ -67,7 +67,7 @@ def decide_run(store: Store, run_id: str, *, semantic: bool = True,
                                  persist_scores=persist_scores, judge=judge,
                                  pairwise=pairwise)
         run = store.get_run(run_id)  # a judge records itself in the manifest
-    manifest = run["manifest"]
+    manifest = store.run_manifest(run_id)
     limits = list(constraints) if constraints is not None \
         else constraints_from_manifest(manifest)
     complete = is_complete(run["status"])
