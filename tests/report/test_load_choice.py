@@ -53,6 +53,6 @@ def test_gate_on_cost_per_correct_answer(card: ScoreCard) -> None:
     assert check.state == "inconclusive"
     # Four times dearer: beyond the margin on the interval's lower bound.
     dear = check_margin(with_load(card, b_cpu=400.0), B, margin)
-    assert dear.state == "fail" and dear.low > 0.10 and "fail:" in dear.text
+    assert dear.state == "fail" and dear.low > 0.10 and "fails the gate" in dear.text
     with pytest.raises(GateError, match="had no load pass"):
         check_margin(card, B, margin)
