@@ -199,3 +199,14 @@ def test_a_mean_limit_without_failures_says_what_sample_would_settle_it() -> Non
                 and mean + sps.t.ppf(0.975, n - 1) * sd / math.sqrt(n) < limit)
     assert j.state == "unknown" and j.settle_n == want
     assert j.text.endswith(f"(n=40)): about {want} requests would settle it")
+
+
+def test_failed_requests_pull_a_rate_percentile_down_not_up() -> None:
+    """20 of 50 requests failed: for tok/s they count as the lowest values, so the median's
+    interval reaches -inf and a minimum of 10 tok/s is not known (counted as +inf, the way
+    a latency counts them, it would pass)."""
+    s = _plain(n=30, value=12.5, timeouts=20)
+    s.latency["tok_s"], s.values["tok_s"] = s.latency["e2e"], s.values["e2e"]
+    j = parse_constraint("tok_s>=10").judge(s)
+    assert j.state == "unknown" and j.bound == Bound(12.5, -math.inf, 12.5, 50)
+    assert "p50 TOK_S 12.5 [-∞, 12.5] (n=50, 20 failed counted as slowest)" in j.text
