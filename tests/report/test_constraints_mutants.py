@@ -210,3 +210,29 @@ def test_failed_requests_pull_a_rate_percentile_down_not_up() -> None:
     j = parse_constraint("tok_s>=10").judge(s)
     assert j.state == "unknown" and j.bound == Bound(12.5, -math.inf, 12.5, 50)
     assert "p50 TOK_S 12.5 [-∞, 12.5] (n=50, 20 failed counted as slowest)" in j.text
+
+
+def test_the_settle_size_of_a_rate_percentile_counts_failures_as_lowest() -> None:
+    """The settle size for `tok_s>=10` with 20 of 50 failed: 40% of requests at or under
+    the limit; the first size of the series whose median's exact lower bound (scipy's
+    `quantile_test`) clears 10 with that share."""
+    s = _plain(n=30, value=12.5, timeouts=20)
+    s.latency["tok_s"], s.values["tok_s"] = s.latency["e2e"], s.values["e2e"]
+    j = parse_constraint("tok_s>=10").judge(s)
+    sizes = sorted(int(m * 10**e) for e in range(1, 7)
+                   for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
+
+    def low(n: int) -> float:
+        below = round(0.4 * n)
+        fake = [9.0] * below + [11.0] * (n - below)
+        return float(sps.quantile_test(fake, q=0.0, p=0.5).confidence_interval(0.95).low)
+
+    want = next(n for n in sizes if n > 50 and low(n) > 10)
+    assert j.settle_n == want and j.text.endswith(f"about {want} answers would settle it")
+
+
+def test_no_latency_values_and_no_failures_show_no_estimate() -> None:
+    s = _plain(n=30)
+    s.values["e2e"] = []
+    assert parse_constraint("e2e.p95<=1s").judge(s).text == \
+        "e2e.p95<=1s not known (p95 E2E n/a [-∞, ∞] (n=0))"
