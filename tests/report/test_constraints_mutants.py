@@ -5,6 +5,7 @@ worked out independently here (a closed form, numpy/scipy, or a hand count)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 from scipy import stats as sps
@@ -236,3 +237,48 @@ def test_no_latency_values_and_no_failures_show_no_estimate() -> None:
     s.values["e2e"] = []
     assert parse_constraint("e2e.p95<=1s").judge(s).text == \
         "e2e.p95<=1s not known (p95 E2E n/a [-∞, ∞] (n=0))"
+
+
+def _first_size(n: int, ok: Callable[[int], bool]) -> int:
+    sizes = sorted(int(m * 10**e) for e in range(1, 7)
+                   for m in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8))
+    return next(s for s in sizes if s > n and ok(s))
+
+
+def test_rate_constraints_settle_sizes_and_no_size_once_decided() -> None:
+    s = _plain(n=49, timeouts=1)  # 1 failed of 50: 2%
+    j = parse_constraint("error_rate<=10%").judge(s)
+    assert j.settle_n == _first_size(50, lambda n: _cp(round(0.02 * n), n)[1] < 0.10)
+    met = parse_constraint("error_rate<=5%").judge(_plain(n=400))
+    assert met.state == "met" and met.settle_n is None
+    failed = parse_constraint("error_rate<=5%").judge(_plain(n=80, timeouts=20))
+    assert failed.state == "failed" and failed.settle_n is None
+    s.faithfulness = Faithfulness(planted=PlantedFalse(repeated=3, answered=40, rate=0.075))
+    j = parse_constraint("planted_false<=20%").judge(s)
+    low, high = _cp(3, 40)
+    assert j.bound == Bound(0.075, pytest.approx(low), pytest.approx(high), 40)  # type: ignore[arg-type]
+    assert j.text == (f"planted_false<=20% not known with n=40 (planted false answers 3/40 = "
+                      f"7.5% [{low:.1%}, {high:.1%}]): about {j.settle_n} answers would "
+                      "settle it")
+    assert j.settle_n == _first_size(40, lambda n: _cp(round(0.075 * n), n)[1] < 0.20)
+
+
+def test_a_faithfulness_constraint_is_judged_on_the_judges_interval() -> None:
+    s = _plain()
+    s.faithfulness = Faithfulness(judged=20, mean=0.85, ci_low=0.8, ci_high=0.9)
+    j = parse_constraint("faithfulness>=0.75").judge(s)
+    assert j.state == "met" and j.bound == Bound(0.85, 0.8, 0.9, 20)
+    assert j.text == "meets faithfulness>=0.75 (faithfulness 0.85 [0.800, 0.900] (n=20 judged))"
+    s.faithfulness = Faithfulness(judged=20, mean=0.85)
+    j = parse_constraint("faithfulness>=0.75").judge(s)
+    assert j.bound == Bound(0.85, -math.inf, math.inf, 20) and j.state == "unknown"
+    assert "faithfulness 0.85 [-∞, ∞] (n=20 judged)" in j.text
+
+
+def test_a_load_metric_without_a_value_is_not_known_with_the_reason() -> None:
+    s = _plain()
+    s.load = StackLoad(stack="stack-a", levels=[], capacity_rps=None,
+                       reason="stack-a: no level held")
+    j = parse_constraint("correct_goodput>=1").judge(s)
+    assert j.state == "unknown" and j.settle_n is None
+    assert j.text == "correct_goodput>=1 not known (holds no level)"
