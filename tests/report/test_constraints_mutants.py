@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 from scipy import stats as sps
 
@@ -282,3 +283,29 @@ def test_a_load_metric_without_a_value_is_not_known_with_the_reason() -> None:
     j = parse_constraint("correct_goodput>=1").judge(s)
     assert j.state == "unknown" and j.settle_n is None
     assert j.text == "correct_goodput>=1 not known (holds no level)"
+
+
+def test_mean_constraints_say_what_would_settle_them_and_why_they_cannot_be_bounded() -> None:
+    from workbench.report.constraints import ConstraintError
+
+    s = _plain()
+    s.faithfulness = Faithfulness(judged=20, mean=0.85, ci_low=0.7, ci_high=0.95)
+    j = parse_constraint("faithfulness>=0.8").judge(s)
+    # Half-width 0.125 against a gap of 0.05: 20 * 2.5^2 + 1 = 126 answers, shown as 150.
+    assert j.state == "unknown" and j.settle_n == 150
+    assert j.text.endswith("about 150 answers would settle it")
+    s.quality["f1"], s.values["f1"] = 0.5, [0.4, 0.6] * 20
+    j = parse_constraint("f1>=0.49").judge(s)
+    sd = float(np.std([0.4, 0.6] * 20, ddof=1))
+    half = sps.t.ppf(0.975, 39) * sd / math.sqrt(40)
+    need = math.ceil(40 * (half / 0.01) ** 2) + 1
+    assert j.state == "unknown" and j.settle_n == _first_size(40, lambda n: n >= need)
+    s.values["f1"] = []
+    assert parse_constraint("f1>=0.49").judge(s).text == "f1>=0.49 not known (f1: n/a)"
+    del s.values["f1"]
+    assert parse_constraint("f1>=0.49").judge(s).text == \
+        "f1>=0.49 not known (f1: no per-answer values to bound)"
+    with pytest.raises(ConstraintError) as e:
+        parse_constraint("e2e.p95=2s")
+    assert str(e.value) == ("cannot read constraint 'e2e.p95=2s': use e.g. e2e.p95<=2s, "
+                            "ttft.p50<500ms, f1>=0.3, error_rate<=5%")
