@@ -173,10 +173,10 @@ def reopen_run(store: Store, run_id: str, *, retry_failed: bool = False,
             f"(digest {evalset.digest[:12]} != {run['evalset_digest'][:12]}); start a new run"
         )
     stacks: dict[str, Stack] = {}
-    for side, recipe in store.recipes(run_id).items():
+    for name, recipe in store.recipes(run_id).items():
         # The recorded recipe is what was measured; only its ports follow the live stack.
         live = resolve_stack(recipe["name"], settings)
-        stacks[side] = Stack.model_validate({**recipe, "ports": live.ports.model_dump()})
+        stacks[name] = Stack.model_validate({**recipe, "ports": live.ports.model_dump()})
     recorded = [str(t.url) for t in manifest.traffic or []]
     routes = run_routes(stacks, allow_remote, recorded)
     options = RunOptions(
@@ -192,8 +192,8 @@ async def execute(store: Store, prepared: PreparedRun,
                   on_result: ProgressCallback | None = None,
                   on_status: Callable[[str], None] | None = None) -> RunProgress:
     """Index the corpus on every stack, warm up, then ask every pending pair."""
-    clients = {side: client_for(st, timeout_s=prepared.options.timeout_s)
-               for side, st in prepared.stacks.items()}
+    clients = {name: client_for(st, timeout_s=prepared.options.timeout_s)
+               for name, st in prepared.stacks.items()}
     runner = Runner(store, prepared.run_id, dict(clients), prepared.evalset.space_id,
                       prepared.options, on_result)
     passages = [p.model_dump() for p in prepared.evalset.passages]
@@ -214,8 +214,8 @@ async def execute(store: Store, prepared: PreparedRun,
             # Which index each stack answered from: equal keys mean one shared index.
             manifest = store.run_manifest(prepared.run_id)
             # (getattr: a client written before `index_key` existed simply has none.)
-            manifest.record_indexes({side: getattr(c, "index_key", None)
-                                     for side, c in clients.items()})
+            manifest.record_indexes({name: getattr(c, "index_key", None)
+                                     for name, c in clients.items()})
             store.update_manifest(prepared.run_id, manifest)
         usages = usage.stack_usages(list(prepared.stacks), get_settings())
         for u in usages.values():
