@@ -309,3 +309,23 @@ def test_mean_constraints_say_what_would_settle_them_and_why_they_cannot_be_boun
         parse_constraint("e2e.p95=2s")
     assert str(e.value) == ("cannot read constraint 'e2e.p95=2s': use e.g. e2e.p95<=2s, "
                             "ttft.p50<500ms, f1>=0.3, error_rate<=5%")
+
+
+def test_a_latency_percentiles_settle_size_counts_failures_as_slowest() -> None:
+    """98 requests and 2 failures, a p95 limit just above most: the share within the limit
+    counts the failures as over it; the settle size is the first of the series whose exact
+    interval (scipy's `quantile_test`) at that share is clear of the limit."""
+    x = np.random.default_rng(8).lognormal(0, 0.25, 98)
+    s = _summary(x, timeouts=2)
+    limit = round(float(np.quantile(np.sort(x), 0.955)), 4)
+    j = parse_constraint(f"e2e.p95<={limit}s").judge(s)
+    share = float((np.asarray(s.values["e2e"]) <= limit).sum()) / 100  # failures: over it
+
+    def decided(n: int) -> bool:
+        below = round(share * n)
+        fake = [limit - 1.0] * below + [limit + 1.0] * (n - below)
+        ci = sps.quantile_test(fake, q=0.0, p=0.95).confidence_interval(0.95)
+        return bool(ci.high < limit or ci.low > limit)
+
+    assert j.state == "unknown"
+    assert j.settle_n == _first_size(100, decided)
