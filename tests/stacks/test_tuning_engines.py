@@ -16,7 +16,7 @@ from workbench.host import cpu_facts
 from workbench.settings import Settings
 from workbench.stacks import launcher, tuning
 from workbench.stacks.tuning import CandidateResult, EngineSetting, answers_agree
-from workbench.stacks.tuning_probe import ask, probe, probe_prompts
+from workbench.stacks.tuning_probe import ask, probe, probe_order, probe_prompts
 
 pytestmark = [pytest.mark.slow]
 
@@ -40,7 +40,9 @@ def check_every_setting(name: str, settings: Settings) -> dict[str, Any]:
     # Every setting, every prompt (once: the answers are what is checked here).
     doc = probe(stack, settings, say=print, early_stop=False, repeats=1)
     found = {c["label"]: CandidateResult.from_dict(c) for c in doc["candidates"]}
-    assert list(found) == [c.label for c in tuning.candidates(stack)]  # every one was served
+    # Every one was served, in the probe's order (the reference, then the host rule's).
+    assert list(found) == [c.label for c in probe_order(stack, cpu_facts())]
+    assert set(found) == {c.label for c in tuning.candidates(stack)}
     chosen = EngineSetting.from_dict(doc["chosen"])
     rule = tuning.host_rule(stack, cpu_facts())
     for label, c in found.items():
