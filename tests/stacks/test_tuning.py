@@ -327,3 +327,29 @@ def test_a_budget_cuts_the_probe_after_the_host_rule_and_the_run_says_so(
     doc = tuning_probe.probe(s, tuned, facts, say=lambda line: None)  # `make tune`: no budget
     assert len(seen) == 4 and doc["complete"] is True and doc["skipped"] == []
     assert tuning.chosen_setting(s, tuned, facts).verified
+
+
+def test_a_candidate_the_budget_cut_short_is_skipped_not_failed(
+        tuned: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen in a demo: the last compiled vLLM was given the 56 s left of the budget, was not
+    ready, and was reported as a failed setting, so the run claimed its fastest verified
+    setting. A start-up the budget cut short is 'not tried', and the run says so."""
+    facts = cpu_facts(NATIVE_BF16)
+    now = [0.0]
+
+    def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: list[Any],
+                workdir: Path, beat: float | None = None, repeats: int = 2,
+                ready_limit_s: float | None = None) -> CandidateResult:
+        now[0] += 130.0
+        if setting.label == "float32 compiled":  # not ready in the 40 s it was given
+            return CandidateResult(setting=setting, error="not healthy within 40 s")
+        return CandidateResult(setting=setting, seconds=4.0, ready_s=60.0,
+                               answers=REF_ANSWERS, agreed=4, matches=True)
+    monkeypatch.setattr(tuning_probe, "measure", measure)
+    monkeypatch.setattr(tuning_probe.time, "perf_counter", lambda: now[0])
+    monkeypatch.setattr(tuning, "cpu_facts", lambda cpuinfo=None: facts)
+    s = stack("vllm-cpu", tuned)
+    doc = tuning_probe.probe(s, tuned, facts, say=lambda line: None, budget_s=300.0)
+    assert [c["label"] for c in doc["candidates"]] == ["float32 eager", "bfloat16 eager"]
+    assert doc["skipped"] == ["float32 compiled", "bfloat16 compiled"]
+    assert not tuning.chosen_setting(s, tuned, facts).verified

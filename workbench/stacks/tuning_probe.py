@@ -282,11 +282,21 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
                      if early_stop and r.matches and r.seconds is not None]
             ready = results[0].ready_s if results else None
             ready_limit = max(READY_FLOOR_S, READY_SHARE * ready) if ready else None
+            budget_cut = False
             if left is not None and n > 2:  # a start-up that cannot end within the budget
-                ready_limit = min(ready_limit or left, max(left, 1.0))
+                budget_cut = ready_limit is None or max(left, 1.0) <= ready_limit
+                ready_limit = max(left, 1.0) if budget_cut else ready_limit
             result = measure(stack, setting, settings, prompts, workdir,
                              beat=min(timed) if timed else None, repeats=repeats,
                              ready_limit_s=ready_limit)
+            if budget_cut and result.error is not None and result.ready_s is None:
+                # Not ready in what was left of the budget: not tried, rather than failed
+                # (a compiled vLLM given a minute is no verdict on compiled vLLM).
+                skipped = [s.label for s in settings_list[n - 1:]]
+                say(f"tuning {stack.engine}: {setting.label} was not ready within the "
+                    f"{max(left or 0.0, 1.0):.0f} s left of the {budget_s:g} s probe budget; "
+                    f"not tried: {', '.join(skipped)} (`make tune` tries them)")
+                break
             if results:
                 compare_to_reference(results[0], result)
             else:
