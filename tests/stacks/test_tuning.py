@@ -5,6 +5,7 @@ manifest and the report say. The real engines are in test_tuning_engines.py."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -290,12 +291,10 @@ def test_later_candidates_get_the_reference_s_limits(tuned: Settings,
     assert seen == [(None, None), (None, 150.0)]
 
 
-def test_a_budget_cuts_the_probe_after_the_host_rule_and_the_run_says_so(
-        tuned: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`up`'s first-start probe (issue #23: a first demo in minutes): the reference, then the
-    host rule's setting, then nothing past the budget; the launch runs the fastest verified
-    of those, but is not called "its fastest verified setting" until `make tune` tried all."""
-    facts = cpu_facts(NATIVE_BF16)
+def fake_clock_probe(monkeypatch: pytest.MonkeyPatch, facts: Any, step_s: float,
+                     not_ready: tuple[str, ...] = ()) -> list[tuple[str, float | None]]:
+    """Engine runs faked on a fake clock: each candidate takes `step_s`; those named in
+    `not_ready` never become ready. Returns the (label, start-up limit) each was given."""
     now = [0.0]
     seen: list[tuple[str, float | None]] = []
 
@@ -303,12 +302,25 @@ def test_a_budget_cuts_the_probe_after_the_host_rule_and_the_run_says_so(
                 workdir: Path, beat: float | None = None, repeats: int = 2,
                 ready_limit_s: float | None = None) -> CandidateResult:
         seen.append((setting.label, ready_limit_s))
-        now[0] += 200.0  # each candidate: 200 s of start-up and prompts
+        now[0] += step_s
+        if setting.label in not_ready:
+            return CandidateResult(setting=setting, error=f"not healthy within {ready_limit_s} s")
         return CandidateResult(setting=setting, seconds=4.0, ready_s=60.0,
                                answers=REF_ANSWERS, agreed=4, matches=True)
     monkeypatch.setattr(tuning_probe, "measure", measure)
-    monkeypatch.setattr(tuning_probe.time, "perf_counter", lambda: now[0])
+    # The probe reads only time.perf_counter; a stand-in module leaves the real clock alone.
+    monkeypatch.setattr(tuning_probe, "time", SimpleNamespace(perf_counter=lambda: now[0]))
     monkeypatch.setattr(tuning, "cpu_facts", lambda cpuinfo=None: facts)
+    return seen
+
+
+def test_a_budget_cuts_the_probe_after_the_host_rule_and_the_run_says_so(
+        tuned: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`up`'s first-start probe (issue #23: a first demo in minutes): the reference, then the
+    host rule's setting, then nothing past the budget; the launch runs the fastest verified
+    of those, but is not called "its fastest verified setting" until `make tune` tried all."""
+    facts = cpu_facts(NATIVE_BF16)
+    seen = fake_clock_probe(monkeypatch, facts, 200.0)  # each candidate: 200 s in all
     s = stack("vllm-cpu", tuned)
     assert [c.label for c in tuning_probe.probe_order(s, facts)] == [
         "float32 eager", "bfloat16 eager", "float32 compiled", "bfloat16 compiled"]
@@ -335,21 +347,11 @@ def test_a_candidate_the_budget_cut_short_is_skipped_not_failed(
     ready, and was reported as a failed setting, so the run claimed its fastest verified
     setting. A start-up the budget cut short is 'not tried', and the run says so."""
     facts = cpu_facts(NATIVE_BF16)
-    now = [0.0]
-
-    def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: list[Any],
-                workdir: Path, beat: float | None = None, repeats: int = 2,
-                ready_limit_s: float | None = None) -> CandidateResult:
-        now[0] += 130.0
-        if setting.label == "float32 compiled":  # not ready in the 40 s it was given
-            return CandidateResult(setting=setting, error="not healthy within 40 s")
-        return CandidateResult(setting=setting, seconds=4.0, ready_s=60.0,
-                               answers=REF_ANSWERS, agreed=4, matches=True)
-    monkeypatch.setattr(tuning_probe, "measure", measure)
-    monkeypatch.setattr(tuning_probe.time, "perf_counter", lambda: now[0])
-    monkeypatch.setattr(tuning, "cpu_facts", lambda cpuinfo=None: facts)
+    # float32 compiled starts at 260 s and is given the 40 s left: not ready in them.
+    seen = fake_clock_probe(monkeypatch, facts, 130.0, not_ready=("float32 compiled",))
     s = stack("vllm-cpu", tuned)
     doc = tuning_probe.probe(s, tuned, facts, say=lambda line: None, budget_s=300.0)
+    assert seen[-1] == ("float32 compiled", 40.0)
     assert [c["label"] for c in doc["candidates"]] == ["float32 eager", "bfloat16 eager"]
     assert doc["skipped"] == ["float32 compiled", "bfloat16 compiled"]
     assert not tuning.chosen_setting(s, tuned, facts).verified
