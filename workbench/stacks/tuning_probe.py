@@ -269,13 +269,13 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="tune-", dir=settings.state_dir))
     skipped: list[str] = []
+    cut = ""  # why the budget stopped the probe, when it did
     try:
         for n, setting in enumerate(settings_list, 1):
             left = budget_s - (time.perf_counter() - started) if budget_s else None
             if left is not None and n > 2 and left <= 0:
                 skipped = [s.label for s in settings_list[n - 1:]]
-                say(f"tuning {stack.engine}: the {budget_s:g} s probe budget is spent; not "
-                    f"tried: {', '.join(skipped)} (`make tune` tries them)")
+                cut = f"the {budget_s:g} s probe budget is spent"
                 break
             say(f"tuning {stack.engine} ({n}/{len(settings_list)}): {setting.label} ...")
             timed = [r.seconds for r in results
@@ -293,9 +293,8 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
                 # Not ready in what was left of the budget: not tried, rather than failed
                 # (a compiled vLLM given a minute is no verdict on compiled vLLM).
                 skipped = [s.label for s in settings_list[n - 1:]]
-                say(f"tuning {stack.engine}: {setting.label} was not ready within the "
-                    f"{max(left or 0.0, 1.0):.0f} s left of the {budget_s:g} s probe budget; "
-                    f"not tried: {', '.join(skipped)} (`make tune` tries them)")
+                cut = (f"{setting.label} was not ready within the {ready_limit:.0f} s left of "
+                       f"the {budget_s:g} s probe budget")
                 break
             if results:
                 compare_to_reference(results[0], result)
@@ -307,6 +306,9 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
                     if result.error is None else f"failed: {result.error.splitlines()[0]}")
             said += f" ({result.note})" if result.note else ""
             say(f"  {setting.label}: {said}")
+        if skipped:
+            say(f"tuning {stack.engine}: {cut}; not tried: {', '.join(skipped)} "
+                "(`make tune` tries them)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     chosen, reason = choose(results)
