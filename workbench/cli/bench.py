@@ -73,7 +73,7 @@ def bench_command(
     stacks: str = typer.Option(None, "--stacks", "-s", help="Running stacks to load: A,B"),
     url: str = typer.Option(None, "--url", help="Drive one OpenAI-compatible /v1 URL directly."),
     model: str = typer.Option(None, "--model", help="Model name for --url."),
-    label: str = typer.Option(None, "--label", help="Name of the --url side (default: url)."),
+    label: str = typer.Option(None, "--label", help="Name of the --url stack (default: url)."),
     target: str = typer.Option("engine", "--target", "-t", help="engine | rag (for --stacks)"),
     evalset: str = typer.Option(None, "--evalset", "-e", help="Real RAG prompts from an eval set."),
     limit: int = typer.Option(None, "--limit", "-n", min=1, help="Use only N eval questions."),
@@ -89,7 +89,7 @@ def bench_command(
     max_seconds: float = typer.Option(300.0, "--max-seconds", help="Cap per level (s)."),
     slo: str = typer.Option(None, "--slo", help="Goodput SLOs: ttft=500ms,tpot=50ms,e2e=5s"),
     max_tokens: int = typer.Option(None, "--max-tokens", help="Answer cap (default: recipe's)."),
-    warmup: int = typer.Option(2, "--warmup", min=0, help="Uncounted requests per side."),
+    warmup: int = typer.Option(2, "--warmup", min=0, help="Uncounted requests per stack."),
     seed: int = typer.Option(0, "--seed", help="Arrival schedule and synthetic prompt seed."),
     interval: float = typer.Option(0.5, "--interval", min=0.05, help="Resource sample period."),
     pid: list[int] = typer.Option(None, "--pid", help="Also sample this process tree (--url)."),
@@ -155,8 +155,12 @@ def _points(
 
 
 async def _run(store: LoadBenchStore, console: Console, **o: Any) -> str:
-    from workbench.load.sides import SideError, stack_side, url_side
-    from workbench.load.sweep import BenchConfig, Side, run_bench
+    from workbench.load.bench_stacks import (
+        BenchStackError,
+        running_bench_stack,
+        url_bench_stack,
+    )
+    from workbench.load.sweep import BenchConfig, BenchStack, run_bench
 
     settings = get_settings()
     meta: dict[str, Any] = {"ignore_eos": o["ignore_eos"], "output_len": o["output_len"]}
@@ -169,50 +173,50 @@ async def _run(store: LoadBenchStore, console: Console, **o: Any) -> str:
         except Exception as exc:  # the loader's errors name the file and field
             raise fail(str(exc)) from exc
         meta.update(evalset=evalset.name, evalset_digest=evalset.digest)
-    sides: list[Side] = []
+    loaded: list[BenchStack] = []
     try:
         if o["url"]:
-            sides.append(url_side(o["url"], o["model"], label=o["label"],
-                                  max_tokens=o["max_tokens"] or o["output_len"] or 96,
-                                  ignore_eos=o["ignore_eos"], timeout_s=o["timeout"],
-                                  pids=o["pids"], allow_remote=o["allow_remote"]))
+            loaded.append(url_bench_stack(o["url"], o["model"], label=o["label"],
+                                          max_tokens=o["max_tokens"] or o["output_len"] or 96,
+                                          ignore_eos=o["ignore_eos"], timeout_s=o["timeout"],
+                                          pids=o["pids"], allow_remote=o["allow_remote"]))
             meta["url"], meta["model"] = o["url"], o["model"]
         else:
             names = [n.strip() for n in o["stacks"].split(",") if n.strip()]
             recipes = {}
             for name in names:
-                side, recipe = stack_side(
+                one, recipe = running_bench_stack(
                     name, o["target"], settings, max_tokens=o["max_tokens"],
                     ignore_eos=o["ignore_eos"], timeout_s=o["timeout"],
                     space_id=evalset.space_id if evalset else "default",
                     allow_remote=o["allow_remote"])
-                sides.append(side)
+                loaded.append(one)
                 recipes[name] = recipe.model_dump(mode="json")
             meta["recipes"] = recipes
-        for s in sides:  # where every request goes, before the first one is sent
+        for s in loaded:  # where every request goes, before the first one is sent
             if s.route is not None:
                 console.print(f"traffic: {s.route.describe()}", highlight=False,
                               style="yellow" if s.route.remote else None)
-        meta["traffic"] = [s.route.describe() for s in sides if s.route is not None]
-        prompts = await _prompts(sides, evalset, o, meta, console)
-    except (SideError, ValueError, OSError) as exc:
-        for s in sides:
+        meta["traffic"] = [s.route.describe() for s in loaded if s.route is not None]
+        prompts = await _prompts(loaded, evalset, o, meta, console)
+    except (BenchStackError, ValueError, OSError) as exc:
+        for s in loaded:
             await s.target.aclose()
         raise fail(str(exc)) from exc
     kind = "url" if o["url"] else o["target"]
     if kind == "rag" and evalset is not None:
-        await _index(sides, evalset, console)
+        await _index(loaded, evalset, console)
     config = BenchConfig(points=o["points"], slo=o["slo"], warmup=o["warmup"],
                          sample_interval_s=o["interval"], min_gain=o["min_gain"])
-    return await run_bench(store, sides, prompts, config, target_kind=kind, meta=meta,
+    return await run_bench(store, loaded, prompts, config, target_kind=kind, meta=meta,
                            progress=lambda msg: console.print(msg))
 
 
-async def _prompts(sides: list[Any], evalset: Any, o: dict[str, Any], meta: dict[str, Any],
+async def _prompts(loaded: list[Any], evalset: Any, o: dict[str, Any], meta: dict[str, Any],
                    console: Console) -> list[Any]:
-    """The prompts every side gets (the same list, so both sides are asked alike)."""
+    """The prompts every stack gets (the same list, so every stack is asked alike)."""
     from workbench.load import prompts as P
-    from workbench.load.sides import calibrated_prompts
+    from workbench.load.bench_stacks import calibrated_prompts
 
     if evalset is not None:
         prompts = P.rag_prompts(evalset, for_engine=o["target"] == "engine" or bool(o["url"]),
@@ -228,8 +232,8 @@ async def _prompts(sides: list[Any], evalset: Any, o: dict[str, Any], meta: dict
             raise ValueError("--target rag needs real questions: use --evalset")
         count = max(p.requests for p in o["points"])
         prompts, measured = await calibrated_prompts(
-            sides[0].target, min(count, 256), o["input_len"], o["output_len"], o["seed"])
-        console.print(f"synthetic prompts: {measured} prompt tokens on {sides[0].name} "
+            loaded[0].target, min(count, 256), o["input_len"], o["output_len"], o["seed"])
+        console.print(f"synthetic prompts: {measured} prompt tokens on {loaded[0].name} "
                       f"(asked {o['input_len']})")
         meta.update(prompts_from="synthetic", input_len=o["input_len"], input_tokens=measured)
     if not prompts:
@@ -237,15 +241,15 @@ async def _prompts(sides: list[Any], evalset: Any, o: dict[str, Any], meta: dict
     return list(prompts)
 
 
-async def _index(sides: list[Any], evalset: Any, console: Console) -> None:
+async def _index(loaded: list[Any], evalset: Any, console: Console) -> None:
     """The RAG services need the eval set's corpus indexed (reused when unchanged)."""
     from workbench.runner.client import RagServiceClient
     from workbench.stacks.kinds import stack_kind
     from workbench.stacks.launcher import running_stack
 
     passages = [p.model_dump() for p in evalset.passages]
-    for side in sides:
-        stack = running_stack(side.name, get_settings())
+    for one in loaded:
+        stack = running_stack(one.name, get_settings())
         if stack is None or not stack_kind(stack).starts_rag_service:
             continue
         client = RagServiceClient(stack)
@@ -253,4 +257,4 @@ async def _index(sides: list[Any], evalset: Any, console: Console) -> None:
             note = await client.prepare(evalset.space_id, passages)
         finally:
             await client.aclose()
-        console.print(f"{side.name}: {note}")
+        console.print(f"{one.name}: {note}")

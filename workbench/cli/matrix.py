@@ -97,7 +97,7 @@ def load_pass(store: Store, run_id: str, stacks: list[str], console: Console) ->
     rising load. Whatever happens here (a stack that cannot be loaded, a crash, Ctrl-C),
     the quality results already stored stay as they are, and so do the levels measured;
     returns the load benchmark's id (None when it could not start)."""
-    from workbench.load.sides import SideError, stack_side
+    from workbench.load.bench_stacks import BenchStackError, running_bench_stack
     from workbench.runner.matrix_load import load_pass_blocking
     from workbench.store.load_benches import LoadBenchStore
 
@@ -105,21 +105,22 @@ def load_pass(store: Store, run_id: str, stacks: list[str], console: Console) ->
     manifest = store.run_manifest(run_id)
     rules = manifest.load or LoadBlock()
     space_ids = manifest.space_ids or {}
-    sides = []
+    loaded = []
     try:
         for name in stacks:
-            side, _ = stack_side(name, "rag", settings, max_tokens=None, ignore_eos=False,
-                                 timeout_s=float(rules.timeout_s or 120.0),
-                                 space_id=space_ids.get(name) or "default")
-            sides.append(side)
-    except SideError as exc:
+            one, _ = running_bench_stack(name, "rag", settings, max_tokens=None,
+                                         ignore_eos=False,
+                                         timeout_s=float(rules.timeout_s or 120.0),
+                                         space_id=space_ids.get(name) or "default")
+            loaded.append(one)
+    except BenchStackError as exc:
         console.print(f"[yellow]load pass not run: {exc}; the quality results are kept[/]")
         return None
     console.print(f"load pass: {', '.join(stacks)}, one at a time, "
                   + (f"rates {rules.rates}/s" if rules.rates
                      else f"concurrency {rules.concurrency}")
                   + f", SLO {', '.join(rules.slo or [])}")
-    bench_id, said = load_pass_blocking(LoadBenchStore(store), run_id, sides,
+    bench_id, said = load_pass_blocking(LoadBenchStore(store), run_id, loaded,
                                         store.questions(run_id), rules, progress=console.print)
     console.print(said, style=None if said.startswith("load pass stored") else "yellow")
     return bench_id

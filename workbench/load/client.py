@@ -130,7 +130,7 @@ class EngineTarget:
         )
 
     def body(self, prompt: LoadPrompt) -> dict[str, Any]:
-        """The request body (sampling fixed so both sides of an A/B are asked alike)."""
+        """The request body (sampling fixed so every stack under load is asked alike)."""
         body: dict[str, Any] = {
             "model": self.model, "messages": prompt.messages, "stream": True,
             "max_tokens": prompt.output_len or self.max_tokens,

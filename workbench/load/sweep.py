@@ -1,10 +1,11 @@
-"""A whole load benchmark: every load point against every side, stored as it goes.
+"""A whole load benchmark: every load point against every stack, stored as it goes.
 
-Schedule: interleaved by point (A at c=1, B at c=1, A at c=2, ...), one side at a time, so
-slow drift of a shared machine hits both sides alike and the two stacks never disturb each
-other (docs/architecture.md "Measuring honestly"). Each side gets `warmup` uncounted requests first.
-While a side is loaded, a `ResourceSampler` records its processes, GPU, engine metrics and
-the client's lag on the same clock; samples and requests are committed after each point.
+Schedule: interleaved by point (the first stack at c=1, the second at c=1, the first at
+c=2, ...), one stack at a time, so slow drift of a shared machine hits every stack alike and
+the stacks never disturb each other (docs/architecture.md "Measuring honestly"). Each stack
+gets `warmup` uncounted requests first. While a stack is loaded, a `ResourceSampler`
+records its processes, GPU, engine metrics and the client's lag on the same clock; samples
+and requests are committed after each point.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from workbench.targets import Route
 
 
 @dataclass
-class Side:
-    """One thing under load: a stack's engine or RAG service, or a bare URL."""
+class BenchStack:
+    """One stack under load: its engine or RAG service (or a bare URL, stored under its
+    label as a stack), the processes sampled beside it and where its traffic goes."""
 
     name: str
     target: LoadTarget
@@ -38,7 +40,7 @@ class Side:
 
 @dataclass
 class BenchConfig:
-    """How to load every side."""
+    """How to load every stack."""
 
     points: list[PointSpec]
     slo: dict[str, float] = field(default_factory=dict)
@@ -73,7 +75,7 @@ def rate_points(
 
 
 def saturation_of(summaries: list[PointSummary], min_gain: float = 0.05) -> Saturation:
-    """Where a side saturates, over its points that vary concurrency (else rate)."""
+    """Where a stack saturates, over its points that vary concurrency (else rate)."""
     by_c = [(float(s.concurrency), s.request_throughput, s.e2e.p50)
             for s in summaries
             if s.concurrency is not None and s.e2e is not None and s.e2e.p50 is not None]
@@ -90,67 +92,69 @@ def _ms(seconds: float | None) -> float:
     return float("nan") if seconds is None else seconds * 1000.0
 
 
-async def warm_up(side: Side, prompts: list[LoadPrompt], n: int) -> None:
+async def warm_up(stack: BenchStack, prompts: list[LoadPrompt], n: int) -> None:
     """Send `n` uncounted requests."""
     # Uncounted: the first requests pay for cold caches and lazy allocations.
     for i in range(n):
-        await side.target.send(prompts[i % len(prompts)])
+        await stack.target.send(prompts[i % len(prompts)])
 
 
 async def measure_point(
-    store: LoadBenchStore, bench_id: str, side: Side, position: int, spec: PointSpec,
+    store: LoadBenchStore, bench_id: str, stack: BenchStack, position: int, spec: PointSpec,
     prompts: list[LoadPrompt], config: BenchConfig, t0: float,
     extra: Callable[[PointSummary], PointSummary] | None = None,
 ) -> PointSummary:
-    """Run one point on one side with resources sampled; store it and its requests
+    """Run one point on one stack with resources sampled; store it and its requests
     (`extra` may add to the summary before it is stored)."""
     samples: list[tuple[float, str, dict[str, Any]]] = []
     lags: list[float] = []
     sampler = ResourceSampler(
-        lambda t, kind, data: samples.append((t, kind, data)), pids=side.pids,
-        metrics_url=side.target.metrics_url, interval_s=config.sample_interval_s,
-        client_lags=lags, remote_ok=bool(getattr(side.target, "remote_ok", False)),
+        lambda t, kind, data: samples.append((t, kind, data)), pids=stack.pids,
+        metrics_url=stack.target.metrics_url, interval_s=config.sample_interval_s,
+        client_lags=lags, remote_ok=bool(getattr(stack.target, "remote_ok", False)),
     )
     sampler.start()
     try:
-        run: PointRun = await run_point(side.target, prompts, spec,
+        run: PointRun = await run_point(stack.target, prompts, spec,
                                         on_record=lambda r: lags.append(r.send_lag_s))
     finally:
         await sampler.stop()
-        store.add_samples(bench_id, side.name, samples, t0)
+        store.add_samples(bench_id, stack.name, samples, t0)
     summary = summarize(spec, run.records, run.duration_s, config.slo)
     if extra is not None:
         summary = extra(summary)
-    store.add_point(bench_id, side.name, position, spec, summary, run.records, t0)
+    store.add_point(bench_id, stack.name, position, spec, summary, run.records, t0)
     return summary
 
 
 async def run_bench(
-    store: LoadBenchStore, sides: list[Side], prompts: list[LoadPrompt], config: BenchConfig, *,
-    target_kind: str, meta: dict[str, Any] | None = None, progress: Progress | None = None,
+    store: LoadBenchStore, stacks: list[BenchStack], prompts: list[LoadPrompt],
+    config: BenchConfig, *, target_kind: str, meta: dict[str, Any] | None = None,
+    progress: Progress | None = None,
 ) -> str:
-    """Run every point on every side; returns the stored benchmark's id."""
+    """Run every point on every stack; returns the stored benchmark's id."""
     say = progress or (lambda _msg: None)
     bench_config = {
         "points": [p.model_dump(mode="json") for p in config.points],
         "slo_ms": {k: v * 1000 for k, v in config.slo.items()}, "warmup": config.warmup,
         "sample_interval_s": config.sample_interval_s, "prompts": len(prompts),
-        "schedule": "interleaved by point, one side at a time", **(meta or {}),
+        "schedule": "interleaved by point, one stack at a time", **(meta or {}),
     }
-    bench_id = store.create_bench(target=target_kind, stacks=[s.name for s in sides],
+    bench_id = store.create_bench(target=target_kind, stacks=[s.name for s in stacks],
                                   config=bench_config)
     t0 = time.perf_counter()
-    summaries: dict[str, list[PointSummary]] = {s.name: [] for s in sides}
+    summaries: dict[str, list[PointSummary]] = {s.name: [] for s in stacks}
     status = "failed"
     try:
-        for side in sides:
-            say(f"{side.name}: {config.warmup} warm-up request(s)")
-            await warm_up(side, prompts, config.warmup)
+        for stack in stacks:
+            say(f"{stack.name}: {config.warmup} warm-up request(s)")
+            await warm_up(stack, prompts, config.warmup)
         for position, spec in enumerate(config.points):
-            for side in sides:
-                s = await measure_point(store, bench_id, side, position, spec, prompts, config, t0)
-                summaries[side.name].append(s)
-                say(f"{side.name} {spec.label}: {s.completed}/{s.requests} ok, "
+            for stack in stacks:
+                s = await measure_point(store, bench_id, stack, position, spec, prompts, config,
+                                        t0)
+                summaries[stack.name].append(s)
+                say(f"{stack.name} {spec.label}: {s.completed}/{s.requests} ok, "
                     f"{s.request_throughput:.2f} req/s, {s.output_throughput:.1f} tok/s, "
                     f"TTFT p50 {_ms(s.ttft.p50 if s.ttft else None):.0f} ms")
         status = "completed"
@@ -161,6 +165,6 @@ async def run_bench(
         result = {name: saturation_of(sums, config.min_gain).model_dump()
                   for name, sums in summaries.items()}
         store.finish_bench(bench_id, status, {"saturation": result})
-        for side in sides:
-            await side.target.aclose()
+        for stack in stacks:
+            await stack.target.aclose()
     return bench_id

@@ -5,7 +5,8 @@ Bounded everywhere: requests per level (`max_requests`), seconds per level (`max
 in-flight requests then get their own timeout), seconds for the whole pass
 (`max_total_s`); a stack's sweep stops early once a level broke for sure (errors over the
 cap, or an SLO missed on its CI's lower bound), and says so. Targets are the stacks' own
-RAG services (loopback unless a recipe allows its remote host, `load.sides.stack_side`).
+RAG services (loopback unless a recipe allows its remote host,
+`load.bench_stacks.running_bench_stack`).
 Every level is committed as it ends, and the benchmark row is tagged with the run's id, so
 Ctrl-C or a crash keeps what was measured and never touches the quality results.
 """
@@ -23,7 +24,7 @@ import psutil
 
 from workbench.load.metrics import PointSummary
 from workbench.load.prompts import LoadPrompt, question_prompts
-from workbench.load.sweep import BenchConfig, Side, measure_point, warm_up
+from workbench.load.sweep import BenchConfig, BenchStack, measure_point, warm_up
 from workbench.records.evalset import Question
 from workbench.records.manifest_parts import LoadBlock
 from workbench.records.responses import PointSpec
@@ -87,11 +88,11 @@ def rss_mb(pids: dict[str, int]) -> float | None:
 
 
 async def run_load_pass(
-    store: LoadBenchStore, run_id: str, sides: list[Side], questions: list[Question],
+    store: LoadBenchStore, run_id: str, stacks: list[BenchStack], questions: list[Question],
     rules: LoadBlock, *, progress: Progress | None = None,
     sample_interval_s: float = 1.0,
 ) -> str:
-    """Run the load block on every side, one stack at a time; returns the benchmark id.
+    """Run the load block on every stack, one at a time; returns the benchmark id.
 
     `rules` is the load block as the run's manifest records it (`RunManifest.load`):
     levels, bounds, `slo`, `max_error_rate`, `min_correct_share` and `target`."""
@@ -108,7 +109,7 @@ async def run_load_pass(
     # The benchmark keeps the block as the run's manifest recorded it (only the keys set).
     recorded = rules.model_dump(mode="json", exclude_unset=True)
     bench_id = store.create_bench(
-        target="rag", stacks=[s.name for s in sides],
+        target="rag", stacks=[s.name for s in stacks],
         config={"run_id": run_id, "load": {**recorded, "mode": mode},
                 "points": [_spec_json(p) for p in points],
                 "prompts": len(prompts), "warmup": config.warmup,
@@ -118,44 +119,44 @@ async def run_load_pass(
     status = "failed"
     t0 = time.perf_counter()
     try:
-        for side in sides:
-            say(f"load {side.name}: {config.warmup} warm-up request(s)")
-            await warm_up(side, prompts, config.warmup)
+        for stack in stacks:
+            say(f"load {stack.name}: {config.warmup} warm-up request(s)")
+            await warm_up(stack, prompts, config.warmup)
             levels: list[LoadLevel] = []
             for position, spec in enumerate(points):
                 left = deadline - time.monotonic()
                 if left < 5.0:
-                    stopped[side.name] = (f"stopped before {spec.label}: the load pass's "
-                                          f"{rules.max_total_s or 900:g} s bound is spent")
+                    stopped[stack.name] = (f"stopped before {spec.label}: the load pass's "
+                                           f"{rules.max_total_s or 900:g} s bound is spent")
                     break
                 spec = spec.model_copy(update={"max_seconds": min(spec.max_seconds, left)})
-                cpu0 = cpu_seconds(side.pids)
+                cpu0 = cpu_seconds(stack.pids)
 
                 def add_resources(s: PointSummary, _cpu0: float | None = cpu0,
-                                  _pids: dict[str, int] = side.pids) -> PointSummary:
+                                  _pids: dict[str, int] = stack.pids) -> PointSummary:
                     cpu1 = cpu_seconds(_pids)
                     used = cpu1 - _cpu0 if cpu1 is not None and _cpu0 is not None else None
                     return s.model_copy(update={"cpu_s": used, "peak_rss_mb": rss_mb(_pids)})
 
-                summary = await measure_point(store, bench_id, side, position, spec, prompts,
+                summary = await measure_point(store, bench_id, stack, position, spec, prompts,
                                               config, t0, extra=add_resources)
-                records = store.requests(bench_id, side.name, position)
+                records = store.requests(bench_id, stack.name, position)
                 level = build_level(spec, summary, records, slo, max_error_rate=max_err,
                                     min_correct_share=rules.min_correct_share,
                                     base=levels[0] if levels else None)
                 levels.append(level)
-                say(_line(side.name, level))
+                say(_line(stack.name, level))
                 if summary.requests < spec.requests:
                     # Cut by its time bound: reported as measured; a higher level (more in
                     # flight) may still hold, so the sweep goes on unless the level broke.
                     cut = (f"{spec.label} cut by its {spec.max_seconds:.0f} s bound at "
                            f"{summary.requests} of {spec.requests} requests")
-                    stopped[side.name] = cut
-                    say(f"load {side.name}: {cut}")
+                    stopped[stack.name] = cut
+                    say(f"load {stack.name}: {cut}")
                 why = stop_reason(level) if rules.stop_early is not False else None
                 if why is not None:
-                    stopped[side.name] = why
-                    say(f"load {side.name}: {why}")
+                    stopped[stack.name] = why
+                    say(f"load {stack.name}: {why}")
                     break
         status = "completed"
     except BaseException as exc:
@@ -165,14 +166,14 @@ async def run_load_pass(
         raise
     finally:
         store.finish_bench(bench_id, status, {"stopped": stopped})
-        for side in sides:
+        for stack in stacks:
             with contextlib.suppress(Exception):
-                await side.target.aclose()
+                await stack.target.aclose()
     return bench_id
 
 
 def load_pass_blocking(
-    store: LoadBenchStore, run_id: str, sides: list[Side], questions: list[Question],
+    store: LoadBenchStore, run_id: str, stacks: list[BenchStack], questions: list[Question],
     rules: LoadBlock, *, progress: Progress | None = None,
 ) -> tuple[str | None, str]:
     """`run_load_pass` from synchronous code (the CLI), never raising for what happens
@@ -180,7 +181,7 @@ def load_pass_blocking(
     and the levels measured stay stored) or a crash. Returns (the benchmark id, None if it
     never started; what happened, in one line)."""
     try:
-        bench_id = asyncio.run(run_load_pass(store, run_id, sides, questions, rules,
+        bench_id = asyncio.run(run_load_pass(store, run_id, stacks, questions, rules,
                                              progress=progress))
     except KeyboardInterrupt:
         return (store.bench_for_run(run_id), "load pass stopped by Ctrl-C: the levels "

@@ -1,5 +1,5 @@
-"""Build what a load benchmark drives: sides from running stacks or a bare URL, and
-synthetic prompts calibrated to a token length on the real server.
+"""Build what a load benchmark drives: bench stacks (`load.sweep.BenchStack`) from running
+stacks or a bare URL, and synthetic prompts calibrated to a token length on the real server.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import psutil
 
 from workbench.load.client import EngineTarget, RagTarget
 from workbench.load.prompts import LoadPrompt, synthetic_prompts
-from workbench.load.sweep import Side
+from workbench.load.sweep import BenchStack
 from workbench.settings import Settings
 from workbench.stacks.kinds import stack_kind
 from workbench.stacks.launcher import running_stack
@@ -18,79 +18,81 @@ from workbench.stacks.state import load_state
 from workbench.targets import RemoteTargetError, Route, check_routes, recipe_allows, route
 
 
-class SideError(ValueError):
-    """A side cannot be built (stack not running, no engine URL, ...)."""
+class BenchStackError(ValueError):
+    """A stack cannot be loaded (not running, no engine URL, ...)."""
 
 
 def checked_route(name: str, part: str, url: str, allowed: set[str] | bool) -> Route:
-    """The route to `url`, refused (SideError naming the URL) when it is remote and not
+    """The route to `url`, refused (BenchStackError naming the URL) when it is remote and not
     allowed (`workbench.targets`)."""
     try:
         return check_routes([route(name, part, url)], allowed)[0]
     except RemoteTargetError as exc:
-        raise SideError(str(exc)) from exc
+        raise BenchStackError(str(exc)) from exc
 
 
-def stack_side(
-    name: str, target: str, settings: Settings, *, max_tokens: int | None, ignore_eos: bool,
+def running_bench_stack(
+    name: str, part: str, settings: Settings, *, max_tokens: int | None, ignore_eos: bool,
     timeout_s: float, space_id: str = "default", allow_remote: bool = False,
-) -> tuple[Side, Any]:
-    """A side for a running stack (engine or RAG service); returns (side, effective recipe).
+) -> tuple[BenchStack, Any]:
+    """A running stack under load, its `part` the engine (`engine`) or the RAG service
+    (`rag`); returns (the bench stack, its effective recipe).
 
     PIDs (engine and RAG service process groups) come from the launcher's state, so their
-    process trees are sampled on the benchmark's timeline. A target on another machine
+    process trees are sampled on the benchmark's timeline. A part on another machine
     needs `allow_remote` (`--allow-remote`) or the recipe's `allow_remote: true`; the
-    side's `route` says where its traffic goes.
+    bench stack's `route` says where its traffic goes.
     """
     stack = running_stack(name, settings)
     if stack is None:
-        raise SideError(f"stack {name!r} is not running: `workbench up` it first "
-                        "(or drive an endpoint directly with --url)")
+        raise BenchStackError(f"stack {name!r} is not running: `workbench up` it first "
+                              "(or drive an endpoint directly with --url)")
     state = load_state(name, settings)
     pids = {p.role: p.pid for p in state.processes} if state is not None else {}
     engine_url = stack.engine_base_url
     metrics = f"{engine_url.removesuffix('/v1')}/metrics" if engine_url else None
     gen = stack.generation
     allowed: set[str] | bool = True if allow_remote else recipe_allows([stack])
-    if target == "engine":
+    if part == "engine":
         if engine_url is None or stack.model is None:
-            raise SideError(f"stack {name!r} has no OpenAI-compatible engine URL")
+            raise BenchStackError(f"stack {name!r} has no OpenAI-compatible engine URL")
         way = checked_route(name, "engine", engine_url, allowed)
-        side_target: EngineTarget | RagTarget = EngineTarget(
+        client: EngineTarget | RagTarget = EngineTarget(
             name, engine_url, stack.model.name, max_tokens=max_tokens or gen.max_tokens,
             temperature=gen.temperature, ignore_eos=ignore_eos, timeout_s=timeout_s,
             metrics_url=metrics, remote_ok=way.remote,
         )
     else:
         if not stack_kind(stack).streams:
-            raise SideError(f"stack {name!r} is an external backend without a streaming "
-                            "endpoint; load its engine, or use `workbench run` for it")
+            raise BenchStackError(f"stack {name!r} is an external backend without a "
+                                  "streaming endpoint; load its engine, or use `workbench "
+                                  "run` for it")
         way = checked_route(name, "rag", stack.rag_url, allowed)
         # The engine's /metrics is scraped too: it needs the same consent.
         scraped = checked_route(name, "engine metrics", metrics, allowed) if metrics else None
-        side_target = RagTarget(name, stack.rag_url, space_id=space_id, max_tokens=max_tokens,
-                                timeout_s=timeout_s, metrics_url=metrics,
-                                remote_ok=way.remote or bool(scraped and scraped.remote))
-    return Side(name=name, target=side_target, pids=pids, route=way), stack
+        client = RagTarget(name, stack.rag_url, space_id=space_id, max_tokens=max_tokens,
+                           timeout_s=timeout_s, metrics_url=metrics,
+                           remote_ok=way.remote or bool(scraped and scraped.remote))
+    return BenchStack(name=name, target=client, pids=pids, route=way), stack
 
 
-def url_side(
+def url_bench_stack(
     url: str, model: str, *, label: str, max_tokens: int, ignore_eos: bool, timeout_s: float,
     pids: list[int], allow_remote: bool = False,
-) -> Side:
-    """A side for a bare OpenAI-compatible endpoint (e.g. a llama-server for validation);
-    another machine's only with `allow_remote`."""
+) -> BenchStack:
+    """A bare OpenAI-compatible endpoint under load, named `label` (e.g. a llama-server
+    for validation); another machine's only with `allow_remote`."""
     way = checked_route(label, "engine", url, allow_remote)
     target = EngineTarget(label, url, model, max_tokens=max_tokens, ignore_eos=ignore_eos,
                           timeout_s=timeout_s, remote_ok=way.remote)
-    return Side(name=label, target=target, pids=_pid_labels(pids), route=way)
+    return BenchStack(name=label, target=target, pids=_pid_labels(pids), route=way)
 
 
 def _pid_labels(pids: list[int]) -> dict[str, int]:
     out = {}
     for pid in pids:
         if not psutil.pid_exists(pid):
-            raise SideError(f"--pid {pid}: no such process")
+            raise BenchStackError(f"--pid {pid}: no such process")
         out[f"pid{pid}"] = pid
     return out
 
@@ -109,8 +111,8 @@ async def calibrated_prompts(
         probe = synthetic_prompts(1, words, output_len=1, seed=seed + 1000 + words)[0]
         out = await target.send(probe)
         if out.prompt_tokens is None:
-            raise SideError(f"{target.name}: the server reports no usage.prompt_tokens; "
-                            f"cannot calibrate --input-len ({out.error or 'no usage'})")
+            raise BenchStackError(f"{target.name}: the server reports no usage.prompt_tokens; "
+                                  f"cannot calibrate --input-len ({out.error or 'no usage'})")
         return out.prompt_tokens
 
     w1, w2 = max(input_len // 2, 1), max(input_len, 2)
