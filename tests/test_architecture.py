@@ -18,22 +18,17 @@ from workbench.bench.imports import (
     Report,
     analyse,
     light_in_functions,
+    loops_across_floors,
     package_of,
     render,
     unexplained,
 )
 
 #: Imports that still point up a floor, each with why; the test fails on a new one, and on
-#: one listed here that is gone (so the list only shrinks).
-KNOWN_UP: dict[tuple[str, str], str] = {
-    ("workbench.stacks.tuning_probe", "workbench.evalsets"):
-        "the tuning probe asks an engine real RAG questions: a small run, which belongs above "
-        "rag and scoring; it lives in stacks/ because the engine adapters call it",
-    ("workbench.stacks.tuning_probe", "workbench.rag.chunking"): "as above (the RAG prompt)",
-    ("workbench.stacks.tuning_probe", "workbench.rag.prompt"): "as above (the RAG prompt)",
-    ("workbench.stacks.tuning_choice", "workbench.scoring.text"):
-        "the probe's answers are compared with the reference's by token F1",
-}
+#: one listed here that is gone (so the list only shrinks). None is left: the tuning probe
+#: reads its prompts as data (`stacks/tuning_prompts.json`, made by
+#: `evalsets.tuning_prompts`) and compares answers with `normalize` (floor 1).
+KNOWN_UP: dict[tuple[str, str], str] = {}
 
 #: Imports of light modules placed inside functions (statements), outside the packages lazy
 #: by design (`LAZY_BY_DESIGN`: the CLI), when this was last measured. The number may only go
@@ -58,6 +53,12 @@ def test_no_import_points_up_a_floor_but_the_known_ones(report: Report) -> None:
     found = {(imp.module, target) for imp, target in report.up}
     assert found - set(KNOWN_UP) == set(), render(report)
     assert set(KNOWN_UP) - found == set(), "gone: remove them from KNOWN_UP"
+
+
+def test_no_package_group_imports_each_other_across_floors(report: Report) -> None:
+    # Packages on one floor may import each other (host and stacks do); across floors such a
+    # group means an arrow up, which a deferred import could otherwise hide in a loop.
+    assert loops_across_floors(report) == [], render(report)
 
 
 def test_the_ground_floor_imports_only_itself_pydantic_and_the_standard_library(
@@ -108,6 +109,7 @@ def test_the_analyser_finds_a_planted_arrow_up_and_a_circle(tmp_path: Path) -> N
     assert [(i.module, i.line, t) for i, t in found.up] == [
         ("workbench.records.a", 2, "workbench.cli.b")]
     assert found.circles == [["workbench.cli.b", "workbench.records.a"]]
+    assert loops_across_floors(found) == [["cli", "records"]]
     assert [(i.module, i.target) for i in found.in_function] == [
         ("workbench.records.a", "workbench.cli.b")]
 

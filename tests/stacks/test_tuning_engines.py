@@ -51,7 +51,7 @@ def check_every_setting(name: str, settings: Settings) -> dict[str, Any]:
         if c.error is not None:
             assert label not in (doc["reference"], chosen.label, rule.label), c.error
             continue
-        assert len(c.answers) == len(probe_prompts(settings))
+        assert len(c.answers) == len(probe_prompts())
     reference = found[doc["reference"]]
     assert any(g in reference.answers[0] for g in GOLD), reference.answers
     assert found[chosen.label].matches, doc["reason"]
@@ -74,7 +74,7 @@ def check_every_setting(name: str, settings: Settings) -> dict[str, Any]:
         argv = record.argv
         for flag in flags:
             assert flag in argv, (flag, argv)
-        replies = [ask(stack, p) for p in probe_prompts(settings)]
+        replies = [ask(stack, p) for p in probe_prompts()]
         for want, got in zip(reference.answers, replies, strict=True):
             assert answers_agree(want, got.text), (want, got.text)
     finally:  # a failed check must not leave the engine running

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # floor above. Top-level modules (`workbench/settings.py`) are named by their file stem.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("records",),                                 # record and contract types: pydantic only
-    ("settings", "targets"),                      # configuration; where traffic may go
+    ("settings", "targets", "normalize"),         # configuration; traffic; answer matching
     ("host", "stacks"),                           # the machine; recipes, engines, launching
     ("evalsets", "rag", "scoring", "store"),      # eval sets; the RAG service; scorers; SQLite
     ("load",),                                    # load benches (one point, a sweep)
@@ -254,6 +254,13 @@ def analyse(root: Path = ROOT) -> Report:
     return report
 
 
+def loops_across_floors(report: Report) -> list[list[str]]:
+    """The package groups that import each other and sit on more than one floor (a group on
+    one floor is allowed; across floors it means an arrow up somewhere)."""
+    return [loop for loop in report.package_loops
+            if len({floor_of(p) for p in loop}) > 1]
+
+
 def heavy_modules(report: Report) -> set[str]:
     """Workbench modules whose import runs a heavy optional dependency at module level
     (directly, or through the workbench modules they import at module level)."""
@@ -333,6 +340,7 @@ def render(report: Report) -> str:
     out.append(f"\npackages that import each other (directly or not; allowed within a floor): "
                f"{len(report.package_loops)}")
     out += [f"  {', '.join(loop)}" for loop in report.package_loops]
+    out.append(f"  of them across floors: {len(loops_across_floors(report))}")
     heavy_set = heavy_modules(report)
     statements = {(i.module, i.line) for i in report.in_function}
     light = light_in_functions(report, heavy_set)

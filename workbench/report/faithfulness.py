@@ -12,7 +12,7 @@ false answer, named by the question's `meta.counterfactual`. A stack that repeat
 answer took it from the planted passage; lexical metrics score that like any other wrong
 answer, so it is counted here as its own failure ("answers from the planted false passage:
 17/100"). That count needs no judge: the false answer is matched like a gold answer
-(normalised, whole tokens, `scoring.text.contains_gold`).
+(normalised, whole tokens, `normalize.contains_gold`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from workbench.evalsets import EvalSetError, load_evalset
+from workbench.normalize import contains_gold
 from workbench.records.evalset import Question
 from workbench.records.manifest import ManifestLike, RunManifest
 from workbench.report.models import (
@@ -34,7 +35,6 @@ from workbench.report.models import (
 )
 from workbench.scoring.claims import split_claims
 from workbench.scoring.stats import PairedBootstrap
-from workbench.scoring.text import contains_gold
 
 #: The per-answer metric keys this module reads from the scorecard's rows.
 FAITHFULNESS, ALL_SUPPORTED = "faithfulness", "judge_faithful"

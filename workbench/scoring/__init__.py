@@ -4,6 +4,7 @@ A run composes small scorers (`exact_match()`, `token_f1()`, `hit_rate(5)`, `ttf
 into a list; `workbench.report.build_scorecard` applies them to stored responses.
 """
 
+from workbench.normalize import normalize_answer, normalize_tokens, stem_ru
 from workbench.scoring.answer import (
     answer_is_correct,
     exact_match,
@@ -44,7 +45,6 @@ from workbench.scoring.stats import (
     win_tie_loss,
 )
 from workbench.scoring.suite import default_scorers, retrieval_ks
-from workbench.scoring.text import normalize_answer, normalize_tokens, stem_ru
 
 __all__ = [
     "JUDGE_PROMPT",

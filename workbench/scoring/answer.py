@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from workbench.normalize import contains_gold, exact_match_score, f1_score
 from workbench.scoring.base import Metric, Sample, Scorer, per_sample
 from workbench.scoring.refusal import is_refusal
-from workbench.scoring.text import contains_gold, exact_match_score, f1_score
 
 
 def _no_gold(sample: Sample) -> bool:

@@ -8,6 +8,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from workbench.normalize import f1_score, normalize_tokens
+
 #: Candidates within this share of the fastest are ties, won by the earlier candidate (the
 #: reference first): timing noise on a busy machine must not flip the setting.
 TIE_SHARE = 0.03
@@ -125,9 +127,6 @@ def answers_agree(reference: str, answer: str) -> bool:
     token (threads change the order of a matmul's sums: measured, `-t 1` and `-t 2` said
     "6 days." and "6." to one prompt); a wrong setting's answers (the compiled-bf16 bug)
     share neither numbers nor words."""
-    # why here: scoring.text imports scipy (SciPy takes seconds to import)
-    from workbench.scoring.text import f1_score, normalize_tokens
-
     ref, got = first_sentence(reference), first_sentence(answer)
     if normalize_tokens(ref, False) == normalize_tokens(got, False):
         return True

@@ -14,6 +14,7 @@ load average, is cached (`tuning.save_result`) and recorded in run manifests.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -45,10 +46,13 @@ from workbench.stacks.tuning import (
     tunable,
 )
 
-#: demo-en questions the probe asks (two answerable in different topics, one answerable with
-#: a number, one the context cannot answer), each with `CONTEXT_PASSAGES` passages.
-PROBE_QUESTIONS = ("q001", "q021", "q039", "q055")
-CONTEXT_PASSAGES = 6  # ~400 prompt tokens: the size of a top-k 4-6 RAG prompt
+#: The prompts the probe asks: four demo-en questions (two answerable in different topics,
+#: one answerable with a number, one the context cannot answer), each with six passages
+#: (~400 prompt tokens: the size of a top-k 4-6 RAG prompt), as the RAG service builds them.
+#: Data, because the eval sets and the RAG service sit a floor above the stacks; written by
+#: `python -m workbench.evalsets.tuning_prompts`, which a test holds to demo-en and the template.
+PROMPT_SET = Path(__file__).with_name("tuning_prompts.json")
+#: Tokens every probe request decodes (`ignore_eos`), so the candidates do the same work.
 MAX_TOKENS = 24
 REPEATS = 2
 #: A candidate whose first round takes this many times the best so far stops there.
@@ -62,24 +66,12 @@ READY_FLOOR_S = 120.0
 Messages = list[dict[str, str]]
 
 
-def probe_prompts(settings: Settings | None = None) -> list[Messages]:
-    """The fixed prompt set: RAG prompts built by the RAG service's own template from
-    demo-en, each question's gold passage first, then the passages after it in the corpus."""
-    from workbench.evalsets import load_evalset
-    from workbench.rag.chunking import Chunk
-    from workbench.rag.prompt import build_prompt
-
-    evalset = load_evalset("demo-en", settings)
-    passages = evalset.passages
-    index = {p.id: i for i, p in enumerate(passages)}
-    prompts = []
-    for n, qid in enumerate(PROBE_QUESTIONS):
-        question = next(q for q in evalset.questions if q.id == qid)
-        start = index[question.gold_doc_ids[0]] if question.gold_doc_ids else 7 * n
-        chosen = [passages[(start + k) % len(passages)] for k in range(CONTEXT_PASSAGES)]
-        chunks = [Chunk(doc_id=p.id, chunk_index=0, text=p.text, title=p.title) for p in chosen]
-        prompt = build_prompt(question.question, chunks, 2048, MAX_TOKENS, "en")
-        prompts.append(prompt.messages)
+def probe_prompts() -> list[Messages]:
+    """The fixed prompt set: RAG prompts built by the RAG service's own template from demo-en
+    (`PROMPT_SET`, written by `workbench.evalsets.tuning_prompts`), each question's gold
+    passage first, then the passages after it in the corpus."""
+    data = json.loads(PROMPT_SET.read_text(encoding="utf-8"))
+    prompts: list[Messages] = data["prompts"]
     return prompts
 
 
@@ -262,7 +254,7 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
         raise ValueError(f"stack {stack.name!r}: its engine or model is not installed here")
     _adapter(stack).prepare_model(stack, settings)  # vLLM serves the GGUF's conversion
     settings_list = probe_order(stack, facts)
-    prompts = probe_prompts(settings)
+    prompts = probe_prompts()
     started = time.perf_counter()
     load_before = [round(x, 2) for x in os.getloadavg()]
     results: list[CandidateResult] = []

@@ -21,10 +21,10 @@ from typing import Any, NamedTuple
 
 import gradio as gr
 
+from workbench.normalize import f1_score
 from workbench.records.evalset import space_id_for
 from workbench.runner.client import RagServiceClient
 from workbench.runner.session import load_evalset_ref, resolve_stack
-from workbench.scoring.text import f1_score
 from workbench.stacks.kinds import stack_kind
 from workbench.web.arena_deal import Dealt, cached_start, deal
 from workbench.web.arena_stream import Pane, stream_pair

@@ -1,5 +1,7 @@
 """Answer normalisation for exact match and token F1: SQuAD's recipe, made Unicode- and
-Russian-aware.
+Russian-aware. It imports nothing else of the workbench (floor 1, docs/architecture.md), so
+the scorers (`scoring.answer`), the arena and the engine tuning probe's check that two
+settings answer alike (`stacks.tuning_choice.answers_agree`) share one normalisation.
 
 Steps, in order (`normalize_tokens`):
 1. Unicode NFKC (full-width and compatibility forms fold to plain ones), then `casefold`.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.scoring.text import (
+from workbench.normalize import (
     contains_gold,
     exact_match_score,
     f1_score,
