@@ -4,6 +4,7 @@ mean and E2E percentiles, narrow with more questions, and are absent without dat
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.report.synthetic import question, record
 from workbench.report import build_scorecard
@@ -61,8 +62,10 @@ def test_the_scorecard_carries_each_stacks_intervals() -> None:
         assert low <= s.quality["f1"] <= high  # type: ignore[operator]
         e2e = s.latency["e2e"]
         assert s.ci["e2e.p50"][0] <= e2e.p50 <= s.ci["e2e.p50"][1]  # type: ignore[operator]
-    # Stack B answers every question right: its F1 CI is the point 1.
-    assert card.summaries["stack-b"].ci["f1"] == [1.0, 1.0]
+    # Stack B answers every question right (F1 all 0/1): Wilson's interval, whose lower end
+    # for n of n is n / (n + z^2) = 30 / 33.84 (the bootstrap's was the point [1, 1]).
+    low, high = card.summaries["stack-b"].ci["f1"]
+    assert low == pytest.approx(30 / (30 + 1.959964**2), abs=1e-6) and high == 1.0
 
 
 def test_quantile_intervals_are_the_order_statistics() -> None:

@@ -84,14 +84,50 @@ def _ratio_draws(boot: PairedBootstrap, num: FloatArray, den: FloatArray) -> Flo
 
 def _ratio_ci(boot: PairedBootstrap, num: FloatArray, den: FloatArray
               ) -> tuple[float, float]:
+    """95% interval of sum(num) / sum(den): the studentized bootstrap (bootstrap-t) on the
+    log scale. Each resample's log ratio is divided by its own standard error (the ratio's
+    linearisation, u_i = num_i - ratio * den_i), and the quantiles of those t values
+    replace the normal's, so a right-skewed cost (a few slow answers) widens the upper end.
+    The percentile interval covered the true cost per 1,000 answers 0.895 of the time at
+    n=30, BCa 0.925 (in `make calibrate` and a 2,000-run simulation), this one 0.936; at
+    n=68 and 200 all three are at 0.945-0.952. Without spread (every u_i 0) or below 3
+    questions: BCa, as before."""
+    n = num.size
+    top, bottom = float(num.sum()), float(den.sum())
+    ratio = top / bottom if bottom > 0 else math.nan
+    u = num - ratio * den
+    spread = float(np.sum(u**2))
+    if n < 3 or not ratio > 0 or not spread > 1e-12 * max(top, 1.0) ** 2:
+        return _ratio_bca(boot, num, den)
+    # float64 sums: the resample's variance is a difference of sums of squares.
+    counts = boot.counts(n).astype(np.float64)
+    s_num, s_den, s_nn, s_nd, s_dd = np.stack([num, den, num**2, num * den, den**2]) @ counts
+    scale = n / (n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws = s_num / s_den
+        var = np.maximum(s_nn - 2 * draws * s_nd + draws**2 * s_dd, 0.0)
+        # SE of log(ratio) = SE(ratio) / ratio.
+        se_draws = np.sqrt(var * scale) / s_den / draws
+        t = (np.log(draws) - math.log(ratio)) / se_draws
+    t = t[np.isfinite(t)]
+    if t.size < 2:
+        return _ratio_bca(boot, num, den)
+    se = math.sqrt(spread * scale) / bottom / ratio
+    tail = (1.0 - boot.confidence) / 2.0
+    t_high, t_low = (float(x) for x in np.quantile(t, [1.0 - tail, tail]))
+    return ratio * math.exp(-t_high * se), ratio * math.exp(-t_low * se)
+
+
+def _ratio_bca(boot: PairedBootstrap, num: FloatArray, den: FloatArray
+               ) -> tuple[float, float]:
     """BCa interval of sum(num) / sum(den), widened for the sample size as every mean of
     the scorecard is (`PairedBootstrap.interval`); the acceleration from the leave-one-out
-    ratios. The percentile interval covered the true cost per 1,000 answers only
-    0.91-0.92 of the time at n=30-68 (a right-skewed ratio of means)."""
+    ratios. Only where the studentized interval cannot be formed (`_ratio_ci`)."""
     top, bottom = float(num.sum()), float(den.sum())
     with np.errstate(divide="ignore", invalid="ignore"):
         jack = (top - num) / (bottom - den) if num.size > 1 else None
-    iv = boot.interval(top / bottom, _ratio_draws(boot, num, den), jack)
+        iv = boot.interval(top / bottom if bottom else math.nan,
+                           _ratio_draws(boot, num, den), jack)
     return iv.low, iv.high
 
 

@@ -15,7 +15,7 @@ from workbench.report.limits import quantile_bound
 from workbench.report.models import StackSummary
 from workbench.scoring.base import Sample, Scorer
 from workbench.scoring.latency import LatencyScorer, summarize
-from workbench.scoring.stats import PairedBootstrap
+from workbench.scoring.stats import PairedBootstrap, is_zero_one, wilson
 
 
 def _mean(values: np.ndarray) -> float | None:
@@ -43,19 +43,26 @@ def _busy_throughput(records: list[ResponseRecord]) -> float | None:
 def own_intervals(values: dict[str, np.ndarray], boot: PairedBootstrap
                   ) -> dict[str, list[float | None]]:
     """95% CIs of one stack's own statistics: `f1` (the mean over its answers; BCa, its
-    questions resampled), `e2e.p50` and `e2e.p95` (over its successful requests; the
-    distribution-free order-statistic interval of `report.limits`, as the constraints
-    use). An end the data cannot bound is None: a p95's upper bound needs 72 requests
+    questions resampled, or Wilson's score interval when every answer scores 0 or 1: the
+    bootstrap's covered 0.924-0.938 there), `e2e.p50` and `e2e.p95` (over its successful
+    requests; the distribution-free order-statistic interval of `report.limits`, as the
+    constraints use). An end the data cannot bound is None: a p95's upper bound needs 72 requests
     (the bootstrap's p95 interval covered the true p95 only 0.69-0.76 of the time at n=30
     and 0.93 at n=200, because no resample reaches past the largest value)."""
     out: dict[str, list[float | None]] = {}
     f1 = values.get("f1")
     if f1 is not None and np.isfinite(f1).sum() >= 2:
         x = f1[np.isfinite(f1)]
-        iv = boot.mean(x)  # BCa, as every other CI of the scorecard
-        if not math.isnan(iv.low):
-            # A mean lies within its data; float32 draws can overshoot it by an ulp.
-            out["f1"] = [max(iv.low, float(x.min())), min(iv.high, float(x.max()))]
+        if is_zero_one(x):
+            # A share of right answers: its score interval (it reaches past the data: 30
+            # right of 30 is [0.886, 1]).
+            iv = wilson(int((x > 0.5).sum()), x.size, boot.confidence)
+            out["f1"] = [iv.low, iv.high]
+        else:
+            iv = boot.mean(x)  # BCa, as every other CI of the scorecard
+            if not math.isnan(iv.low):
+                # A mean lies within its data; float32 draws can overshoot it by an ulp.
+                out["f1"] = [max(iv.low, float(x.min())), min(iv.high, float(x.max()))]
     e2e = values.get("e2e")
     if e2e is not None and np.isfinite(e2e).sum() >= 2:
         ok = e2e[np.isfinite(e2e)]
