@@ -221,3 +221,14 @@ def test_one_stack_unknown_baseline_and_format_are_refused(tmp_path: Path) -> No
     assert read_run_file(path, baseline="b").baseline == "b"
     with pytest.raises(RunFileError, match=r"r\.xlsx: unknown format"):
         read_run_file(tmp_path / "r.xlsx")
+
+
+def test_a_file_of_more_stacks_than_a_run_compares_is_refused(tmp_path: Path) -> None:
+    """The importer holds a file to the runner's own limit (`runner.picks.MAX_STACKS`)."""
+    path = tmp_path / "r.jsonl"
+    row = {"question_id": "q1", "status": "ok", "question": "Q?", "e2e_ms": 5}
+    path.write_text("".join(json.dumps({**row, "stack": f"s{i}"}) + "\n" for i in range(9)))
+    with pytest.raises(RunFileError, match="a run compares at most 8 stacks; the file has 9"):
+        read_run_file(path)
+    path.write_text("".join(json.dumps({**row, "stack": f"s{i}"}) + "\n" for i in range(8)))
+    assert len(read_run_file(path).stacks) == 8

@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from workbench.rag.stream import SseEvent, sse_events
+from workbench.targets import LOCAL_HOSTS
 
-#: Hosts a load target may name without consent: this machine.
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _READ_SIZE = 65536
 
 
@@ -49,7 +48,8 @@ class Endpoint:
                 f"{url!r}: load targets must be http:// (the load generator's raw client has "
                 "no TLS; reach an https server through an SSH tunnel to 127.0.0.1)"
             )
-        if parts.hostname not in LOOPBACK_HOSTS and not remote_ok:
+        # This machine's hosts need no consent (`targets.LOCAL_HOSTS`, the one list).
+        if parts.hostname not in LOCAL_HOSTS and not remote_ok:
             raise LoadTargetError(
                 f"{url!r}: load targets must be on 127.0.0.1 (or localhost); another "
                 "machine only with --allow-remote"

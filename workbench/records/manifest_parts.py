@@ -63,8 +63,10 @@ class TrafficRoute(Block):
     remote: bool | None = None
 
 
-class LoadTarget(Block):
-    """The load the team expects: requests/s or users at once."""
+class TargetLoadBlock(Block):
+    """The load the team expects: requests/s or users at once, as the run records the
+    matrix file's `runner.matrix.TargetLoad` (not `load.client.LoadTarget`, the server a
+    load bench drives)."""
 
     rate: Num | None = None
     concurrency: int | None = None
@@ -87,7 +89,7 @@ class LoadBlock(Block):
     slo: list[str] | None = None
     max_error_rate: Num | None = None
     min_correct_share: Num | None = None
-    target: LoadTarget | None = None
+    target: TargetLoadBlock | None = None
 
 
 class ChoiceBlock(Block):

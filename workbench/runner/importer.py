@@ -42,6 +42,7 @@ from workbench.records.responses import (
     RetrievedSource,
     Status,
 )
+from workbench.runner.picks import MAX_STACKS, MIN_STACKS
 from workbench.store.export import run_info_path, votes_path
 from workbench.store.imports import FINISHED, ImportedRun, ImportedVote
 from workbench.store.votes import VOTE_VALUES
@@ -358,12 +359,12 @@ def _stacks(path: Path, info: dict[str, Any] | None, first_s: dict[str, int],
         raise RunFileError([Problem(str(path), None, "stack",
                                     f"{', '.join(missing)} not among the stacks of "
                                     f"{run_info_path(path).name} ({', '.join(recipes)})")])
-    if len(names) < 2:
-        raise RunFileError([Problem(str(path), None, "stack", f"a run compares 2 or more "
-                                    f"stacks; the file has {', '.join(names)}")])
-    if len(names) > 8:
-        raise RunFileError([Problem(str(path), None, "stack", f"a run compares at most 8 "
-                                    f"stacks; the file has {len(names)}")])
+    if len(names) < MIN_STACKS:
+        raise RunFileError([Problem(str(path), None, "stack", f"a run compares {MIN_STACKS} "
+                                    f"or more stacks; the file has {', '.join(names)}")])
+    if len(names) > MAX_STACKS:
+        raise RunFileError([Problem(str(path), None, "stack", f"a run compares at most "
+                                    f"{MAX_STACKS} stacks; the file has {len(names)}")])
     return [recipes.get(n, {"name": n}) for n in names]
 
 

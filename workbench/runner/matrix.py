@@ -36,6 +36,7 @@ from pydantic import (
 )
 
 from workbench.report.constraints import ConstraintError, parse_constraint
+from workbench.runner.picks import MAX_STACKS, MIN_STACKS
 from workbench.stacks.recipe import Cost, RecipeError, read_yaml_mapping, validation_error
 
 
@@ -184,7 +185,8 @@ class Matrix(_Strict):
     name: str
     description: str = ""
     evalset: str = Field(description="Eval set: a shipped name, a folder or a hub id.")
-    stacks: list[str] = Field(min_length=2, max_length=8, description="Run order.")
+    stacks: list[str] = Field(min_length=MIN_STACKS, max_length=MAX_STACKS,
+                              description="Run order.")
     baseline: str | None = None
     limit: int | None = Field(default=None, ge=1)
     schedule: Literal["interleaved", "sequential", "parallel"] = "interleaved"

@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from workbench.runner.picks import MAX_STACKS, stacks_problem
+from workbench.runner.picks import MAX_STACKS, MIN_STACKS, stacks_problem
 from workbench.runner.run import SCHEDULES, RunOptions
 from workbench.runner.session import PreparedRun, create_run, reopen_run
 from workbench.store.db import Store
@@ -167,7 +167,8 @@ def build_run_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
         evalset = gr.Dropdown(sets, value=sets[0] if sets else None, label="Eval set",
                               allow_custom_value=True, scale=1, elem_id="run-evalset")
         picked = gr.Dropdown(stacks, value=stacks[:2], multiselect=True,
-                             max_choices=MAX_STACKS, label="Stacks (2-8, in run order)",
+                             max_choices=MAX_STACKS,
+                             label=f"Stacks ({MIN_STACKS}-{MAX_STACKS}, in run order)",
                              info="the first picked is the baseline unless you choose one",
                              elem_id="run-stacks", scale=3)
         baseline = gr.Dropdown([FIRST_PICKED, *stacks[:2]], value=FIRST_PICKED, label="Baseline",
