@@ -6,15 +6,33 @@ packaged MiniLM to ONNX for the stacks that embed with `onnx`."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from workbench.cli.app import app, fail
+from workbench.rag.embedder import PACKAGED_MINILM, EmbedderError, get_embedder
 from workbench.settings import get_settings
-
-if TYPE_CHECKING:
-    from workbench.stacks.recipe import Stack
+from workbench.stacks.conversion import (
+    ConversionError,
+    ensure_converted,
+    needs_conversion,
+    recipe_gguf,
+)
+from workbench.stacks.defaults import default_stacks
+from workbench.stacks.fetch import cached_gguf, ensure_gguf
+from workbench.stacks.model_files import ModelFileError
+from workbench.stacks.recipe import (
+    RecipeError,
+    Stack,
+    get_stack,
+    load_recipe,
+    load_stacks,
+    read_yaml_mapping,
+)
+from workbench.stacks.registry import MODELS, model_for_spec
 
 models_app = typer.Typer(help="Model files the stacks serve.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -23,12 +41,6 @@ app.add_typer(models_app, name="models")
 @models_app.command("list")
 def list_command() -> None:
     """The registry's models: name, size, sha256, and whether this machine has the file."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from workbench.stacks.fetch import cached_gguf
-    from workbench.stacks.registry import MODELS
-
     cache = get_settings().cache_dir
     table = Table("name", "model", "size", "sha256", "here", "from")
     for m in MODELS.values():
@@ -58,19 +70,10 @@ def prepare_command(
     where a stack runs it there (all cached).
 
     Without --for or --all: the default pair that `workbench demo` and `make up` start
-    (--a/--b change a side), so a first demo fetches and converts nothing it will not
+    (--a/--b change a stack), so a first demo fetches and converts nothing it will not
     serve. Other stacks' models are prepared when they start (`workbench up`), or ahead
     of a matrix with `--for stacks/matrix/cpu.yaml`.
     """
-    from workbench.stacks.conversion import (
-        ConversionError,
-        ensure_converted,
-        needs_conversion,
-        recipe_gguf,
-    )
-    from workbench.stacks.model_files import ModelFileError
-    from workbench.stacks.recipe import RecipeError
-
     settings = get_settings()
     try:
         stacks = stacks_to_prepare(targets or [], every=every, a=a, b=b)
@@ -101,14 +104,11 @@ def stacks_to_prepare(targets: Iterable[str], *, every: bool = False, a: str | N
 
     `targets` (`--for`): stack names, recipe files and matrix files (a YAML with a
     `stacks:` list), comma-separated or not; `every`: each recipe in the stacks folder;
-    neither: the default pair (`demo`'s, sides A/B replaced by `a`/`b`). A name that is
+    neither: the default pair (`demo`'s, stacks A/B replaced by `a`/`b`). A name that is
     none of these is a `RecipeError` naming it.
     """
-    from pathlib import Path
-
+    # why here: runner.matrix reads constraints with the report, which imports SciPy
     from workbench.runner.matrix import load_matrix
-    from workbench.stacks.defaults import default_stacks
-    from workbench.stacks.recipe import get_stack, load_recipe, load_stacks, read_yaml_mapping
 
     folder = get_settings().stacks_dir
     if every:
@@ -136,9 +136,6 @@ def stacks_to_prepare(targets: Iterable[str], *, every: bool = False, a: str | N
 def _say_plan(stacks: Iterable[Stack]) -> None:
     """One line per stack that serves a model: the file, and whether vLLM needs it
     converted (`--dry-run`)."""
-    from workbench.stacks.conversion import needs_conversion
-    from workbench.stacks.registry import model_for_spec
-
     for stack in stacks:
         if stack.model is None:
             continue
@@ -152,10 +149,6 @@ def _say_plan(stacks: Iterable[Stack]) -> None:
 def _fetch_registry_models(stacks: Iterable[Stack]) -> None:
     """Fetch every registry model a recipe names (compose recipes too: their engines mount
     the same file), once each, with a progress bar; cached ones are only reported."""
-    from workbench.settings import get_settings
-    from workbench.stacks.fetch import cached_gguf, ensure_gguf
-    from workbench.stacks.registry import model_for_spec
-
     cache = get_settings().cache_dir
     wanted = {m.name: m for s in stacks if s.model is not None
               and (m := model_for_spec(s.model.gguf)) is not None and m.installed is None}
@@ -170,8 +163,6 @@ def _fetch_registry_models(stacks: Iterable[Stack]) -> None:
 
 def _prepare_onnx_embedder(stacks: Iterable[Stack]) -> None:
     """Export MiniLM to ONNX now, not in the first /index of a freshly started stack."""
-    from workbench.rag.embedder import PACKAGED_MINILM, EmbedderError, get_embedder
-
     if not any(s.retrieval.embedding_backend == "onnx"
                and s.retrieval.embedding_model == PACKAGED_MINILM for s in stacks):
         return

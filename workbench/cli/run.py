@@ -12,9 +12,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from workbench.cli.app import app, fail
+from workbench.cli.report import print_report
+from workbench.evalsets import EvalSetError
+from workbench.host.calibration import cached, crowded, host_calibration
 from workbench.records.responses import ResponseRecord
 from workbench.runner.run import RunError, RunOptions, RunProgress, Schedule
+from workbench.runner.session import create_run, execute, reopen_run
 from workbench.settings import get_settings
+from workbench.stacks.recipe import RecipeError
 from workbench.store import Store, StoreError
 
 
@@ -41,7 +46,7 @@ def run_command(
     schedule: str = typer.Option("interleaved", help="interleaved | sequential | parallel"),
     concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, max=256),
     timeout: float = typer.Option(120.0, "--timeout", help="Per-request timeout (s)."),
-    warmup: int = typer.Option(1, "--warmup", min=0, help="Unstored warm-up requests per side."),
+    warmup: int = typer.Option(1, "--warmup", min=0, help="Unstored warm-up requests per stack."),
     db: Path = typer.Option(None, "--db", help="Results database (default .state/workbench.db)."),
     resume: str = typer.Option(None, "--resume", help="Finish a stored run (id or `latest`)."),
     retry_failed: str = typer.Option(
@@ -57,8 +62,9 @@ def run_command(
     store = _open_store(db)
     extra: dict[str, object] = {}
     if matrix is not None:
+        # why here: runner.matrix reads constraints with the report, which imports SciPy
         from workbench.runner.matrix import load_matrix
-        from workbench.stacks.recipe import RecipeError
+
 
         try:
             m = load_matrix(matrix)
@@ -76,8 +82,6 @@ def run_command(
                            timeout_s=timeout, warmup=warmup),
     )
     if report:
-        from workbench.cli.report import print_report
-
         print_report(store, run_id)
 
 
@@ -91,8 +95,6 @@ def _schedule(value: str) -> Schedule:
 def _calibrate_host(console: Console) -> None:
     """Measure the host once (cached by its fingerprint) so the run's manifest says how
     fast the machine was; a host where it cannot run is simply not calibrated."""
-    from workbench.host.calibration import cached, crowded, host_calibration
-
     settings = get_settings()
     if cached(settings.cache_dir) is None:
         if crowded():
@@ -109,10 +111,6 @@ def run_stacks(store: Store, *, evalset: str | None, stacks: str | None,
                extra_manifest: dict[str, object] | None = None,
                allow_remote: bool = False) -> str:
     """Create (or reopen) a run and execute it with a progress bar; returns the run id."""
-    from workbench.evalsets import EvalSetError
-    from workbench.runner.session import create_run, execute, reopen_run
-    from workbench.stacks.recipe import RecipeError
-
     console = Console(stderr=True)
     try:
         if resume:

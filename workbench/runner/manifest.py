@@ -196,21 +196,21 @@ def build_manifest(
         "warmup_requests": warmup,
         "limit": limit,
         "baseline": baseline or next(iter(stacks), None),
-        "stacks": {side: recipe_dump(s) for side, s in stacks.items()},
+        "stacks": {name: recipe_dump(s) for name, s in stacks.items()},
         "engine_versions": {},
-        "models": {side: model_digest(s) for side, s in stacks.items()},
+        "models": {name: model_digest(s) for name, s in stacks.items()},
         # What each engine that runs elsewhere says it serves (stacks.identity).
-        "served": {side: served_identity(s) for side, s in stacks.items()
+        "served": {name: served_identity(s) for name, s in stacks.items()
                    if engine_is_elsewhere(s)},
         "prefix_caching": {},
         # The engine setting each stack ran and whether the tuning probe verified it as
         # the fastest that answers like the reference (stacks.tuning).
-        "tuning": {side: tuning_record(s, get_settings()) for side, s in stacks.items()},
+        "tuning": {name: tuning_record(s, get_settings()) for name, s in stacks.items()},
         "hardware": hw,
         # The instruction sets each llama.cpp engine was built for (workbench.host).
         "engine_builds": {},
         "judge": judge,
     })
-    for side, s in stacks.items():
-        manifest.record_engine_facts(side, engine_facts(s, hw["cpu_flags"]))
+    for name, s in stacks.items():
+        manifest.record_engine_facts(name, engine_facts(s, hw["cpu_flags"]))
     return manifest

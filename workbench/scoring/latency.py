@@ -24,7 +24,7 @@ PERCENTILES = (50, 90, 95, 99)
 
 @dataclass(frozen=True)
 class LatencyScorer:
-    """A latency scorer: a per-request value plus the distribution summarised per side
+    """A latency scorer: a per-request value plus the distribution summarised per stack
     (the per-request values, except ITL, whose gaps are pooled over all requests as vLLM
     does)."""
 
@@ -37,7 +37,7 @@ class LatencyScorer:
         return [self.value(s) if s.ok else None for s in samples]
 
     def distribution(self, samples: Sequence[Sample]) -> list[float]:
-        """Every observation summarised for one side (successful requests only)."""
+        """Every observation summarised for one stack (successful requests only)."""
         if self.pooled is None:
             return [v for v in self(samples) if v is not None]
         return [x for s in samples if s.ok for x in self.pooled(s)]
@@ -94,10 +94,10 @@ def _mean_gap(s: Sample) -> float | None:
 
 
 def itl() -> LatencyScorer:
-    """Inter-token latency (s): per request the mean gap; per side all gaps pooled."""
+    """Inter-token latency (s): per request the mean gap; per stack all gaps pooled."""
     return LatencyScorer(
-        _metric("itl", "ITL", "gaps between consecutive content chunks (side summary pools "
-                "all gaps; A/B pairs compare each request's mean gap)"),
+        _metric("itl", "ITL", "gaps between consecutive content chunks (a stack's summary "
+                "pools all gaps; paired comparisons use each request's mean gap)"),
         _mean_gap,
         pooled=lambda s: s.response.itl_s,
     )

@@ -3,7 +3,7 @@
 The embedder is the RAG service's own class (`workbench.rag.embedder.Embedder`, re-exported
 here) on the same ONNX Runtime export retrieval uses, with scoring's settings: texts cut at
 128 word pieces (the length all-MiniLM-L6-v2 was trained on) and a 200,000-text cache, so
-every text is embedded at most once: a batch is deduplicated (golds repeat, and two sides
+every text is embedded at most once: a batch is deduplicated (golds repeat, and two stacks
 often give the same answer) and re-scoring a run from the UI or the TUI does not embed
 again. The embedder batches texts by length, so short answers are not padded to long ones.
 

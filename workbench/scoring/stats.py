@@ -430,7 +430,7 @@ def holm(p_values: Sequence[float]) -> list[float]:
 @dataclass(frozen=True)
 class RatioSummary:
     """A paired latency comparison: the median of per-pair ratios with its CI, and how
-    many pairs favoured each side."""
+    many pairs favoured each stack."""
 
     ratio: Interval
     """candidate / baseline - 1, in %: exp(median of log ratios) - 1."""

@@ -83,7 +83,8 @@ class ModelSpec(_Strict):
 class Ports(_Strict):
     """Ports on 127.0.0.1 (or the stack's host)."""
 
-    rag: Port = Field(description="The stack's RAG API port (Ollama side 8000, vLLM side 9000).")
+    rag: Port = Field(description="The stack's RAG API port (`make up`: 8000 for the "
+                                  "baseline, 9000 for the second stack).")
     engine: Port | None = Field(
         default=None, description="The engine's OpenAI-compatible port (none for external)."
     )
@@ -423,7 +424,7 @@ class Stack(_Strict):
         return f"http://{_url_host(self.host)}:{self.ports.engine}/v1"
 
     def with_ports(self, rag: int, engine: int | None) -> Stack:
-        """A copy placed on other ports (a side of `make up`)."""
+        """A copy placed on other ports (a stack of `make up`)."""
         ports = Ports(rag=rag, engine=engine if self.ports.engine is not None else None)
         return self.model_copy(update={"ports": ports})
 

@@ -65,9 +65,9 @@ def _better_answer(rng: random.Random, q: Question) -> str:
     return _words(rng, vocab, rng.randint(3, 20)).capitalize() + "."
 
 
-def _record(rng: random.Random, q: Question, side: str, answer: str, speed: float,
+def _record(rng: random.Random, q: Question, letter: str, answer: str, speed: float,
             t0: float) -> ResponseRecord:
-    failed = rng.random() < (0.005 if side == "A" else 0.01)
+    failed = rng.random() < (0.005 if letter == "A" else 0.01)
     n_tokens = max(2, int(len(answer.split()) * 1.4))
     first = t0 + speed * rng.lognormvariate(-1.2, 0.35)
     times = [first]
@@ -78,7 +78,7 @@ def _record(rng: random.Random, q: Question, side: str, answer: str, speed: floa
     if rng.random() < 0.8:
         docs[rng.randrange(5)] = golds[0]
     return ResponseRecord(
-        run_id="bench", question_id=q.id, stack=STACKS[side],
+        run_id="bench", question_id=q.id, stack=STACKS[letter],
         status="error" if failed else "ok", error="engine timeout" if failed else None,
         answer="" if failed else answer,
         sources=[RetrievedSource(doc_id=d, rank=i + 1) for i, d in enumerate(docs)],
@@ -89,7 +89,7 @@ def _record(rng: random.Random, q: Question, side: str, answer: str, speed: floa
                              started_at_utc="2026-01-01T00:00:00Z"),
         prompt_tokens=600, completion_tokens=None if failed else n_tokens,
         server_timings={"embed_ms": 8 * rng.random() + 4, "retrieve_ms": 10 * rng.random() + 5},
-        model=_MODELS[side], engine=_ENGINES[side],
+        model=_MODELS[letter], engine=_ENGINES[letter],
     )
 
 
@@ -114,8 +114,8 @@ def synthetic_run(n_questions: int = 5000, seed: int = 7, stacks: int = 2
         questions.append(q)
         a_answer = _answer(rng, q)
         b_answer = a_answer if rng.random() < 0.5 else _answer(rng, q)
-        for side, answer, speed in (("A", a_answer, 1.0), ("B", b_answer, 0.7)):
-            records.append(_record(rng, q, side, answer, speed, t0))
+        for letter, answer, speed in (("A", a_answer, 1.0), ("B", b_answer, 0.7)):
+            records.append(_record(rng, q, letter, answer, speed, t0))
             t0 += 3.0
         if stacks == 3:
             records.append(_record(third, q, "C", _better_answer(third, q), 1.6, t0))

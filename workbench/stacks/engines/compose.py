@@ -36,7 +36,7 @@ def compose_file(stack: Stack) -> Path:
 
 
 def qdrant_port(stack: Stack) -> int:
-    """The Qdrant server's host port: two above the RAG port, so sides never collide."""
+    """The Qdrant server's host port: two above the RAG port, so stacks never collide."""
     return stack.ports.rag + 2
 
 
