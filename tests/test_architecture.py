@@ -31,9 +31,9 @@ from workbench.bench.imports import (
 KNOWN_UP: dict[tuple[str, str], str] = {}
 
 #: Imports of light modules placed inside functions (statements), outside the packages lazy
-#: by design (`LAZY_BY_DESIGN`: the CLI), when this was last measured. The number may only go
-#: down; the ones left are in stacks/ (reworked by the engines adapters at the same time).
-LIGHT_IN_FUNCTIONS = 32
+#: by design (`LAZY_BY_DESIGN`: the CLI). None is left: an import inside a function is for a
+#: heavy optional dependency (with its `# why here:`), and a light one goes at the top.
+LIGHT_IN_FUNCTIONS = 0
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +124,14 @@ def test_the_analyser_counts_a_package_init_as_an_edge(tmp_path: Path) -> None:
     })
     found = analyse(package)
     assert found.circles == [["workbench.rag.e", "workbench.store", "workbench.store.d"]]
+
+
+def test_a_linter_pragma_is_no_reason_for_a_heavy_import_in_a_function(tmp_path: Path) -> None:
+    pragma = "  # noqa" + ": F401\n"
+    package = _plant(tmp_path, {
+        "store/g.py": "def f() -> None:\n    import scipy" + pragma,
+        "store/h.py": "def f() -> None:\n    import scipy  # why here: 5 s to import" + pragma,
+        "store/i.py": "def f() -> None:\n    # why here: 5 s to import\n    import scipy" + pragma,
+    })
+    found = analyse(package)
+    assert [(i.module, i.line) for i in unexplained(found)] == [("workbench.store.g", 2)]

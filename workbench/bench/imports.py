@@ -17,6 +17,7 @@ Rules, as the checks apply them:
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -111,6 +112,9 @@ def floor_of(package: str) -> int | None:
     return None
 
 
+_PRAGMA = re.compile(r"(noqa|type:\s*ignore|pragma:)[^#]*")
+
+
 def _type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
@@ -124,8 +128,10 @@ def _imports_of(module: str, path: Path, known: set[str]) -> list[Import]:
     found: list[Import] = []
 
     def comment(line: int) -> str:
+        # A linter's pragma (noqa, type: ignore) on the line says nothing of why.
         text = lines[line - 1]
-        return text.split("#", 1)[1].strip() if "#" in text else ""
+        said = text.split("#", 1)[1] if "#" in text else ""
+        return _PRAGMA.sub("", said).strip(" #")
 
     def add(node: ast.stmt, target: str, in_function: bool, type_only: bool) -> None:
         line = node.lineno

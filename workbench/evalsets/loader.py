@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from workbench.evalsets._files import decode_csv_row, read_csv, read_jsonl
-from workbench.evalsets._hf import read_rows
+from workbench.evalsets._hf import read_hub_rows, read_rows
 from workbench.evalsets._validate import Located, Record, check_records
 from workbench.evalsets.digest import evalset_digest
 from workbench.evalsets.errors import EvalSetError, ProblemLog
@@ -99,8 +99,6 @@ def load_evalset(ref: str | Path, settings: Settings | None = None) -> EvalSet:
     settings = settings or get_settings()
     where = resolve_ref(ref, settings)
     if isinstance(where, HubRef):
-        from workbench.evalsets._hf import read_hub_rows
-
         rows = read_hub_rows(
             where.repo_id, where.config, where.split, settings.cache_dir / "datasets"
         )

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from workbench.rag.onnx_export import ensure_onnx_export, load_fastembed
 from workbench.settings import get_settings
 
 if TYPE_CHECKING:
@@ -164,8 +165,6 @@ class Embedder:
         return self._onnx
 
     def _load_onnx(self) -> Any:
-        from workbench.rag.onnx_export import ensure_onnx_export, load_fastembed
-
         try:
             folder = ensure_onnx_export(Path(resolve_model_path(self.name)),
                                         get_settings().cache_dir)

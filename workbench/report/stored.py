@@ -12,6 +12,7 @@ from workbench.report.faithfulness import restore_meta
 from workbench.report.models import ScoreCard
 from workbench.scoring.judge import Judge
 from workbench.store.db import Store, StoreError
+from workbench.store.verdicts import VerdictStore
 
 #: Bump when scoring changes meaning, so cached cards are recomputed.
 SCORING_VERSION = "7"
@@ -49,8 +50,6 @@ def scorecard_for_run(store: Store, run_id: str, *, semantic: bool = True,
     manifest = store.run_manifest(run_id)
     if judge is not None:
         if judge.cache is None:
-            from workbench.store.verdicts import VerdictStore
-
             judge.cache = VerdictStore(store)
         manifest.record_judge({**judge.manifest(), "pairwise": pairwise})
         try:

@@ -27,11 +27,15 @@ from pathlib import Path
 
 import psutil
 
+from workbench.settings import Settings, get_settings
+from workbench.stacks.defaults import default_stacks
 from workbench.stacks.engines.registry import get_adapter
 from workbench.stacks.kinds import stack_kind
+from workbench.stacks.models import recipe_gguf
 from workbench.stacks.process import LaunchError, alive
-from workbench.stacks.recipe import Stack
+from workbench.stacks.recipe import Stack, get_stack
 from workbench.stacks.registry import model_for_spec
+from workbench.stacks.state import load_state
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -115,8 +119,6 @@ def _gguf_bytes(stack: Stack) -> int:
     if registered is not None:
         return registered.size
     try:
-        from workbench.stacks.models import recipe_gguf
-
         return recipe_gguf(stack).stat().st_size
     except OSError:  # not there yet: the launch will say so
         return UNKNOWN_GGUF_BYTES
@@ -136,11 +138,7 @@ def stack_memory(stack: Stack) -> int:
     return rag + get_adapter(stack.engine).engine_memory(stack, _gguf_bytes(stack))
 
 
-def _already_running(stack: Stack, settings: object) -> bool:
-    from workbench.settings import Settings
-    from workbench.stacks.state import load_state
-
-    assert isinstance(settings, Settings)
+def _already_running(stack: Stack, settings: Settings) -> bool:
     state = load_state(stack.name, settings)
     return state is not None and any(alive(p.pid, p.create_time) for p in state.processes)
 
@@ -170,24 +168,19 @@ def check(needs: Sequence[Need], have: Room, purpose: str) -> str:
     return summary
 
 
-def stack_needs(stacks: Sequence[Stack], settings: object | None = None) -> list[Need]:
+def stack_needs(stacks: Sequence[Stack], settings: Settings | None = None) -> list[Need]:
     """What starting `stacks` takes; stacks already running hold their memory already
     (it is not in MemAvailable) and are left out."""
-    from workbench.settings import get_settings
-
     settings = settings or get_settings()
     return [Need(f"{s.name} ({s.engine} {s.variant})", memory=stack_memory(s))
             for s in stacks if not _already_running(s, settings)]
 
 
-def check_stacks(stacks: Sequence[Stack], settings: object | None = None,
+def check_stacks(stacks: Sequence[Stack], settings: Settings | None = None,
                  have: Room | None = None) -> str:
     """Refuse (CapacityError naming the stacks and numbers) to start `stacks` when their
     memory is not available; returns the summary line otherwise."""
-    from workbench.settings import Settings, get_settings
-
     settings = settings or get_settings()
-    assert isinstance(settings, Settings)
     needs = stack_needs(stacks, settings)
     if not needs:
         return "every stack is already running"
@@ -256,10 +249,6 @@ def _main(argv: Sequence[str]) -> int:
             print(check([need], room(args.cache, Path(tempfile.gettempdir())),
                         "building llama.cpp"))
             return 0
-        from workbench.settings import get_settings
-        from workbench.stacks.defaults import default_stacks
-        from workbench.stacks.recipe import get_stack
-
         settings = get_settings()
         builds = build_needs(args.jobs, args.cache)
         if builds:

@@ -6,6 +6,7 @@ the result lives (`<cache_dir>/models/<digest>/`) and runs the script when it is
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -60,6 +61,4 @@ def ensure_converted(gguf: Path, settings: Settings, timeout_s: float = 900.0) -
 
 
 def _offline_env() -> dict[str, str]:
-    import os
-
     return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}

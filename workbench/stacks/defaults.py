@@ -8,6 +8,7 @@ import subprocess
 from dataclasses import dataclass
 
 from workbench.host.machine import gpu_available
+from workbench.stacks.gpu import llama_server_gpu, vllm_gpu_python
 
 
 def ollama_available() -> bool:
@@ -38,8 +39,6 @@ def docker_compose_works() -> bool:
 
 def native_gpu_engines() -> tuple[bool, bool]:
     """(a CUDA llama-server, a CUDA vLLM) installed here (see `workbench.stacks.gpu`)."""
-    from workbench.stacks.gpu import llama_server_gpu, vllm_gpu_python
-
     return llama_server_gpu() is not None, vllm_gpu_python() is not None
 
 

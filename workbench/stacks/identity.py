@@ -36,6 +36,8 @@ from workbench.stacks.engines.registry import find_adapter, get_adapter, metric_
 from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import LaunchError
 from workbench.stacks.recipe import Stack
+from workbench.stacks.registry import model_for_digest
+from workbench.targets import RemoteTargetError, check_routes, is_remote, route
 
 #: Seconds each probe may take: a remote server on a slow link still answers these at once.
 PROBE_TIMEOUT_S = 5.0
@@ -77,8 +79,6 @@ def remote_refusal(stack: Stack) -> str | None:
     machine; any other host (127.0.0.2 and 127.0.0.3 included: tests stand remote hosts in
     with them) needs `allow_remote: true`, and must be in WORKBENCH_REMOTE_HOSTS when set.
     """
-    from workbench.targets import RemoteTargetError, check_routes, route
-
     root = engine_root(stack)
     if root is None or not engine_is_elsewhere(stack):
         return None
@@ -94,8 +94,6 @@ def remote_refusal(stack: Stack) -> str | None:
 def check_remote_allowed(stack: Stack, *, quiet: bool = False) -> None:
     """Raise LaunchError (naming the recipe and engine_url) when the engine runs on another
     host the recipe does not allow; otherwise print (to stderr) where its traffic goes."""
-    from workbench.targets import is_remote
-
     refused = remote_refusal(stack)
     if refused is not None:
         raise LaunchError(f"{stack.source_path or stack.name}: field engine_url: {refused}")
@@ -245,8 +243,6 @@ def remote_model_entry(stack: Stack, served: dict[str, Any] | None = None) -> di
     """The manifest's `models` entry of a stack whose engine runs elsewhere: the sha256
     when the server proves it (Ollama's blob digest), else the name it serves and why
     that is all that is known."""
-    from workbench.stacks.registry import model_for_digest
-
     served = served if served is not None else served_identity(stack)
     sha = served.get("gguf_sha256")
     where = f"the {stack.engine} server at {served.get('url')}"

@@ -21,6 +21,8 @@ from pathlib import Path
 from workbench.settings import Settings, get_settings
 from workbench.stacks import identity
 from workbench.stacks.engines import LaunchContext, adapter_for
+from workbench.stacks.engines.compose import qdrant_port
+from workbench.stacks.gpu import check_gpu_shares, runs_on_gpu_here
 from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import (
     LaunchError,
@@ -92,8 +94,6 @@ def check_cpuset(stack: Stack) -> None:
 def check_gpu_room(stack: Stack, settings: Settings) -> None:
     """Raise RecipeError when `stack` and the stacks already running here would ask one
     GPU for more memory than it has (see `workbench.stacks.gpu`)."""
-    from workbench.stacks.gpu import check_gpu_shares, runs_on_gpu_here
-
     if not runs_on_gpu_here(stack):
         return
     others = []
@@ -114,8 +114,6 @@ def _ports_needed(stack: Stack, with_rag: bool) -> list[tuple[str, int]]:
     if not identity.engine_is_elsewhere(stack) and stack.ports.engine is not None:
         ports.append(("ports.engine", stack.ports.engine))
     if stack.launch == "compose":
-        from workbench.stacks.engines.compose import qdrant_port
-
         ports.append(("qdrant (ports.rag + 2)", qdrant_port(stack)))
     return ports
 
@@ -283,8 +281,6 @@ def _start_rag(
     # The service must see the same folders as the launcher, whatever its cwd.
     env = {"WORKBENCH_CACHE_DIR": str(settings.cache_dir)}
     if stack.launch == "compose":
-        from workbench.stacks.engines.compose import qdrant_port
-
         env["QDRANT_URL"] = f"http://127.0.0.1:{qdrant_port(stack)}"
     service = rag_service(stack, Path(recipe_path), ctx.log("rag"), env=env,
                           state_dir=settings.state_dir,

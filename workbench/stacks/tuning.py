@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -30,6 +30,8 @@ from workbench.host import CpuFacts, cpu_facts, host_fingerprint
 from workbench.settings import Settings
 from workbench.stacks.engines.base import EngineTuning
 from workbench.stacks.engines.registry import find_adapter
+from workbench.stacks.model_files import ModelFileError
+from workbench.stacks.models import gguf_digest, recipe_gguf
 from workbench.stacks.recipe import Stack
 from workbench.stacks.tuning_choice import (
     AGREE_F1,
@@ -121,8 +123,6 @@ def recipe_pins(stack: Stack) -> dict[str, Any]:
 
 
 def _pinned(setting: EngineSetting, pins: dict[str, Any]) -> EngineSetting:
-    from dataclasses import replace
-
     return replace(setting, **{k: v for k, v in pins.items() if k != "engine_args"})
 
 
@@ -150,8 +150,6 @@ def candidates(stack: Stack, facts: CpuFacts | None = None) -> list[EngineSettin
 
 @lru_cache(maxsize=16)
 def _file_digest(path: str, mtime: float) -> str:
-    from workbench.stacks.models import gguf_digest
-
     return gguf_digest(Path(path))
 
 
@@ -165,9 +163,6 @@ def probe_key(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
               ) -> dict[str, Any] | None:
     """What a probe result holds for: host fingerprint, engine version, model digest and
     cores given (None when the engine or the model is missing here)."""
-    from workbench.stacks.model_files import ModelFileError
-    from workbench.stacks.models import recipe_gguf
-
     facts = facts or cpu_facts()
     build = engine_build(stack, settings)
     if build is None or stack.model is None:

@@ -29,8 +29,10 @@ from typing import Any, cast
 
 from workbench.host import CpuFacts, cpu_facts
 from workbench.settings import Settings
+from workbench.stacks.engines import LaunchContext
 from workbench.stacks.engines.base import EngineAdapter
 from workbench.stacks.engines.registry import adapter_for, get_adapter
+from workbench.stacks.process import LaunchError, free_port, spawn, stop_group, wait_healthy
 from workbench.stacks.recipe import Stack
 from workbench.stacks.tuning import (
     CandidateResult,
@@ -126,8 +128,6 @@ def _adapter(stack: Stack) -> EngineAdapter:
 
 
 def _probe_stack(stack: Stack) -> Stack:
-    from workbench.stacks.process import free_port
-
     # Prefix caching off: the repeats would otherwise skip the prompt they time.
     generation = stack.generation.model_copy(update={"prefix_caching": False})
     return stack.with_ports(free_port(), free_port()).model_copy(
@@ -141,9 +141,6 @@ def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: l
     engine that fails (the result carries the error). `beat`: the best time so far; a
     candidate whose first round already takes `GIVE_UP_SHARE` times that cannot win and
     stops there (its time is that round's, and the result says so)."""
-    from workbench.stacks.engines import LaunchContext
-    from workbench.stacks.process import LaunchError, spawn, stop_group, wait_healthy
-
     placed = _probe_stack(stack)
     adapter = _adapter(placed)
     slug = "".join(c if c.isalnum() else "-" for c in setting.label)

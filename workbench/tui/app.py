@@ -79,10 +79,10 @@ class WorkbenchApp(App[None]):
 
     @work(thread=True, group="imports")
     def _warm_imports(self) -> None:
-        # Scoring and the runner pull in scipy and numpy (seconds on a busy 2-core box);
-        # loading them off the UI thread keeps start-up and the first screen switch quick.
-        import workbench.report.stored
-        import workbench.runner.session  # noqa: F401
+        # why here: the scorecard (report.stored) pulls in scipy, seconds on a busy 2-core
+        # box; loading it off the UI thread keeps start-up and the first screen switch quick
+        # (the runner is already loaded: the Run screen imports it).
+        import workbench.report.stored  # noqa: F401
 
     def show_results(self, run_id: str) -> None:
         """Make `run_id` the current run and show its results."""

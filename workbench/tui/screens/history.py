@@ -16,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Header, Static
 
 from workbench.report.host import cross_host_note, host_label
+from workbench.store import Store
 from workbench.tui.data import load_card
 from workbench.tui.widgets.key_footer import KeyFooter
 
@@ -199,8 +200,6 @@ class HistoryScreen(Screen[None]):
         try:
             cards = tuple(load_card(self.wb.db_path, r, semantic=self.wb.semantic).card
                           for r in (first, second))
-            from workbench.store import Store
-
             with Store(self.wb.db_path) as store:  # this thread's own connection
                 note = cross_host_note(*(store.run_manifest(r) for r in (first, second)))
         except Exception as exc:  # shown to the user; the app stays up

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Header, Static
 
+from workbench.store.db import Store
 from workbench.tui.data import (
     LoadedCard,
     e2e_by_stack,
@@ -149,7 +150,6 @@ class ResultsScreen(Screen[None]):
             if rescore:
                 # why here: report.stored imports scipy (SciPy takes seconds to import)
                 from workbench.report.stored import scorecard_for_run
-                from workbench.store.db import Store
 
                 with Store(self.wb.db_path) as store:
                     scorecard_for_run(store, run_id, semantic=self.wb.semantic,
