@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from workbench.rag.onnx_export import ensure_onnx_export, load_fastembed
+from workbench.rag import onnx_export
 from workbench.settings import get_settings
 
 if TYPE_CHECKING:
@@ -166,9 +166,9 @@ class Embedder:
 
     def _load_onnx(self) -> Any:
         try:
-            folder = ensure_onnx_export(Path(resolve_model_path(self.name)),
-                                        get_settings().cache_dir)
-            model = load_fastembed(folder)
+            folder = onnx_export.ensure_onnx_export(Path(resolve_model_path(self.name)),
+                                                    get_settings().cache_dir)
+            model = onnx_export.load_fastembed(folder)
         except EmbedderError:
             raise
         except Exception as exc:  # export, ONNX Runtime and file errors alike
