@@ -106,6 +106,21 @@ def test_a_fast_but_wrong_candidate_is_never_chosen() -> None:
     assert reason.startswith("bfloat16 eager: the fastest whose answers match float32 eager's")
 
 
+def test_a_candidate_stopped_for_being_slower_is_called_slower_not_wrong() -> None:
+    ref = result(FP32_EAGER, 4.0, REF_ANSWERS)
+    slow = result(BF16_COMPILED, 7.0, REF_ANSWERS[:1])  # stopped after its first prompt
+    slow.note = "stopped after 1 of 4 prompts: 7.00 s, over 1.5x the best so far (4.00 s)"
+    tuning_probe.compare_to_reference(ref, slow)
+    assert not slow.matches and slow.agreed == 1
+    _, reason = tuning.choose([ref, slow])
+    assert "bfloat16 compiled slower (stopped after 1 of 4 prompts" in reason
+    assert "answered differently" not in reason
+    wrong = result(BF16_COMPILED, 7.0, ["!!!!!!!!"])  # stopped early and wrong: wrong
+    wrong.note = slow.note
+    tuning_probe.compare_to_reference(ref, wrong)
+    assert "bfloat16 compiled answered differently (0 of 1" in tuning.choose([ref, wrong])[1]
+
+
 def test_only_the_reference_right_keeps_the_reference() -> None:
     ref = result(FP32_EAGER, 4.0, REF_ANSWERS)
     wrong = result(BF16_COMPILED, 0.5, ["x"] * 4)

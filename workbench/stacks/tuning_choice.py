@@ -154,6 +154,10 @@ def choose(results: list[CandidateResult]) -> tuple[CandidateResult | None, str]
     for r in results:
         if r.error is not None:
             rejected.append(f"{r.label} failed ({r.error.splitlines()[0][:80]})")
+        elif r.note and r.agreed == len(r.answers) < len(ref.answers):
+            # Stopped early for being clearly slower, with every answer it gave agreeing:
+            # slower, not wrong.
+            rejected.append(f"{r.label} slower ({r.note})")
         elif not r.matches:
             rejected.append(f"{r.label} answered differently ({r.agreed} of "
                             f"{len(r.answers)} prompts agree)")
