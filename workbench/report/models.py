@@ -98,7 +98,8 @@ class StackSummary(BaseModel):
         "none).")
     ci: dict[str, list[float | None]] = Field(
         default_factory=dict, description="Statistic -> 95% CI [low, high] over this "
-        "stack's own answers: f1 (mean, BCa bootstrap), e2e.p50, e2e.p95 (successful "
+        "stack's own answers: f1 (mean, BCa bootstrap; Wilson's score interval when every "
+        "answer scores 0 or 1), e2e.p50, e2e.p95 (successful "
         "requests, order-statistic); an end the data cannot bound is null (a p95's upper "
         "bound needs 72 requests).")
     load: StackLoad | None = Field(
