@@ -153,7 +153,7 @@ def host_line(manifest: ManifestLike) -> str | None:
     return line
 
 
-def host_of(manifest: ManifestLike) -> str | None:
+def host_fingerprint(manifest: ManifestLike) -> str | None:
     """The run's host fingerprint (None for runs stored before it was recorded)."""
     hw = RunManifest.read(manifest).hardware
     return hw.fingerprint if hw is not None and hw.fingerprint else None
@@ -163,7 +163,7 @@ def cross_host_note(first: ManifestLike, second: ManifestLike) -> str | None:
     """A note when two runs ran on different hosts (or one host is unknown): their
     latencies measure the machines as much as the stacks."""
     runs = [RunManifest.read(m) for m in (first, second)]
-    a, b = host_of(runs[0]), host_of(runs[1])
+    a, b = host_fingerprint(runs[0]), host_fingerprint(runs[1])
     if a is not None and a == b:
         return None
     if a is None or b is None:
