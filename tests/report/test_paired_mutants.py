@@ -63,3 +63,21 @@ def test_few_shared_questions_are_warned_about() -> None:
     assert s.warnings == ["only 8 questions answered by every stack: confidence intervals "
                           "are wide"]
     assert (s.n_pairs, s.n_unpaired, s.holm_family) == (8, 0, 2)
+
+
+def test_a_stack_with_no_responses_compares_as_nothing_not_as_nan() -> None:
+    """stack-c answered nothing: each of its comparisons has no pairs, no means and no
+    difference (None, never NaN), no test, and is not significant."""
+    qs = [question(f"q{i}") for i in range(6)]
+    recs = [record(q.id, side, "gold") for q in qs for side in "AB"]
+    s = score(qs, recs, stacks=[A, B, C], baseline=A, semantic=False, judge=None,
+              embedder=None, resamples=50, seed=1)
+    of_c = [c for c in s.comparisons if c.candidate == C and c.statistic != "ratio"]
+    assert {c.metric for c in of_c} >= {"f1", "exact_match", "error_rate"}
+    for c in of_c:
+        assert (c.n_pairs, c.baseline_value, c.candidate_value) == (0, None, None)
+        assert (c.diff, c.ci_low, c.ci_high, c.p_value) == (None, None, None, None)
+        assert (c.significant, c.better) == (False, None)
+    f1_b = next(c for c in s.comparisons if c.candidate == B and c.metric == "f1")
+    assert (f1_b.n_pairs, f1_b.baseline_value, f1_b.candidate_value, f1_b.diff) == \
+        (6, 1.0, 1.0, 0.0)
