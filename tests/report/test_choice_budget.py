@@ -136,6 +136,27 @@ def test_the_cpu_matrix_slo_can_be_judged_on_its_68_questions() -> None:
     assert tie_margin_of(manifest) == 0.05
 
 
+@pytest.mark.parametrize("name", ["cpu.yaml", "cpu-load.yaml"])
+def test_a_flawless_stack_meets_every_constraint_of_a_shipped_matrix(name: str) -> None:
+    """Each constraint is met only on its interval's bound: a cap that 68 clean answers
+    cannot meet (a 5% error cap: 0 of 68 is [0%, 5.3%]) would exclude every stack."""
+    from workbench.runner.matrix import load_matrix
+    from workbench.settings import get_settings
+
+    matrix = load_matrix(get_settings().stacks_dir / "matrix" / name)
+    assert matrix.limit is None  # every one of demo-en's 68 questions
+    manifest = {"choice": matrix.choice.model_dump()}
+    e2e = [float(x) for x in np.linspace(0.2, 0.9, 68)]
+    summary = StackSummary(
+        stack="s", model="m", engine="llamacpp", responses=68, ok=68, errors=0,
+        error_rate=0.0, error_kinds={}, error_examples=[], quality={"f1": 0.5}, retrieval={},
+        counts={"f1": 68}, latency={"e2e": summarize(e2e)}, throughput=1.0, cost=None,
+        values={"f1": [0.5] * 68, "e2e": e2e})
+    judged = [c for c in constraints_from_manifest(manifest) if c.metric != "capacity"]
+    assert "error_rate" in {c.metric for c in judged}
+    assert {c.text: c.judge(summary).state for c in judged} == {c.text: MET for c in judged}
+
+
 def test_the_non_inferiority_bound_is_the_one_sided_sign_flip_bound() -> None:
     """d_i = 2^i / 1024 over 10 questions: the 1,024 sign patterns give the sums -1023..1023
     (odd, /1024) once each, so the one-sided 99% critical value of mean(d) is the 11th
