@@ -194,3 +194,48 @@ def test_a_quality_margin_with_no_shared_question_keeps_its_limit() -> None:
     rows = [r.model_copy(update={"scores": {A: {"f1": 1.0}}}) for r in card.rows]
     check = check_margin(card.model_copy(update={"rows": rows}), B, parse_margin("f1=0.1"))
     assert (check.state, check.n, check.limit) == ("inconclusive", 0, 0.1)
+
+
+def test_a_bound_exactly_at_the_margin_is_not_inside_it_nor_beyond_it() -> None:
+    """Two questions, every drop the same: the bounds are the drop -+ half a question
+    (0.25), exactly. A bound equal to the margin neither passes nor fails."""
+    level = check_margin(_with(_card(2), np.ones(2), np.ones(2)), B, parse_margin("f1=0.25"))
+    assert (level.low, level.high, level.state) == (-0.25, 0.25, "inconclusive")
+    half = check_margin(_with(_card(2), np.ones(2), np.full(2, 0.5)), B,
+                        parse_margin("f1=0.25"))
+    assert (half.low, half.high, half.state, half.settle_n) == (0.25, 0.75, "inconclusive", 3)
+    # A drop exactly at the margin: no sample size would move the bound clear of it.
+    at = check_margin(_with(_card(4), np.ones(4), np.array([0.0, 1.0, 1.0, 1.0])), B,
+                      parse_margin("f1=0.25"))
+    assert (at.worse, at.limit, at.state, at.settle_n) == (0.25, 0.25, "inconclusive", None)
+    assert at.text.endswith("(f1=0.25); it sits at the margin, so no sample size would "
+                            "settle it")
+
+
+def test_which_margins_the_gate_takes_and_what_it_says_of_the_others() -> None:
+    card = _card(20)
+    assert check_margin(card, B, parse_margin("f1.mean=0.1")).text == \
+        check_margin(card, B, parse_margin("f1=0.1")).text.replace("(f1=0.1)", "(f1.mean=0.1)")
+    known = "e2e, exact_match, f1, gold_contained, refusal"
+    for margin in ("bleu=0.1", "ttft=10%", "f1.p95=0.1"):
+        with pytest.raises(GateError) as refused:
+            check_margin(card, B, parse_margin(margin))
+        assert str(refused.value) == (f"{margin}: no margin on {margin.split('=')[0]} in run "
+                                      f"{card.run_id}; known: {known} (e2e with p50, mean or "
+                                      "p95)")
+
+
+def test_a_p95_margin_counts_only_the_questions_asked_of_both() -> None:
+    """200 questions asked of both: judged; one of them not asked of the candidate: 199
+    pairs, refused word for word."""
+    card = _card(200)
+    assert check_margin(card, B, parse_margin("e2e.p95=10%")).n == 200
+    rows = list(card.rows)
+    rows[0] = rows[0].model_copy(update={"status": {A: "ok", B: None}})
+    short = card.model_copy(update={"rows": rows})
+    with pytest.raises(GateError) as refused:
+        check_margin(short, B, parse_margin("e2e.p95=10%"))
+    assert str(refused.value) == (
+        f"e2e.p95=10%: run {card.run_id} has 199 question pairs of {B} and {A}; a p95 needs "
+        "at least 200 to be estimated, so this margin cannot be judged (use e2e.p50 or "
+        "e2e.mean, or run at least 200 questions)")
