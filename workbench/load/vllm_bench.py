@@ -25,8 +25,16 @@ and how ours differs:
   * so its ITL list holds two extra near-zero gaps per request (role -> first token, last
     token -> finish chunk), which pulls its ITL mean and median down: ITL is shown, but
     is not one of the metrics that must agree;
-  * TPOT = (E2E - TTFT) / (N - 1) with N = `usage.completion_tokens` (stream_options
-    include_usage): same;
+  * TPOT = (E2E - TTFT) / (N - 1) per request, then mean/median/p99 over the successful
+    requests (not token-weighted), with N = `usage.completion_tokens` (stream_options
+    include_usage): same. Without usage vLLM re-tokenizes the generated text and ours
+    counts content chunks; llama.cpp always sends usage, and with `--ignore-eos` every
+    request of both tools has exactly the output length asked (the bench checks it);
+  * throughput = completed requests (their N) / duration; vLLM's duration runs from before
+    its first request to after the last one returned, ours from the first send to the last
+    request's end: the same span within a few ms;
+  * `replay` runs our metrics module on vLLM's own per-request stamps: it reproduces each of
+    vLLM's numbers, so the arithmetic is the same and only the stamping can differ;
   * it keeps connections alive and reuses them (aiohttp); llama-server closes every
     connection after a streamed answer, so a reused one fails with "Server disconnected"
     and vLLM's tool counts that request as failed. It is therefore sent
@@ -36,7 +44,9 @@ and how ours differs:
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import os
 import queue
 import statistics
@@ -47,7 +57,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from workbench.load.metrics import PointSummary
+from workbench.load.metrics import PointSummary, summarize
+from workbench.records.responses import LoadRequestRecord, PointSpec, RequestTiming
 
 #: What the round runner prints when it is ready for a round, and after each round.
 READY_MARKER = "WB-VLLM-BENCH-READY"
@@ -249,6 +260,10 @@ class Combined(BaseModel):
         shared machine's slow drift, the median its short bursts (one slow round)."""
         return statistics.median(self.round_diffs_pct)
 
+    def diff_interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        """Distribution-free interval for the median paired difference (`median_interval`)."""
+        return median_interval(self.round_diffs_pct, confidence)
+
 
 def combine(rounds: list[list[Agreement]]) -> list[Combined]:
     """Per-metric values over rounds (`agreement` of each round pair); metrics missing from
@@ -262,3 +277,63 @@ def combine(rounds: list[list[Agreement]]) -> list[Combined]:
                  vllm=[r[name].vllm for r in by_round])
         for name in names if all(name in r for r in by_round)
     ]
+
+
+def median_interval(values: list[float], confidence: float = 0.95) -> tuple[float, float]:
+    """The order-statistic interval for a median: [x_(k), x_(n+1-k)] with the largest k whose
+    binomial coverage 1 - 2 P(Bin(n, 1/2) < k) is still >= `confidence` (no assumption on
+    the distribution of the round diffs). Too few values for that coverage: (-inf, inf).
+    With 6 round pairs the interval is [min, max] at 96.9%."""
+    xs = sorted(values)
+    n = len(xs)
+    k = 0
+    while k + 1 <= n // 2:
+        below = sum(math.comb(n, i) for i in range(k + 1)) / 2.0**n  # P(Bin < k + 1)
+        if 1.0 - 2.0 * below < confidence:
+            break
+        k += 1
+    return (xs[k - 1], xs[n - k]) if k else (-math.inf, math.inf)
+
+
+def replay_records(theirs: dict[str, Any]) -> list[LoadRequestRecord]:
+    """vLLM's own per-request stamps (its `--save-detailed` result) as our request records.
+
+    vLLM stamps every SSE message with `choices` (the role-only chunk, each token, the
+    `finish_reason` chunk), so timings built from its stamps carry its definitions: TTFT at
+    its first message, E2E (`latencies`) at its last, ITL its gaps. `metrics.summarize` on
+    these records must reproduce vLLM's own numbers: that checks our arithmetic (TPOT per
+    request, then the mean over requests; N from usage; numpy percentiles; only successful
+    requests; throughput over vLLM's duration) apart from how each client stamps."""
+    records = []
+    rows = zip(theirs["start_times"], theirs["ttfts"], theirs["itls"], theirs["latencies"],
+               theirs["input_lens"], theirs["output_lens"], theirs["errors"], strict=True)
+    for i, (start, ttft, itl, latency, prompt_len, output_len, error) in enumerate(rows):
+        ok = not error
+        times = list(itertools.accumulate(itl, initial=start + ttft)) if ok else []
+        timing = RequestTiming(request_start=start, first_token=times[0] if ok else None,
+                               last_token=start + latency if ok else None,
+                               request_end=start + latency, token_times=times,
+                               started_at_utc="")
+        records.append(LoadRequestRecord(
+            index=i, prompt_id=f"vllm-{i}", due=start, ready=start,
+            status="ok" if ok else "error", error=error or None, timing=timing,
+            prompt_tokens=prompt_len, completion_tokens=output_len if ok else None,
+            tokens_from="usage" if ok else "none"))
+    return records
+
+
+def replay(theirs: dict[str, Any], spec: PointSpec) -> PointSummary:
+    """Our metrics module's numbers computed from vLLM's stamps and vLLM's duration."""
+    return summarize(spec, replay_records(theirs), float(theirs["duration"]))
+
+
+def edge_gaps_ms(theirs: dict[str, Any]) -> tuple[float, float]:
+    """Largest first and last ITL entry of vLLM's successful requests, in ms: the gap from
+    its role-only first message to the first token, and from the last token to the
+    `finish_reason` message. Near zero means the server wrote each pair together, so vLLM's
+    TTFT and E2E stamps are the same instants as ours (first/last content chunk)."""
+    firsts = [itl[0] for itl, err in zip(theirs["itls"], theirs["errors"], strict=True)
+              if itl and not err]
+    lasts = [itl[-1] for itl, err in zip(theirs["itls"], theirs["errors"], strict=True)
+             if itl and not err]
+    return (max(firsts, default=math.nan) * 1000.0, max(lasts, default=math.nan) * 1000.0)
