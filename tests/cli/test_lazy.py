@@ -55,7 +55,7 @@ def test_help_lists_every_command_without_importing_one() -> None:
 
 @pytest.mark.parametrize(("args", "modules"), [
     (["env"], ["env"]),
-    (["runs", "--help"], ["report", "runs"]),
+    (["runs", "--help"], ["judging", "report", "runs"]),
     (["stacks", "--help"], ["stacks", "tune"]),
 ])
 def test_a_command_imports_only_its_own_modules(args: list[str], modules: list[str]) -> None:

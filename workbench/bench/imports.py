@@ -55,14 +55,6 @@ HEAVY = frozenset({
 })
 
 
-# Packages whose modules import light workbench modules inside functions on purpose, and why.
-LAZY_BY_DESIGN = {
-    "cli": "every command module is imported on each `workbench` run (typer registers them "
-           "all), so a command's own imports wait for the command: `workbench --help` took "
-           "3.1-4.4 s either way with them there, 4.1-4.4 s with them at the top (load 12-13)",
-}
-
-
 @dataclass(frozen=True)
 class Import:
     """One import statement's target as seen from one module."""
@@ -306,7 +298,7 @@ def light_in_functions(report: Report, heavy: set[str] | None = None) -> set[tup
 
 
 def unexplained(report: Report, heavy: set[str] | None = None) -> list[Import]:
-    """Heavy imports inside functions (outside `LAZY_BY_DESIGN`) that say nothing of why:
+    """Heavy imports inside functions that say nothing of why:
     no comment on their line, nor a `#` line above the block of imports they belong to."""
     light = light_in_functions(report, heavy)
     statements: dict[tuple[str, int], Import] = {}
@@ -322,8 +314,7 @@ def unexplained(report: Report, heavy: set[str] | None = None) -> list[Import]:
         explained[key] = bool(imp.comment) or imp.above.startswith("#") or (
             before is not None and explained.get((before.module, before.line), False))
     return [imp for key, imp in sorted(statements.items())
-            if key not in light and not explained[key]
-            and package_of(imp.module) not in LAZY_BY_DESIGN]
+            if key not in light and not explained[key]]
 
 
 def _short(module: str) -> str:
@@ -350,13 +341,11 @@ def render(report: Report) -> str:
     heavy_set = heavy_modules(report)
     statements = {(i.module, i.line) for i in report.in_function}
     light = light_in_functions(report, heavy_set)
-    lazy = {(m, line) for m, line in light if package_of(m) in LAZY_BY_DESIGN}
     out.append(f"\nimports inside functions: {len(statements)} statements "
                f"({len(report.in_function)} names); of light modules (no heavy optional "
-               f"dependency at their module level): {len(light) - len(lazy)}, and "
-               f"{len(lazy)} in {', '.join(sorted(LAZY_BY_DESIGN))} (lazy by design)")
+               f"dependency at their module level): {len(light)}")
     silent = unexplained(report, heavy_set)
-    out.append(f"  heavy ones without a `# why` comment (outside the CLI): {len(silent)}")
+    out.append(f"  heavy ones without a `# why` comment: {len(silent)}")
     out += [f"    {_short(i.module)}:{i.line} -> {_short(i.target)}" for i in silent]
     out.append("  light ones (could move to the module's top), per module:")
     shown = [i for i in report.in_function if (i.module, i.line) in light]

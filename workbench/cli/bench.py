@@ -13,16 +13,19 @@ import asyncio
 import dataclasses
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 from rich.console import Console
 
 from workbench.cli.app import app, fail
+from workbench.evalsets.loader import load_evalset
+from workbench.runner.client import RagServiceClient
 from workbench.settings import get_settings
-
-if TYPE_CHECKING:
-    from workbench.store.load_benches import LoadBenchStore
+from workbench.stacks.kinds import stack_kind
+from workbench.stacks.launcher import running_stack
+from workbench.store import Store, StoreError
+from workbench.store.load_benches import LoadBenchStore
 
 
 def _ints(text: str, option: str) -> list[int]:
@@ -46,9 +49,6 @@ def _floats(text: str, option: str) -> list[float]:
 
 
 def _open_store(db: Path | None) -> LoadBenchStore:
-    from workbench.store import Store, StoreError
-    from workbench.store.load_benches import LoadBenchStore
-
     try:
         return LoadBenchStore(Store(db or get_settings().db_path))
     except StoreError as exc:
@@ -56,6 +56,7 @@ def _open_store(db: Path | None) -> LoadBenchStore:
 
 
 def _show(store: LoadBenchStore, ref: str, as_json: bool) -> None:
+    # why here: load imports scoring, which imports SciPy (seconds to import)
     from workbench.load.report import load_table, render, to_json
 
     try:
@@ -107,6 +108,7 @@ def bench_command(
     if report:
         _show(store, report, as_json)
         return
+    # why here: load imports scoring, which imports SciPy (seconds to import)
     from workbench.load.metrics import parse_slo
 
     if (stacks is None) == (url is None):
@@ -140,6 +142,7 @@ def _points(
     concurrency: str | None, rate: str | None, burstiness: float, requests: int | None,
     per_level: int, seed: int, max_seconds: float,
 ) -> list[Any]:
+    # why here: load imports scoring, which imports SciPy (seconds to import)
     from workbench.load.sweep import rate_points, sweep_points
 
     if rate is not None:
@@ -155,6 +158,7 @@ def _points(
 
 
 async def _run(store: LoadBenchStore, console: Console, **o: Any) -> str:
+    # why here: load imports scoring, which imports SciPy (seconds to import)
     from workbench.load.bench_stacks import (
         BenchStackError,
         running_bench_stack,
@@ -166,8 +170,6 @@ async def _run(store: LoadBenchStore, console: Console, **o: Any) -> str:
     meta: dict[str, Any] = {"ignore_eos": o["ignore_eos"], "output_len": o["output_len"]}
     evalset = None
     if o["evalset"]:
-        from workbench.evalsets.loader import load_evalset
-
         try:
             evalset = load_evalset(o["evalset"], settings)
         except Exception as exc:  # the loader's errors name the file and field
@@ -215,6 +217,7 @@ async def _run(store: LoadBenchStore, console: Console, **o: Any) -> str:
 async def _prompts(loaded: list[Any], evalset: Any, o: dict[str, Any], meta: dict[str, Any],
                    console: Console) -> list[Any]:
     """The prompts every stack gets (the same list, so every stack is asked alike)."""
+    # why here: load imports scoring, which imports SciPy (seconds to import)
     from workbench.load import prompts as P
     from workbench.load.bench_stacks import calibrated_prompts
 
@@ -243,10 +246,6 @@ async def _prompts(loaded: list[Any], evalset: Any, o: dict[str, Any], meta: dic
 
 async def _index(loaded: list[Any], evalset: Any, console: Console) -> None:
     """The RAG services need the eval set's corpus indexed (reused when unchanged)."""
-    from workbench.runner.client import RagServiceClient
-    from workbench.stacks.kinds import stack_kind
-    from workbench.stacks.launcher import running_stack
-
     passages = [p.model_dump() for p in evalset.passages]
     for one in loaded:
         stack = running_stack(one.name, get_settings())

@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 
 from workbench.cli.app import app, fail
+from workbench.cli.judging import judge_errors, judge_failure, open_judge
+from workbench.cli.report import _store
 
 if TYPE_CHECKING:
     from workbench.report.models import ScoreCard
@@ -55,7 +57,7 @@ def choose_command(
     db: Path = typer.Option(None, "--db"),
 ) -> None:
     """Rank the run's stacks under the constraints and say which one to choose, and why."""
-    from workbench.cli.report import _store
+    # why here: the report package imports SciPy (seconds to import)
     from workbench.report.constraints import (
         ConstraintError,
         constraints_from_manifest,
@@ -77,8 +79,6 @@ def choose_command(
         margins = [parse_margin(m) for m in [*max_drop, *max_rise]]
     except (KeyError, ConstraintError) as exc:
         raise fail(str(exc).strip("'\"")) from exc
-    from workbench.cli.judging import judge_errors, judge_failure, open_judge
-
     with open_judge(judge_kind, model=judge_model, sample=judge_sample) as judge:
         try:
             decision = decide_run(store, rid, semantic=semantic, judge=judge,
@@ -129,6 +129,7 @@ def _provisional(card: ScoreCard, status: str, applied: list[dict[str, str]], fm
     """A run not completed: progress and each stack's own numbers, marked provisional, and
     no choice (looking at a run in progress and stopping at a difference inflates false
     winners); the gate is inconclusive."""
+    # why here: the report package imports SciPy (seconds to import)
     from workbench.report.gate import EXIT_INCONCLUSIVE
     from workbench.report.provisional import provisional_lines
 

@@ -9,8 +9,16 @@ import typer
 from rich.console import Console
 
 from workbench.cli.app import app, fail
+from workbench.cli.report import print_report
+from workbench.cli.run import run_stacks
 from workbench.runner.run import RunOptions
 from workbench.settings import get_settings
+from workbench.stacks.capacity import CapacityError, check_stacks
+from workbench.stacks.defaults import default_stacks
+from workbench.stacks.launcher import down
+from workbench.stacks.placement import up_many
+from workbench.stacks.recipe import RecipeError, get_stack
+from workbench.store import Store
 
 
 @app.command("demo")
@@ -26,14 +34,6 @@ def demo_command(
 ) -> None:
     """Start the default pair (A on :8000, B on :9000), run the eval set, report, print
     the recommendation, stop."""
-    from workbench.cli.report import print_report
-    from workbench.cli.run import run_stacks
-    from workbench.stacks.defaults import default_stacks
-    from workbench.stacks.launcher import down
-    from workbench.stacks.placement import up_many
-    from workbench.stacks.recipe import RecipeError, get_stack
-    from workbench.store import Store
-
     console = Console(stderr=True)
     settings = get_settings()
     defaults = default_stacks()
@@ -48,8 +48,6 @@ def demo_command(
             sa, sb = (get_stack(n, settings.stacks_dir) for n in names)
         except RecipeError as exc:
             raise fail(str(exc)) from exc
-        from workbench.stacks.capacity import CapacityError, check_stacks
-
         try:  # refuse here, naming the stacks and the numbers, not halfway through a run
             console.print(check_stacks([sa, sb], settings))
         except CapacityError as exc:

@@ -3,11 +3,27 @@ eval set, building one from a folder of documents, and reviewing a built one."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from workbench.cli.app import app, fail
+from workbench.evalsets import EvalSetError, load_evalset, resolve_ref, shipped_evalsets
+from workbench.settings import get_settings
+from workbench.stacks.engines.base import EngineUnavailableError
+from workbench.stacks.model_files import ModelFileError
+from workbench.stacks.process import LaunchError
+from workbench.stacks.registry import UnknownModelError
 
 evalsets_app = typer.Typer(
     help="Eval sets: list the shipped ones, validate any.", no_args_is_help=True
@@ -18,9 +34,6 @@ app.add_typer(evalsets_app, name="evalsets")
 @evalsets_app.command("list")
 def list_command() -> None:
     """List the shipped eval sets with their passage and question counts."""
-    from workbench.evalsets import EvalSetError, load_evalset, shipped_evalsets
-    from workbench.settings import get_settings
-
     settings = get_settings()
     names = shipped_evalsets(settings)
     if not names:
@@ -45,8 +58,6 @@ def validate_command(
     ref: str = typer.Argument(help="Shipped set name, folder, SQuAD .json file or hf:hub/id."),
 ) -> None:
     """Check an eval set: print OK with counts and digest, or every problem (exit code 2)."""
-    from workbench.evalsets import EvalSetError, load_evalset, resolve_ref
-
     try:
         es = load_evalset(ref)
     except EvalSetError as exc:
@@ -62,8 +73,6 @@ def validate_command(
     where = resolve_ref(ref)
     build = where / "build.json" if isinstance(where, Path) and where.is_dir() else None
     if build is not None and build.is_file():
-        import json
-
         gen = json.loads(build.read_text("utf-8")).get("generator", {})
         typer.echo(f"generated: true, by {gen.get('model')} (sha256 "
                    f"{str(gen.get('model_digest'))[:12]}...), prompt sha256 "
@@ -94,17 +103,7 @@ def build_command(
     make unanswerable questions from their near-miss neighbours. Replies are cached, so a
     rerun is fast. Review the result with `workbench evalsets review OUT`.
     """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    from workbench.evalsets import EvalSetError
+    # why here: the builder's BM25 neighbours import SciPy (seconds to import)
     from workbench.evalsets.builder import (
         BuildOptions,
         DocumentError,
@@ -112,11 +111,6 @@ def build_command(
         build_evalset,
         question_writer,
     )
-    from workbench.settings import get_settings
-    from workbench.stacks.engines.base import EngineUnavailableError
-    from workbench.stacks.model_files import ModelFileError
-    from workbench.stacks.process import LaunchError
-    from workbench.stacks.registry import UnknownModelError
 
     settings = get_settings()
     opts = BuildOptions(docs=docs, out=out, model=model, per_passage=per_passage,
@@ -154,12 +148,12 @@ def review_command(
     path: Path = typer.Argument(help="A generated eval set folder (has build.json)."),
 ) -> None:
     """Keep, edit or drop each generated question in the terminal (saved as you go)."""
+    # why here: the review set imports SciPy (BM25), its screen Textual (seconds to import)
     from workbench.evalsets.builder.review import ReviewError, ReviewSet
+    from workbench.tui.screens.review import ReviewApp
 
     try:
         review = ReviewSet.open(path)
     except ReviewError as exc:
         raise fail(str(exc)) from exc
-    from workbench.tui.screens.review import ReviewApp
-
     ReviewApp(review).run()

@@ -7,6 +7,9 @@ import json
 import typer
 
 from workbench.cli.app import app, fail
+from workbench.host.calibration import CalibrationError, cache_path, calibration, measure_here
+from workbench.host.facts import host_fingerprint
+from workbench.runner.manifest import hardware
 from workbench.settings import get_settings
 
 host_app = typer.Typer(help="This machine: facts and calibration.", no_args_is_help=True)
@@ -17,8 +20,9 @@ app.add_typer(host_app, name="host")
 def host_show(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """The host as a run's manifest records it: CPU and engine flags, cores, memory, GPUs,
     fingerprint and the cached calibration."""
+    # why here: the report package imports SciPy (seconds to import)
     from workbench.report.host import host_line
-    from workbench.runner.manifest import hardware
+
 
     record = hardware()
     if as_json:
@@ -33,8 +37,7 @@ def host_calibrate(
 ) -> None:
     """Measure how fast llama.cpp runs the packaged SmolLM2 here (prefill and decode tok/s;
     llama-bench, else llama-server), once per host; cached under the cache folder."""
-    from workbench.host.calibration import CalibrationError, cache_path, calibration, measure_here
-    from workbench.host.facts import host_fingerprint
+    # why here: the report package imports SciPy (seconds to import)
     from workbench.report.host import calibration_text
 
     settings = get_settings()

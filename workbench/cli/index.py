@@ -7,9 +7,15 @@ import os
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
+from tqdm import tqdm
 
 from workbench.cli.app import app, fail
+from workbench.rag.__main__ import default_data_dir, default_shared_dir
+from workbench.rag.embedder import EmbedderError, get_embedder
+from workbench.records.rag import IndexRequest
 from workbench.settings import get_settings
+from workbench.stacks.recipe import RecipeError, get_stack
 
 
 def read_corpus(path: Path) -> list[dict[str, object]]:
@@ -48,14 +54,9 @@ def index_command(
     process per folder.
     """
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from pydantic import ValidationError
-    from tqdm import tqdm
-
-    from workbench.rag.__main__ import default_data_dir, default_shared_dir
-    from workbench.rag.embedder import EmbedderError, get_embedder
+    # why here: rag.index imports qdrant-client (seconds to import), after HF_HUB_OFFLINE
     from workbench.rag.index import IndexStore
-    from workbench.records.rag import IndexRequest
-    from workbench.stacks.recipe import RecipeError, get_stack
+
 
     try:
         stack = get_stack(stack_name, get_settings().stacks_dir)

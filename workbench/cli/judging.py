@@ -14,6 +14,10 @@ import typer
 
 from workbench.cli.app import fail
 from workbench.settings import get_settings
+from workbench.stacks.engines.base import EngineUnavailableError
+from workbench.stacks.model_files import ModelFileError
+from workbench.stacks.process import LaunchError
+from workbench.stacks.registry import UnknownModelError
 
 
 @contextlib.contextmanager
@@ -22,6 +26,7 @@ def open_judge(kind: str | None, *, url: str | None = None, model: str | None = 
                ) -> Iterator[Any]:
     """The judge the options name (None for none), closed on exit. `sample` 0 or None
     judges every answer."""
+    # why here: the scoring package imports SciPy (seconds to import)
     from workbench.scoring.judge import Judge
 
     n = sample or None
@@ -33,8 +38,9 @@ def open_judge(kind: str | None, *, url: str | None = None, model: str | None = 
     if kind == "local":
         if url:
             raise fail("--judge local starts its own model: leave out --judge-url")
+        # why here: the scoring package imports SciPy (seconds to import)
         from workbench.scoring.local_judge import DEFAULT_JUDGE_MODEL, local_judge
-        from workbench.stacks.registry import UnknownModelError
+
 
         try:
             judge_cm = local_judge(model or DEFAULT_JUDGE_MODEL, sample=n,
@@ -53,10 +59,6 @@ def open_judge(kind: str | None, *, url: str | None = None, model: str | None = 
 def judge_errors() -> tuple[type[Exception], ...]:
     """What a local judge raises when it cannot start (no llama.cpp, the model cannot be
     fetched or verified, the server did not come up)."""
-    from workbench.stacks.engines.base import EngineUnavailableError
-    from workbench.stacks.model_files import ModelFileError
-    from workbench.stacks.process import LaunchError
-
     return (EngineUnavailableError, ModelFileError, LaunchError)
 
 

@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from workbench.cli.app import app, fail
+from workbench.cli.judging import judge_errors, judge_failure, open_judge
+from workbench.cli.report import print_report
+from workbench.cli.run import run_stacks
 from workbench.records.manifest_parts import LoadBlock
 from workbench.runner.run import RunOptions
 from workbench.settings import get_settings
-
-if TYPE_CHECKING:
-    from workbench.store import Store
+from workbench.stacks.launcher import down
+from workbench.stacks.placement import up_many
+from workbench.stacks.recipe import RecipeError, get_stack
+from workbench.store import Store
+from workbench.store.load_benches import LoadBenchStore
 
 
 @app.command("matrix")
@@ -29,13 +33,8 @@ def matrix_command(
                                   help="Score semantic similarity too (slower)."),
 ) -> None:
     """Start the candidates (the first two on :8000 and :9000), run, report, choose, stop."""
-    from workbench.cli.report import print_report
-    from workbench.cli.run import run_stacks
+    # why here: runner.matrix reads constraints with the report, which imports SciPy
     from workbench.runner.matrix import load_matrix
-    from workbench.stacks.launcher import down
-    from workbench.stacks.placement import up_many
-    from workbench.stacks.recipe import RecipeError, get_stack
-    from workbench.store import Store
 
     console = Console(stderr=True)
     settings = get_settings()
@@ -71,8 +70,6 @@ def matrix_command(
             load_pass(store, run_id, m.stacks, console)
             steps.append(("load", time.perf_counter() - t_load))
         t2 = time.perf_counter()
-        from workbench.cli.judging import judge_errors, judge_failure, open_judge
-
         j = m.judge
         with open_judge(j.kind if j else None, url=j.url if j else None,
                         model=j.model if j else None, sample=j.sample if j else 50) as judge:
@@ -97,9 +94,11 @@ def load_pass(store: Store, run_id: str, stacks: list[str], console: Console) ->
     rising load. Whatever happens here (a stack that cannot be loaded, a crash, Ctrl-C),
     the quality results already stored stay as they are, and so do the levels measured;
     returns the load benchmark's id (None when it could not start)."""
+    # why here: the load bench and the capacity choice import scoring and the report, which
+    # import SciPy (seconds to import)
     from workbench.load.bench_stacks import BenchStackError, running_bench_stack
     from workbench.runner.matrix_load import load_pass_blocking
-    from workbench.store.load_benches import LoadBenchStore
+
 
     settings = get_settings()
     manifest = store.run_manifest(run_id)

@@ -12,20 +12,26 @@ from rich.console import Console
 from rich.table import Table
 
 from workbench.cli.app import app, fail
+from workbench.cli.judging import judge_errors, judge_failure, open_judge
 from workbench.settings import get_settings
+from workbench.store import Store, StoreError
+from workbench.store.export import (
+    export_run,
+    export_run_info,
+    export_votes,
+    run_info_path,
+    votes_path,
+)
 
 if TYPE_CHECKING:
     from workbench.report.choice import Choice
     from workbench.scoring.judge import Judge
-    from workbench.store import Store
 
 runs_app = typer.Typer(help="Stored runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
 
 def _store(db: Path | None, readonly: bool = True) -> Store:
-    from workbench.store import Store, StoreError
-
     path = db or get_settings().db_path
     if readonly and not path.exists():
         raise fail(f"{path}: no results database yet (run `workbench run` or `make demo`)")
@@ -45,6 +51,7 @@ def print_report(store: Store, run_id: str, *, fmt: str = "table", semantic: boo
                  pairwise: bool = False, pool_votes: bool = False) -> Choice | None:
     """Score the stored run, print it with its choice (the run's own constraints), and write
     its Markdown report; returns the choice."""
+    # why here: the report package imports SciPy (seconds to import)
     from workbench.report.decision import decide_run
     from workbench.report.provisional import provisional_lines
     from workbench.report.render import render_choice, render_markdown, render_rich
@@ -123,8 +130,6 @@ def report_command(
     sample; its verdicts are cached in the store, its model digest and prompt go into the
     run manifest.
     """
-    from workbench.cli.judging import judge_errors, judge_failure, open_judge
-
     store = _store(db)
     try:
         rid = store.resolve_run_id(run_id)
@@ -133,6 +138,7 @@ def report_command(
     if fmt not in ("table", "json", "markdown"):
         raise fail(f"--format: unknown {fmt!r}; known: table, json, markdown")
     if fmt == "markdown":
+        # why here: the report package imports SciPy (seconds to import)
         from workbench.report.decision import decide_run
         from workbench.report.provisional import provisional_lines
         from workbench.report.render import render_markdown
@@ -159,14 +165,15 @@ def runs_list(
     db: Path = typer.Option(None, "--db"),
 ) -> None:
     """Stored runs, newest first: id, time, eval set, stacks, status."""
+    # why here: the report package imports SciPy (seconds to import)
+    from workbench.report.host import host_label
+
     store = _store(db)
     runs = store.list_runs(limit=limit)
     if fmt == "json":
         typer.echo(json.dumps(runs, indent=2))
         return
     table = Table(title=f"runs in {store.path}")
-    from workbench.report.host import host_label
-
     for col in ("id", "created (UTC)", "eval set", "stacks (baseline first)", "status",
                 "answers", "errors", "host"):
         table.add_column(col)
@@ -203,14 +210,6 @@ def export_command(
 ) -> None:
     """Export a run's responses (one row per question, stack and attempt) and the arena
     votes between its stacks (one row per vote)."""
-    from workbench.store.export import (
-        export_run,
-        export_run_info,
-        export_votes,
-        run_info_path,
-        votes_path,
-    )
-
     store = _store(db)
     try:
         rid = store.resolve_run_id(run_id)

@@ -9,7 +9,10 @@ import typer
 
 from workbench.cli.app import fail
 from workbench.cli.report import runs_app
+from workbench.runner.importer import RunFileError, read_run_file
 from workbench.settings import get_settings
+from workbench.store import Store, StoreError
+from workbench.store.imports import store_imported_run
 
 
 @runs_app.command("import")
@@ -27,9 +30,6 @@ def runs_import(
     """Import an exported run as a NEW run (nothing stored is changed). Stacks keep the
     exported run's order (else the order in which they first appear); a stack may lack
     answers to some questions. A malformed file is refused with its file, line and field."""
-    from workbench.runner.importer import RunFileError, read_run_file
-    from workbench.store import Store, StoreError
-    from workbench.store.imports import store_imported_run
 
     try:
         # Read and check everything before the database is opened.

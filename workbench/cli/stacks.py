@@ -7,22 +7,28 @@ import time
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.table import Table
 
 from workbench.cli.app import app, fail
 from workbench.settings import get_settings
+from workbench.stacks.conversion import ConversionError
+from workbench.stacks.defaults import default_stacks
+from workbench.stacks.engines import EngineUnavailableError, UnknownEngineError
+from workbench.stacks.launcher import down, running_stack
+from workbench.stacks.model_files import ModelFileError
+from workbench.stacks.placement import up_many
+from workbench.stacks.process import LaunchError, tail
+from workbench.stacks.recipe import RecipeError, get_stack, load_stacks
+from workbench.stacks.state import load_started, run_dir
+from workbench.stacks.status import status
 
 stacks_app = typer.Typer(help="Stack recipes (stacks/*.yaml).", no_args_is_help=True)
 app.add_typer(stacks_app, name="stacks")
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    # Imported lazily so `workbench --help` does not load the launcher.
-    from workbench.stacks.conversion import ConversionError
-    from workbench.stacks.engines import EngineUnavailableError, UnknownEngineError
-    from workbench.stacks.model_files import ModelFileError
-    from workbench.stacks.process import LaunchError
-    from workbench.stacks.recipe import RecipeError
-
+    """What reading recipes and starting stacks raise with a message for the user."""
     return (
         RecipeError,
         LaunchError,
@@ -36,11 +42,6 @@ def _errors() -> tuple[type[BaseException], ...]:
 @stacks_app.command("list")
 def list_command() -> None:
     """Show every stack recipe: engine, variant, launch mode, model, ports."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from workbench.stacks.recipe import load_stacks
-
     settings = get_settings()
     try:
         stacks = load_stacks(settings.stacks_dir)
@@ -75,10 +76,6 @@ def up_command(
     no_rag: bool = typer.Option(False, "--no-rag", help="Start the engines only."),
 ) -> None:
     """Start two stacks: A, the baseline (RAG API on --a-port), and B (--b-port)."""
-    from workbench.stacks.defaults import default_stacks
-    from workbench.stacks.placement import up_many
-    from workbench.stacks.recipe import get_stack
-
     settings = get_settings()
     if a is None or b is None:
         defaults = default_stacks()
@@ -106,8 +103,6 @@ def down_command(
     names: list[str] = typer.Argument(None, help="Stacks to stop (all when none)."),
 ) -> None:
     """Stop stacks (whole process groups) and free their ports."""
-    from workbench.stacks.launcher import down
-
     stopped = down(names or None, get_settings())
     typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing to stop")
 
@@ -115,11 +110,6 @@ def down_command(
 @app.command("status")
 def status_command(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Health, PIDs, ports, model, engine version and RSS of each started stack."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from workbench.stacks.status import status
-
     rows = status(get_settings())
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows], indent=2))
@@ -149,8 +139,6 @@ def status_command(as_json: bool = typer.Option(False, "--json", help="Print JSO
 
 
 def _log_files(name: str) -> list[Path]:
-    from workbench.stacks.state import run_dir
-
     folder = run_dir(name, get_settings())
     return sorted(folder.glob("*.log"))
 
@@ -162,8 +150,6 @@ def logs_command(
     follow: bool = typer.Option(False, "--follow", "-f", help="Keep printing new lines."),
 ) -> None:
     """Print the last lines of a stack's logs (one file per process)."""
-    from workbench.stacks.process import tail
-
     files = _log_files(name)
     if not files:
         raise fail(f"no logs for stack {name!r} (was it started from this folder?)")
@@ -194,9 +180,6 @@ def logs_command(
 def started_command() -> None:
     """Print the two stacks `workbench up` started, baseline first, as `A_NAME,B_NAME` (for
     `make ab`); fails when either is not running."""
-    from workbench.stacks.launcher import running_stack
-    from workbench.stacks.state import load_started
-
     settings = get_settings()
     pair = load_started(settings)[:2]
     if len(pair) < 2 or None in pair:

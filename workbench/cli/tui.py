@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from workbench.cli.app import app, fail
+from workbench.store.db import StoreError
 
 
 @app.command("tui")
@@ -19,8 +20,7 @@ def tui_command(
                                help="Screen to open: stacks, run, results or history."),
 ) -> None:
     """Open the terminal UI: stacks, runs (start/cancel/resume), results and history."""
-    # Textual is imported here so `workbench --help` stays fast.
-    from workbench.store.db import StoreError
+    # why here: tui.app imports Textual (heavy, and only this command needs it)
     from workbench.tui.app import WorkbenchApp
 
     if screen is not None and screen not in WorkbenchApp.SCREEN_KEYS:

@@ -11,6 +11,9 @@ import typer
 from workbench.cli.app import fail
 from workbench.cli.stacks import _errors, stacks_app
 from workbench.settings import get_settings
+from workbench.stacks.recipe import load_stacks
+from workbench.stacks.tuning import chosen_setting, load_result, recipe_pins, tunable
+from workbench.stacks.tuning_probe import probe
 
 
 @stacks_app.command("tune")
@@ -25,10 +28,6 @@ def tune_command(
     mode; llama.cpp threads and batch) and keep the fastest whose answers match the reference
     setting's. Cached per host, engine version, model and cores; `up` uses the choice (and
     probes by itself when none is cached, unless WORKBENCH_TUNE=off)."""
-    from workbench.stacks.recipe import load_stacks
-    from workbench.stacks.tuning import chosen_setting, load_result, recipe_pins, tunable
-    from workbench.stacks.tuning_probe import probe
-
     settings = get_settings()
     try:
         stacks = load_stacks(settings.stacks_dir)

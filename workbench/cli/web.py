@@ -22,6 +22,9 @@ def web_command(
     db: Path = typer.Option(None, "--db", help="Results database (default: the settings')."),
 ) -> None:
     """Serve the web UI on http://HOST:PORT (no public share link is ever created)."""
+    # why here: the web UI imports Gradio (heavy, and only this command needs it)
+    import gradio as gr
+
     from workbench.web.app import AuthRequiredError, build_app, check_auth, launch_app
     from workbench.web.common import WebConfig
 
@@ -31,7 +34,7 @@ def web_command(
         raise fail(str(exc)) from exc
     typer.echo(f"workbench web UI on http://{host}:{port}"
                + (" (login required)" if auth else "") + "; Ctrl-C to stop")
-    import gradio as gr
+
 
     try:
         demo = build_app(WebConfig(db=db))
