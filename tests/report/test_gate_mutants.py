@@ -182,7 +182,8 @@ def test_quality_bounds_from_one_and_two_questions() -> None:
     drops = np.array([1.0, 0.0])
     two = check_margin(_with(_card(2), drops, np.zeros(2)), B, parse_margin("f1=0.6"))
     half = sps.t.ppf(0.95, 1) * drops.std(ddof=1) / math.sqrt(2) + 0.5 / 2
-    assert (two.state, two.worse, two.n) == ("inconclusive", 0.5, 2)
+    assert (two.candidate, two.margin, two.state, two.worse, two.n) == \
+        (B, parse_margin("f1=0.6"), "inconclusive", 0.5, 2)
     assert (two.low, two.high) == pytest.approx((0.5 - half, 0.5 + half), abs=1e-12)
     assert two.settle_n == _settle_by_hand(2, two.low, two.high, 0.5, 0.6)
     decided = check_margin(_with(_card(2), np.ones(2), np.ones(2)), B, parse_margin("f1=0.6"))
