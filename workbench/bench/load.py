@@ -144,7 +144,8 @@ def llama_server(log: Path, slots: int = 4, batch: int | None = None) -> Iterato
         argv += ["-b", str(batch), "-ub", str(batch)]
     pid = spawn(argv, {}, log)
     try:
-        wait_healthy(f"http://127.0.0.1:{port}/health", pid, 60.0, "llama-server", argv, log)
+        # 1-3 s when quiet; a niced start at load 14 needed more than 60 s.
+        wait_healthy(f"http://127.0.0.1:{port}/health", pid, 180.0, "llama-server", argv, log)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         stop_group(pid)
@@ -160,7 +161,7 @@ def gated(url: str, wave: int, log: Path) -> Iterator[str]:
             "--upstream-port", str(upstream), "--wave", str(wave)]
     pid = spawn(argv, {}, log)
     try:
-        wait_healthy(f"http://127.0.0.1:{port}/health", pid, 60.0, "wave gate", argv, log)
+        wait_healthy(f"http://127.0.0.1:{port}/health", pid, 180.0, "wave gate", argv, log)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
         stop_group(pid)
