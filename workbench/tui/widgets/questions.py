@@ -4,7 +4,10 @@ one candidate at a time), sortable by any column, filtered by outcome, filled la
 A 5,000-question run has 5,000 rows; adding them all to a DataTable costs seconds of
 layout work, so the table holds the filtered and sorted list in Python and adds rows in
 pages of `PAGE` as the cursor approaches the end (the user never sees the difference).
-Stacks are headed by their short tags (A/B, or 1..N; the leaderboard names them).
+Stacks are headed by their short tags (A/B, or 1..N; the leaderboard names them). When
+every stack's F1 and E2E do not fit the width (3 or more stacks at 80 columns), the table
+shows the baseline and the candidate (then others while they fit) and says so in its
+title; `n` picks the next candidate, so every stack can be seen, and no cell is cut.
 """
 
 from __future__ import annotations
@@ -23,9 +26,17 @@ if TYPE_CHECKING:
 Filter = Literal["all", "wins", "losses", "ties", "errors"]
 #: Rows added at a time: a few screens' worth, so a re-sort or re-filter stays cheap.
 PAGE = 100
-#: The fixed columns: key -> (header, width).
-FIXED = {"pos": ("#", 3), "question": ("Question", 20), "outcome": ("F1 win", 6),
-         "faster": ("Faster", 6)}
+#: The fixed columns: key -> (header, width). The outcome columns hold a stack's tag,
+#: "tie", "error" or "unpaired" (8 characters: at 6 it was cut to "unpair").
+FIXED = {"pos": ("#", 3), "question": ("Question", 20), "outcome": ("F1 win", 8),
+         "faster": ("Faster", 8)}
+#: One stack's columns: F1 ("0.57") and E2E (at most 7 characters: `seconds_text`).
+F1_WIDTH, E2E_WIDTH = 5, 7
+#: The question text's narrowest and widest column (it takes what the stacks leave).
+QUESTION_MIN, QUESTION_MAX = 12, 48
+#: Cells are padded by one space on each side; the vertical scrollbar takes two columns
+#: (and the border two more, outside the widget's own size).
+PAD, SCROLLBAR, BORDER = 2, 2, 2
 
 Row = tuple[int, "QuestionRow"]
 
@@ -95,23 +106,56 @@ class QuestionTable(DataTable[str | Text]):
         self._added = 0
 
     # --- columns ------------------------------------------------------------------------
+    def _width(self) -> int:
+        """Columns the cells may use: the table's content width (the screen's less the
+        border before the first layout) less the scrollbar."""
+        return (self.size.width or self.app.size.width - BORDER) - SCROLLBAR
+
+    def _layout(self) -> tuple[list[str], int]:
+        """(the stacks shown, in run order; the question column's width) at this width:
+        every stack when all fit, else the baseline and the candidate first, then the
+        others in run order while they fit."""
+        pos = max(FIXED["pos"][1], len(str(len(self.questions))))
+        fixed = pos + PAD + (FIXED["outcome"][1] + FIXED["faster"][1] + 2 * PAD
+                             if self.outcomes else 0)
+        per_stack = F1_WIDTH + E2E_WIDTH + 2 * PAD
+        room = self._width() - fixed - QUESTION_MIN - PAD
+        fit = max(2, room // per_stack)
+        if fit >= len(self.stacks):
+            shown = list(self.stacks)
+        else:
+            first = [s for s in (self.baseline, self.candidate) if s in self.stacks]
+            rest = [s for s in self.stacks if s not in first]
+            keep = set(first + rest[:max(0, fit - len(first))])
+            shown = [s for s in self.stacks if s in keep]
+        question = self._width() - fixed - len(shown) * per_stack - PAD
+        return shown, max(QUESTION_MIN, min(QUESTION_MAX, question))
+
     def columns_spec(self) -> dict[str, tuple[str, int, Callable[[Row], Any]]]:
-        """Column key -> (header, width, sort key), for the loaded run's stacks."""
+        """Column key -> (header, width, sort key), for the stacks that fit the width."""
         cand = self.candidate
+        shown, question = self._layout()
+        pos = max(FIXED["pos"][1], len(str(len(self.questions))))
         spec: dict[str, tuple[str, int, Callable[[Row], Any]]] = {
-            "pos": (*FIXED["pos"], lambda ir: ir[0]),
-            "question": (*FIXED["question"], lambda ir: ir[1].question.casefold()),
+            "pos": ("#", pos, lambda ir: ir[0]),
+            "question": ("Question", question, lambda ir: ir[1].question.casefold()),
         }
         if self.outcomes:
             spec["outcome"] = (*FIXED["outcome"], lambda ir: ir[1].outcome.get(cand, ""))
-        for s in self.stacks:
-            spec[f"f1:{s}"] = (f"F1 {self.tags.get(s, s)}", 5, _f1_of(s))
-        for s in self.stacks:
-            spec[f"e2e:{s}"] = (f"E2E {self.tags.get(s, s)}", 7, _e2e_of(s))
+        for s in shown:
+            spec[f"f1:{s}"] = (f"F1 {self.tags.get(s, s)}", F1_WIDTH, _f1_of(s))
+        for s in shown:
+            spec[f"e2e:{s}"] = (f"E2E {self.tags.get(s, s)}", E2E_WIDTH, _e2e_of(s))
         if self.outcomes:
             spec["faster"] = (*FIXED["faster"],
                               lambda ir: ir[1].latency_outcome.get(cand, ""))
         return spec
+
+    @property
+    def shown_stacks(self) -> list[str]:
+        """The stacks whose columns are on screen (all of them when they fit)."""
+        return [str(k.value).removeprefix("f1:") for k in self.columns
+                if str(k.value).startswith("f1:")]
 
     def header(self, key: str) -> str:
         """A column's header."""
@@ -121,9 +165,10 @@ class QuestionTable(DataTable[str | Text]):
         return self.tags.get(outcome, outcome)
 
     def row_cells(self, pos: int, r: QuestionRow) -> tuple[str | Text, ...]:
-        """The displayed cells of one question."""
-        scores = (*[_score((r.scores.get(s) or {}).get("f1")) for s in self.stacks],
-                  *[_ms(r.e2e.get(s)) for s in self.stacks])
+        """The displayed cells of one question (of the stacks shown)."""
+        stacks = self.shown_stacks
+        scores = (*[_score((r.scores.get(s) or {}).get("f1")) for s in stacks],
+                  *[_ms(r.e2e.get(s)) for s in stacks])
         if not self.outcomes:  # a run in progress: no winner, no faster
             return (str(pos + 1), r.question.replace("\n", " "), *scores)
         outcome = r.outcome.get(self.candidate, "unpaired")
@@ -139,17 +184,40 @@ class QuestionTable(DataTable[str | Text]):
         self.questions, self.stacks, self.baseline, self.tags = rows, stacks, baseline, tags
         self.outcomes = any(r.outcome or r.latency_outcome for r in rows)
         self.candidate = next((s for s in stacks if s != baseline), "")
+        self._columns()
+
+    def _columns(self) -> None:
+        """Lay the columns out for the width and the candidate, then the rows."""
+        spec = self.columns_spec()
         self.clear(columns=True)
-        for key, (label, width, _) in self.columns_spec().items():
+        for key, (label, width, _) in spec.items():
             self.add_column(label, width=width, key=key)
-        if self.sort_key not in self.columns_spec():
+        shown = self.shown_stacks
+        self.border_title = ("" if len(shown) == len(self.stacks) else
+                             f"F1 · E2E of {', '.join(self.tags.get(s, s) for s in shown)} "
+                             f"of {len(self.stacks)} stacks · n: next candidate")
+        if self.sort_key not in spec:
             self.sort_key = "pos"
         self._rebuild()
 
     def set_candidate(self, candidate: str) -> None:
-        """Show outcomes of `candidate` against the baseline."""
+        """Show outcomes of `candidate` against the baseline (and its columns, when not
+        every stack fits)."""
         self.candidate = candidate
-        self._rebuild()
+        if self.columns_spec().keys() != {str(k.value) for k in self.columns}:
+            self._columns()
+        else:
+            self._rebuild()
+
+    def on_resize(self) -> None:
+        """Lay the columns out again when another set of stacks, or another question
+        width, fits the new size."""
+        if not self.stacks:
+            return
+        spec = self.columns_spec()
+        now = {str(k.value): c.width for k, c in self.columns.items()}
+        if {k: w for k, (_, w, _) in spec.items()} != now:
+            self._columns()
 
     def keeps(self, r: QuestionRow) -> bool:
         """Whether the row passes the filter (the candidate's outcome against the baseline)."""
