@@ -18,6 +18,8 @@ from workbench.report.limits import upper_bound_min_n
 from workbench.report.load import AT_CONCURRENCY_1
 from workbench.report.models import ScoreCard
 from workbench.report.pareto import AXES, LATENCIES, Axis, ParetoPoint, front, pareto_points
+from workbench.web.chart_labels import Bubble as NameSpot
+from workbench.web.chart_labels import place_labels
 from workbench.web.charts import empty_figure, stack_colors, stack_symbols, styled
 
 Bubble = Literal["throughput", "cost", "capacity", "cost at capacity"]
@@ -207,7 +209,18 @@ def pareto_figure(card: ScoreCard | None, latency: Axis = "median",
     ys = [v for p in points for v in (p.quality, *(p.quality_ci or ()))] + [
         c.value for c in constraints if c.metric == "f1"]
     # A load axis starts at 0 (no capacity, no cost) and leaves room for the names.
-    fig.update_xaxes(range=_span(xs, 0.12, floor=0.0) if latency in LATENCIES
-                     else [0.0, max(xs, default=1.0) * 1.3 or 1.0])
-    fig.update_yaxes(range=_span(ys, 0.15))
+    x_span = (_span(xs, 0.12, floor=0.0) if latency in LATENCIES
+              else [0.0, max(xs, default=1.0) * 1.3 or 1.0])
+    y_span = _span(ys, 0.15)
+    fig.update_xaxes(range=x_span)
+    fig.update_yaxes(range=y_span)
+    # Each name on the side of its bubble where it covers no other name or bubble and
+    # stays inside the plot; the front's names are placed first.
+    named = [(trace, p, size) for trace, p, size in zip(fig.data[1:], points, sizes,
+                                                         strict=True) if trace.text]
+    named.sort(key=lambda t: not t[1].on_front)
+    spots = [NameSpot(p.x, p.quality, size, p.stack) for _, p, size in named]
+    for (trace, _, _), where in zip(named, place_labels(spots, (x_span[0], x_span[1]),
+                                                        (y_span[0], y_span[1])), strict=True):
+        trace.textposition = where
     return fig

@@ -18,8 +18,12 @@ from workbench.stacks.status import stack_status, status
 from workbench.web.common import WebConfig, esc, stack_names, status_md
 from workbench.web.jobs import StackJob
 
-STATUS_COLUMNS = ["stack", "A/B", "state", "engine", "launch", "model", "engine health",
-                  "RAG health", "RAG URL", "RSS MiB"]
+STATUS_COLUMNS = ["stack", "A/B", "state", "engine (launch)", "model",
+                  "health: engine / RAG", "RAG URL", "RSS MiB"]
+#: Shares of the table's width, so every column is on screen at 1024 px (ten columns
+#: scrolled the RAG URL and RSS out of sight): a stack's name and the RAG URL get room
+#: for the whole text; the model name and the words wrap at hyphens and spaces.
+COLUMN_WIDTHS: list[str | int] = ["19%", "4%", "10%", "11%", "16%", "9%", "23%", "8%"]
 LOG_LINES = 60
 
 
@@ -33,10 +37,10 @@ def status_frame(cfg: WebConfig) -> pd.DataFrame:
     for name in sorted(set(stack_names(cfg)) | set(live)):
         s = live.get(name)
         if s is None:
-            data.append([name, "", "not started", "", "", "", "", "", "", ""])
+            data.append([name, "", "not started", "", "", "", "", ""])
             continue
-        data.append([name, s.alias or "", s.state, s.engine, s.launch, s.model or "",
-                     s.engine_health, s.rag_health, s.rag_url,
+        data.append([name, s.alias or "", s.state, f"{s.engine} ({s.launch})", s.model or "",
+                     f"{s.engine_health} / {s.rag_health}", s.rag_url,
                      f"{sum(s.rss_mib.values()):.0f}" if s.rss_mib else ""])
     return pd.DataFrame(data, columns=STATUS_COLUMNS)
 
@@ -107,7 +111,7 @@ def build_stacks_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
     """The Stacks tab's components and events (call inside `tab`, refreshed on opening)."""
     names = stack_names(cfg)
     table = gr.Dataframe(status_frame(cfg), interactive=False, label="Stacks",
-                         elem_id="stacks-table")
+                         elem_id="stacks-table", wrap=True, column_widths=COLUMN_WIDTHS)
     with gr.Row():
         name = gr.Dropdown(names, value=names[0] if names else None, label="Stack", scale=3)
         start = gr.Button("Start", variant="primary", scale=0)
