@@ -230,7 +230,7 @@ def test_the_settle_size_of_a_rate_percentile_counts_failures_as_lowest() -> Non
         return float(sps.quantile_test(fake, q=0.0, p=0.5).confidence_interval(0.95).low)
 
     want = next(n for n in sizes if n > 50 and low(n) > 10)
-    assert j.settle_n == want and j.text.endswith(f"about {want} answers would settle it")
+    assert j.settle_n == want and j.text.endswith(f"about {want} requests would settle it")
 
 
 def test_no_latency_values_and_no_failures_show_no_estimate() -> None:

@@ -36,6 +36,8 @@ _MARGIN = re.compile(r"^\s*([a-z_@0-9]+(?:\.[a-z0-9]+)?)\s*=\s*([0-9]*\.?[0-9]+)
 _STATS = ("mean", "p50", "p90", "p95", "p99")
 #: Latency metrics where higher is better: a failed request counts as the lowest value.
 _HIGHER_IS_BETTER = frozenset({"tok_s"})
+#: Metrics measured on every request (a sample size for them counts requests).
+_PER_REQUEST = frozenset({"ttft", "tpot", "itl", "e2e", "tok_s", "error_rate"})
 MATRIX_FILE, COMMAND_LINE = "matrix file", "command line"
 
 
@@ -192,7 +194,8 @@ class Judgement:
             return f"fails {c.text} ({self.shown})"
         if self.bound.estimate is None:
             return f"{c.text} not known ({self.shown})"
-        what = "requests" if c.metric == "error_rate" or c.stat else "answers"
+        # Latencies and rates are per request (tok_s included); quality is per answer.
+        what = "requests" if c.metric in _PER_REQUEST or c.stat else "answers"
         if self.settle_n is not None:
             settle = f": about {self.settle_n} {what} would settle it"
         elif c.stat == "mean" and math.isinf(self.bound.high - self.bound.low):

@@ -23,7 +23,7 @@ fails one, inconclusive when some are only not known. Exit codes: `EXIT_PASS` 0,
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -156,10 +156,11 @@ def _quality(card: ScoreCard, cand: str, m: Margin, label: str,
         low, high = worse - half, worse + half
     state = _state(low, high, limit)
     settle = _settle(n, low, high, worse, limit) if state == INCONCLUSIVE else None
-    shown = (f"{label} drop {worse:+.3f} vs {card.baseline}, one-sided 95% bounds "
-             f"[{low:+.3f}, {high:+.3f}] over {n} questions; margin {limit:.3g} ({m.text})")
+    shown = (f"{label} drop {worse:+.3f} vs {card.baseline}, "
+             f"{_bounds_text(low, high, n, lambda v: f'{v:+.3f}', 'drop')}; "
+             f"margin {limit:.3g} ({m.text})")
     return MarginCheck(cand, m, state, worse, low, high, limit, n, settle,
-                       _line(cand, state, shown, settle, "questions"))
+                       _line(cand, state, shown, settle, "questions", _bounded(low, high)))
 
 
 def _latency(card: ScoreCard, cand: str, m: Margin) -> MarginCheck:
@@ -182,15 +183,36 @@ def _latency(card: ScoreCard, cand: str, m: Margin) -> MarginCheck:
         what = "median E2E ratio"
     else:
         worse, low, high = _bootstrap_log_ratio(la, lb, stat)
+        if n < 2:  # one pair resamples to itself: no interval, not a zero-width one
+            low, high = -math.inf, math.inf
         what = "mean E2E ratio" if stat == "mean" else "p95 E2E ratio"
     state = _state(low, high, limit)
     settle = _settle(n, low, high, worse, limit) if state == INCONCLUSIVE else None
-    shown = (f"{what} {_pct(worse)} vs {card.baseline}, one-sided 95% bounds "
-             f"[{_pct(low)}, {_pct(high)}] over {n} questions"
+    shown = (f"{what} {_pct(worse)} vs {card.baseline}, "
+             f"{_bounds_text(low, high, n, _pct, 'rise')}"
              + (f" ({failed} with a failed request, counted as slowest)" if failed else "")
              + f"; margin +{math.expm1(limit) * 100:.3g}% ({m.text})")
     return MarginCheck(cand, m, state, worse, low, high, limit, n, settle,
-                       _line(cand, state, shown, settle, "questions"))
+                       _line(cand, state, shown, settle, "questions", _bounded(low, high)))
+
+
+def _bounded(low: float, high: float) -> bool:
+    return math.isfinite(low) and math.isfinite(high)
+
+
+def _bounds_text(low: float, high: float, n: int, fmt: Callable[[float], str],
+                 what: str) -> str:
+    """`one-sided 95% bounds [a, b] over n questions`; an end too few questions cannot
+    bound is said in words, never printed as an infinity."""
+    if _bounded(low, high):
+        return f"one-sided 95% bounds [{fmt(low)}, {fmt(high)}] over {n} questions"
+    if math.isfinite(low):
+        return (f"one-sided 95% lower bound {fmt(low)}; too few questions to bound the "
+                f"{what} from above (n={n})")
+    if math.isfinite(high):
+        return (f"one-sided 95% upper bound {fmt(high)}; too few questions to bound the "
+                f"{what} from below (n={n})")
+    return f"too few questions to bound the {what} (n={n})"
 
 
 def _bootstrap_log_ratio(la: np.ndarray, lb: np.ndarray, stat: str) -> tuple[float, float, float]:
@@ -213,13 +235,15 @@ def _pct(log_ratio: float) -> str:
     return f"{math.expm1(log_ratio) * 100:+.0f}%"
 
 
-def _line(cand: str, state: GateState, shown: str, settle: int | None, what: str) -> str:
+def _line(cand: str, state: GateState, shown: str, settle: int | None, what: str,
+          bounded: bool = True) -> str:
     """One check as a sentence: "B passes the gate: ...", "B fails the gate: ..."."""
     if state == PASSED:
         return f"{cand} passes the gate: {shown}; the bound is inside the margin"
     if state == FAILED:
         return f"{cand} fails the gate: {shown}; it is significantly beyond the margin"
     how = (f"; about {settle} {what} would settle it" if settle
+           else f"; more {what} are needed before it can be judged" if not bounded
            else "; it sits at the margin, so no sample size would settle it")
     return f"{cand} is inconclusive at the gate: {shown}{how}"
 

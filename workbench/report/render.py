@@ -248,7 +248,8 @@ def render_rich(card: ScoreCard, choice: Choice | None = None,
         board.add_row(*row)
     parts.append(board)
     parts.append(Text("\n".join(leaderboard_notes(lb)), style="dim"))
-    parts += load_rich(card.load)
+    if card.load is not None:  # without a load pass the notes above already say so
+        parts += load_rich(card.load)
     if votes is not None:
         parts += render_votes(votes, card)
     for cand in card.candidates:
@@ -327,7 +328,8 @@ def render_markdown(card: ScoreCard, choice: Choice | None = None,
     lb = leaderboard(card, choice)
     out += ["## Leaderboard", "", *_md_table(leaderboard_header(lb), board_rows(lb))]
     out += [f"_{_md_escape(line)}_" for line in leaderboard_notes(lb)] + [""]
-    out += load_markdown(card.load)
+    if card.load is not None:  # without a load pass the notes above already say so
+        out += load_markdown(card.load)
     if votes is not None:
         out += ["## Human votes (arena)", ""]
         if votes.ratings:
