@@ -3,10 +3,19 @@ runs, the worst-kind row with its Monte Carlo interval, and the simulator's true
 
 from __future__ import annotations
 
+import signal
+
 import numpy as np
 import pytest
 
-from workbench.bench.calibrate import Cell, Truth, _worst, parse_cells, simulate
+from workbench.bench.calibrate import (
+    Cell,
+    Truth,
+    _worst,
+    interruptible,
+    parse_cells,
+    simulate,
+)
 from workbench.normalize import exact_match_score, f1_score
 
 
@@ -46,3 +55,18 @@ def test_partial_answers_make_f1_continuous_and_the_truths_follow() -> None:
     # Without it every F1 is 0 or 1, and the random stream is the one the table used.
     plain = simulate([Truth("s0")], 50, seed=1, sources=False)[1]
     assert {f1_score(r.answer, gold[r.question_id]) for r in plain} <= {0.0, 1.0}
+
+
+def test_a_run_started_in_the_background_can_still_be_stopped() -> None:
+    """`cmd &` from a script starts with SIGINT ignored; the run restores Ctrl-C (and makes
+    SIGTERM one), so stopping it prints the table of what finished."""
+    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        interruptible()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGTERM)
+    finally:
+        signal.signal(signal.SIGINT, saved[0])
+        signal.signal(signal.SIGTERM, saved[1])

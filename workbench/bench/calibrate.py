@@ -489,9 +489,18 @@ def _work(args: tuple[int, int, int, int]) -> tuple[tuple[int, int], Cell]:
     return (k, n), one_run(k, n, run, resamples)
 
 
+def interruptible() -> None:
+    """Ctrl-C, SIGINT and SIGTERM stop the run and print what finished. A command started
+    with `&` from a script inherits SIGINT ignored (and Python then never raises
+    KeyboardInterrupt): a run started so could not be stopped with its table."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def _ignore_sigint() -> None:
     # Ctrl-C stops the parent, which cancels what has not started; workers finish theirs.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def calibrate(runs: int, resamples: int, workers: int, sizes: tuple[int, ...] = SIZES,
@@ -551,6 +560,7 @@ def run(tiny: bool = False) -> None:
     sizes, stacks = ((30,), (2, 4)) if tiny else (SIZES, STACKS)
     started = time.perf_counter()
     only = parse_cells(os.environ["CELLS"]) if os.environ.get("CELLS") and not tiny else None
+    interruptible()
     cells = calibrate(runs, resamples, workers, sizes, stacks, only)
     print(f"calibration: {runs} simulated runs per cell and scenario, {resamples} bootstrap "
           f"resamples, {workers} worker(s), {time.perf_counter() - started:.0f} s; load "
