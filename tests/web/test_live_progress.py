@@ -13,7 +13,7 @@ from workbench.store.progress import run_state
 from workbench.web.common import WebConfig
 from workbench.web.jobs import RunSnapshot
 from workbench.web.live import live_header
-from workbench.web.results import detail_for, initial_run, live_tick, load_results
+from workbench.web.results import detail_for, initial_run, live_tick, load_results, table_page
 from workbench.web.run_tab import render_progress
 
 
@@ -55,6 +55,11 @@ def test_results_of_a_live_run_lead_with_its_progress(
     assert not {"F1 winner", "faster"} & set(view.table.columns)
     detail = detail_for(cfg, view.card, str(view.table.iloc[0, 0]))
     assert "F1 winner" not in detail and "faster" not in detail and "Gold answer" in detail
+    # No verdict filter is offered mid-run ("candidate better"), nor applied if one is sent.
+    assert view.filters is not None and view.filters.visible is False
+    assert view.candidate.visible is False
+    rows, _, _ = table_page(view.card, None, "candidate better", "", 1)
+    assert len(rows) == len(view.card.rows)
     header, _, ended = live_tick(cfg, live_id)
     assert "18 / 40" in header and not ended
     with Store(cfg.db_path) as store:
@@ -63,6 +68,7 @@ def test_results_of_a_live_run_lead_with_its_progress(
     assert ended and "is completed" in header
     done = load_results(cfg, live_id)  # complete: the per-question outcomes are back
     assert list(done.table.columns)[:3] == ["question id", "F1 winner", "faster"]
+    assert done.filters.visible is True and "candidate better" in done.filters.choices[1]
 
 
 def test_a_run_with_no_answer_yet_shows_only_its_header(tmp_path: Path) -> None:

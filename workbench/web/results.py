@@ -73,6 +73,9 @@ class ResultsView(NamedTuple):
     detail: str
     #: The run has not ended: its header is refreshed.
     live: bool = False
+    #: The outcome filter: hidden until the run is complete ("candidate better" is a
+    #: verdict, and there is none mid-run).
+    filters: Any = None
 
 
 def run_choices(cfg: WebConfig) -> list[tuple[str, str]]:
@@ -202,12 +205,14 @@ def load_results(cfg: WebConfig, run_ref: str | None, *, with_plots: bool = True
         decision, board = provisional_markdown(card, answered, planned)
         report = ("*The paired comparisons (differences, intervals, verdicts) appear when "
                   "the run is complete.*")
+    complete = live is None
     return ResultsView(
         status, decision, figure, board,
         report, definitions, *data,
-        gr.Dropdown(choices=candidate_choices(card), value=candidate), frame,
-        _page_info(len(rows), page, pages), page, card, "*Select a question in the table.*",
-        live is not None and live.status == "running",
+        gr.Dropdown(choices=candidate_choices(card), value=candidate, visible=complete),
+        frame, _page_info(len(rows), page, pages), page, card,
+        "*Select a question in the table.*", live is not None and live.status == "running",
+        gr.Radio(choices=list(FILTERS), value="all", visible=complete),
     )
 
 
@@ -271,7 +276,8 @@ def _outputs(view: ResultsView) -> tuple[Any, ...]:
     """The view in the order of the tab's first-step outputs (charts come second)."""
     return (view.status, view.choice, view.pareto, view.leaderboard, view.report,
             view.definitions, view.candidate, view.table, view.page_info, view.page,
-            view.card, view.detail, gr.Timer(active=view.live))
+            view.card, view.detail, gr.Timer(active=view.live),
+            view.filters if view.filters is not None else gr.Radio(visible=True))
 
 
 def show_run(cfg: WebConfig, run_ref: str | None, latency: str,
@@ -328,7 +334,7 @@ def build_results_tab(cfg: WebConfig, tab: gr.Tab | None = None) -> None:
     ended = gr.State(False)
     timer = gr.Timer(LIVE_POLL_S, active=False)
     outputs = [status, choice, pareto, leaderboard, report, definitions, candidate, table,
-               page_info, page, card, detail, timer]
+               page_info, page, card, detail, timer, which]
     # The decision, the report and the table first, the six charts right after.
     run.change(partial(show_run, cfg), inputs=[run, latency, bubble], outputs=outputs
                ).then(partial(plot_figures, cfg), inputs=[card], outputs=figures,

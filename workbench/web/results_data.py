@@ -119,7 +119,8 @@ def outcome_of(row: QuestionRow, candidate: str) -> str:
 def filtered(card: ScoreCard, candidate: str, which: str, search: str = "") -> list[QuestionRow]:
     """Rows whose F1 outcome (candidate against the baseline) matches the filter and whose
     id or text contains `search`."""
-    wanted = FILTERS.get(which)
+    # A run in progress has no outcomes: no verdict filter applies (report.provisional).
+    wanted = FILTERS.get(which) if has_outcomes(card) else None
     if wanted == "candidate":
         wanted = candidate
     elif wanted == "baseline":
