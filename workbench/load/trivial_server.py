@@ -46,18 +46,22 @@ HEALTH = (
 )
 
 
-async def read_request(reader: asyncio.StreamReader) -> str:
-    """Read one HTTP/1.1 request (head and a `content-length` body, discarded) and return
-    its path. Raises `asyncio.IncompleteReadError` when the client has gone."""
+async def read_raw_request(reader: asyncio.StreamReader) -> bytes:
+    """Read one HTTP/1.1 request, its head and its `content-length` body, as the bytes
+    sent. Raises `asyncio.IncompleteReadError` when the client has gone."""
     head = await reader.readuntil(b"\r\n\r\n")
     length = 0
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
             length = int(value.strip())
-    if length:
-        await reader.readexactly(length)
-    return head.split(b" ", 2)[1].decode()
+    return head + (await reader.readexactly(length) if length else b"")
+
+
+async def read_request(reader: asyncio.StreamReader) -> str:
+    """Read one HTTP/1.1 request (its body discarded) and return its path. Raises
+    `asyncio.IncompleteReadError` when the client has gone."""
+    return (await read_raw_request(reader)).split(b" ", 2)[1].decode()
 
 
 async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

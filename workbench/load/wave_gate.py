@@ -24,6 +24,8 @@ import argparse
 import asyncio
 import contextlib
 
+from workbench.load.trivial_server import read_raw_request
+
 
 class WaveGate:
     """Holds POSTs until `wave` are waiting (or `hold_s` after the first), then releases them."""
@@ -61,14 +63,8 @@ class WaveGate:
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """One client connection: gate its first request if it is a POST, then pipe bytes."""
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value.strip())
-            request = head + (await reader.readexactly(length) if length else b"")
-            if head.startswith(b"POST "):
+            request = await read_raw_request(reader)
+            if request.startswith(b"POST "):
                 await self.wait_turn()
             up_reader, up_writer = await asyncio.open_connection(*self.upstream)
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError, ValueError):
