@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import BaseModel, Field
-from scipy import stats as sps
 
 from workbench.report.bradley_terry import (
     PRIOR_TIES,
@@ -35,7 +34,7 @@ from workbench.report.bradley_terry import (
     fit_davidson,
     tie_probability,
 )
-from workbench.scoring.stats import bca_levels
+from workbench.scoring.stats import bca_levels, wilson
 from workbench.store.votes import Vote, votes_of_run
 
 if TYPE_CHECKING:
@@ -191,14 +190,6 @@ def rate(votes: Sequence[Vote], stacks: Sequence[str], *, resamples: int = RESAM
     return _fit(votes, stacks, resamples, seed)[0]
 
 
-def wilson(k: int, n: int) -> tuple[float | None, float | None]:
-    """The 95% Wilson score interval of k successes in n (None, None without trials)."""
-    if n == 0:
-        return None, None
-    ci = sps.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-    return float(ci.low), float(ci.high)
-
-
 def run_scores(card: ScoreCard, metric: str) -> dict[tuple[str, str], float]:
     """(question text, stack) -> the run's per-question `metric` (where it has one)."""
     out: dict[tuple[str, str], float] = {}
@@ -240,7 +231,10 @@ def agreement(votes: Sequence[Vote], stacks: Sequence[str], against: str,
         from_run += source == "run"
         agree += won > lost
     share = agree / compared if compared else None
-    low, high = wilson(agree, compared)
+    low = high = None
+    if compared:
+        interval = wilson(agree, compared)  # the one Wilson interval (scoring.stats)
+        low, high = interval.low, interval.high
     if compared and low is not None and high is not None:
         text = (f"votes agree with {against} on {agree} of {compared} decisive votes where "
                 f"it differed ({share:.0%}, 95% CI {low:.0%}-{high:.0%})")
