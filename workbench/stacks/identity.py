@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from workbench.stacks.engines.base import probe_get
+from workbench.stacks.engines.base import engine_root, probe_get
 from workbench.stacks.engines.registry import find_adapter, get_adapter, metric_prefixes
 from workbench.stacks.kinds import stack_kind
 from workbench.stacks.process import LaunchError
@@ -54,12 +54,6 @@ def engine_is_elsewhere(stack: Stack) -> bool:
     if not stack_kind(stack).has_engine:
         return False
     return stack.launch in ("remote", "none") or stack.hosted_engine
-
-
-def engine_root(stack: Stack) -> str | None:
-    """The engine server's base URL (without `/v1`): its native APIs live there."""
-    base = stack.engine_base_url
-    return base.removesuffix("/v1") if base else None
 
 
 def safe_url(url: str) -> str:
