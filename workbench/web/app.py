@@ -35,7 +35,10 @@ _CSS = ("#results-leaderboard td {white-space: nowrap; word-break: normal; "
         "#results-leaderboard th {word-break: normal; overflow-wrap: normal; padding: 6px} "
         "#results-leaderboard td small {white-space: normal} "
         "#results-leaderboard td:nth-child(4), #results-leaderboard td:nth-child(6) "
-        "{white-space: normal} #results-leaderboard .prose {overflow-x: auto}")
+        "{white-space: normal} #results-leaderboard .prose {overflow-x: auto} "
+        # The per-question table's headers wrap only between words (at 1024 px Chromium
+        # broke "ques/tion id", "lan/g" and "answ/erab/le").
+        "#results-table th, #results-table th * {word-break: normal; overflow-wrap: normal}")
 
 
 class AuthRequiredError(ValueError):
