@@ -16,12 +16,12 @@ from scipy.stats import binom
 from workbench.load.vllm_bench import (
     READY_MARKER,
     ROUND_MARKER,
-    Agreement,
     BenchRounds,
+    CrossCheckRow,
     VllmBenchError,
-    agreement,
     combine,
     command,
+    crosscheck_rows,
     edge_gaps_ms,
     median_interval,
     replay,
@@ -73,9 +73,9 @@ def test_rounds_protocol(tmp_path: Path) -> None:
 
 
 def test_paired_comparison() -> None:
-    def rows(ours: float, vllm: float) -> list[Agreement]:
-        return [Agreement(metric="TTFT mean (ms)", ours=ours, vllm=vllm),
-                Agreement(metric="request throughput (req/s)", ours=1.0, vllm=1.0)]
+    def rows(ours: float, vllm: float) -> list[CrossCheckRow]:
+        return [CrossCheckRow(metric="TTFT mean (ms)", ours=ours, vllm=vllm),
+                CrossCheckRow(metric="request throughput (req/s)", ours=1.0, vllm=1.0)]
 
     # Drift: the machine slows down round after round; one pair caught a burst.
     combined = combine([rows(100, 102), rows(200, 196), rows(300, 300), rows(400, 900)])
@@ -143,7 +143,7 @@ def test_replay_reproduces_vllms_numbers_from_its_stamps() -> None:
     summary = replay(theirs, spec)
     assert summary.completed == 2 and summary.failed == 1
     assert summary.tpot is not None and summary.tpot.mean == pytest.approx(0.15)
-    rows = {row.metric: row for row in agreement(summary, theirs)}
+    rows = {row.metric: row for row in crosscheck_rows(summary, theirs)}
     assert set(rows) >= {"TTFT mean (ms)", "TTFT median (ms)", "TPOT mean (ms)",
                          "ITL mean (ms)", "E2E mean (ms)", "request throughput (req/s)",
                          "output throughput (tok/s)", "total throughput (tok/s)"}

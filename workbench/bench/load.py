@@ -102,9 +102,9 @@ from workbench.load.vllm_bench import (
     BenchRounds,
     Combined,
     VllmBenchError,
-    agreement,
     combine,
     command,
+    crosscheck_rows,
     edge_gaps_ms,
     replay,
 )
@@ -355,8 +355,8 @@ def _cross_check(concurrency: int = CONCURRENCY, requests: int = REQUESTS,
         finally:
             vllm.close()
     spec = PointSpec(requests=requests, concurrency=concurrency)
-    rows = combine([agreement(o, v) for o, v in zip(pairs["O"], pairs["V"], strict=True)])
-    defs = combine([agreement(replay(v, spec), v) for v in pairs["V"]])
+    rows = combine([crosscheck_rows(o, v) for o, v in zip(pairs["O"], pairs["V"], strict=True)])
+    defs = combine([crosscheck_rows(replay(v, spec), v) for v in pairs["V"]])
     first: PointSummary = pairs["O"][0]
     prompt_tokens = (first.total_token_throughput - first.output_throughput) / max(
         first.request_throughput, 1e-9)

@@ -194,7 +194,7 @@ class BenchRounds:
         return self.log.read_text(encoding="utf-8")[-3000:]
 
 
-class Agreement(BaseModel):
+class CrossCheckRow(BaseModel):
     """One metric measured by both tools."""
 
     metric: str
@@ -207,7 +207,7 @@ class Agreement(BaseModel):
         return (self.ours - self.vllm) / self.vllm * 100.0 if self.vllm else float("nan")
 
 
-def agreement(ours: PointSummary, theirs: dict[str, Any]) -> list[Agreement]:
+def crosscheck_rows(ours: PointSummary, theirs: dict[str, Any]) -> list[CrossCheckRow]:
     """Side-by-side numbers: TTFT, TPOT, ITL, E2E (mean/median) and throughputs."""
     rows = []
     for metric, dist, key in (("ttft", ours.ttft, "ttft"), ("tpot", ours.tpot, "tpot"),
@@ -218,7 +218,7 @@ def agreement(ours: PointSummary, theirs: dict[str, Any]) -> list[Agreement]:
             name = f"{stat}_{key}_ms"
             if ours_s is not None and isinstance(theirs.get(name), int | float):
                 # vLLM's result file is in ms; our summaries are in seconds.
-                rows.append(Agreement(metric=f"{metric.upper()} {stat} (ms)",
+                rows.append(CrossCheckRow(metric=f"{metric.upper()} {stat} (ms)",
                                       ours=ours_s * 1000.0, vllm=float(theirs[name])))
     for metric, value, key in (
         ("request throughput (req/s)", ours.request_throughput, "request_throughput"),
@@ -226,7 +226,7 @@ def agreement(ours: PointSummary, theirs: dict[str, Any]) -> list[Agreement]:
         ("total throughput (tok/s)", ours.total_token_throughput, "total_token_throughput"),
     ):
         if isinstance(theirs.get(key), int | float):
-            rows.append(Agreement(metric=metric, ours=value, vllm=float(theirs[key])))
+            rows.append(CrossCheckRow(metric=metric, ours=value, vllm=float(theirs[key])))
     return rows
 
 
@@ -265,8 +265,8 @@ class Combined(BaseModel):
         return median_interval(self.round_diffs_pct, confidence)
 
 
-def combine(rounds: list[list[Agreement]]) -> list[Combined]:
-    """Per-metric values over rounds (`agreement` of each round pair); metrics missing from
+def combine(rounds: list[list[CrossCheckRow]]) -> list[Combined]:
+    """Per-metric values over rounds (`crosscheck_rows` of each round pair); metrics missing from
     any round are left out."""
     if not rounds:
         return []

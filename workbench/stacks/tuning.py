@@ -43,16 +43,32 @@ from workbench.stacks.tuning_choice import (
     first_sentence,
 )
 
-__all__ = ["AGREE_F1", "TIE_SHARE", "CandidateResult", "Choice", "EngineSetting",
-           "answers_agree", "candidates", "choose", "chosen_setting", "cores_given",
-           "first_sentence", "host_rule", "load_result", "probe_key", "recipe_pins",
-           "save_result", "tunable", "tuning_record"]
+__all__ = [
+    "AGREE_F1",
+    "TIE_SHARE",
+    "CandidateResult",
+    "EngineSetting",
+    "TunedSetting",
+    "answers_agree",
+    "candidates",
+    "choose",
+    "chosen_setting",
+    "cores_given",
+    "first_sentence",
+    "host_rule",
+    "load_result",
+    "probe_key",
+    "recipe_pins",
+    "save_result",
+    "tunable",
+    "tuning_record",
+]
 
 Source = Literal["probe", "host rule", "recipe", "not tuned"]
 
 
 @dataclass(frozen=True)
-class Choice:
+class TunedSetting:
     """The setting a launch applies, where it comes from and whether it was verified."""
 
     setting: EngineSetting
@@ -205,11 +221,11 @@ def save_result(result: dict[str, Any], settings: Settings) -> Path:
     return path
 
 
-def chosen_setting(stack: Stack, settings: Settings, facts: CpuFacts | None = None) -> Choice:
+def chosen_setting(stack: Stack, settings: Settings, facts: CpuFacts | None = None) -> TunedSetting:
     """The setting a launch of `stack` applies here, and why."""
     why_not = tunable(stack)
     if why_not is not None:
-        return Choice(EngineSetting(), "not tuned", False, why_not)
+        return TunedSetting(EngineSetting(), "not tuned", False, why_not)
     facts = facts or cpu_facts()
     pins = recipe_pins(stack)
     pinned_words = ", ".join(f"{k} {v}" for k, v in pins.items())
@@ -220,25 +236,25 @@ def chosen_setting(stack: Stack, settings: Settings, facts: CpuFacts | None = No
             # probe short, so the run must not say "its fastest verified setting".
             tried = len(result.get("candidates", []))
             total = tried + len(result["skipped"])
-            return Choice(EngineSetting.from_dict(result["chosen"]), "probe", False,
+            return TunedSetting(EngineSetting.from_dict(result["chosen"]), "probe", False,
                           f"the first-start probe tried {tried} of {total} settings within "
                           f"its {result.get('budget_s') or 0:g} s budget ({result['chosen_label']} "
                           f"was the fastest that answers like the reference; not tried: "
                           f"{', '.join(result['skipped'])}); `make tune` tries the rest",
                           result)
         if not pins:
-            return Choice(EngineSetting.from_dict(result["chosen"]), "probe", True,
+            return TunedSetting(EngineSetting.from_dict(result["chosen"]), "probe", True,
                           str(result.get("reason", "")), result)
         ok = [c for c in (CandidateResult.from_dict(d) for d in result.get("candidates", []))
               if _fits(c.setting, pins)]
         best, _ = choose(ok) if ok and ok[0].matches else (None, "")
         if best is not None:
-            return Choice(best.setting, "recipe", False,
+            return TunedSetting(best.setting, "recipe", False,
                           f"the recipe pins {pinned_words}; within that, {best.label} was "
                           "the probe's fastest that answers like the reference", result)
     rule = _pinned(host_rule(stack, facts), pins)
     if pins:
-        return Choice(rule, "recipe", False, f"the recipe pins {pinned_words}")
+        return TunedSetting(rule, "recipe", False, f"the recipe pins {pinned_words}")
     if not settings.tune:
         why = "tuning is off (WORKBENCH_TUNE=off): the host rule's setting, not verified"
     elif not stack.tuning.probe:
@@ -246,7 +262,7 @@ def chosen_setting(stack: Stack, settings: Settings, facts: CpuFacts | None = No
     else:
         why = ("not probed on this host yet (`workbench stacks tune`): the host rule's "
                "setting, not verified")
-    return Choice(rule, "host rule", False, why)
+    return TunedSetting(rule, "host rule", False, why)
 
 
 def tuning_record(stack: Stack, settings: Settings) -> dict[str, Any]:

@@ -51,7 +51,7 @@ def load_card(db_path: Path, run_id: str, *, semantic: bool) -> LoadedCard:
                       decision.cached, decision.votes, state)
 
 
-def load_state(db_path: Path, run_id: str) -> RunState:
+def load_run_state(db_path: Path, run_id: str) -> RunState:
     """The run's stored progress (cheap: one grouped query), for polling a live run."""
     # Read-only: a poll never takes the write lock the runner (maybe another process)
     # needs for each answer.

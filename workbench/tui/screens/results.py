@@ -26,7 +26,7 @@ from workbench.tui.data import (
     LoadedCard,
     e2e_by_stack,
     load_card,
-    load_state,
+    load_run_state,
     stack_tags,
     state_tags,
 )
@@ -157,7 +157,7 @@ class ResultsScreen(Screen[None]):
             loaded = load_card(self.wb.db_path, run_id, semantic=self.wb.semantic)
         except Exception as exc:  # any failure must reach the user, not kill the app
             try:
-                state = load_state(self.wb.db_path, run_id)
+                state = load_run_state(self.wb.db_path, run_id)
             except Exception:  # the scoring error is the one to show
                 state = None
             if state is not None and state.status != "completed":
@@ -240,7 +240,7 @@ class ResultsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="poll")
     def _read_state(self, run_id: str) -> None:
         try:
-            state = load_state(self.wb.db_path, run_id)
+            state = load_run_state(self.wb.db_path, run_id)
         except Exception as exc:  # a locked or vanished database: say so once, keep going
             self.app.call_from_thread(self.notify, f"run {run_id}: {exc}", severity="error")
             return
