@@ -37,7 +37,7 @@ from workbench.records.manifest_parts import (
     Num,
     PrefixCaching,
     Price,
-    Resources,
+    ResourceUse,
     ServedIdentity,
     TrafficRoute,
     TuningRecord,
@@ -91,7 +91,7 @@ class RunManifest(BaseModel):
     engine_metrics: dict[str, EngineMetrics] | None = None
     host_load: HostLoad | None = None
     idle_cpu: dict[str, IdleCpu] | None = None
-    resources: dict[str, Resources] | None = None
+    resources: dict[str, ResourceUse] | None = None
     imported: ImportedFrom | None = None
     #: A run the store made up (`store.synthetic`: demos and benchmarks).
     synthetic: bool | None = None
@@ -200,7 +200,7 @@ class RunManifest(BaseModel):
         self.host_load = HostLoad.model_validate(summary)
         self.idle_cpu = {k: IdleCpu.model_validate(v) for k, v in idle.items()}
 
-    def record_resources(self, resources: Mapping[str, Resources]) -> None:
+    def record_resources(self, resources: Mapping[str, ResourceUse]) -> None:
         """Each local stack's CPU-seconds, answers and peak RSS (sessions summed)."""
         self.resources = dict(resources)
 

@@ -201,7 +201,7 @@ class EngineMetrics(Block):
     note: str | None = None
 
 
-class Resources(Block):
+class ResourceUse(Block):
     """A local stack's CPU-seconds, answers and peak RSS over the run."""
 
     cpu_s: Num | None = None

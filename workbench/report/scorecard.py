@@ -16,7 +16,7 @@ import time
 
 from workbench.records.evalset import Question
 from workbench.records.manifest import ManifestLike, RunManifest
-from workbench.records.manifest_parts import Price, Resources
+from workbench.records.manifest_parts import Price, ResourceUse
 from workbench.records.responses import ResponseRecord
 from workbench.report import paired
 from workbench.report.engine_counters import add_engine_counters, explain_ttft
@@ -132,7 +132,7 @@ def add_costs(summaries: dict[str, StackSummary], manifest: ManifestLike) -> Non
         price = (m.prices or {}).get(name)
         if price is None or not price.model_fields_set:  # {} falls through, as it did
             price = Price.model_validate(m.recipe_of(name).get("cost") or {})
-        res = used.get(name) or Resources()
+        res = used.get(name) or ResourceUse()
         cost = Cost(per_hour=price.per_hour,
                     currency="USD" if price.currency is None else price.currency,
                     peak_rss_mb=res.peak_rss_mb)

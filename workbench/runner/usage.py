@@ -16,7 +16,7 @@ from pathlib import Path
 import psutil
 
 from workbench.records.manifest import RunManifest
-from workbench.records.manifest_parts import Resources
+from workbench.records.manifest_parts import ResourceUse
 from workbench.settings import Settings
 from workbench.stacks.state import load_state
 
@@ -89,8 +89,8 @@ def record(manifest: RunManifest, usages: dict[str, StackUsage],
     its sessions together; the peak is the highest seen). Recorded in place; returned."""
     resources = dict(manifest.resources or {})
     for name, u in usages.items():
-        prev = resources.get(name) or Resources()
-        resources[name] = Resources(
+        prev = resources.get(name) or ResourceUse()
+        resources[name] = ResourceUse(
             cpu_s=float(prev.cpu_s or 0.0) + u.cpu_s,
             answers=int(prev.answers or 0) + answers.get(name, 0),
             peak_rss_mb=max(float(prev.peak_rss_mb or 0.0), u.peak_rss_mb),
