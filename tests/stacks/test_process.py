@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import free_port
 from workbench.stacks.process import (
     LaunchError,
+    NotReadyInTimeError,
     Server,
     alive,
     exit_status,
@@ -22,6 +23,7 @@ from workbench.stacks.process import (
     spawn,
     stop_group,
     tail,
+    wait_healthy,
 )
 
 # A parent that ignores SIGTERM and a grandchild that does too: only SIGKILL ends them.
@@ -89,3 +91,23 @@ def test_server_that_dies_before_healthy_fails_with_its_log(tmp_path: Path) -> N
     with pytest.raises(LaunchError, match="doomed exited before it was healthy") as err:
         server.start()
     assert "no model file" in str(err.value) and exit_status(server.pid) == 3
+
+
+def test_a_server_still_starting_when_its_time_is_up_is_told_from_one_that_died(
+        tmp_path: Path) -> None:
+    """The tuning probe calls the first slow (not tried, on a busy host) and the second a
+    failed setting: the two must raise different errors."""
+    log = tmp_path / "x.log"
+    url = f"http://127.0.0.1:{free_port()}/health"  # nothing listens: never healthy
+    sleeper = spawn([sys.executable, "-c", "import time; time.sleep(30)"], {}, log)
+    try:
+        with pytest.raises(NotReadyInTimeError, match=r"not healthy at .* within 1 s"):
+            wait_healthy(url, sleeper, 1.0, "sleeper", ["sleep"], log)
+    finally:
+        stop_group(sleeper)
+    quitter = spawn([sys.executable, "-c", "pass"], {}, log)
+    time.sleep(1.0)
+    with pytest.raises(LaunchError) as died:
+        wait_healthy(url, quitter, 5.0, "quitter", ["true"], log)
+    assert not isinstance(died.value, NotReadyInTimeError)
+    assert "exited before it was healthy" in str(died.value)

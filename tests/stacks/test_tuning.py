@@ -307,9 +307,11 @@ def test_later_candidates_get_the_reference_s_limits(tuned: Settings,
 
 
 def fake_clock_probe(monkeypatch: pytest.MonkeyPatch, facts: Any, step_s: float,
-                     not_ready: tuple[str, ...] = ()) -> list[tuple[str, float | None]]:
+                     not_ready: tuple[str, ...] = (), crashed: tuple[str, ...] = (),
+                     ) -> list[tuple[str, float | None]]:
     """Engine runs faked on a fake clock: each candidate takes `step_s`; those named in
-    `not_ready` never become ready. Returns the (label, start-up limit) each was given."""
+    `not_ready` are still starting when their limit runs out, those in `crashed` exit.
+    Returns the (label, start-up limit) each was given."""
     now = [0.0]
     seen: list[tuple[str, float | None]] = []
 
@@ -319,7 +321,10 @@ def fake_clock_probe(monkeypatch: pytest.MonkeyPatch, facts: Any, step_s: float,
         seen.append((setting.label, ready_limit_s))
         now[0] += step_s
         if setting.label in not_ready:
-            return CandidateResult(setting=setting, error=f"not healthy within {ready_limit_s} s")
+            return CandidateResult(setting=setting, error=f"not healthy within {ready_limit_s} s",
+                                   timed_out=True)
+        if setting.label in crashed:
+            return CandidateResult(setting=setting, error="exited before it was healthy")
         return CandidateResult(setting=setting, seconds=4.0, ready_s=60.0,
                                answers=REF_ANSWERS, agreed=4, matches=True)
     monkeypatch.setattr(tuning_probe, "measure", measure)
@@ -370,3 +375,30 @@ def test_a_candidate_the_budget_cut_short_is_skipped_not_failed(
     assert [c["label"] for c in doc["candidates"]] == ["float32 eager", "bfloat16 eager"]
     assert doc["skipped"] == ["float32 compiled", "bfloat16 compiled"]
     assert not tuning.chosen_setting(s, tuned, facts).verified
+
+
+def test_a_slow_start_up_in_ups_probe_is_not_tried_a_crash_is_failed(
+        tuned: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seen at load 12: `up`'s probe gave fp32 compiled 159 s (3x the reference's start-up),
+    it was still compiling, and the cache called it failed for good. With budget left, a
+    candidate still starting when its limit runs out is 'not tried' (`make tune` judges it);
+    one that exits is a failed setting."""
+    facts = cpu_facts(NATIVE_BF16)
+    seen = fake_clock_probe(monkeypatch, facts, 10.0, not_ready=("float32 compiled",))
+    s = stack("vllm-cpu", tuned)
+    doc = tuning_probe.probe(s, tuned, facts, say=lambda line: None, budget_s=3000.0)
+    assert seen[-1] == ("float32 compiled", 180.0)  # 3x the reference's 60 s, not the budget
+    assert doc["skipped"] == ["float32 compiled", "bfloat16 compiled"]
+    assert not tuning.chosen_setting(s, tuned, facts).verified
+
+    seen = fake_clock_probe(monkeypatch, facts, 10.0, crashed=("float32 compiled",))
+    doc = tuning_probe.probe(s, tuned, facts, say=lambda line: None, budget_s=3000.0)
+    assert [c["label"] for c in doc["candidates"]] == [
+        "float32 eager", "bfloat16 eager", "float32 compiled", "bfloat16 compiled"]
+    assert doc["skipped"] == [] and doc["complete"] is True
+    assert "float32 compiled failed" in tuning.chosen_setting(s, tuned, facts).why
+
+    # `make tune` (no budget) judges a slow start-up: failed, as before.
+    fake_clock_probe(monkeypatch, facts, 10.0, not_ready=("float32 compiled",))
+    doc = tuning_probe.probe(s, tuned, facts, say=lambda line: None)
+    assert doc["skipped"] == [] and doc["complete"] is True

@@ -33,6 +33,11 @@ class LaunchError(RuntimeError):
     """A stack could not be started or stopped; the message says what and why."""
 
 
+class NotReadyInTimeError(LaunchError):
+    """A server was still starting (alive, not yet healthy) when its time was up: slow,
+    which on a busy host says little about the setting it ran."""
+
+
 def port_in_use(host: str, port: int) -> bool:
     """Whether something already listens on (or holds) `host:port`."""
     with socket.socket() as s:
@@ -230,7 +235,7 @@ def wait_healthy(
         if http_ok(url) and (ready is None or ready()):
             return
         if time.monotonic() > deadline:
-            raise LaunchError(
+            raise NotReadyInTimeError(
                 f"{what} not healthy at {url} within {timeout_s:.0f} s.\n"
                 f"command: {list(argv)}\nlast lines of {log}:\n{tail(log)}"
             )

@@ -93,6 +93,8 @@ class CandidateResult:
     load: float | None = None
     #: Anything the time needs said (e.g. it stopped early, being clearly slower).
     note: str | None = None
+    #: It was still starting (alive, not healthy) when its start-up limit ran out.
+    timed_out: bool = False
 
     @property
     def label(self) -> str:

@@ -32,7 +32,14 @@ from workbench.settings import Settings
 from workbench.stacks.engines import LaunchContext
 from workbench.stacks.engines.base import EngineAdapter
 from workbench.stacks.engines.registry import adapter_for, get_adapter
-from workbench.stacks.process import LaunchError, free_port, spawn, stop_group, wait_healthy
+from workbench.stacks.process import (
+    LaunchError,
+    NotReadyInTimeError,
+    free_port,
+    spawn,
+    stop_group,
+    wait_healthy,
+)
 from workbench.stacks.recipe import Stack
 from workbench.stacks.tuning import (
     CandidateResult,
@@ -175,6 +182,7 @@ def measure(stack: Stack, setting: EngineSetting, settings: Settings, prompts: l
             rounds += [[ask(placed, p) for p in prompts] for _ in range(repeats - 1)]
     except (LaunchError, OSError, RuntimeError, ValueError) as exc:
         result.error = _said(str(exc))
+        result.timed_out = isinstance(exc, NotReadyInTimeError)
         return result
     except Exception as exc:  # the openai client's errors: a failed candidate, not a crash
         result.error = _said(f"{type(exc).__name__}: {exc}")
@@ -284,6 +292,15 @@ def probe(stack: Stack, settings: Settings, facts: CpuFacts | None = None,
                 skipped = [s.label for s in settings_list[n - 1:]]
                 cut = (f"{setting.label} was not ready within the {ready_limit:.0f} s left of "
                        f"the {budget_s:g} s probe budget")
+                break
+            if budget_s and n > 2 and result.timed_out:
+                # `up`'s own probe on a busy host: still compiling when its start-up limit
+                # ran out (seen at load 12: fp32 compiled, 159 s) is slow here and now, not
+                # wrong; cached as failed it would never be tried again. `make tune`, with
+                # no budget, judges it.
+                skipped = [s.label for s in settings_list[n - 1:]]
+                cut = (f"{setting.label} was still starting after its {ready_limit:.0f} s "
+                       f"start-up limit (load {result.load})")
                 break
             if results:
                 compare_to_reference(results[0], result)
