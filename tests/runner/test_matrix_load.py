@@ -183,7 +183,11 @@ def test_one_real_llamacpp_level_bounded(tmp_path: Path, llama_server: str) -> N
 
 
 _CTRL_C_SCRIPT = """
+import signal
 import sys
+# Ctrl-C as in a terminal, however the suite was started: a shell that runs the suite in the
+# background (`make test &`) leaves SIGINT ignored, and the child would inherit that.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from workbench.load.client import EngineTarget
 from workbench.runner.matrix_load import load_pass_blocking
 from workbench.load.sweep import BenchStack

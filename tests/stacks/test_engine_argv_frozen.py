@@ -18,8 +18,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -133,10 +135,18 @@ def _normalise(value: Any, paths: list[tuple[str, str]]) -> Any:
 def collect(settings: Settings, tmp_path: Path) -> dict[str, Any]:
     """The frozen facts of every variant of every shipped recipe."""
     stacks = load_stacks(REPO / "stacks")
-    facts = {name: _facts(stack, settings, tmp_path / "run")
-             for name, stack in _variants(stacks).items()}
+    # A short run folder: vLLM's RPC folder moves out of a run folder longer than 70
+    # characters (vllm.rpc_dir), and pytest's own tmp_path grew past that once this
+    # machine's pytest-NNNN counter reached four digits; "/tmp/f.../run" never does.
+    short = Path(tempfile.mkdtemp(prefix="f", dir="/tmp"))
+    try:
+        facts = {name: _facts(stack, settings, short / "run")
+                 for name, stack in _variants(stacks).items()}
+    finally:
+        shutil.rmtree(short, ignore_errors=True)
     venv = str(Path(sys.prefix))
-    paths = sorted([(str(tmp_path), "<tmp>"), (str(settings.cache_dir), "<cache>"),
+    paths = sorted([(str(short), "<tmp>"), (str(tmp_path), "<tmp>"),
+                    (str(settings.cache_dir), "<cache>"),
                     (venv, "<venv>"), (str(REPO), "<repo>"),
                     (str(Path(workbench.__file__).parents[1]), "<repo>")],
                    key=lambda p: -len(p[0]))
